@@ -1,0 +1,250 @@
+// Preflight: every rule a config must pass before any resource is registered, and the
+// one entry point (`loadConfig`) that turns raw key values into a checked model.
+// Owns: the rules and their messages. Depends on: model, network, versions.
+import * as fs from "fs";
+import * as path from "path";
+import { ClusterConfig, Problem, deriveModel, nodesWith, parseRaw } from "./model";
+import { Cidr, broadcastAddress, contains, isIPv4, nthAddress, overlaps, parseCidr, slash24Count } from "./network";
+import { ArtifactName, VERSION_KEYS, isDigest } from "./versions";
+
+/** What preflight may look at outside the config. */
+export interface PreflightEnv {
+  fileExists(p: string): boolean;
+}
+export const realEnv: PreflightEnv = { fileExists: (p) => fs.existsSync(p) };
+
+/** Kubernetes minors this program's templates are written for. */
+export const SUPPORTED_KUBERNETES_MINORS = [34, 35, 36, 37];
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+function semver(v: string): [number, number, number] | undefined {
+  const m = /^(\d+)\.(\d+)\.(\d+)$/.exec(v);
+  return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : undefined;
+}
+
+function err(key: string, message: string, fix: string): Problem {
+  return { severity: "error", key, message, fix };
+}
+function warn(key: string, message: string, fix: string): Problem {
+  return { severity: "warning", key, message, fix };
+}
+
+function suggestLabel(name: string): string {
+  const s = name.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 63);
+  return s || "node-1";
+}
+
+function nodeRules(c: ClusterConfig, nodeCidr: Cidr | undefined): Problem[] {
+  const out: Problem[] = [];
+  const byName = new Map<string, number>();
+  const byIp = new Map<string, number>();
+  for (const n of c.nodes) {
+    const key = `nodes[${n.index}]`;
+    if (!DNS1123_LABEL.test(n.name) || n.name.length > 63) {
+      out.push(err(key, `node name '${n.name}' is not a DNS-1123 label (lowercase letters, digits and '-', at most 63, starting and ending alphanumeric); kubelet registration and certificates break on it`, `rename it, e.g. name=${suggestLabel(n.name)}`));
+    }
+    if (byName.has(n.name)) out.push(err(key, `node name '${n.name}' is already used by nodes[${byName.get(n.name)}]`, "give every node its own name"));
+    else byName.set(n.name, n.index);
+    if (!isIPv4(n.ip)) {
+      out.push(err(key, `ip=${n.ip} is not an IPv4 address`, "write a dotted-quad address inside nodeCidr, e.g. ip=192.168.253.140"));
+      continue;
+    }
+    if (byIp.has(n.ip)) out.push(err(key, `ip=${n.ip} is already used by nodes[${byIp.get(n.ip)}]`, "give every node its own IP"));
+    else byIp.set(n.ip, n.index);
+    if (nodeCidr) {
+      if (!contains(nodeCidr, n.ip)) {
+        out.push(err(key, `ip=${n.ip} is outside nodeCidr ${nodeCidr.text}`, `pick an address inside ${nodeCidr.text}, or change nodeCidr`));
+      } else if (n.ip === nthAddress(nodeCidr, 0) || n.ip === broadcastAddress(nodeCidr)) {
+        out.push(err(key, `ip=${n.ip} is the network or broadcast address of ${nodeCidr.text}`, "pick a host address"));
+      } else if (c.hypervisor.mode === "libvirt" && n.ip === c.network.gateway) {
+        out.push(err(key, `ip=${n.ip} is the gateway of the libvirt network (first host of ${nodeCidr.text})`, `pick another address, e.g. ${nthAddress(nodeCidr, Math.min(10, nodeCidr.size - 2))}`));
+      }
+    }
+    if (n.roles.size === 0) out.push(err(key, `node '${n.name}' has no roles`, "set roles=etcd,control-plane,worker (any of them)"));
+    if (n.roles.has("control-plane") && n.vcpu < 2) {
+      out.push(err(key, `control-plane node '${n.name}' has ${n.vcpu} vCPU; kube-apiserver, etcd and the controllers need at least 2 (kubeadm's minimum)`, "set vcpu=2 or more on it (or nodeVcpu)"));
+    }
+    if (n.roles.has("control-plane") && n.memoryMiB < 2048) {
+      out.push(err(key, `control-plane node '${n.name}' has ${n.memoryMiB} MiB; it needs at least 2048 MiB (kubeadm's minimum)`, "set memoryMiB=2048 or more on it (or nodeMemoryMiB)"));
+    } else if (n.memoryMiB < 1024) {
+      out.push(err(key, `node '${n.name}' has ${n.memoryMiB} MiB; every node needs at least 1024 MiB`, "set memoryMiB=1024 or more"));
+    }
+  }
+  if (c.nodes.length === 0) out.push(err("nodes", "no nodes are configured", "add at least one entry: 'name=k8s-1 ip=192.168.253.140 roles=etcd,control-plane,worker'"));
+  return out;
+}
+
+function roleRules(c: ClusterConfig): Problem[] {
+  if (c.nodes.length === 0) return [];
+  const out: Problem[] = [];
+  const etcd = nodesWith(c, "etcd").length;
+  if (etcd === 0) out.push(err("nodes", "no node has the etcd role", "add roles=etcd to 1, 3 or 5 nodes"));
+  else if (etcd % 2 === 0) out.push(warn("nodes", `${etcd} etcd members: an even count tolerates no more failures than ${etcd - 1}`, `use ${etcd - 1} or ${etcd + 1} etcd members`));
+  if (nodesWith(c, "control-plane").length === 0) out.push(err("nodes", "no node has the control-plane role", "add roles=control-plane to at least one node"));
+  if (nodesWith(c, "worker").length === 0) out.push(err("nodes", "no node has the worker role; nothing could run pods (CoreDNS would stay Pending)", "add roles=worker to at least one node"));
+  return out;
+}
+
+function networkRules(c: ClusterConfig): { problems: Problem[]; nodeCidr?: Cidr } {
+  const out: Problem[] = [];
+  const cidrs: Array<[string, Cidr]> = [];
+  const parsed: Record<string, Cidr | undefined> = {};
+  for (const [key, value, example] of [
+    ["nodeCidr", c.network.nodeCidr, "192.168.253.0/24"],
+    ["podCidr", c.network.podCidr, "10.244.0.0/16"],
+    ["serviceCidr", c.network.serviceCidr, "10.96.0.0/12"],
+  ] as const) {
+    const p = parseCidr(value);
+    parsed[key] = p;
+    if (!p) out.push(err(key, `'${value}' is not an IPv4 CIDR`, `write it as ADDRESS/PREFIX, e.g. ${example}`));
+    else cidrs.push([key, p]);
+  }
+  for (let i = 0; i < cidrs.length; i++) {
+    for (let j = i + 1; j < cidrs.length; j++) {
+      const [ka, a] = cidrs[i];
+      const [kb, b] = cidrs[j];
+      if (overlaps(a, b)) {
+        out.push(err(kb, `${kb} ${b.text} overlaps ${ka} ${a.text}; routing between nodes, pods and services would break`, `choose non-overlapping ranges, e.g. podCidr 10.244.0.0/16 and serviceCidr 10.96.0.0/12 for a 192.168.x.0/24 node network`));
+      }
+    }
+  }
+  const pod = parsed.podCidr;
+  if (pod && slash24Count(pod) < Math.max(1, c.nodes.length)) {
+    out.push(err("podCidr", `${pod.text} cannot give each of the ${c.nodes.length} nodes a /24`, `use a prefix of /${Math.min(24, 24 - Math.ceil(Math.log2(Math.max(1, c.nodes.length))))} or shorter, e.g. 10.244.0.0/16`));
+  }
+  const svc = parsed.serviceCidr;
+  if (svc) {
+    if (svc.prefix > 28) out.push(err("serviceCidr", `${svc.text} is too small for the cluster's services`, "use /12 to /24, e.g. 10.96.0.0/12"));
+    if (svc.prefix < 12) out.push(err("serviceCidr", `${svc.text} is larger than kube-apiserver allows (at most /12 for IPv4)`, "use a /12 or smaller range, e.g. 10.96.0.0/12"));
+    for (const [key, ip] of [["kubernetesServiceIp", c.network.kubernetesServiceIp], ["clusterDnsIp", c.network.clusterDnsIp]] as const) {
+      if (!isIPv4(ip) || !contains(svc, ip)) {
+        out.push(err(key, `'${ip}' is not an address inside serviceCidr ${svc.text}`, `leave ${key} unset to derive it, or pick a host address of ${svc.text}`));
+      } else if (ip === nthAddress(svc, 0) || ip === broadcastAddress(svc)) {
+        out.push(err(key, `${ip} is the network or broadcast address of ${svc.text}`, "pick a host address"));
+      }
+    }
+    if (c.network.kubernetesServiceIp === c.network.clusterDnsIp) {
+      out.push(err("clusterDnsIp", `equals kubernetesServiceIp (${c.network.clusterDnsIp})`, "leave clusterDnsIp unset (the tenth address of serviceCidr) or pick another address"));
+    }
+    if (c.network.kubernetesServiceIp !== nthAddress(svc, 1) && isIPv4(c.network.kubernetesServiceIp)) {
+      out.push(err("kubernetesServiceIp", `${c.network.kubernetesServiceIp} is not the first host of ${svc.text}; kube-apiserver always allocates that one to the 'kubernetes' service`, `leave it unset (${nthAddress(svc, 1)})`));
+    }
+  }
+  if (c.network.apiserverPort === c.network.localProxyPort) {
+    out.push(err("localProxyPort", `equals apiserverPort (${c.network.apiserverPort}); the local nginx proxy and kube-apiserver would fight over the port on control-plane nodes`, "use different ports, e.g. apiserverPort 6443 and localProxyPort 8443"));
+  }
+  for (const [i, san] of c.network.extraApiserverSans.entries()) {
+    if (!isIPv4(san) && !/^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(san)) {
+      out.push(err(`extraApiserverSans[${i}]`, `'${san}' is neither an IPv4 address nor a DNS name`, "write an address or a lowercase DNS name"));
+    }
+  }
+  return { problems: out, nodeCidr: parsed.nodeCidr };
+}
+
+function versionRules(c: ClusterConfig): Problem[] {
+  const out: Problem[] = [];
+  const k8s = semver(c.versions.kubernetes);
+  const checks: Array<[string, string]> = Object.entries({
+    kubernetesVersion: c.versions.kubernetes,
+    etcdVersion: c.versions.etcd,
+    containerdVersion: c.versions.containerd,
+    runcVersion: c.versions.runc,
+    crictlVersion: c.versions.crictl,
+    cniPluginsVersion: c.versions.cniPlugins,
+  });
+  for (const [key, v] of checks) {
+    if (!semver(v)) out.push(err(key, `'${v}' is not a release version MAJOR.MINOR.PATCH`, "write an exact release such as 1.36.0, without a leading 'v' ('latest' is not allowed)"));
+  }
+  if (k8s && (k8s[0] !== 1 || !SUPPORTED_KUBERNETES_MINORS.includes(k8s[1]))) {
+    out.push(err("kubernetesVersion", `${c.versions.kubernetes} is not supported by this program`, `use a 1.${SUPPORTED_KUBERNETES_MINORS[0]} to 1.${SUPPORTED_KUBERNETES_MINORS[SUPPORTED_KUBERNETES_MINORS.length - 1]} release`));
+  }
+  const etcd = semver(c.versions.etcd);
+  if (etcd && !(etcd[0] === 3 && (etcd[1] === 5 || etcd[1] === 6))) {
+    out.push(err("etcdVersion", `etcd ${c.versions.etcd} is not supported with Kubernetes 1.3x`, "use etcd 3.6 (or 3.5)"));
+  }
+  const ctrd = semver(c.versions.containerd);
+  if (ctrd && ctrd[0] < 2) {
+    out.push(err("containerdVersion", `containerd ${c.versions.containerd} is 1.x; Kubernetes ${c.versions.kubernetes} needs containerd 2.x for its CRI (and 1.x config files differ)`, "use containerd 2.x"));
+  }
+  const crictl = semver(c.versions.crictl);
+  if (k8s && crictl && Math.abs(crictl[1] - k8s[1]) > 1) {
+    out.push(warn("crictlVersion", `crictl ${c.versions.crictl} is more than one minor away from Kubernetes ${c.versions.kubernetes}`, `use crictl 1.${k8s[1]}.x`));
+  }
+  for (const name of Object.keys(VERSION_KEYS) as ArtifactName[]) {
+    if (c.artifacts[name]) continue;
+    const key = VERSION_KEYS[name];
+    if (out.some((p) => p.key === key && p.severity === "error")) continue;
+    const version = checks.find(([k]) => k === key)?.[1];
+    out.push(err(key, `no checksum is known for ${name} ${version} (linux/amd64)`, `add its published digest to artifactChecksums as 'FILE=sha256:HEX', or use a catalogued version`));
+  }
+  return out;
+}
+
+function hostRules(c: ClusterConfig, env: PreflightEnv): Problem[] {
+  const out: Problem[] = [];
+  if (c.hypervisor.mode === "libvirt") {
+    const img = c.hypervisor.baseImage;
+    if (!img) {
+      out.push(err("baseImagePath", "no base image is configured for the VMs", "set baseImagePath to a qcow2 cloud image on the hypervisor, or baseImageUrl with baseImageChecksum"));
+    } else if ("url" in img) {
+      if (!isDigest(img.checksum)) out.push(err("baseImageChecksum", img.checksum ? `'${img.checksum}' is not sha256:HEX or sha512:HEX` : "is required with baseImageUrl", "set it to the published digest of the image, e.g. sha512:<128 hex digits>"));
+      if (/\/latest\//.test(img.url)) out.push(err("baseImageUrl", "points at a 'latest' image, whose checksum changes", "use a dated release URL"));
+    }
+    if (c.hypervisor.domainType === "kvm" && /^qemu\+?[a-z]*:\/\/.*\/session$/.test(c.hypervisor.uri)) {
+      out.push(warn("libvirtUri", "a qemu:///session connection cannot create NAT networks", "use qemu:///system"));
+    }
+  }
+  if (c.downloads.artifactDir) {
+    const dir = path.resolve(c.downloads.artifactDir);
+    for (const a of Object.values(c.artifacts)) {
+      if (!a) continue;
+      const file = path.join(dir, a.fileName);
+      if (!env.fileExists(file)) {
+        out.push(err("artifactDir", `air-gapped install: ${a.name} ${a.version} is missing; expected ${file}`, `copy ${a.fileName} (from ${a.url}) into ${dir}`));
+      }
+    }
+  }
+  if (c.downloads.artifactDir && c.downloads.mirror) {
+    out.push(err("downloadMirror", "is set together with artifactDir", "use one source: artifactDir for air-gapped copies, or downloadMirror"));
+  }
+  return out;
+}
+
+/** Runs every rule; problems in config order of keys. */
+export function preflight(c: ClusterConfig, env: PreflightEnv = realEnv): Problem[] {
+  const net = networkRules(c);
+  return [...net.problems, ...nodeRules(c, net.nodeCidr), ...roleRules(c), ...versionRules(c), ...hostRules(c, env)];
+}
+
+export interface LoadResult {
+  config?: ClusterConfig;
+  errors: Problem[];
+  warnings: Problem[];
+}
+
+/** Raw key values → checked model. `config` is set only when there are no errors. */
+export function loadConfig(values: Record<string, unknown>, env: PreflightEnv = realEnv): LoadResult {
+  const parsed = parseRaw(values);
+  let problems = parsed.problems;
+  let config: ClusterConfig | undefined;
+  if (parsed.raw) {
+    const derived = deriveModel(parsed.raw);
+    problems = [...problems, ...derived.problems];
+    if (!derived.problems.some((p) => p.severity === "error")) {
+      problems = [...problems, ...preflight(derived.config, env)];
+    }
+    config = derived.config;
+  }
+  const errors = problems.filter((p) => p.severity === "error");
+  const warnings = problems.filter((p) => p.severity === "warning");
+  return { config: errors.length === 0 ? config : undefined, errors, warnings };
+}
+
+/** One line per problem: `error: KEY: MESSAGE; fix: FIX`. */
+export function formatProblem(p: Problem): string {
+  return `${p.severity}: ${p.key}: ${p.message}; fix: ${p.fix}`;
+}
+
+export function formatErrors(errors: Problem[]): string {
+  return [`the stack configuration has ${errors.length} problem${errors.length === 1 ? "" : "s"}; nothing was created:`, ...errors.map(formatProblem)].join("\n");
+}

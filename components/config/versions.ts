@@ -1,0 +1,164 @@
+// Version catalogue: every release artifact the cluster installs, pinned with the
+// checksum its upstream published for linux/amd64. A version that is not listed here
+// has no known checksum, and preflight refuses it unless the stack config supplies one
+// (key `artifactChecksums`). Owns: artifact names, URLs, file names and hashes.
+// Depends on nothing.
+
+/** A digest with its algorithm, as upstream publishes it (Kubernetes publishes sha512 for its tarballs). */
+export type Digest = `sha256:${string}` | `sha512:${string}`;
+
+/** The release artifacts the nodes need, by role in the cluster. */
+export type ArtifactName =
+  | "kubernetes-server"
+  | "kubernetes-node"
+  | "etcd"
+  | "containerd"
+  | "runc"
+  | "crictl"
+  | "cni-plugins";
+
+export interface ArtifactSpec {
+  /** Which component this is. */
+  name: ArtifactName;
+  /** Upstream version, without a leading `v`. */
+  version: string;
+  /** File name as published upstream; also the name expected in `artifactDir` and under a mirror. */
+  fileName: string;
+  /** Official download URL. */
+  url: string;
+  /** Path below a download mirror's base URL (see README: mirror layout). */
+  mirrorPath: string;
+  /** Checksum of the file. */
+  digest: Digest;
+  /** How the file is unpacked: a tarball, or a single executable. */
+  format: "tar.gz" | "binary";
+}
+
+interface CatalogEntry {
+  fileName: (v: string) => string;
+  url: (v: string) => string;
+  mirrorDir: string;
+  format: "tar.gz" | "binary";
+  /** Known versions and their published digests (linux/amd64). */
+  digests: Record<string, Digest>;
+}
+
+/**
+ * Sources of the digests below (all linux/amd64):
+ * - kubernetes 1.36.0: the sha512 table of CHANGELOG-1.36.md (server and node tarballs);
+ * - etcd 3.6.5, containerd 2.2.0, runc 1.3.3: the projects' release checksums as recorded
+ *   by downstream build files that pin them;
+ * - crictl 1.35.0 and CNI plugins 1.8.0: kubespray's checksums.yml.
+ */
+export const CATALOG: Record<ArtifactName, CatalogEntry> = {
+  "kubernetes-server": {
+    fileName: () => "kubernetes-server-linux-amd64.tar.gz",
+    url: (v) => `https://dl.k8s.io/v${v}/kubernetes-server-linux-amd64.tar.gz`,
+    mirrorDir: "kubernetes",
+    format: "tar.gz",
+    digests: {
+      "1.36.0":
+        "sha512:1c64da92575451c2c7ff97c79b772e603995f8e76da1371a6b0746aaa27b65dce81c4d734cbb50f40e71486a8e08df36f14e12974f97d4d29e41f23a172a6a25",
+    },
+  },
+  "kubernetes-node": {
+    fileName: () => "kubernetes-node-linux-amd64.tar.gz",
+    url: (v) => `https://dl.k8s.io/v${v}/kubernetes-node-linux-amd64.tar.gz`,
+    mirrorDir: "kubernetes",
+    format: "tar.gz",
+    digests: {
+      "1.36.0":
+        "sha512:8bba5bd0cb77997ad965739caff3c8839fd16f284cf28a0e46c44538ce0b6fd83c5f3c608dd86c4831c3de9306bbfd02ce26bbe9a426754b6253efa1d5cc030f",
+    },
+  },
+  etcd: {
+    fileName: (v) => `etcd-v${v}-linux-amd64.tar.gz`,
+    url: (v) => `https://github.com/etcd-io/etcd/releases/download/v${v}/etcd-v${v}-linux-amd64.tar.gz`,
+    mirrorDir: "etcd",
+    format: "tar.gz",
+    digests: { "3.6.5": "sha256:66bad39ed920f6fc15fd74adcb8bfd38ba9a6412f8c7852d09eb11670e88cac3" },
+  },
+  containerd: {
+    fileName: (v) => `containerd-${v}-linux-amd64.tar.gz`,
+    url: (v) => `https://github.com/containerd/containerd/releases/download/v${v}/containerd-${v}-linux-amd64.tar.gz`,
+    mirrorDir: "containerd",
+    format: "tar.gz",
+    digests: { "2.2.0": "sha256:b9626a94ab93b00bcbcbf13d98deef972c6fb064690e57940632df54ad39ee71" },
+  },
+  runc: {
+    fileName: () => "runc.amd64",
+    url: (v) => `https://github.com/opencontainers/runc/releases/download/v${v}/runc.amd64`,
+    mirrorDir: "runc",
+    format: "binary",
+    digests: { "1.3.3": "sha256:8781ab9f71c12f314d21c8e85f13ca1a82d90cf475aa5131a7b543fcc5487543" },
+  },
+  crictl: {
+    fileName: (v) => `crictl-v${v}-linux-amd64.tar.gz`,
+    url: (v) => `https://github.com/kubernetes-sigs/cri-tools/releases/download/v${v}/crictl-v${v}-linux-amd64.tar.gz`,
+    mirrorDir: "crictl",
+    format: "tar.gz",
+    digests: { "1.35.0": "sha256:2e141e5b22cb189c40365a11807d69b76b9b3caced89fac2f4ec879408ce2177" },
+  },
+  "cni-plugins": {
+    fileName: (v) => `cni-plugins-linux-amd64-v${v}.tgz`,
+    url: (v) => `https://github.com/containernetworking/plugins/releases/download/v${v}/cni-plugins-linux-amd64-v${v}.tgz`,
+    mirrorDir: "cni-plugins",
+    format: "tar.gz",
+    digests: { "1.8.0": "sha256:ab3bda535f9d90766cccc90d3dddb5482003dd744d7f22bcf98186bf8eea8be6" },
+  },
+};
+
+/** The config key that selects each artifact's version. */
+export const VERSION_KEYS: Record<ArtifactName, string> = {
+  "kubernetes-server": "kubernetesVersion",
+  "kubernetes-node": "kubernetesVersion",
+  etcd: "etcdVersion",
+  containerd: "containerdVersion",
+  runc: "runcVersion",
+  crictl: "crictlVersion",
+  "cni-plugins": "cniPluginsVersion",
+};
+
+/** Container images the addons and the kubelet pull, pinned by tag. */
+export const DEFAULT_IMAGES = {
+  /** The sandbox ("pause") image; Kubernetes 1.34+ expects 3.10.1. */
+  pause: "registry.k8s.io/pause:3.10.1",
+  coredns: "registry.k8s.io/coredns/coredns:v1.12.1",
+  /** weave-net's maintained community fork (the vendor archived weaveworks/weave). */
+  weaveKube: "ghcr.io/rajch/weave-kube:2.9.0",
+  weaveNpc: "ghcr.io/rajch/weave-npc:2.9.0",
+  flannel: "ghcr.io/flannel-io/flannel:v0.27.4",
+  flannelCniPlugin: "ghcr.io/flannel-io/flannel-cni-plugin:v1.8.0-flannel1",
+  dashboard: "docker.io/kubernetesui/dashboard:v2.7.0",
+  dashboardMetricsScraper: "docker.io/kubernetesui/metrics-scraper:v1.0.8",
+} as const;
+
+/** A digest that is syntactically valid for its algorithm. */
+export function isDigest(s: string): s is Digest {
+  return /^sha256:[0-9a-f]{64}$/.test(s) || /^sha512:[0-9a-f]{128}$/.test(s);
+}
+
+/**
+ * Resolves an artifact for a version: the catalogue's digest, or one given in config.
+ * Returns undefined when no digest is known (preflight reports it).
+ */
+export function resolveArtifact(
+  name: ArtifactName,
+  version: string,
+  extraDigests: Record<string, string> = {},
+): ArtifactSpec | undefined {
+  const entry = CATALOG[name];
+  const fileName = entry.fileName(version);
+  const override = extraDigests[fileName];
+  const digest = override !== undefined && isDigest(override) ? override : entry.digests[version];
+  if (!digest) return undefined;
+  return {
+    name,
+    version,
+    fileName,
+    url: entry.url(version),
+    mirrorPath: `${entry.mirrorDir}/v${version}/${fileName}`,
+    digest,
+    format: entry.format,
+  };
+}

@@ -1,0 +1,133 @@
+// PKI layer: issues with @pulumi/tls every CA, certificate, key and kubeconfig that
+// planPki lists, and the SSH key for node access when config has none. Private keys and
+// everything that embeds one are secret outputs. Depends on: config, pki/plan.
+import * as pulumi from "@pulumi/pulumi";
+import * as tls from "@pulumi/tls";
+import { ClusterConfig } from "../config";
+import { CaId, CertPlan, PkiPlan, planPki, renderKubeconfig } from "./plan";
+
+export * from "./plan";
+
+/** A certificate with its private key (secret). */
+export interface IssuedCert {
+  certPem: pulumi.Output<string>;
+  privateKeyPem: pulumi.Output<string>;
+}
+
+export interface ClusterPkiArgs {
+  /** The checked cluster model; the PKI plan is derived from it. */
+  cluster: ClusterConfig;
+}
+
+function newKey(name: string, plan: PkiPlan, parent: pulumi.Resource): tls.PrivateKey {
+  return new tls.PrivateKey(name, { algorithm: plan.key.algorithm, ecdsaCurve: plan.key.ecdsaCurve, rsaBits: plan.key.rsaBits }, { parent });
+}
+
+function issueCa(id: CaId, plan: PkiPlan, parent: pulumi.Resource): IssuedCert {
+  const ca = plan.cas.find((x) => x.id === id)!;
+  const key = newKey(id, plan, parent);
+  const privateKeyPem = pulumi.secret(key.privateKeyPem);
+  const cert = new tls.SelfSignedCert(
+    id,
+    {
+      privateKeyPem,
+      subject: { commonName: ca.commonName },
+      isCaCertificate: true,
+      allowedUses: ca.usages,
+      validityPeriodHours: plan.caValidityHours,
+      setSubjectKeyId: true,
+    },
+    { parent },
+  );
+  return { certPem: cert.certPem, privateKeyPem };
+}
+
+function issueLeaf(c: CertPlan, ca: IssuedCert, plan: PkiPlan, parent: pulumi.Resource): IssuedCert {
+  const key = newKey(c.id, plan, parent);
+  const privateKeyPem = pulumi.secret(key.privateKeyPem);
+  const csr = new tls.CertRequest(
+    c.id,
+    {
+      privateKeyPem,
+      subject: { commonName: c.commonName, organization: c.organization },
+      dnsNames: c.dnsNames,
+      ipAddresses: c.ipAddresses,
+    },
+    { parent },
+  );
+  const cert = new tls.LocallySignedCert(
+    c.id,
+    {
+      certRequestPem: csr.certRequestPem,
+      caCertPem: ca.certPem,
+      caPrivateKeyPem: ca.privateKeyPem,
+      allowedUses: c.usages,
+      validityPeriodHours: plan.certValidityHours,
+      earlyRenewalHours: plan.earlyRenewalHours,
+      setSubjectKeyId: true,
+    },
+    { parent },
+  );
+  return { certPem: cert.certPem, privateKeyPem };
+}
+
+/**
+ * The cluster's whole PKI. Fields are keyed by the ids of the plan:
+ * `certs["apiserver"]`, `certs["kubelet-k8s-1"]`, `kubeconfigs["admin"]`…
+ */
+export class ClusterPki extends pulumi.ComponentResource {
+  /** What was issued, as data (also what the render command prints). */
+  readonly plan: PkiPlan;
+  readonly cas: Readonly<Record<string, IssuedCert>>;
+  readonly certs: Readonly<Record<string, IssuedCert>>;
+  /** Kubeconfigs with embedded keys: secret. */
+  readonly kubeconfigs: Readonly<Record<string, pulumi.Output<string>>>;
+  /** The service-account token signing key pair (private half secret). */
+  readonly serviceAccountKey: { privateKeyPem: pulumi.Output<string>; publicKeyPem: pulumi.Output<string> };
+
+  constructor(name: string, args: ClusterPkiArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("k8slab:pki:ClusterPki", name, {}, opts);
+    const plan = planPki(args.cluster);
+    const cas: Record<string, IssuedCert> = {};
+    for (const ca of plan.cas) cas[ca.id] = issueCa(ca.id, plan, this);
+    const certs: Record<string, IssuedCert> = {};
+    for (const c of plan.certs) certs[c.id] = issueLeaf(c, cas[c.ca], plan, this);
+
+    const kubeconfigs: Record<string, pulumi.Output<string>> = {};
+    for (const k of plan.kubeconfigs) {
+      const cert = certs[k.cert];
+      const user = plan.certs.find((x) => x.id === k.cert)!.commonName;
+      kubeconfigs[k.id] = pulumi.secret(
+        pulumi
+          .all([cas["cluster-ca"].certPem, cert.certPem, cert.privateKeyPem])
+          .apply(([caPem, certPem, keyPem]) => renderKubeconfig({ clusterName: args.cluster.name, server: k.server, user, caPem, certPem, keyPem })),
+      );
+    }
+
+    const saKey = newKey("service-account", plan, this);
+    this.plan = plan;
+    this.cas = cas;
+    this.certs = certs;
+    this.kubeconfigs = kubeconfigs;
+    this.serviceAccountKey = { privateKeyPem: pulumi.secret(saKey.privateKeyPem), publicKeyPem: saKey.publicKeyPem };
+    this.registerOutputs({ kubeconfigs: Object.keys(kubeconfigs), certs: Object.keys(certs) });
+  }
+}
+
+export interface NodeAccessKey {
+  publicKeyOpenssh: pulumi.Output<string>;
+  privateKeyOpenssh: pulumi.Output<string>;
+}
+
+/** The SSH key the program logs in with: from config, or generated (ED25519) when none is set. */
+export function nodeAccessKey(
+  c: ClusterConfig,
+  fromConfig: pulumi.Output<string> | undefined,
+  opts?: pulumi.CustomResourceOptions,
+): NodeAccessKey {
+  if (fromConfig && c.ssh.publicKey) {
+    return { publicKeyOpenssh: pulumi.output(c.ssh.publicKey), privateKeyOpenssh: pulumi.secret(fromConfig) };
+  }
+  const key = new tls.PrivateKey(`${c.name}-ssh`, { algorithm: "ED25519" }, opts);
+  return { publicKeyOpenssh: key.publicKeyOpenssh, privateKeyOpenssh: pulumi.secret(key.privateKeyOpenssh) };
+}

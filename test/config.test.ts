@@ -1,0 +1,158 @@
+// Every preflight rule: a bad value gives a line that names the key and the fix, and the
+// program registers nothing. Rules that only warn let the program run.
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { CATALOG, computedNoProxy, loadConfig } from "../components/config";
+import { runProgram, stackConfig } from "./harness";
+
+const dev = stackConfig("dev");
+const allRoles = "roles=etcd,control-plane,worker";
+const nodes3 = (extra: string[] = ["", "", ""]) => [
+  `name=k8s-1 ip=192.168.253.140 ${allRoles} ${extra[0]}`.trim(),
+  `name=k8s-2 ip=192.168.253.139 ${allRoles} ${extra[1]}`.trim(),
+  `name=k8s-3 ip=192.168.253.141 ${allRoles} ${extra[2]}`.trim(),
+];
+
+interface Case {
+  rule: string;
+  change: Record<string, unknown>;
+  /** The line expected in the error, as a regular expression. */
+  line: RegExp;
+}
+
+const cases: Case[] = [
+  { rule: "node names must be DNS-1123 labels (the guide's k8s_1)", change: { nodes: ["name=k8s_1 ip=192.168.253.140 " + allRoles] }, line: /^error: nodes\[0\]: node name 'k8s_1' is not a DNS-1123 label.*; fix: rename it, e.g. name=k8s-1$/ },
+  { rule: "upper-case node names are rejected", change: { nodes: ["name=K8S-1 ip=192.168.253.140 " + allRoles] }, line: /^error: nodes\[0\]: node name 'K8S-1' is not a DNS-1123 label.*e\.g\. name=k8s-1$/ },
+  { rule: "duplicate node names", change: { nodes: ["name=k8s-1 ip=192.168.253.140 " + allRoles, "name=k8s-1 ip=192.168.253.141 roles=worker"] }, line: /^error: nodes\[1\]: node name 'k8s-1' is already used by nodes\[0\]; fix: give every node its own name$/ },
+  { rule: "duplicate node IPs", change: { nodes: ["name=k8s-1 ip=192.168.253.140 " + allRoles, "name=k8s-2 ip=192.168.253.140 roles=worker"] }, line: /^error: nodes\[1\]: ip=192\.168\.253\.140 is already used by nodes\[0\]/ },
+  { rule: "node IP outside the node CIDR", change: { nodes: ["name=k8s-1 ip=10.0.0.5 " + allRoles] }, line: /^error: nodes\[0\]: ip=10\.0\.0\.5 is outside nodeCidr 192\.168\.253\.0\/24; fix: pick an address inside/ },
+  { rule: "node IP equal to the network address", change: { nodes: ["name=k8s-1 ip=192.168.253.0 " + allRoles] }, line: /^error: nodes\[0\]: ip=192\.168\.253\.0 is the network or broadcast address/ },
+  { rule: "node IP equal to the libvirt gateway", change: { nodes: ["name=k8s-1 ip=192.168.253.1 " + allRoles] }, line: /^error: nodes\[0\]: ip=192\.168\.253\.1 is the gateway of the libvirt network/ },
+  { rule: "not an IP", change: { nodes: ["name=k8s-1 ip=192.168.253 " + allRoles] }, line: /^error: nodes\[0\]: ip=192\.168\.253 is not an IPv4 address/ },
+  { rule: "pod CIDR overlapping the node network (one of the guide's attempts)", change: { podCidr: "192.168.253.0/24" }, line: /^error: podCidr: podCidr 192\.168\.253\.0\/24 overlaps nodeCidr 192\.168\.253\.0\/24/ },
+  { rule: "service CIDR overlapping the pod CIDR", change: { serviceCidr: "10.244.0.0/16" }, line: /^error: serviceCidr: serviceCidr 10\.244\.0\.0\/16 overlaps podCidr/ },
+  { rule: "node CIDR overlapping the service CIDR", change: { nodeCidr: "10.96.0.0/16", nodes: ["name=k8s-1 ip=10.96.0.10 " + allRoles] }, line: /^error: serviceCidr: serviceCidr 10\.96\.0\.0\/12 overlaps nodeCidr 10\.96\.0\.0\/16/ },
+  { rule: "a pod CIDR too small for a /24 per node", change: { podCidr: "10.244.0.0/23" }, line: /^error: podCidr: 10\.244\.0\.0\/23 cannot give each of the 3 nodes a \/24; fix: use a prefix of \/22 or shorter/ },
+  { rule: "a CIDR that does not parse", change: { serviceCidr: "10.96.0.0" }, line: /^error: serviceCidr: '10\.96\.0\.0' is not an IPv4 CIDR; fix: write it as ADDRESS\/PREFIX/ },
+  { rule: "no etcd member", change: { nodes: ["name=k8s-1 ip=192.168.253.140 roles=control-plane,worker"] }, line: /^error: nodes: no node has the etcd role; fix: add roles=etcd to 1, 3 or 5 nodes$/ },
+  { rule: "no control-plane node", change: { nodes: ["name=k8s-1 ip=192.168.253.140 roles=etcd,worker"] }, line: /^error: nodes: no node has the control-plane role/ },
+  { rule: "no worker", change: { nodes: ["name=k8s-1 ip=192.168.253.140 roles=etcd,control-plane"] }, line: /^error: nodes: no node has the worker role; nothing could run pods/ },
+  { rule: "no nodes at all", change: { nodes: [] }, line: /^error: nodes: no nodes are configured/ },
+  { rule: "control plane under 2 vCPU", change: { nodes: nodes3(["vcpu=1", "", ""]) }, line: /^error: nodes\[0\]: control-plane node 'k8s-1' has 1 vCPU.*at least 2.*; fix: set vcpu=2 or more/ },
+  { rule: "control plane under 2 GiB", change: { nodeMemoryMiB: 1536 }, line: /^error: nodes\[2\]: control-plane node 'k8s-3' has 1536 MiB; it needs at least 2048 MiB/ },
+  { rule: "any node under 1 GiB", change: { nodes: [...nodes3(), "name=k8s-4 ip=192.168.253.142 roles=worker memoryMiB=512"] }, line: /^error: nodes\[3\]: node 'k8s-4' has 512 MiB; every node needs at least 1024 MiB/ },
+  { rule: "an unknown node field", change: { nodes: ["name=k8s-1 ip=192.168.253.140 role=worker"] }, line: /^error: nodes\[0\]: 'role=worker' is not a node field; fix: write fields as FIELD=VALUE/ },
+  { rule: "an unknown role", change: { nodes: ["name=k8s-1 ip=192.168.253.140 roles=master"] }, line: /^error: nodes\[0\]: role 'master' is unknown; fix: use roles from: etcd, control-plane, worker$/ },
+  { rule: "an unsupported Kubernetes version", change: { kubernetesVersion: "1.29.0" }, line: /^error: kubernetesVersion: 1\.29\.0 is not supported by this program; fix: use a 1\.34 to 1\.37 release$/ },
+  { rule: "containerd 1.x with current Kubernetes", change: { containerdVersion: "1.7.22" }, line: /^error: containerdVersion: containerd 1\.7\.22 is 1\.x; Kubernetes 1\.36\.0 needs containerd 2\.x/ },
+  { rule: "an etcd outside 3.5/3.6", change: { etcdVersion: "3.4.30" }, line: /^error: etcdVersion: etcd 3\.4\.30 is not supported/ },
+  { rule: "a version without a known checksum", change: { etcdVersion: "3.6.6" }, line: /^error: etcdVersion: no checksum is known for etcd 3\.6\.6 \(linux\/amd64\); fix: add its published digest to artifactChecksums/ },
+  { rule: "'latest' instead of a version", change: { kubernetesVersion: "latest" }, line: /^error: kubernetesVersion: 'latest' is not a release version MAJOR\.MINOR\.PATCH/ },
+  { rule: "a malformed checksum entry", change: { artifactChecksums: ["etcd-v3.6.6-linux-amd64.tar.gz"] }, line: /^error: artifactChecksums\[0\]: 'etcd-v3\.6\.6-linux-amd64\.tar\.gz' is not FILE=DIGEST/ },
+  { rule: "the proxy port equal to the apiserver port", change: { localProxyPort: 6443 }, line: /^error: localProxyPort: equals apiserverPort \(6443\)/ },
+  { rule: "a cluster DNS IP outside the service CIDR", change: { clusterDnsIp: "10.244.0.10" }, line: /^error: clusterDnsIp: '10\.244\.0\.10' is not an address inside serviceCidr 10\.96\.0\.0\/12/ },
+  { rule: "a kubernetes service IP that is not the first", change: { kubernetesServiceIp: "10.96.0.2" }, line: /^error: kubernetesServiceIp: 10\.96\.0\.2 is not the first host of 10\.96\.0\.0\/12/ },
+  { rule: "no base image for libvirt VMs", change: { baseImagePath: undefined }, line: /^error: baseImagePath: no base image is configured for the VMs; fix: set baseImagePath/ },
+  { rule: "a base image URL without checksum", change: { baseImagePath: undefined, baseImageUrl: "https://mirror.lab/debian-12-genericcloud-amd64-20250703-2162.qcow2" }, line: /^error: baseImageChecksum: is required with baseImageUrl/ },
+  { rule: "a wrongly typed value", change: { nodeVcpu: "two" }, line: /^error: nodeVcpu: .*got "two".*; fix: set it to a integer/ },
+  { rule: "an unknown CNI", change: { cni: "calico" }, line: /^error: cni: .*"calico".*; fix: set it to a string: Pod network add-on: weave or flannel\.$/ },
+  { rule: "an invalid cluster name", change: { clusterName: "K8s_Lab" }, line: /^error: clusterName: must be a DNS-1123 label/ },
+  { rule: "a bad registry mirror entry", change: { registryMirrors: ["https://mirror.lab"] }, line: /^error: registryMirrors\[0\]: 'https:\/\/mirror\.lab' is not REGISTRY=URL/ },
+];
+
+describe("preflight rules", () => {
+  it.each(cases)("$rule", async ({ change, line }) => {
+    const { rec, error } = await runProgram({ ...dev, ...change });
+    expect(pulumi.RunError.isInstance(error)).toBe(true);
+    const lines = (error as Error).message.split("\n").slice(1);
+    expect(lines.some((l) => line.test(l))).toBe(true);
+    expect(rec.resources).toHaveLength(0);
+  });
+
+  it("the dev stack itself has no problem and no warning", () => {
+    const r = loadConfig(dev);
+    expect(r.errors).toEqual([]);
+    expect(r.warnings).toEqual([]);
+    expect(r.config?.nodes.map((n) => n.name)).toEqual(["k8s-1", "k8s-2", "k8s-3"]);
+  });
+
+  it("an even number of etcd members only warns", async () => {
+    const nodes = ["name=k8s-1 ip=192.168.253.140 " + allRoles, "name=k8s-2 ip=192.168.253.139 " + allRoles];
+    const r = loadConfig({ ...dev, nodes });
+    expect(r.errors).toEqual([]);
+    expect(r.warnings.map((w) => w.key + ": " + w.message)).toEqual(["nodes: 2 etcd members: an even count tolerates no more failures than 1"]);
+    const { error, rec } = await runProgram({ ...dev, nodes });
+    expect(error).toBeUndefined();
+    expect(rec.resources.length).toBeGreaterThan(0);
+  });
+
+  it("crictl far from the Kubernetes minor only warns", () => {
+    const r = loadConfig({ ...dev, crictlVersion: "1.33.0", artifactChecksums: [`crictl-v1.33.0-linux-amd64.tar.gz=sha256:${"a".repeat(64)}`] });
+    expect(r.errors).toEqual([]);
+    expect(r.warnings[0]).toMatchObject({ key: "crictlVersion", fix: "use crictl 1.36.x" });
+  });
+
+  it("a version unknown to the catalogue passes with a checksum from config", () => {
+    const digest = `sha256:${"b".repeat(64)}`;
+    const r = loadConfig({ ...dev, etcdVersion: "3.6.6", artifactChecksums: [`etcd-v3.6.6-linux-amd64.tar.gz=${digest}`] });
+    expect(r.errors).toEqual([]);
+    expect(r.config!.artifacts.etcd).toMatchObject({ version: "3.6.6", digest, url: "https://github.com/etcd-io/etcd/releases/download/v3.6.6/etcd-v3.6.6-linux-amd64.tar.gz" });
+  });
+
+  it("existing hosts need no base image", () => {
+    expect(loadConfig({ ...dev, hostMode: "existing", baseImagePath: undefined }).errors).toEqual([]);
+  });
+});
+
+describe("derived values", () => {
+  it("derives the kubernetes service IP and the cluster DNS IP from the service CIDR", () => {
+    const c = loadConfig({ ...dev, serviceCidr: "10.32.0.0/16" }).config!;
+    expect(c.network.kubernetesServiceIp).toBe("10.32.0.1");
+    expect(c.network.clusterDnsIp).toBe("10.32.0.10");
+  });
+
+  it("computes NO_PROXY and merges the user's entries without duplicates", () => {
+    const c = loadConfig({ ...dev, httpProxy: "http://proxy.lab:3128", noProxy: ["registry.lab", "localhost", ".corp"] }).config!;
+    expect(c.proxy).toBeDefined();
+    expect(c.proxy!.https).toBe("http://proxy.lab:3128");
+    const expected = [
+      "localhost", "127.0.0.1", "192.168.253.0/24", "10.244.0.0/16", "10.96.0.0/12",
+      "k8s-1", "k8s-2", "k8s-3", "192.168.253.140", ".svc", ".cluster.local", "registry.lab", ".corp",
+    ];
+    for (const e of expected) expect(c.proxy!.noProxy).toContain(e);
+    expect(new Set(c.proxy!.noProxy).size).toBe(c.proxy!.noProxy.length);
+    expect(c.proxy!.noProxy.slice(0, computedNoProxy(c).length)).toEqual(computedNoProxy(c));
+  });
+
+  it("sets no proxy at all when none is configured", () => {
+    expect(loadConfig(dev).config!.proxy).toBeUndefined();
+  });
+});
+
+describe("air-gapped artifacts", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "artifacts-"));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("names each missing file and where it is expected", async () => {
+    fs.writeFileSync(path.join(dir, "runc.amd64"), "");
+    const { error, rec } = await runProgram({ ...dev, artifactDir: dir });
+    const lines = (error as Error).message.split("\n").slice(1);
+    expect(lines).toContain(
+      `error: artifactDir: air-gapped install: etcd 3.6.5 is missing; expected ${path.join(dir, "etcd-v3.6.5-linux-amd64.tar.gz")}; fix: copy etcd-v3.6.5-linux-amd64.tar.gz (from https://github.com/etcd-io/etcd/releases/download/v3.6.5/etcd-v3.6.5-linux-amd64.tar.gz) into ${dir}`,
+    );
+    expect(lines.some((l) => l.includes("runc.amd64 is missing"))).toBe(false);
+    expect(lines).toHaveLength(Object.keys(CATALOG).length - 1);
+    expect(rec.resources).toHaveLength(0);
+  });
+
+  it("passes when every file is there", () => {
+    const c = loadConfig(dev).config!;
+    for (const a of Object.values(c.artifacts)) fs.writeFileSync(path.join(dir, a!.fileName), "");
+    expect(loadConfig({ ...dev, artifactDir: dir }).errors).toEqual([]);
+  });
+});

@@ -1,0 +1,74 @@
+// Runs the program under mocks: mocks first, then `await import()` of index.ts, so the
+// program can never run against a real engine by accident (a static import would be
+// hoisted above setMocks).
+import * as fs from "fs";
+import * as path from "path";
+import * as YAML from "yaml";
+import * as pulumi from "@pulumi/pulumi";
+import { Recorder, mocks } from "./mocks";
+
+export const PROJECT = "k8s-lab";
+export const ROOT = path.resolve(__dirname, "..");
+
+export interface RunResult {
+  rec: Recorder;
+  outputs?: Record<string, unknown>;
+  error?: unknown;
+}
+
+/** The config of a stack file, without the project prefix. */
+export function stackConfig(stack = "dev"): Record<string, unknown> {
+  const doc = YAML.parse(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8"));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(doc.config ?? {})) {
+    if (!k.startsWith(`${PROJECT}:`)) throw new Error(`Pulumi.${stack}.yaml: key ${k} is not in the ${PROJECT} namespace`);
+    out[k.slice(PROJECT.length + 1)] = v;
+  }
+  return out;
+}
+
+/** Sets the stack config as the engine would: strings, JSON for non-strings. */
+export function setConfig(values: Record<string, unknown>, secretKeys: string[] = []): void {
+  const all: Record<string, string> = {};
+  for (const [k, v] of Object.entries(values)) {
+    if (v === undefined) continue;
+    all[`${PROJECT}:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
+  }
+  pulumi.runtime.setAllConfig(all, secretKeys.map((k) => `${PROJECT}:${k}`));
+}
+
+type Waiter = () => Promise<void>;
+function waitForRPCs(): Waiter {
+  const fn = (pulumi.runtime as unknown as { waitForRPCs?: Waiter }).waitForRPCs;
+  if (typeof fn !== "function") throw new Error("this @pulumi/pulumi has no runtime.waitForRPCs; update test/harness.ts");
+  return fn;
+}
+
+/** Awaits an Output's value and whether it is secret (internal fields, checked to exist). */
+export async function settle<T>(o: pulumi.Output<T> | T): Promise<{ value: T; secret: boolean }> {
+  if (!pulumi.Output.isInstance(o)) return { value: o as T, secret: false };
+  const internal = o as unknown as { promise(): Promise<T>; isSecret: Promise<boolean> };
+  if (typeof internal.promise !== "function" || !(internal.isSecret instanceof Promise)) throw new Error("Output internals changed; update test/harness.ts");
+  return { value: await internal.promise(), secret: await internal.isSecret };
+}
+
+/** Runs index.ts with the given config under fresh mocks. Never throws: the error is returned. */
+export async function runProgram(
+  values: Record<string, unknown>,
+  opts: { preview?: boolean; secrets?: Record<string, string> } = {},
+): Promise<RunResult> {
+  const rec = new Recorder();
+  await pulumi.runtime.setMocks(mocks(rec), PROJECT, "dev", opts.preview ?? false);
+  setConfig({ ...values, ...(opts.secrets ?? {}) }, Object.keys(opts.secrets ?? {}));
+  const mod = await import("../index");
+  const program = ((mod as unknown as { default?: unknown }).default ?? mod) as () => Promise<Record<string, unknown>>;
+  if (typeof program !== "function") throw new Error("index.ts must export the program function");
+  try {
+    const outputs = await program();
+    await waitForRPCs()();
+    return { rec, outputs };
+  } catch (error) {
+    await waitForRPCs()().catch(() => undefined);
+    return { rec, error };
+  }
+}

@@ -1,0 +1,75 @@
+// The program end to end under mocks: the default stack validates and registers the
+// expected graph; bad config registers nothing and fails with a RunError.
+import * as pulumi from "@pulumi/pulumi";
+import { runProgram, settle, stackConfig } from "./harness";
+
+describe("default dev stack", () => {
+  it("validates and registers the PKI and the access key", async () => {
+    const { rec, outputs, error } = await runProgram(stackConfig("dev"));
+    expect(error).toBeUndefined();
+    const counts = rec.countByType();
+    // 3 CAs, 9 cluster-wide leaves + 3 etcd members + 3 kubelets, the SA key and the SSH key.
+    expect(counts["tls:index/selfSignedCert:SelfSignedCert"]).toBe(3);
+    expect(counts["tls:index/locallySignedCert:LocallySignedCert"]).toBe(15);
+    expect(counts["tls:index/certRequest:CertRequest"]).toBe(15);
+    expect(counts["tls:index/privateKey:PrivateKey"]).toBe(3 + 15 + 1 + 1);
+    expect(counts["k8slab:pki:ClusterPki"]).toBe(1);
+    expect(rec.invokes).toEqual([]);
+    const ips = (await settle(outputs!.nodeIps)).value;
+    expect(ips).toEqual({ "k8s-1": "192.168.253.140", "k8s-2": "192.168.253.139", "k8s-3": "192.168.253.141" });
+  });
+
+  it("keeps the admin kubeconfig and the SSH private key secret in the stack outputs", async () => {
+    const { outputs } = await runProgram(stackConfig("dev"));
+    const kubeconfig = await settle(outputs!.adminKubeconfig as pulumi.Output<string>);
+    expect(kubeconfig.secret).toBe(true);
+    expect(kubeconfig.value).toContain("client-key-data");
+    const ssh = await settle(outputs!.sshPrivateKey as pulumi.Output<string>);
+    expect(ssh.secret).toBe(true);
+    expect(ssh.value).toMatch(/PRIVATE KEY/);
+  });
+
+  it("runs the same in preview mode", async () => {
+    const { rec, error } = await runProgram(stackConfig("dev"), { preview: true });
+    expect(error).toBeUndefined();
+    expect(rec.ofType("tls:index/locallySignedCert:LocallySignedCert")).toHaveLength(15);
+  });
+
+  it("uses the SSH key from config instead of generating one", async () => {
+    const { rec, outputs } = await runProgram(
+      { ...stackConfig("dev"), sshPublicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHk2 lab" },
+      { secrets: { sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----\n" } },
+    );
+    expect(rec.resources.filter((r) => r.name === "k8s-lab-ssh")).toHaveLength(0);
+    const ssh = await settle(outputs!.sshPrivateKey as pulumi.Output<string>);
+    expect(ssh).toEqual({ value: expect.stringContaining("OPENSSH PRIVATE KEY"), secret: true });
+  });
+});
+
+describe("bad config", () => {
+  it("fails with one RunError line per problem and registers zero resources", async () => {
+    const { rec, error } = await runProgram({
+      ...stackConfig("dev"),
+      nodes: ["name=k8s_1 ip=192.168.253.140 roles=etcd,control-plane,worker", "name=k8s-2 ip=10.1.1.1 roles=worker"],
+      podCidr: "192.168.253.0/24",
+    });
+    expect(pulumi.RunError.isInstance(error)).toBe(true);
+    const lines = (error as Error).message.split("\n");
+    expect(lines[0]).toMatch(/has \d+ problems; nothing was created/);
+    expect(lines.filter((l) => l.startsWith("error: ")).length).toBe(lines.length - 1);
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^error: nodes\[0\]: node name 'k8s_1' is not a DNS-1123 label.*fix: rename it, e.g. name=k8s-1$/),
+        expect.stringMatching(/^error: nodes\[1\]: ip=10\.1\.1\.1 is outside nodeCidr 192\.168\.253\.0\/24/),
+        expect.stringMatching(/^error: podCidr: podCidr 192\.168\.253\.0\/24 overlaps nodeCidr/),
+      ]),
+    );
+    expect(rec.resources).toHaveLength(0);
+  });
+
+  it("reports a key that Pulumi.yaml does not declare", async () => {
+    const { rec, error } = await runProgram({ ...stackConfig("dev"), nodeCIDR: "10.0.0.0/24" });
+    expect((error as Error).message).toContain("error: nodeCIDR: is not a configuration key of this program");
+    expect(rec.resources).toHaveLength(0);
+  });
+});
