@@ -1,13 +1,23 @@
-// The lab, top to bottom: config (checked before anything is registered) → PKI → the
-// layers that follow. Pulumi runs the exported function; its result is the stack outputs.
+// The lab, top to bottom: config (checked before anything is registered) → PKI → node
+// prep and artifacts → etcd and the local apiserver proxy → … Pulumi runs the exported
+// function; its result is the stack outputs.
 import { loadStackConfig } from "./components/config";
-import { ClusterPki, apiserverUrls, nodeAccessKey } from "./components/pki";
+import { ClusterPki, apiserverUrls, nodeAccessKey, pkiMaterial } from "./components/pki";
+import { NodeAccess, NodeBase } from "./components/host";
+import { EtcdCluster } from "./components/etcd";
+import { KubeNginx } from "./components/lb";
 
 export = async () => {
   const { cluster, sshPrivateKey } = loadStackConfig();
 
   const pki = new ClusterPki(cluster.name, { cluster });
-  const access = nodeAccessKey(cluster, sshPrivateKey);
+  const key = nodeAccessKey(cluster, sshPrivateKey);
+  const access: NodeAccess = { user: cluster.ssh.user, privateKey: key.privateKeyOpenssh };
+  const material = pkiMaterial(pki);
+
+  const base = new NodeBase("nodes", { cluster, access });
+  const etcd = new EtcdCluster("etcd", { cluster, access, material, after: (n) => [base.artifacts[n]] });
+  new KubeNginx("kube-nginx", { cluster, access, after: (n) => [base.prep[n]] });
 
   return {
     /** The apiserver the admin kubeconfig talks to. */
@@ -17,7 +27,8 @@ export = async () => {
     /** One SSH command per node; save the key first: pulumi stack output --show-secrets sshPrivateKey > lab-key && chmod 600 lab-key */
     sshCommands: Object.fromEntries(cluster.nodes.map((n) => [n.name, `ssh -i lab-key ${cluster.ssh.user}@${n.ip}`])),
     adminKubeconfig: pki.kubeconfigs["admin"],
-    sshPublicKey: access.publicKeyOpenssh,
-    sshPrivateKey: access.privateKeyOpenssh,
+    sshPublicKey: key.publicKeyOpenssh,
+    sshPrivateKey: key.privateKeyOpenssh,
+    etcdHealthy: etcd.healthy.command.id,
   };
 };

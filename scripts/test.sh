@@ -5,8 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian tools the tests run against what the program renders.
-debian_tools=(openssl:openssl)
+debian_tools=(openssl:openssl nginx:nginx shellcheck:shellcheck systemd-analyze:systemd)
 missing=()
+# nginx's stream module is a separate package on Debian
+[[ -f /usr/lib/nginx/modules/ngx_stream_module.so ]] || missing+=(libnginx-mod-stream)
 for pair in "${debian_tools[@]}"; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
 done
@@ -31,6 +33,7 @@ report=$(mktemp)
 trap 'rm -f "$report"' EXIT
 status=0
 npx jest --ci --json --outputFile="$report" "$@" || status=$?
+# shellcheck disable=SC2016 # JavaScript, not shell
 node -e '
   const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
   console.log(`${r.numPassedTests} passed, ${r.numFailedTests + r.numRuntimeErrorTestSuites} failed, ${r.numPendingTests} skipped`);

@@ -35,10 +35,11 @@ export class Recorder {
   ofType(type: string): Recorded[] {
     return this.resources.filter((r) => r.type === type);
   }
-  named(name: string): Recorded {
-    const r = this.resources.find((x) => x.name === name);
-    if (!r) throw new Error(`no resource named ${name}; have ${this.resources.map((x) => x.name).join(", ")}`);
-    return r;
+  /** The one custom resource with this name (of this type, when given). */
+  named(name: string, type?: string): Recorded {
+    const rs = this.resources.filter((x) => x.name === name && x.custom && (type === undefined || x.type === type));
+    if (rs.length !== 1) throw new Error(`${rs.length} custom resources named ${name}${type ? ` of type ${type}` : ""}; have ${this.resources.map((x) => `${x.type}:${x.name}`).join(", ")}`);
+    return rs[0];
   }
   countByType(): Record<string, number> {
     const out: Record<string, number> = {};
@@ -308,6 +309,17 @@ function kubernetesState(type: string, inputs: Record<string, any>, name: string
   return { ...inputs, metadata };
 }
 
+/**
+ * Provider state that survives between program runs, as the engine's state does: a tls
+ * resource whose inputs did not change keeps its key or certificate. Keyed by type, name
+ * and inputs (PEM inputs by digest).
+ */
+const providerState = new Map<string, Record<string, any>>();
+function stateKey(type: string, name: string, inputs: Record<string, any>): string {
+  const norm = JSON.stringify(inputs, (_k, v) => (typeof v === "string" && v.includes("-----BEGIN") ? crypto.createHash("sha256").update(v).digest("hex") : v));
+  return `${type}\0${name}\0${norm}`;
+}
+
 export function mocks(rec: Recorder): pulumi.runtime.Mocks {
   return {
     async newResource(args: pulumi.runtime.MockResourceArgs): Promise<pulumi.runtime.MockResourceResult> {
@@ -318,7 +330,10 @@ export function mocks(rec: Recorder): pulumi.runtime.Mocks {
       rec.resources.push(entry);
       if (args.custom === false) return { id: undefined, state: {} };
       const fn = STATE[args.type];
-      const state = fn ? await fn(inputs, args.name) : kubernetesState(args.type, inputs, args.name);
+      const key = stateKey(args.type, args.name, inputs);
+      const kept = args.type.startsWith("tls:") ? providerState.get(key) : undefined;
+      const state = kept ?? (fn ? await fn(inputs, args.name) : kubernetesState(args.type, inputs, args.name));
+      if (state && args.type.startsWith("tls:")) providerState.set(key, state);
       if (!state) throw new Error(`mock: no outputs defined for resource type ${args.type} (${args.name}); add it to test/mocks.ts`);
       entry.state = state;
       return { id: `${args.name}-id`, state };

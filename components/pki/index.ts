@@ -4,9 +4,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { ClusterConfig } from "../config";
+import type { MaterialRef } from "../host/plan";
 import { CaId, CertPlan, PkiPlan, planPki, renderKubeconfig } from "./plan";
 
 export * from "./plan";
+export * from "./files";
 
 /** A certificate with its private key (secret). */
 export interface IssuedCert {
@@ -130,4 +132,25 @@ export function nodeAccessKey(
   }
   const key = new tls.PrivateKey(`${c.name}-ssh`, { algorithm: "ED25519" }, opts);
   return { publicKeyOpenssh: key.publicKeyOpenssh, privateKeyOpenssh: pulumi.secret(key.privateKeyOpenssh) };
+}
+
+/** Resolves host-step references (`cert:<id>`, `key:<id>`, `ca:<ca>`, `cakey:<ca>`, `kubeconfig:<id>`, `sa:key|pub`) to PKI outputs. */
+export function pkiMaterial(pki: ClusterPki): (ref: MaterialRef) => pulumi.Output<string> {
+  return (ref) => {
+    const [kind, id] = ref.split(/:(.*)/s, 2) as [string, string];
+    const pick = (): pulumi.Output<string> | undefined => {
+      switch (kind) {
+        case "cert": return pki.certs[id]?.certPem;
+        case "key": return pki.certs[id]?.privateKeyPem;
+        case "ca": return pki.cas[id]?.certPem;
+        case "cakey": return pki.cas[id]?.privateKeyPem;
+        case "kubeconfig": return pki.kubeconfigs[id];
+        case "sa": return id === "key" ? pki.serviceAccountKey.privateKeyPem : id === "pub" ? pki.serviceAccountKey.publicKeyPem : undefined;
+        default: return undefined;
+      }
+    };
+    const out = pick();
+    if (!out) throw new Error(`no PKI material for reference ${ref}`);
+    return out;
+  };
 }

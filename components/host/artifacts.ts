@@ -1,0 +1,122 @@
+// Artifact delivery: which release files each node needs, where they come from (official
+// URL, a mirror, or a local directory copied over SSH for air-gapped installs), and the
+// script that verifies the checksum on the node before installing. A file already in the
+// node's cache with the right digest is not fetched again.
+// Depends on: config, host/plan.
+import * as path from "path";
+import { ArtifactName, ArtifactSpec, ClusterConfig, NodeSpec } from "../config";
+import { HostStepPlan, HostUpload, shq } from "./plan";
+import { PROXY_ENV_FILE } from "./prep";
+
+export const CACHE_DIR = "/var/cache/k8s-lab";
+export const OPT_DIR = "/opt/k8s-lab";
+export const BIN_DIR = "/usr/local/bin";
+export const CNI_BIN_DIR = "/opt/cni/bin";
+export const UPLOAD_DIR = "/tmp/k8s-lab-upload";
+
+/** Binaries each artifact provides: path inside the archive → installed name. */
+export const BINARIES: Record<ArtifactName, Record<string, string>> = {
+  "kubernetes-server": Object.fromEntries(
+    ["kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy", "kubectl"].map((b) => [`kubernetes/server/bin/${b}`, b]),
+  ),
+  "kubernetes-node": Object.fromEntries(["kubelet", "kube-proxy", "kubectl"].map((b) => [`kubernetes/node/bin/${b}`, b])),
+  etcd: {}, // filled per version below (the archive has a versioned top directory)
+  containerd: Object.fromEntries(["containerd", "containerd-shim-runc-v2", "ctr"].map((b) => [`bin/${b}`, b])),
+  runc: { "runc.amd64": "runc" },
+  crictl: { crictl: "crictl" },
+  "cni-plugins": {},
+};
+
+function binariesOf(a: ArtifactSpec): Record<string, string> {
+  if (a.name === "etcd") return Object.fromEntries(["etcd", "etcdctl", "etcdutl"].map((b) => [`etcd-v${a.version}-linux-amd64/${b}`, b]));
+  return BINARIES[a.name];
+}
+
+/** The artifacts a node needs for its roles (a control-plane node's server tarball includes the node binaries). */
+export function artifactsFor(c: ClusterConfig, node: NodeSpec): ArtifactSpec[] {
+  const names: ArtifactName[] = [];
+  if (node.roles.has("etcd")) names.push("etcd");
+  if (node.roles.has("control-plane")) names.push("kubernetes-server");
+  if (node.roles.has("worker")) {
+    if (!node.roles.has("control-plane")) names.push("kubernetes-node");
+    names.push("containerd", "runc", "crictl", "cni-plugins");
+  }
+  return names.map((n) => c.artifacts[n]!).filter(Boolean);
+}
+
+/** Where the node downloads an artifact from: the mirror when set, else upstream. */
+export function sourceUrl(c: ClusterConfig, a: ArtifactSpec): string {
+  return c.downloads.mirror ? `${c.downloads.mirror}/${a.mirrorPath}` : a.url;
+}
+
+function installLines(a: ArtifactSpec): string[] {
+  const file = `${CACHE_DIR}/${a.fileName}`;
+  if (a.name === "cni-plugins") {
+    return [`install -d -m 0755 ${CNI_BIN_DIR}`, `tar -xzf ${file} -C ${CNI_BIN_DIR}`];
+  }
+  if (a.format === "binary") {
+    const [[, name]] = Object.entries(binariesOf(a));
+    return [`install -m 0755 ${file} ${BIN_DIR}/${name}`];
+  }
+  const dir = `${OPT_DIR}/${a.name}-${a.version}`;
+  return [
+    `if [[ ! -f ${dir}/.complete ]]; then rm -rf ${dir}; install -d ${dir}; tar -xzf ${file} -C ${dir}; touch ${dir}/.complete; fi`,
+    ...Object.entries(binariesOf(a)).map(([inner, name]) => `install -m 0755 ${dir}/${inner} ${BIN_DIR}/${name}`),
+  ];
+}
+
+export function planArtifacts(c: ClusterConfig, node: NodeSpec): HostStepPlan {
+  const artifacts = artifactsFor(c, node);
+  const airGapped = c.downloads.artifactDir !== undefined;
+  const uploads: HostUpload[] = airGapped
+    ? artifacts.map((a) => ({ source: path.join(path.resolve(c.downloads.artifactDir!), a.fileName), path: `${UPLOAD_DIR}/${a.fileName}`, digest: a.digest }))
+    : [];
+  const activate = [
+    `install -d -m 0755 ${CACHE_DIR} ${OPT_DIR} ${BIN_DIR}`,
+    "verify() { # verify FILE DIGEST: the file's digest equals DIGEST (sha256:… or sha512:…)",
+    '  local alg=${2%%:*} want=${2#*:} have',
+    '  [[ -f $1 ]] || return 1',
+    '  have=$("${alg}sum" "$1" | cut -d" " -f1); [[ $have == "$want" ]]',
+    "}",
+  ];
+  if (airGapped) {
+    activate.push(
+      "take() { # take FILE DIGEST: move an uploaded file into the cache after checking it",
+      `  if verify ${CACHE_DIR}/$1 "$2"; then rm -f ${UPLOAD_DIR}/$1; return 0; fi`,
+      `  if ! verify ${UPLOAD_DIR}/$1 "$2"; then echo "checksum mismatch for $1 copied from the artifact directory: expected $2, got $("\${2%%:*}sum" "${UPLOAD_DIR}/$1" | cut -d' ' -f1)" >&2; exit 1; fi`,
+      `  mv -f ${UPLOAD_DIR}/$1 ${CACHE_DIR}/$1`,
+      "}",
+      ...artifacts.map((a) => `take ${shq(a.fileName)} ${a.digest}`),
+    );
+  } else {
+    activate.push(
+      "# shellcheck source=/dev/null",
+      `if [[ -f ${PROXY_ENV_FILE} ]]; then set -a; . ${PROXY_ENV_FILE}; set +a; fi`,
+      "fetch() { # fetch FILE URL DIGEST: download unless the cache already has the right file",
+      `  local f=${CACHE_DIR}/$1`,
+      '  if verify "$f" "$3"; then return 0; fi',
+      '  curl -fsSL --retry 5 --connect-timeout 20 -o "$f.part" "$2"',
+      '  if ! verify "$f.part" "$3"; then',
+      `    echo "checksum mismatch for $1 from $2: expected $3, got \${3%%:*}:$("\${3%%:*}sum" "$f.part" | cut -d' ' -f1)" >&2`,
+      '    rm -f "$f.part"; exit 1',
+      "  fi",
+      '  mv -f "$f.part" "$f"',
+      "}",
+      ...artifacts.map((a) => `fetch ${shq(a.fileName)} ${shq(sourceUrl(c, a))} ${a.digest}`),
+    );
+  }
+  for (const a of artifacts) activate.push(...installLines(a));
+  const installed = artifacts.flatMap((a) => Object.values(binariesOf(a)).map((b) => `${BIN_DIR}/${b}`));
+  return {
+    node: node.name,
+    ip: node.ip,
+    layer: "artifacts",
+    description: `${airGapped ? "copy" : "download"}, verify and install ${artifacts.map((a) => `${a.name} ${a.version}`).join(", ")}`,
+    files: [],
+    uploads,
+    activate,
+    deactivate: [],
+    createdPaths: [...installed, ...artifacts.map((a) => `${OPT_DIR}/${a.name}-${a.version}`), ...artifacts.map((a) => `${CACHE_DIR}/${a.fileName}`), ...(artifacts.some((a) => a.name === "cni-plugins") ? [CNI_BIN_DIR] : []), ...(airGapped ? [UPLOAD_DIR] : [])],
+    healthGate: "every checksum matches before anything is installed",
+  };
+}

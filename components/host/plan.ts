@@ -1,0 +1,135 @@
+// Host-step planning: what one layer puts on one node — files (content, mode, owner,
+// secret or not), the commands that activate them, and what undoes them — and the pure
+// functions that turn that into the apply and delete scripts and the digests that trigger
+// a re-run. Secret file contents are references (`MaterialRef`) resolved at ship time,
+// so plans stay plain data the render command and the tests can read.
+// Depends on nothing.
+import { createHash } from "crypto";
+
+/** Key material known only when the PKI is issued: `cert:<id>`, `key:<id>`, `kubeconfig:<id>`, `sa:key`, `sa:pub`… */
+export type MaterialRef = `${"cert" | "key" | "ca" | "cakey" | "kubeconfig" | "sa" | "secret"}:${string}`;
+
+export interface HostFile {
+  /** Absolute path on the node. */
+  path: string;
+  /** Literal content, or a reference to key material. */
+  content: string | { ref: MaterialRef };
+  /** Octal mode, e.g. "0644"; secret files are 0600. */
+  mode: string;
+  /** Owner:group; root:root by default. */
+  owner?: string;
+  /** Holds key material: the step's script and output become secrets. */
+  secret?: boolean;
+}
+
+/** A file copied from the machine running Pulumi (air-gapped artifacts). */
+export interface HostUpload {
+  /** Local path. */
+  source: string;
+  /** Where it lands on the node (a staging path the SSH user can write). */
+  path: string;
+  /** Expected digest, `sha256:…` or `sha512:…`. */
+  digest: string;
+}
+
+export interface HostStepPlan {
+  /** Node name. */
+  node: string;
+  /** Node IP (where SSH connects). */
+  ip: string;
+  /** The layer: prep, artifacts, etcd, kube-nginx… */
+  layer: string;
+  /** One line for the runbook. */
+  description: string;
+  files: HostFile[];
+  /** Files to copy from the Pulumi machine before the script runs. */
+  uploads?: HostUpload[];
+  /** Commands run as root after the files are in place; must be idempotent. */
+  activate: string[];
+  /** Commands run as root on delete, before the files are removed. */
+  deactivate: string[];
+  /** Removed on delete only when `wipeDataOnDestroy` is set. */
+  dataDirs?: string[];
+  /** Extra paths (besides `files`) this step creates and its delete removes. */
+  createdPaths?: string[];
+  /** Commands run on delete after the files are gone (e.g. systemctl daemon-reload). */
+  afterRemove?: string[];
+  /** How the step proves it worked, for the runbook. */
+  healthGate?: string;
+}
+
+export interface FileDigest {
+  path: string;
+  sha256: string;
+}
+
+export function sha256(s: string): string {
+  return createHash("sha256").update(s).digest("hex");
+}
+
+/** A bash word for a literal string. */
+export function shq(s: string): string {
+  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+function heredocMarker(content: string): string {
+  let marker = "K8SLAB_EOF";
+  while (content.includes(marker)) marker += "_";
+  return marker;
+}
+
+/** Resolves every file's content with `resolve` for references. */
+export function resolvedFiles(step: HostStepPlan, resolve: (ref: MaterialRef) => string): Array<HostFile & { text: string }> {
+  return step.files.map((f) => ({ ...f, text: typeof f.content === "string" ? f.content : resolve(f.content.ref) }));
+}
+
+/**
+ * The apply script: writes each file atomically (temp file + mv, mode and owner set before
+ * the move), then runs the activation commands. Re-running it with the same plan changes nothing.
+ */
+export function renderApplyScript(step: HostStepPlan, resolve: (ref: MaterialRef) => string): string {
+  const lines = [
+    "#!/usr/bin/env bash",
+    `# ${step.layer} on ${step.node}: ${step.description}`,
+    "set -euo pipefail",
+    "umask 022",
+  ];
+  if (step.files.length) {
+    lines.push(
+      "put() { # put PATH MODE OWNER: stdin (base64) -> PATH, atomically",
+      '  local tmp; install -d -m 0755 "$(dirname "$1")"; tmp=$(mktemp "$1.XXXXXX")',
+      '  base64 -d > "$tmp"; chmod "$2" "$tmp"; chown "$3" "$tmp"; mv -f "$tmp" "$1"',
+      "}",
+    );
+  }
+  for (const f of resolvedFiles(step, resolve)) {
+    const b64 = Buffer.from(f.text, "utf8").toString("base64").replace(/(.{76})/g, "$1\n").trimEnd();
+    const marker = heredocMarker(b64);
+    lines.push(`put ${shq(f.path)} ${f.mode} ${f.owner ?? "root:root"} <<'${marker}'`, b64, marker);
+  }
+  lines.push(...step.activate);
+  return lines.join("\n") + "\n";
+}
+
+/** The delete script: deactivation, then every file and created path; data only when asked. */
+export function renderDeleteScript(step: HostStepPlan, wipeData: boolean): string {
+  const paths = [...step.files.map((f) => f.path), ...(step.createdPaths ?? [])];
+  const lines = ["#!/usr/bin/env bash", `# undo ${step.layer} on ${step.node}`, "set -euo pipefail", ...step.deactivate];
+  if (paths.length) lines.push(`rm -rf -- ${paths.map(shq).join(" ")}`);
+  if (wipeData && step.dataDirs?.length) lines.push(`rm -rf -- ${step.dataDirs.map(shq).join(" ")}`);
+  lines.push(...(step.afterRemove ?? []));
+  return lines.join("\n") + "\n";
+}
+
+/** What triggers a re-run: a digest per file (path + mode + owner + content) and one of the script. */
+export function stepDigests(step: HostStepPlan, resolve: (ref: MaterialRef) => string, wipeData: boolean): { files: FileDigest[]; script: string } {
+  const files = resolvedFiles(step, resolve).map((f) => ({ path: f.path, sha256: sha256(`${f.mode}\0${f.owner ?? "root:root"}\0${f.text}`) }));
+  const uploads = (step.uploads ?? []).map((u) => `${u.path}\0${u.digest}`);
+  const script = sha256([...step.activate, "\0", ...step.deactivate, "\0", ...uploads, "\0", renderDeleteScript(step, wipeData)].join("\n"));
+  return { files, script };
+}
+
+/** Every reference a step needs resolved. */
+export function materialRefs(step: HostStepPlan): MaterialRef[] {
+  return step.files.flatMap((f) => (typeof f.content === "string" ? [] : [f.content.ref]));
+}

@@ -1,0 +1,109 @@
+// Node prep: what every node needs before Kubernetes binaries run — swap off for good,
+// kernel modules, sysctls, firewall and SELinux per distro family, the packages later
+// layers use, and a check that names any binary still missing. The same settings go into
+// cloud-init for VMs; this step makes `existing` hosts and pre-baked images equal.
+// Depends on: config, host/plan.
+import { ClusterConfig, NodeSpec } from "../config";
+import { HostStepPlan } from "./plan";
+
+export const KERNEL_MODULES = ["overlay", "br_netfilter"];
+export const SYSCTLS: Record<string, string> = {
+  "net.bridge.bridge-nf-call-iptables": "1",
+  "net.bridge.bridge-nf-call-ip6tables": "1",
+  "net.ipv4.ip_forward": "1",
+};
+/** Packages by distro family; nginx carries the stream module the local apiserver proxy needs. */
+export const PACKAGES = {
+  debian: ["conntrack", "socat", "ipset", "iptables", "nginx-light", "libnginx-mod-stream", "curl", "ca-certificates", "chrony"],
+  rhel: ["conntrack-tools", "socat", "ipset", "iptables", "nginx", "nginx-mod-stream", "curl", "ca-certificates", "chrony"],
+};
+/** Binaries checked after prep, with what needs each. */
+export const REQUIRED_BINARIES: Record<string, string> = {
+  conntrack: "kube-proxy",
+  socat: "kubectl port-forward",
+  ipset: "weave-net",
+  iptables: "kube-proxy",
+  nginx: "the local apiserver proxy",
+  curl: "artifact downloads",
+  tar: "artifact installs",
+  sha256sum: "checksum checks",
+  sha512sum: "checksum checks",
+};
+
+/** Ports nodes open to each other (firewalld); documented in the README as well. */
+export function firewallPorts(c: ClusterConfig): string[] {
+  const ports = ["2379-2380/tcp", `${c.network.apiserverPort}/tcp`, "10250/tcp", "10257/tcp", "10259/tcp", "30000-32767/tcp"];
+  if (c.addons.cni === "weave") ports.push("6783/tcp", "6783-6784/udp");
+  else ports.push("8472/udp");
+  return ports;
+}
+
+export const MODULES_FILE = "/etc/modules-load.d/k8s-lab.conf";
+export const SYSCTL_FILE = "/etc/sysctl.d/90-k8s-lab.conf";
+export const PROXY_ENV_FILE = "/etc/k8s-lab/proxy.env";
+
+export function proxyEnvironment(c: ClusterConfig): Record<string, string> {
+  if (!c.proxy) return {};
+  const noProxy = c.proxy.noProxy.join(",");
+  const env: Record<string, string> = { NO_PROXY: noProxy, no_proxy: noProxy };
+  if (c.proxy.http) Object.assign(env, { HTTP_PROXY: c.proxy.http, http_proxy: c.proxy.http });
+  if (c.proxy.https) Object.assign(env, { HTTPS_PROXY: c.proxy.https, https_proxy: c.proxy.https });
+  return env;
+}
+
+export function planNodePrep(c: ClusterConfig, node: NodeSpec): HostStepPlan {
+  const env = proxyEnvironment(c);
+  const envLines = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+  const install = c.hypervisor.skipPackageInstall
+    ? ["# skipPackageInstall: the image already has the packages"]
+    : [
+        "if ! command -v conntrack >/dev/null || ! command -v socat >/dev/null || ! command -v nginx >/dev/null; then",
+        "  # shellcheck source=/dev/null",
+        `  if [[ -f ${PROXY_ENV_FILE} ]]; then set -a; . ${PROXY_ENV_FILE}; set +a; fi`,
+        `  case "$family" in`,
+        `    debian) DEBIAN_FRONTEND=noninteractive apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q ${PACKAGES.debian.join(" ")} ;;`,
+        `    rhel) dnf install -y -q ${PACKAGES.rhel.join(" ")} ;;`,
+        "  esac",
+        "fi",
+      ];
+  return {
+    node: node.name,
+    ip: node.ip,
+    layer: "prep",
+    description: "swap off for good, kernel modules, sysctls, firewall, SELinux, packages",
+    files: [
+      { path: MODULES_FILE, content: KERNEL_MODULES.join("\n") + "\n", mode: "0644" },
+      { path: SYSCTL_FILE, content: Object.entries(SYSCTLS).map(([k, v]) => `${k} = ${v}`).join("\n") + "\n", mode: "0644" },
+      ...(envLines.length ? [{ path: PROXY_ENV_FILE, content: envLines.join("\n") + "\n", mode: "0644" }] : []),
+    ],
+    activate: [
+      "# shellcheck source=/dev/null",
+      ". /etc/os-release",
+      'case " ${ID:-} ${ID_LIKE:-} " in *" debian "*|*" ubuntu "*) family=debian ;; *" rhel "*|*" fedora "*|*" centos "*) family=rhel ;; *) family=other ;; esac',
+      "# swap: off now, and never again (fstab lines commented, swap units masked)",
+      "swapoff -a",
+      "sed -ri '/^[^#].*\\sswap\\s/s/^/#k8s-lab# /' /etc/fstab",
+      "systemctl list-unit-files --type=swap --no-legend 2>/dev/null | awk '{print $1}' | xargs -r systemctl mask",
+      `for m in ${KERNEL_MODULES.join(" ")}; do modprobe "$m"; done`,
+      "sysctl --system >/dev/null",
+      ...install,
+      "# firewall: open what the cluster uses between nodes; SELinux: permissive (binaries outside packages carry no labels)",
+      "if systemctl is-active -q firewalld 2>/dev/null; then",
+      ...firewallPorts(c).map((p) => `  firewall-cmd -q --permanent --add-port=${p}`),
+      `  firewall-cmd -q --permanent --zone=trusted --add-source=${c.network.podCidr}`,
+      "  firewall-cmd -q --reload",
+      "fi",
+      "if command -v setenforce >/dev/null && [[ $(getenforce) == Enforcing ]]; then setenforce 0; fi",
+      "if [[ -f /etc/selinux/config ]]; then sed -ri 's/^SELINUX=enforcing/SELINUX=permissive/' /etc/selinux/config; fi",
+      "missing=()",
+      `for b in ${Object.keys(REQUIRED_BINARIES).join(" ")}; do command -v "$b" >/dev/null || missing+=("$b"); done`,
+      `if ((\${#missing[@]})); then echo "node ${node.name} is missing: \${missing[*]} (install them, or set skipPackageInstall=false)" >&2; exit 1; fi`,
+    ],
+    deactivate: [
+      "sed -ri 's/^#k8s-lab# //' /etc/fstab",
+      "systemctl list-unit-files --type=swap --state=masked --no-legend 2>/dev/null | awk '{print $1}' | xargs -r systemctl unmask",
+      `sysctl -w ${Object.keys(SYSCTLS).map((k) => `${k}=0`).join(" ")} >/dev/null 2>&1 || true`,
+    ],
+    healthGate: "every required binary is on PATH",
+  };
+}

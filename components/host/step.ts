@@ -1,0 +1,88 @@
+// The host step: ships one HostStepPlan to one node over SSH with @pulumi/command.
+// Create runs the apply script (fed on stdin, never on the command line), delete runs the
+// delete script; the triggers are the digests of what lands on the host, so a re-run
+// with the same config changes nothing and the preview names the files that changed.
+// Replacement deletes first (both touch the same paths). Depends on: host/plan.
+import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
+import { HostStepPlan, MaterialRef, materialRefs, renderApplyScript, renderDeleteScript, stepDigests } from "./plan";
+
+/** How the program logs in to every node. */
+export interface NodeAccess {
+  /** Login user (has passwordless sudo). */
+  user: string;
+  /** SSH private key, secret. */
+  privateKey: pulumi.Output<string>;
+}
+
+/** Key material by reference; a missing reference is a programming error. */
+export type MaterialResolver = (ref: MaterialRef) => pulumi.Output<string>;
+
+export interface HostStepArgs {
+  /** What lands on the node, and how it is activated and undone. */
+  plan: HostStepPlan;
+  /** SSH login for the node. */
+  access: NodeAccess;
+  /** Resolves key material referenced by the plan's files. Default: none may be referenced. */
+  material?: MaterialResolver;
+  /** Also remove the plan's data directories on delete. Default: false. */
+  wipeData?: boolean;
+}
+
+/** SSH dial settings fit for a VM that is still booting: about five minutes of retries. */
+export const DIAL = { dialErrorLimit: 20, perDialTimeout: 15 } as const;
+
+export class HostStep extends pulumi.ComponentResource {
+  readonly command: command.remote.Command;
+  /** The script's output; secret when the step carries key material. */
+  readonly stdout: pulumi.Output<string>;
+  /** Per-file digests that trigger a re-run. */
+  readonly fileDigests: pulumi.Output<Array<{ path: string; sha256: string }>>;
+
+  constructor(name: string, args: HostStepArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("k8slab:host:HostStep", name, {}, opts);
+    const { plan } = args;
+    const refs = materialRefs(plan);
+    const secret = plan.files.some((f) => f.secret) || refs.length > 0;
+    const resolve = args.material ?? ((ref: MaterialRef) => { throw new Error(`${name}: no material resolver for ${ref}`); });
+    const values = pulumi.all(refs.map((r) => resolve(r)));
+    const lookup = (resolved: string[]) => (ref: MaterialRef) => resolved[refs.indexOf(ref)];
+    const wipe = args.wipeData ?? false;
+
+    const script = values.apply((v) => renderApplyScript(plan, lookup(v)));
+    // A digest of a random key reveals nothing; unsecret it so the preview can name the file that changed.
+    const digests = pulumi.unsecret(values.apply((v) => stepDigests(plan, lookup(v), wipe)));
+    const deleteScript = renderDeleteScript(plan, wipe);
+
+    const uploads = (plan.uploads ?? []).map(
+      (u, i) =>
+        new command.remote.CopyToRemote(
+          `${name}-upload-${i}`,
+          {
+            connection: { host: plan.ip, user: args.access.user, privateKey: args.access.privateKey, ...DIAL },
+            source: new pulumi.asset.FileAsset(u.source),
+            remotePath: u.path,
+            triggers: [u.digest],
+          },
+          { parent: this },
+        ),
+    );
+
+    this.command = new command.remote.Command(
+      name,
+      {
+        connection: { host: plan.ip, user: args.access.user, privateKey: args.access.privateKey, ...DIAL },
+        create: "sudo -n bash -s",
+        stdin: secret ? pulumi.secret(script) : script,
+        delete: `echo ${Buffer.from(deleteScript).toString("base64")} | base64 -d | sudo -n bash -s`,
+        triggers: [digests.apply((d) => ({ script: d.script })), ...plan.files.map((_, i) => digests.apply((d) => d.files[i]))],
+        addPreviousOutputInEnv: false,
+        logging: secret ? "none" : "stdoutAndStderr",
+      },
+      { parent: this, deleteBeforeReplace: true, dependsOn: uploads, additionalSecretOutputs: secret ? ["stdout", "stderr"] : [] },
+    );
+    this.stdout = secret ? pulumi.secret(this.command.stdout) : this.command.stdout;
+    this.fileDigests = digests.apply((d) => d.files);
+    this.registerOutputs({ fileDigests: this.fileDigests });
+  }
+}

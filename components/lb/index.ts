@@ -1,0 +1,28 @@
+// lb layer: ships kube-nginx to every node, one node at a time (a change never takes
+// every node's path to the apiservers down at once). Depends on: config, host, lb/plan.
+import * as pulumi from "@pulumi/pulumi";
+import { ClusterConfig } from "../config";
+import { HostStep, NodeAccess, shipSteps } from "../host";
+import { planKubeNginx } from "./plan";
+
+export * from "./plan";
+
+export interface KubeNginxArgs {
+  /** The checked cluster model. */
+  cluster: ClusterConfig;
+  /** SSH login for every node. */
+  access: NodeAccess;
+  /** Per node: the steps that must be done first (node prep installs nginx). */
+  after: (node: string) => pulumi.Input<pulumi.Resource>[];
+}
+
+export class KubeNginx extends pulumi.ComponentResource {
+  readonly proxies: Readonly<Record<string, HostStep>>;
+
+  constructor(name: string, args: KubeNginxArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("k8slab:lb:KubeNginx", name, {}, opts);
+    const c = args.cluster;
+    this.proxies = shipSteps(c.nodes.map((n) => planKubeNginx(c, n)), { access: args.access, after: args.after, rolling: true }, this);
+    this.registerOutputs({});
+  }
+}

@@ -1,0 +1,20 @@
+// Where key material lands on the nodes (the kubeadm layout, so guides and tools agree),
+// and the references host steps use for it. Depends on: host/plan (MaterialRef).
+import type { HostFile, MaterialRef } from "../host/plan";
+
+export const PKI_DIR = "/etc/kubernetes/pki";
+export const ETCD_PKI_DIR = `${PKI_DIR}/etcd`;
+export const KUBECONFIG_DIR = "/etc/kubernetes";
+
+/** A certificate file (public). */
+export function certFile(path: string, ref: MaterialRef): HostFile {
+  return { path, content: { ref }, mode: "0644" };
+}
+/** A private key or kubeconfig file: secret, 0600. */
+export function secretFile(path: string, ref: MaterialRef): HostFile {
+  return { path, content: { ref }, mode: "0600", secret: true };
+}
+/** A certificate and its key at `<base>.crt` / `<base>.key`. */
+export function certAndKey(base: string, certId: string): HostFile[] {
+  return [certFile(`${base}.crt`, `cert:${certId}`), secretFile(`${base}.key`, `key:${certId}`)];
+}

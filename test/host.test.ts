@@ -1,0 +1,274 @@
+// Host layer, etcd and kube-nginx: the steps under mocks (deletes, triggers, secrecy,
+// counts, air-gapped copies) and the real tools over what they put on the nodes.
+import * as fs from "fs";
+import * as path from "path";
+import * as fc from "fast-check";
+import * as YAML from "yaml";
+import { loadConfig, nodesWith } from "../components/config";
+import { HostStepPlan, renderApplyScript, renderDeleteScript, stepDigests } from "../components/host";
+import { ETCD_UNIT, ETCD_CONFIG, etcdMemberConfig } from "../components/etcd/plan";
+import { NGINX_CONF, NGINX_UNIT, STREAM_MODULE, nginxConfig } from "../components/lb/plan";
+import { allHostSteps, placeholderMaterial } from "../components/render/plan";
+import { Recorded } from "./mocks";
+import { runProgram, stackConfig } from "./harness";
+import { bashSyntax, containsPrivateKey, filesInScript, run, shellcheck, systemdVerify, tmpdir } from "./tools";
+
+const dev = stackConfig("dev");
+const CMD = "command:remote:Command";
+const decodeDelete = (r: Recorded) => Buffer.from(/^echo (\S+) \| base64 -d \| sudo -n bash -s$/.exec(r.inputs.delete)![1], "base64").toString("utf8");
+
+describe("host steps under mocks", () => {
+  let rec: import("./mocks").Recorder;
+  beforeAll(async () => {
+    const r = await runProgram(dev);
+    expect(r.error).toBeUndefined();
+    rec = r.rec;
+  });
+
+  it("registers one step per node and layer, plus one etcd health gate", () => {
+    const names = rec.ofType(CMD).map((r) => r.name).sort();
+    const expected = ["etcd-health"];
+    for (const n of ["k8s-1", "k8s-2", "k8s-3"]) expected.push(`prep-${n}`, `artifacts-${n}`, `kube-nginx-${n}`, `etcd-${n}`);
+    expect(names).toEqual(expected.sort());
+  });
+
+  it("gives every step a delete that undoes it, stdin-fed create and no previous output in the environment", () => {
+    expect(Object.keys(filesInScript(rec.named("etcd-k8s-1", CMD).inputs.stdin)).length).toBe(7);
+    for (const r of rec.ofType(CMD)) {
+      expect(r.inputs.create).toBe("sudo -n bash -s");
+      expect(r.inputs.addPreviousOutputInEnv).toBe(false);
+      expect(r.inputs.triggers.length).toBeGreaterThan(0);
+      const del = decodeDelete(r);
+      expect(del).toMatch(/^#!\/usr\/bin\/env bash\n/);
+      const written = Object.keys(filesInScript(r.inputs.stdin));
+      expect(written.length).toBe((r.inputs.stdin.match(/^put \//gm) ?? []).length);
+      for (const p of written) expect(del).toContain(p);
+    }
+  });
+
+  it("removes the etcd data only when wipeDataOnDestroy is set", async () => {
+    expect(decodeDelete(rec.named("etcd-k8s-1", CMD))).not.toContain("/var/lib/etcd ");
+    const wiped = await runProgram({ ...dev, wipeDataOnDestroy: true });
+    expect(decodeDelete(wiped.rec.resources.find((r) => r.type === CMD && r.name === "etcd-k8s-1")!)).toMatch(/rm -rf -- \/var\/lib\/etcd \/var\/lib\/etcd-snapshots/);
+  });
+
+  it("feeds scripts with key material as secrets, and plain ones in the clear", () => {
+    for (const n of ["k8s-1", "k8s-2", "k8s-3"]) {
+      expect(rec.named(`etcd-${n}`, CMD).secretPaths).toContain("stdin");
+      expect(rec.named(`prep-${n}`, CMD).secretPaths).not.toContain("stdin");
+    }
+  });
+
+  it("puts no private key in any non-secret input, even base64-encoded", () => {
+    const etcdFiles = filesInScript(rec.named("etcd-k8s-1", CMD).inputs.stdin);
+    expect(containsPrivateKey(rec.named("etcd-k8s-1", CMD).inputs.stdin)).toBe(true); // the detector works on real scripts
+    expect(etcdFiles["/etc/kubernetes/pki/etcd/server.key"].mode).toBe("0600");
+    const leaks = rec.resources.flatMap((r) => r.plainStrings.filter((s) => containsPrivateKey(s.value)).map((s) => `${r.name}.${s.path}`));
+    expect(leaks).toEqual([]);
+  });
+
+  it("keeps every node within 12 SSH sessions", () => {
+    const perNode = new Map<string, number>();
+    for (const r of [...rec.ofType(CMD), ...rec.ofType("command:remote:CopyToRemote")]) {
+      const host = r.inputs.connection.host as string;
+      perNode.set(host, (perNode.get(host) ?? 0) + 1);
+    }
+    expect(perNode.size).toBe(3);
+    for (const n of perNode.values()) expect(n).toBeLessThanOrEqual(12);
+  });
+
+  it("retries SSH dials long enough for a booting VM", () => {
+    for (const r of rec.ofType(CMD)) {
+      expect(r.inputs.connection.dialErrorLimit * r.inputs.connection.perDialTimeout).toBeGreaterThanOrEqual(300);
+    }
+  });
+});
+
+describe("re-runs and changes", () => {
+  const snapshot = (rs: Recorded[]) => new Map(rs.filter((r) => r.type === CMD).map((r) => [r.name, JSON.stringify([r.inputs.triggers, r.inputs.stdin, r.inputs.delete])]));
+  const changed = (a: Map<string, string>, b: Map<string, string>) => [...b.keys()].filter((k) => a.get(k) !== b.get(k)).sort();
+
+  it("changes nothing when the same config runs again", async () => {
+    const [a, b] = [await runProgram(dev), await runProgram(dev)];
+    expect(changed(snapshot(a.rec.resources), snapshot(b.rec.resources))).toEqual([]);
+  });
+
+  it("a new etcd version touches only the etcd nodes' artifact steps", async () => {
+    const a = await runProgram(dev);
+    const b = await runProgram({ ...dev, etcdVersion: "3.6.6", artifactChecksums: [`etcd-v3.6.6-linux-amd64.tar.gz=sha256:${"c".repeat(64)}`] });
+    expect(changed(snapshot(a.rec.resources), snapshot(b.rec.resources))).toEqual(["artifacts-k8s-1", "artifacts-k8s-2", "artifacts-k8s-3"]);
+  });
+
+  it("a new proxy port touches only the kube-nginx steps, which roll one node at a time", async () => {
+    const a = await runProgram(dev);
+    const b = await runProgram({ ...dev, localProxyPort: 9443 });
+    expect(changed(snapshot(a.rec.resources), snapshot(b.rec.resources))).toEqual(["kube-nginx-k8s-1", "kube-nginx-k8s-2", "kube-nginx-k8s-3"]);
+  });
+});
+
+describe("triggers (property)", () => {
+  const file = fc.record({
+    path: fc.stringMatching(/^\/etc\/[a-z]{1,8}\/[a-z.]{1,8}$/),
+    content: fc.string({ maxLength: 40 }),
+    mode: fc.constantFrom("0644", "0600", "0755"),
+    owner: fc.constantFrom("root:root", "etcd:etcd"),
+  });
+  const plan = fc.record({
+    files: fc.uniqueArray(file, { minLength: 1, maxLength: 4, selector: (f) => f.path }),
+    activate: fc.array(fc.string({ maxLength: 20 }), { maxLength: 3 }),
+    deactivate: fc.array(fc.string({ maxLength: 20 }), { maxLength: 3 }),
+    description: fc.string({ maxLength: 10 }),
+  }).map((p): HostStepPlan => ({ node: "n", ip: "10.0.0.1", layer: "l", ...p }));
+  const none = () => "";
+  const digest = (p: HostStepPlan) => JSON.stringify(stepDigests(p, none, false));
+
+  it("change exactly when a file or the script changes", () => {
+    fc.assert(
+      fc.property(plan, fc.nat(), fc.constantFrom("content", "mode", "owner", "path", "activate", "deactivate", "description", "none"), (p, i, what) => {
+        const q: HostStepPlan = JSON.parse(JSON.stringify(p));
+        const f = q.files[i % q.files.length] as { content: string; mode: string; owner: string; path: string };
+        switch (what) {
+          case "content": f.content += "x"; break;
+          case "mode": f.mode = f.mode === "0644" ? "0600" : "0644"; break;
+          case "owner": f.owner = f.owner === "root:root" ? "etcd:etcd" : "root:root"; break;
+          case "path": f.path += "2"; break;
+          case "activate": q.activate = [...q.activate, "true"]; break;
+          case "deactivate": q.deactivate = [...q.deactivate, "true"]; break;
+          case "description": q.description += "!"; break;
+          case "none": break;
+        }
+        const shouldChange = what !== "description" && what !== "none";
+        expect(digest(q) !== digest(p)).toBe(shouldChange);
+        // the script text that lands changes exactly when a file or a command changes, too
+        expect(renderApplyScript(q, none) !== renderApplyScript(p, none) || renderDeleteScript(q, false) !== renderDeleteScript(p, false)).toBe(what !== "none");
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe("etcd", () => {
+  const c = loadConfig(dev).config!;
+  const steps = allHostSteps(c);
+
+  it("has exactly one etcd unit per etcd node, each naming every member over https", () => {
+    for (const nodes of [dev.nodes as string[], ["name=a ip=192.168.253.10 roles=etcd,control-plane,worker", "name=b ip=192.168.253.11 roles=worker", "name=c ip=192.168.253.12 roles=worker"]]) {
+      const cc = loadConfig({ ...dev, nodes }).config!;
+      const units = allHostSteps(cc).flatMap((s) => s.files.filter((f) => f.path === ETCD_UNIT).map(() => s.node));
+      expect(units.sort()).toEqual(nodesWith(cc, "etcd").map((n) => n.name).sort());
+    }
+    const configs = steps.flatMap((s) => s.files.filter((f) => f.path === ETCD_CONFIG).map((f) => YAML.parse(f.content as string)));
+    expect(configs).toHaveLength(3);
+    for (const conf of configs) {
+      expect(conf["initial-cluster"].split(",").sort()).toEqual(["k8s-1=https://192.168.253.140:2380", "k8s-2=https://192.168.253.139:2380", "k8s-3=https://192.168.253.141:2380"].sort());
+      expect(conf["listen-client-urls"]).toMatch(/^https:/);
+      expect(conf["client-transport-security"]["client-cert-auth"]).toBe(true);
+      expect(conf["peer-transport-security"]["client-cert-auth"]).toBe(true);
+    }
+  });
+
+  it("names only TLS files that the same step writes", () => {
+    for (const s of steps.filter((x) => x.layer === "etcd")) {
+      const conf = etcdMemberConfig(c, c.nodes.find((n) => n.name === s.node)!);
+      const tls = [conf["client-transport-security"], conf["peer-transport-security"]] as Array<Record<string, unknown>>;
+      const paths = tls.flatMap((t) => Object.values(t).filter((v): v is string => typeof v === "string"));
+      for (const p of paths) expect(s.files.map((f) => f.path)).toContain(p);
+    }
+  });
+
+  it("starts new members without blocking and gates later layers on cluster health", () => {
+    const member = steps.find((s) => s.layer === "etcd")!;
+    expect(member.activate.join("\n")).toContain("systemctl start --no-block etcd");
+    const gate = steps.find((s) => s.layer === "etcd-health")!;
+    expect(gate.activate.join("\n")).toContain("endpoint health --cluster");
+    expect(gate.activate.join("\n")).toContain("--cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt");
+  });
+});
+
+describe("kube-nginx", () => {
+  const c = loadConfig(dev).config!;
+
+  it("listens on loopback and balances to every apiserver with passive checks", () => {
+    const conf = nginxConfig(c);
+    expect(conf).toContain("listen 127.0.0.1:8443;");
+    expect(conf.match(/server 192\.168\.253\.\d+:6443 max_fails=3 fail_timeout=10s;/g)).toHaveLength(3);
+    expect(conf).toMatch(/proxy_connect_timeout 2s;/);
+  });
+
+  it("passes nginx -t with the stream module", () => {
+    const dir = tmpdir("nginx-");
+    try {
+      const module = ["/usr/lib/nginx/modules/ngx_stream_module.so", "/usr/lib64/nginx/modules/ngx_stream_module.so"].find((m) => fs.existsSync(m))!;
+      expect(module).toBeDefined();
+      const conf = path.join(dir, "kube-nginx.conf");
+      fs.writeFileSync(conf, nginxConfig(c).replace(STREAM_MODULE, module));
+      const r = run("nginx", ["-t", "-q", "-e", "stderr", "-c", conf]);
+      expect(r.stderr).toBe("");
+      expect(r.status).toBe(0);
+      fs.writeFileSync(conf, nginxConfig(c).replace(STREAM_MODULE, module).replace("least_conn;", "least_conn"));
+      expect(run("nginx", ["-t", "-q", "-e", "stderr", "-c", conf]).status).not.toBe(0); // the check can fail
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("real tools over every host step", () => {
+  const c = loadConfig({ ...dev, httpProxy: "http://proxy.lab:3128" }).config!;
+  const steps = allHostSteps(c);
+
+  it("every systemd unit passes systemd-analyze verify with no warning", () => {
+    const units: Record<string, string> = {};
+    for (const s of steps) for (const f of s.files) if (f.path.startsWith("/etc/systemd/system/")) units[path.basename(f.path)] = f.content as string;
+    expect(Object.keys(units).sort()).toEqual(["etcd.service", "kube-nginx.service"]);
+    const r = systemdVerify(units, ["/usr/local/bin/etcd", "/usr/sbin/nginx"]);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    const broken = systemdVerify({ "etcd.service": units["etcd.service"].replace("Type=notify", "Type=notifyy") }, ["/usr/local/bin/etcd"]);
+    expect(broken.stderr).not.toBe(""); // the check can fail
+  });
+
+  it("every apply and delete script passes bash -n and shellcheck", () => {
+    expect(steps.length).toBe(13);
+    for (const s of steps) {
+      for (const script of [renderApplyScript(s, placeholderMaterial), renderDeleteScript(s, true)]) {
+        expect({ step: `${s.layer}-${s.node}`, ...bashSyntax(script) }).toMatchObject({ status: 0 });
+        const sc = shellcheck(script);
+        expect({ step: `${s.layer}-${s.node}`, out: sc.stdout }).toEqual({ step: `${s.layer}-${s.node}`, out: "" });
+      }
+    }
+  });
+
+  it("writes the kube-nginx files the unit names", () => {
+    const s = steps.find((x) => x.layer === "kube-nginx")!;
+    expect(s.files.map((f) => f.path).sort()).toEqual([NGINX_CONF, NGINX_UNIT].sort());
+  });
+});
+
+describe("air-gapped artifacts", () => {
+  it("copies every file from the local directory and downloads nothing", async () => {
+    const dir = tmpdir("artifacts-");
+    try {
+      const c = loadConfig(dev).config!;
+      for (const a of Object.values(c.artifacts)) fs.writeFileSync(path.join(dir, a!.fileName), "x");
+      const { rec, error } = await runProgram({ ...dev, artifactDir: dir });
+      expect(error).toBeUndefined();
+      const copies = rec.ofType("command:remote:CopyToRemote");
+      // per node: etcd, kubernetes-server, containerd, runc, crictl, cni-plugins
+      expect(copies).toHaveLength(3 * 6);
+      for (const cp of copies) expect(path.dirname(await cp.inputs.source.path)).toBe(dir);
+      for (const r of rec.ofType(CMD)) expect(r.inputs.stdin).not.toMatch(/curl -f|fetch /);
+      expect(rec.named("artifacts-k8s-1", CMD).inputs.stdin).toContain("take etcd-v3.6.5-linux-amd64.tar.gz sha256:66bad39e");
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("downloads from the mirror when one is set, checking the digest", async () => {
+    const { rec } = await runProgram({ ...dev, downloadMirror: "https://mirror.lab/k8s/" });
+    const script = rec.named("artifacts-k8s-1", CMD).inputs.stdin as string;
+    expect(script).toContain("fetch etcd-v3.6.5-linux-amd64.tar.gz https://mirror.lab/k8s/etcd/v3.6.5/etcd-v3.6.5-linux-amd64.tar.gz sha256:66bad39ed920f6fc15fd74adcb8bfd38ba9a6412f8c7852d09eb11670e88cac3");
+    expect(script).toContain("checksum mismatch for $1 from $2");
+    expect(rec.ofType("command:remote:CopyToRemote")).toHaveLength(0);
+  });
+});
