@@ -63,12 +63,27 @@ export async function runProgram(
   const mod = await import("../index");
   const program = ((mod as unknown as { default?: unknown }).default ?? mod) as () => Promise<Record<string, unknown>>;
   if (typeof program !== "function") throw new Error("index.ts must export the program function");
+  // As the real language host does: the program runs inside the root Stack resource,
+  // which also lets the recorder see each resource's options (transformations). The
+  // program's error is caught inside, so the Stack itself never fails unobserved.
+  let outputs: Record<string, unknown> | undefined;
+  let error: unknown;
+  await pulumi.runtime.runInPulumiStack(async () => {
+    pulumi.runtime.registerStackTransformation((t) => {
+      rec.options.set(`${t.type}::${t.name}`, t.opts);
+      return undefined;
+    });
+    try {
+      outputs = await program();
+    } catch (e) {
+      error = e;
+    }
+    return outputs;
+  });
   try {
-    const outputs = await program();
     await waitForRPCs()();
-    return { rec, outputs };
-  } catch (error) {
-    await waitForRPCs()().catch(() => undefined);
-    return { rec, error };
+  } catch (e) {
+    error ??= e; // a registration that failed after the program returned
   }
+  return error === undefined ? { rec, outputs } : { rec, error };
 }

@@ -46,6 +46,19 @@ describe("host steps under mocks", () => {
     }
   });
 
+  it("replaces by deleting first, and marks output secret where key material is involved", () => {
+    for (const r of rec.ofType(CMD)) {
+      const opts = rec.options.get(`${CMD}::${r.name}`);
+      expect(opts).toBeDefined();
+      expect(opts!.deleteBeforeReplace).toBe(true);
+      const secret = r.secretPaths.includes("stdin");
+      const aso = opts!.additionalSecretOutputs ?? [];
+      if (secret) expect(aso).toEqual(expect.arrayContaining(["stdout", "stderr"]));
+      else expect(aso).not.toContain("stdout");
+      expect(r.inputs.logging).toBe(secret ? "none" : "stdoutAndStderr");
+    }
+  });
+
   it("removes the etcd data only when wipeDataOnDestroy is set", async () => {
     expect(decodeDelete(rec.named("etcd-k8s-1", CMD))).not.toContain("/var/lib/etcd ");
     const wiped = await runProgram({ ...dev, wipeDataOnDestroy: true });

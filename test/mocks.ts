@@ -31,6 +31,8 @@ export interface Recorded {
 
 export class Recorder {
   resources: Recorded[] = [];
+  /** Resource options by `type::name`, as the program passed them. */
+  options = new Map<string, pulumi.CustomResourceOptions>();
   invokes: string[] = [];
   ofType(type: string): Recorded[] {
     return this.resources.filter((r) => r.type === type);
@@ -323,6 +325,7 @@ function stateKey(type: string, name: string, inputs: Record<string, any>): stri
 export function mocks(rec: Recorder): pulumi.runtime.Mocks {
   return {
     async newResource(args: pulumi.runtime.MockResourceArgs): Promise<pulumi.runtime.MockResourceResult> {
+      if (args.type === "pulumi:pulumi:Stack") return { id: undefined, state: {} };
       const secretPaths: string[] = [];
       const plainStrings: Array<{ path: string; value: string }> = [];
       const inputs = unwrap(args.inputs, "", secretPaths, plainStrings, false);
