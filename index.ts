@@ -1,11 +1,12 @@
-// The lab, top to bottom: config (checked before anything is registered) → PKI → node
-// prep and artifacts → etcd and the local apiserver proxy → … Pulumi runs the exported
-// function; its result is the stack outputs.
+// The lab, top to bottom: config (checked before anything is registered) → PKI and VMs
+// (or existing hosts) → node prep and artifacts → etcd and the local apiserver proxy → …
+// Pulumi runs the exported function; its result is the stack outputs.
 import { loadStackConfig } from "./components/config";
 import { ClusterPki, apiserverUrls, nodeAccessKey, pkiMaterial } from "./components/pki";
 import { NodeAccess, NodeBase } from "./components/host";
 import { EtcdCluster } from "./components/etcd";
 import { KubeNginx } from "./components/lb";
+import { LabVms } from "./components/vm";
 
 export = async () => {
   const { cluster, sshPrivateKey } = loadStackConfig();
@@ -15,7 +16,8 @@ export = async () => {
   const access: NodeAccess = { user: cluster.ssh.user, privateKey: key.privateKeyOpenssh };
   const material = pkiMaterial(pki);
 
-  const base = new NodeBase("nodes", { cluster, access });
+  const vms = new LabVms("vms", { cluster, sshPublicKey: key.publicKeyOpenssh, sshPrivateKey: key.privateKeyOpenssh });
+  const base = new NodeBase("nodes", { cluster, access, after: (n) => [vms.ready[n]] });
   const etcd = new EtcdCluster("etcd", { cluster, access, material, after: (n) => [base.artifacts[n]] });
   new KubeNginx("kube-nginx", { cluster, access, after: (n) => [base.prep[n]] });
 

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian tools the tests run against what the program renders.
-debian_tools=(openssl:openssl nginx:nginx shellcheck:shellcheck systemd-analyze:systemd)
+debian_tools=(openssl:openssl nginx:nginx shellcheck:shellcheck systemd-analyze:systemd virt-xml-validate:libvirt-clients xmllint:libxml2-utils cloud-init:cloud-init genisoimage:genisoimage)
 missing=()
 # nginx's stream module is a separate package on Debian
 [[ -f /usr/lib/nginx/modules/ngx_stream_module.so ]] || missing+=(libnginx-mod-stream)

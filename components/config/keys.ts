@@ -60,7 +60,8 @@ export const KEYS: KeySpec[] = [
   { key: "storagePoolPath", type: "string", default: "/var/lib/libvirt/images/k8s-lab", description: "Directory of the storage pool on the hypervisor." },
   { key: "baseImageUrl", type: "string", description: "Cloud image (qcow2 with cloud-init) downloaded once into the pool, pinned to a dated release. Needs baseImageChecksum." },
   { key: "baseImageChecksum", type: "string", description: "sha256:HEX or sha512:HEX of the base image; required with baseImageUrl." },
-  { key: "baseImagePath", type: "string", description: "A qcow2 base image already on the hypervisor, instead of baseImageUrl (no download)." },
+  { key: "baseImagePath", type: "string", description: "A qcow2 cloud image on the machine running Pulumi, uploaded once into the pool instead of downloading baseImageUrl." },
+  { key: "baseImageFamily", type: "string", default: "debian", description: "Distro family of the base image, for package names and proxy settings: debian or rhel." },
   { key: "skipPackageInstall", type: "boolean", default: false, description: "The base image already has the node packages (air-gapped, pre-baked): cloud-init installs nothing." },
   // downloads and proxies
   { key: "httpProxy", type: "string", description: "HTTP proxy for downloads, the package manager and containerd, e.g. http://proxy.lab:3128." },

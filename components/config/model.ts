@@ -61,6 +61,7 @@ export interface ClusterConfig {
     pool: string;
     poolPath: string;
     baseImage: { url: string; checksum: string } | { path: string } | undefined;
+    imageFamily: "debian" | "rhel";
     skipPackageInstall: boolean;
   };
   /** Proxy settings; noProxy is the merged, computed list. */
@@ -134,6 +135,7 @@ export const rawSchema = z.object({
   baseImageUrl: z.string().url().optional(),
   baseImageChecksum: str.optional(),
   baseImagePath: z.string().regex(/^\//, "must be an absolute path").optional(),
+  baseImageFamily: z.enum(["debian", "rhel"]),
   skipPackageInstall: z.boolean(),
   httpProxy: z.string().url().optional(),
   httpsProxy: z.string().url().optional(),
@@ -387,6 +389,7 @@ export function deriveModel(raw: RawConfig): { config: ClusterConfig; problems: 
           ? { url: raw.baseImageUrl, checksum: raw.baseImageChecksum ?? "" }
           : undefined,
       skipPackageInstall: raw.skipPackageInstall,
+      imageFamily: raw.baseImageFamily,
     },
     downloads: { mirror: raw.downloadMirror?.replace(/\/+$/, ""), artifactDir: raw.artifactDir },
     registry: { mirrors: registryMirrors, pauseImage: raw.pauseImage },

@@ -38,6 +38,11 @@ export function firewallPorts(c: ClusterConfig): string[] {
   return ports;
 }
 
+/** sed program that comments out every active swap line of /etc/fstab (marked, so delete can undo it). */
+export const FSTAB_SWAP_OFF = "/^[^#].*\\sswap\\s/s/^/#k8s-lab# /";
+/** Masks every swap unit systemd knows (generated from fstab or images' swap files). */
+export const MASK_SWAP_UNITS = "systemctl list-unit-files --type=swap --no-legend 2>/dev/null | awk '{print $1}' | xargs -r systemctl mask";
+
 export const MODULES_FILE = "/etc/modules-load.d/k8s-lab.conf";
 export const SYSCTL_FILE = "/etc/sysctl.d/90-k8s-lab.conf";
 export const PROXY_ENV_FILE = "/etc/k8s-lab/proxy.env";
@@ -82,8 +87,8 @@ export function planNodePrep(c: ClusterConfig, node: NodeSpec): HostStepPlan {
       'case " ${ID:-} ${ID_LIKE:-} " in *" debian "*|*" ubuntu "*) family=debian ;; *" rhel "*|*" fedora "*|*" centos "*) family=rhel ;; *) family=other ;; esac',
       "# swap: off now, and never again (fstab lines commented, swap units masked)",
       "swapoff -a",
-      "sed -ri '/^[^#].*\\sswap\\s/s/^/#k8s-lab# /' /etc/fstab",
-      "systemctl list-unit-files --type=swap --no-legend 2>/dev/null | awk '{print $1}' | xargs -r systemctl mask",
+      `sed -ri '${FSTAB_SWAP_OFF}' /etc/fstab`,
+      MASK_SWAP_UNITS,
       `for m in ${KERNEL_MODULES.join(" ")}; do modprobe "$m"; done`,
       "sysctl --system >/dev/null",
       ...install,

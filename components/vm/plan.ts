@@ -1,0 +1,393 @@
+// VM planning: the libvirt objects of the lab as data and text — network and domain XML
+// (xmlbuilder2), cloud-init user-data (YAML) and the virsh/qemu-img scripts that create
+// and delete each object. Shapes follow the libvirt provider's (Network, Pool, Volume,
+// CloudInitDisk, Domain), so moving to a generated provider later is a local change.
+// Depends on: config, host/prep (node settings shared with `existing` hosts).
+import { create } from "xmlbuilder2";
+import * as YAML from "yaml";
+import { ClusterConfig, NodeSpec, parseCidr } from "../config";
+import { shq } from "../host/plan";
+import { FSTAB_SWAP_OFF, KERNEL_MODULES, MASK_SWAP_UNITS, MODULES_FILE, PACKAGES, PROXY_ENV_FILE, SYSCTLS, SYSCTL_FILE, proxyEnvironment } from "../host/prep";
+
+export interface LibvirtNames {
+  network: string;
+  bridge: string;
+  dnsDomain: string;
+  pool: string;
+  baseVolume: string;
+  domain(node: string): string;
+  disk(node: string): string;
+  seed(node: string): string;
+  consoleLog(node: string): string;
+}
+
+export function libvirtNames(c: ClusterConfig): LibvirtNames {
+  return {
+    network: c.name,
+    bridge: `br-${c.name}`.slice(0, 15),
+    dnsDomain: `${c.name}.lab`,
+    pool: c.hypervisor.pool,
+    baseVolume: `${c.name}-base.qcow2`,
+    domain: (n) => `${c.name}-${n}`,
+    disk: (n) => `${c.name}-${n}.qcow2`,
+    seed: (n) => `${c.name}-${n}-seed.iso`,
+    consoleLog: (n) => `/var/log/libvirt/qemu/${c.name}-${n}-serial.log`,
+  };
+}
+
+function netmask(prefix: number): string {
+  const m = prefix === 0 ? 0 : (~0 << (32 - prefix)) >>> 0;
+  return [m >>> 24, (m >>> 16) & 255, (m >>> 8) & 255, m & 255].join(".");
+}
+
+const xml = (obj: object) => create({ version: "1.0" }, obj).end({ prettyPrint: true, headless: true }) + "\n";
+
+/** NAT network for the node CIDR: fixed MAC → IP and name for every node, DNS names for the nodes. */
+export function networkXml(c: ClusterConfig): string {
+  const n = libvirtNames(c);
+  const cidr = parseCidr(c.network.nodeCidr)!;
+  return xml({
+    network: {
+      name: n.network,
+      forward: { "@mode": "nat" },
+      bridge: { "@name": n.bridge, "@stp": "on", "@delay": "0" },
+      domain: { "@name": n.dnsDomain, "@localOnly": "yes" },
+      dns: { host: c.nodes.map((node) => ({ "@ip": node.ip, hostname: [node.name, `${node.name}.${n.dnsDomain}`] })) },
+      ip: {
+        "@address": c.network.gateway,
+        "@netmask": netmask(cidr.prefix),
+        dhcp: { host: c.nodes.map((node) => ({ "@mac": node.mac, "@name": node.name, "@ip": node.ip })) },
+      },
+    },
+  });
+}
+
+export function poolXml(c: ClusterConfig): string {
+  return xml({ pool: { "@type": "dir", name: c.hypervisor.pool, target: { path: c.hypervisor.poolPath } } });
+}
+
+/** The domain of one node; `kvm` uses the host CPU, `qemu` (TCG) emulates one. */
+export function domainXml(c: ClusterConfig, node: NodeSpec): string {
+  const n = libvirtNames(c);
+  const kvm = c.hypervisor.domainType === "kvm";
+  return xml({
+    domain: {
+      "@type": c.hypervisor.domainType,
+      name: n.domain(node.name),
+      description: `k8s-lab node ${node.name} (${[...node.roles].join(", ")}) of cluster ${c.name}`,
+      memory: { "@unit": "MiB", "#": String(node.memoryMiB) },
+      currentMemory: { "@unit": "MiB", "#": String(node.memoryMiB) },
+      vcpu: { "@placement": "static", "#": String(node.vcpu) },
+      os: { type: { "@arch": "x86_64", "#": "hvm" }, boot: { "@dev": "hd" } },
+      features: { acpi: {}, apic: {} },
+      ...(kvm ? { cpu: { "@mode": "host-passthrough", "@check": "none" } } : {}),
+      clock: { "@offset": "utc" },
+      on_poweroff: "destroy",
+      on_reboot: "restart",
+      on_crash: "destroy",
+      devices: {
+        disk: [
+          {
+            "@type": "volume",
+            "@device": "disk",
+            driver: { "@name": "qemu", "@type": "qcow2", "@discard": "unmap" },
+            source: { "@pool": n.pool, "@volume": n.disk(node.name) },
+            target: { "@dev": "vda", "@bus": "virtio" },
+          },
+          {
+            "@type": "volume",
+            "@device": "cdrom",
+            driver: { "@name": "qemu", "@type": "raw" },
+            source: { "@pool": n.pool, "@volume": n.seed(node.name) },
+            target: { "@dev": "sda", "@bus": "sata" },
+            readonly: {},
+          },
+        ],
+        interface: { "@type": "network", mac: { "@address": node.mac }, source: { "@network": n.network }, model: { "@type": "virtio" } },
+        serial: { "@type": "pty", log: { "@file": n.consoleLog(node.name), "@append": "on" }, target: { "@port": "0" } },
+        console: { "@type": "pty", target: { "@type": "serial", "@port": "0" } },
+        channel: { "@type": "unix", target: { "@type": "virtio", "@name": "org.qemu.guest_agent.0" } },
+        rng: { "@model": "virtio", backend: { "@model": "random", "#": "/dev/urandom" } },
+        memballoon: { "@model": "virtio" },
+      },
+    },
+  });
+}
+
+/** /etc/hosts with every node, so names resolve before (and without) cluster DNS. */
+export function etcHosts(c: ClusterConfig): string {
+  const d = libvirtNames(c).dnsDomain;
+  return ["127.0.0.1 localhost", "::1 localhost ip6-localhost ip6-loopback", ...c.nodes.map((n) => `${n.ip} ${n.name}.${d} ${n.name}`)].join("\n") + "\n";
+}
+
+/** cloud-init user-data for one node (the SSH public key is filled in at ship time). */
+export function userData(c: ClusterConfig, node: NodeSpec, sshPublicKey: string): string {
+  const n = libvirtNames(c);
+  const env = proxyEnvironment(c);
+  const files: Array<Record<string, unknown>> = [
+    { path: "/etc/hosts", content: etcHosts(c), permissions: "0644" },
+    { path: MODULES_FILE, content: KERNEL_MODULES.join("\n") + "\n", permissions: "0644" },
+    { path: SYSCTL_FILE, content: Object.entries(SYSCTLS).map(([k, v]) => `${k} = ${v}`).join("\n") + "\n", permissions: "0644" },
+  ];
+  if (Object.keys(env).length) {
+    files.push({ path: PROXY_ENV_FILE, content: Object.entries(env).map(([k, v]) => `${k}=${v}`).join("\n") + "\n", permissions: "0644" });
+    if (c.hypervisor.imageFamily === "rhel") files.push({ path: "/etc/dnf/dnf.conf", content: `proxy=${c.proxy!.http ?? c.proxy!.https}\n`, append: true });
+  }
+  const doc: Record<string, unknown> = {
+    hostname: node.name,
+    fqdn: `${node.name}.${n.dnsDomain}`,
+    prefer_fqdn_over_hostname: false,
+    manage_etc_hosts: false,
+    users: [
+      {
+        name: c.ssh.user,
+        gecos: "k8s-lab",
+        shell: "/bin/bash",
+        sudo: "ALL=(ALL) NOPASSWD:ALL",
+        lock_passwd: true,
+        ssh_authorized_keys: [sshPublicKey.trim()],
+      },
+    ],
+    ssh_pwauth: false,
+    disable_root: true,
+    // swap off for good: no swap file from cloud-init; fstab entries commented, swap units masked (runcmd)
+    swap: { filename: "/swap.img", size: 0 },
+    ntp: { enabled: true },
+    write_files: files,
+    runcmd: [
+      ["swapoff", "-a"],
+      ["sed", "-ri", FSTAB_SWAP_OFF, "/etc/fstab"],
+      ["sh", "-c", MASK_SWAP_UNITS],
+      ...KERNEL_MODULES.map((m) => ["modprobe", m]),
+      ["sysctl", "--system"],
+    ],
+  };
+  if (c.proxy && c.hypervisor.imageFamily === "debian") doc.apt = { http_proxy: c.proxy.http ?? c.proxy.https, https_proxy: c.proxy.https ?? c.proxy.http };
+  if (!c.hypervisor.skipPackageInstall) {
+    doc.package_update = true;
+    doc.packages = PACKAGES[c.hypervisor.imageFamily];
+  }
+  return "#cloud-config\n" + YAML.stringify(doc, { lineWidth: 0 });
+}
+
+export function metaData(c: ClusterConfig, node: NodeSpec): string {
+  return YAML.stringify({ "instance-id": libvirtNames(c).domain(node.name), "local-hostname": node.name });
+}
+
+// ---- scripts (run on the machine running Pulumi, against the libvirt URI) ------------
+
+const HEAD = ["set -euo pipefail", 'virsh() { command virsh --quiet -c "$LIBVIRT_URI" "$@"; }'];
+
+function heredoc(target: string, text: string): string[] {
+  let marker = "K8SLAB_XML";
+  while (text.includes(marker)) marker += "_";
+  return [`cat > ${target} <<'${marker}'`, text.replace(/\n$/, ""), marker];
+}
+
+export interface LibvirtObjectPlan {
+  /** What it is, libvirt-provider style. */
+  kind: "Network" | "Pool" | "Volume" | "CloudInitDisk" | "Domain";
+  name: string;
+  /** Node it belongs to, if any. */
+  node?: string;
+  create: string;
+  delete: string;
+  /** Replacement triggers: the values whose change libvirt cannot apply in place. */
+  triggers: Record<string, unknown>;
+  /** The XML or user-data this object is made from, for validation and the render. */
+  documents: Record<string, string>;
+}
+
+export function planNetwork(c: ClusterConfig): LibvirtObjectPlan {
+  const n = libvirtNames(c);
+  const doc = networkXml(c);
+  return {
+    kind: "Network",
+    name: n.network,
+    create: [
+      ...HEAD,
+      `if ! virsh net-info ${shq(n.network)} >/dev/null 2>&1; then`,
+      '  tmp=$(mktemp); trap \'rm -f "$tmp"\' EXIT',
+      ...heredoc('"$tmp"', doc).map((l) => l),
+      '  virsh net-define "$tmp" >/dev/null',
+      "fi",
+      `if [[ $(virsh net-info ${shq(n.network)} | awk '/^Active:/ {print $2}') != yes ]]; then virsh net-start ${shq(n.network)} >/dev/null; fi`,
+      `virsh net-autostart ${shq(n.network)} >/dev/null`,
+    ].join("\n"),
+    delete: [
+      ...HEAD,
+      `if virsh net-info ${shq(n.network)} >/dev/null 2>&1; then`,
+      `  virsh net-destroy ${shq(n.network)} >/dev/null 2>&1 || true`,
+      `  virsh net-undefine ${shq(n.network)} >/dev/null`,
+      "fi",
+    ].join("\n"),
+    triggers: { xml: doc },
+    documents: { "network.xml": doc },
+  };
+}
+
+export function planPool(c: ClusterConfig): LibvirtObjectPlan {
+  const p = c.hypervisor.pool;
+  const doc = poolXml(c);
+  return {
+    kind: "Pool",
+    name: p,
+    create: [
+      ...HEAD,
+      `if ! virsh pool-info ${shq(p)} >/dev/null 2>&1; then`,
+      '  tmp=$(mktemp); trap \'rm -f "$tmp"\' EXIT',
+      ...heredoc('"$tmp"', doc),
+      '  virsh pool-define "$tmp" >/dev/null',
+      `  virsh pool-build ${shq(p)} >/dev/null`,
+      "fi",
+      `if [[ $(virsh pool-info ${shq(p)} | awk '/^State:/ {print $2}') != running ]]; then virsh pool-start ${shq(p)} >/dev/null; fi`,
+      `virsh pool-autostart ${shq(p)} >/dev/null`,
+    ].join("\n"),
+    delete: [
+      ...HEAD,
+      `if virsh pool-info ${shq(p)} >/dev/null 2>&1; then`,
+      `  virsh pool-destroy ${shq(p)} >/dev/null 2>&1 || true`,
+      `  virsh pool-delete ${shq(p)} >/dev/null 2>&1 || true`,
+      `  virsh pool-undefine ${shq(p)} >/dev/null`,
+      "fi",
+    ].join("\n"),
+    triggers: { xml: doc },
+    documents: { "pool.xml": doc },
+  };
+}
+
+/** The base image, once, into the pool: downloaded (digest checked, through the proxy) or uploaded from a local file. */
+export function planBaseVolume(c: ClusterConfig): LibvirtObjectPlan {
+  const n = libvirtNames(c);
+  const img = c.hypervisor.baseImage!;
+  const source =
+    "url" in img
+      ? [
+          '  src="$tmp/image"',
+          ...(c.proxy ? [`  export https_proxy=${shq(c.proxy.https ?? "")} http_proxy=${shq(c.proxy.http ?? "")} no_proxy=${shq(c.proxy.noProxy.join(","))}`] : []),
+          `  curl -fsSL --retry 5 -o "$src" ${shq(img.url)}`,
+          `  want=${shq(img.checksum)}; have="\${want%%:*}:$("\${want%%:*}sum" "$src" | cut -d' ' -f1)"`,
+          `  if [[ $have != "$want" ]]; then echo "base image checksum mismatch for ${img.url}: expected $want, got $have" >&2; exit 1; fi`,
+        ]
+      : [`  src=${shq(img.path)}`, `  [[ -r $src ]] || { echo "base image ${img.path} is not readable on this machine (baseImagePath)" >&2; exit 1; }`];
+  return {
+    kind: "Volume",
+    name: n.baseVolume,
+    create: [
+      ...HEAD,
+      `if ! virsh vol-info --pool ${shq(n.pool)} ${shq(n.baseVolume)} >/dev/null 2>&1; then`,
+      '  tmp=$(mktemp -d); trap \'rm -rf "$tmp"\' EXIT',
+      ...source,
+      `  virsh vol-create-as ${shq(n.pool)} ${shq(n.baseVolume)} "$(stat -c %s "$src")" --format raw >/dev/null`,
+      `  virsh vol-upload --pool ${shq(n.pool)} ${shq(n.baseVolume)} "$src"`,
+      `  virsh pool-refresh ${shq(n.pool)} >/dev/null`,
+      "fi",
+    ].join("\n"),
+    delete: [...HEAD, `virsh vol-delete --pool ${shq(n.pool)} ${shq(n.baseVolume)} >/dev/null 2>&1 || ! virsh vol-info --pool ${shq(n.pool)} ${shq(n.baseVolume)} >/dev/null 2>&1`].join("\n"),
+    triggers: "url" in img ? { url: img.url, checksum: img.checksum } : { path: img.path },
+    documents: {},
+  };
+}
+
+/** One qcow2 overlay per node on the base image, at the node's disk size. */
+export function planNodeVolume(c: ClusterConfig, node: NodeSpec): LibvirtObjectPlan {
+  const n = libvirtNames(c);
+  const vol = n.disk(node.name);
+  return {
+    kind: "Volume",
+    name: vol,
+    node: node.name,
+    create: [
+      ...HEAD,
+      `if ! virsh vol-info --pool ${shq(n.pool)} ${shq(vol)} >/dev/null 2>&1; then`,
+      `  virsh vol-create-as ${shq(n.pool)} ${shq(vol)} ${node.diskGiB}G --format qcow2 --backing-vol ${shq(n.baseVolume)} --backing-vol-format qcow2 >/dev/null`,
+      "fi",
+    ].join("\n"),
+    delete: [...HEAD, `virsh vol-delete --pool ${shq(n.pool)} ${shq(vol)} >/dev/null 2>&1 || ! virsh vol-info --pool ${shq(n.pool)} ${shq(vol)} >/dev/null 2>&1`].join("\n"),
+    triggers: { diskGiB: node.diskGiB, base: n.baseVolume },
+    documents: {},
+  };
+}
+
+/** The NoCloud seed ISO with the node's user-data and meta-data, uploaded into the pool. */
+export function planCloudInitDisk(c: ClusterConfig, node: NodeSpec, sshPublicKey: string): LibvirtObjectPlan {
+  const n = libvirtNames(c);
+  const iso = n.seed(node.name);
+  const ud = userData(c, node, sshPublicKey);
+  const md = metaData(c, node);
+  return {
+    kind: "CloudInitDisk",
+    name: iso,
+    node: node.name,
+    create: [
+      ...HEAD,
+      'tmp=$(mktemp -d); trap \'rm -rf "$tmp"\' EXIT',
+      ...heredoc('"$tmp/user-data"', ud),
+      ...heredoc('"$tmp/meta-data"', md),
+      'genisoimage -quiet -output "$tmp/seed.iso" -volid cidata -joliet -rock "$tmp/user-data" "$tmp/meta-data"',
+      `virsh vol-delete --pool ${shq(n.pool)} ${shq(iso)} >/dev/null 2>&1 || true`,
+      `virsh vol-create-as ${shq(n.pool)} ${shq(iso)} "$(stat -c %s "$tmp/seed.iso")" --format raw >/dev/null`,
+      `virsh vol-upload --pool ${shq(n.pool)} ${shq(iso)} "$tmp/seed.iso"`,
+    ].join("\n"),
+    delete: [...HEAD, `virsh vol-delete --pool ${shq(n.pool)} ${shq(iso)} >/dev/null 2>&1 || ! virsh vol-info --pool ${shq(n.pool)} ${shq(iso)} >/dev/null 2>&1`].join("\n"),
+    triggers: { userData: ud, metaData: md },
+    documents: { "user-data": ud, "meta-data": md },
+  };
+}
+
+export function planDomain(c: ClusterConfig, node: NodeSpec): LibvirtObjectPlan {
+  const n = libvirtNames(c);
+  const dom = n.domain(node.name);
+  const doc = domainXml(c, node);
+  return {
+    kind: "Domain",
+    name: dom,
+    node: node.name,
+    create: [
+      ...HEAD,
+      'tmp=$(mktemp); trap \'rm -f "$tmp"\' EXIT',
+      ...heredoc('"$tmp"', doc),
+      'virsh define "$tmp" >/dev/null',
+      `if [[ $(virsh domstate ${shq(dom)}) != running ]]; then virsh start ${shq(dom)} >/dev/null; fi`,
+      `virsh autostart ${shq(dom)} >/dev/null`,
+    ].join("\n"),
+    delete: [
+      ...HEAD,
+      `if virsh dominfo ${shq(dom)} >/dev/null 2>&1; then`,
+      `  virsh destroy ${shq(dom)} >/dev/null 2>&1 || true`,
+      `  virsh undefine ${shq(dom)} --nvram >/dev/null 2>&1 || virsh undefine ${shq(dom)} >/dev/null`,
+      "fi",
+    ].join("\n"),
+    // A running domain cannot take these in place: a change replaces it (the preview names the field).
+    triggers: { vcpu: node.vcpu, memoryMiB: node.memoryMiB, mac: node.mac, domainType: c.hypervisor.domainType, xml: doc },
+    documents: { "domain.xml": doc },
+  };
+}
+
+export const SSH_TIMEOUT_S = 900;
+export const CLOUD_INIT_TIMEOUT_S = 1200;
+
+/** A bounded wait for SSH, then for cloud-init; the private key comes on stdin. */
+export function readinessScript(c: ClusterConfig, node: NodeSpec, withCloudInit: boolean): string {
+  const where = c.hypervisor.mode === "libvirt" ? `its console log is ${libvirtNames(c).consoleLog(node.name)} on the hypervisor (virsh console ${libvirtNames(c).domain(node.name)})` : "check that the host is up and sshd runs";
+  const target = `${c.ssh.user}@${node.ip}`;
+  return [
+    "set -euo pipefail",
+    'key=$(mktemp); trap \'rm -f "$key"\' EXIT; cat > "$key"',
+    'ssh_() { ssh -i "$key" -o BatchMode=yes -o ConnectTimeout=5 -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR "$@"; }',
+    `deadline=$((SECONDS + ${SSH_TIMEOUT_S}))`,
+    `until ssh_ ${target} true 2>/dev/null; do`,
+    `  if ((SECONDS > deadline)); then echo "node ${node.name} (${node.ip}) did not answer SSH within ${SSH_TIMEOUT_S} s; ${where}" >&2; exit 1; fi`,
+    "  sleep 5",
+    "done",
+    ...(withCloudInit
+      ? [
+          `if ! ssh_ ${target} "timeout ${CLOUD_INIT_TIMEOUT_S} cloud-init status --wait" >/dev/null; then`,
+          `  echo "cloud-init on node ${node.name} did not finish cleanly within ${CLOUD_INIT_TIMEOUT_S} s; on the node: cloud-init status --long; ${where}" >&2`,
+          "  exit 1",
+          "fi",
+        ]
+      : []),
+    `echo "${node.name} ready"`,
+  ].join("\n");
+}

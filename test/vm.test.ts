@@ -1,0 +1,154 @@
+// VM layer: the graph under mocks, and the real validators over every XML, user-data and
+// script it produces.
+import * as fs from "fs";
+import * as path from "path";
+import * as YAML from "yaml";
+import { loadConfig } from "../components/config";
+import { LibvirtObjectPlan, domainXml, networkXml, planBaseVolume, planCloudInitDisk, planDomain, planNetwork, planNodeVolume, planPool, poolXml, readinessScript, userData } from "../components/vm/plan";
+import { runProgram, stackConfig } from "./harness";
+import { Recorder } from "./mocks";
+import { bashSyntax, run, shellcheck, tmpdir } from "./tools";
+
+const dev = stackConfig("dev");
+const LOCAL = "command:local:Command";
+const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGx0ZXN0a2V5Zm9ydGhlbGFib25seW5vdHJlYWwxMjM0 k8s-lab";
+const depNames = (rec: Recorder, type: string, name: string): string[] =>
+  ((rec.options.get(`${type}::${name}`)?.dependsOn ?? []) as unknown[]).map((d) => (d as { __name?: string }).__name ?? "?").sort();
+
+describe("VM graph under mocks", () => {
+  let rec: Recorder;
+  beforeAll(async () => {
+    const r = await runProgram(dev);
+    expect(r.error).toBeUndefined();
+    rec = r.rec;
+  });
+
+  it("has one network and pool, one base image, and one overlay, seed and domain per node", () => {
+    const names = rec.ofType(LOCAL).map((r) => r.name).sort();
+    const expected = ["network-k8s-lab", "pool-k8s-lab", "volume-base"];
+    for (const n of ["k8s-1", "k8s-2", "k8s-3"]) expected.push(`volume-${n}`, `cloudinit-${n}`, `domain-${n}`, `ready-${n}`);
+    expect(names).toEqual(expected.sort());
+  });
+
+  it("orders network → volumes → domain → readiness → host steps", () => {
+    expect(depNames(rec, LOCAL, "volume-base")).toEqual(["pool-k8s-lab"]);
+    expect(depNames(rec, LOCAL, "volume-k8s-1")).toEqual(["volume-base"]);
+    expect(depNames(rec, LOCAL, "domain-k8s-1")).toEqual(["cloudinit-k8s-1", "network-k8s-lab", "volume-k8s-1"]);
+    expect(depNames(rec, LOCAL, "ready-k8s-1")).toEqual(["domain-k8s-1"]);
+    expect(depNames(rec, "k8slab:host:HostStep", "prep-k8s-1")).toEqual(["ready-k8s-1"]);
+  });
+
+  it("gives every libvirt object a delete, and replaces by deleting first", () => {
+    for (const r of rec.ofType(LOCAL).filter((x) => !x.name.startsWith("ready-"))) {
+      expect(r.inputs.delete).toMatch(/virsh/);
+      expect(rec.options.get(`${LOCAL}::${r.name}`)!.deleteBeforeReplace).toBe(true);
+      expect(r.inputs.environment).toEqual({ LIBVIRT_URI: "qemu:///system" });
+    }
+  });
+
+  it("feeds the readiness check its key as a secret on stdin", () => {
+    const r = rec.named("ready-k8s-1", LOCAL);
+    expect(r.secretPaths).toContain("stdin");
+    expect(r.inputs.create).not.toMatch(/PRIVATE KEY/);
+  });
+
+  it("puts the generated SSH public key into each node's user-data", () => {
+    const seed = rec.named("cloudinit-k8s-2", LOCAL).inputs.create as string;
+    const pub = rec.resources.find((r) => r.name === "k8s-lab-ssh")!.state.publicKeyOpenssh.trim();
+    expect(seed).toContain(pub);
+  });
+
+  it("a memory change on one node replaces only that node's domain, and names the field", async () => {
+    const nodes = (dev.nodes as string[]).map((n) => (n.startsWith("name=k8s-2") ? `${n} memoryMiB=4096` : n));
+    const b = await runProgram({ ...dev, nodes });
+    const triggers = (r: Recorder, name: string) => rec === r ? r.named(name, LOCAL).inputs.triggers : r.named(name, LOCAL).inputs.triggers;
+    const changed = rec.ofType(LOCAL).map((r) => r.name).filter((n) => JSON.stringify(triggers(rec, n)) !== JSON.stringify(triggers(b.rec, n)));
+    expect(changed).toEqual(["domain-k8s-2"]);
+    expect(triggers(rec, "domain-k8s-2")[0].memoryMiB).toBe(2048);
+    expect(triggers(b.rec, "domain-k8s-2")[0].memoryMiB).toBe(4096);
+  });
+
+  it("in existing mode makes no libvirt object, only the SSH readiness checks", async () => {
+    const { rec: r } = await runProgram({ ...dev, hostMode: "existing" });
+    expect(r.ofType(LOCAL).map((x) => x.name).sort()).toEqual(["ready-k8s-1", "ready-k8s-2", "ready-k8s-3"]);
+    expect(r.named("ready-k8s-1", LOCAL).inputs.create).not.toContain("cloud-init");
+  });
+});
+
+describe("validators", () => {
+  const variants = {
+    kvm: loadConfig(dev).config!,
+    qemuWithProxy: loadConfig({ ...dev, domainType: "qemu", httpProxy: "http://proxy.lab:3128" }).config!,
+    rhelAirGappedImage: loadConfig({ ...dev, baseImageFamily: "rhel", skipPackageInstall: true, httpProxy: "http://proxy.lab:3128", baseImagePath: undefined, baseImageUrl: "https://images.lab/rocky-9-20250101.qcow2", baseImageChecksum: `sha256:${"d".repeat(64)}` }).config!,
+  };
+  let dir: string;
+  beforeAll(() => (dir = tmpdir("vm-")));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const validate = (kind: string, text: string) => {
+    const f = path.join(dir, `${kind}.xml`);
+    fs.writeFileSync(f, text);
+    return run("virt-xml-validate", [f, kind]);
+  };
+
+  it.each(Object.entries(variants))("%s: network, pool and domain XML pass virt-xml-validate", (_, c) => {
+    for (const [kind, text] of [["network", networkXml(c)], ["storagepool", poolXml(c)], ...c.nodes.map((n) => ["domain", domainXml(c, n)])]) {
+      const r = validate(kind, text);
+      expect({ kind, status: r.status, out: (r.stdout + r.stderr).trim() }).toEqual({ kind, status: 0, out: expect.stringMatching(/ validates$/) });
+    }
+    expect(validate("domain", domainXml(c, c.nodes[0]).replace("<vcpu", "<vcpus")).status).not.toBe(0); // the check can fail
+  });
+
+  it("puts the fixed MAC, IP and name of every node into the network and its domain", () => {
+    const c = variants.kvm;
+    const net = networkXml(c);
+    for (const n of c.nodes) {
+      expect(net).toContain(`<host mac="${n.mac}" name="${n.name}" ip="${n.ip}"/>`);
+      expect(domainXml(c, n)).toContain(`<mac address="${n.mac}"/>`);
+    }
+    expect(net).toContain('<ip address="192.168.253.1" netmask="255.255.255.0">');
+    expect(domainXml(c, c.nodes[0])).toContain('<cpu mode="host-passthrough" check="none"/>');
+    expect(domainXml(variants.qemuWithProxy, c.nodes[0])).not.toContain("<cpu");
+    expect(domainXml(variants.qemuWithProxy, c.nodes[0])).toContain('<domain type="qemu">');
+  });
+
+  it.each(Object.entries(variants))("%s: user-data passes cloud-init schema", (_, c) => {
+    for (const n of c.nodes) {
+      const f = path.join(dir, `user-data-${n.name}`);
+      fs.writeFileSync(f, userData(c, n, KEY));
+      const r = run("cloud-init", ["schema", "--config-file", f]);
+      expect({ node: n.name, status: r.status, out: r.stderr.trim() }).toEqual({ node: n.name, status: 0, out: "" });
+    }
+    const bad = path.join(dir, "user-data-bad");
+    fs.writeFileSync(bad, userData(c, c.nodes[0], KEY).replace("ssh_pwauth: false", "ssh_pwauth: [1]"));
+    expect(run("cloud-init", ["schema", "--config-file", bad]).status).not.toBe(0); // the check can fail
+  });
+
+  it("user-data turns swap off for good, loads the modules, sets sysctls and installs packages unless told not to", () => {
+    const c = variants.kvm;
+    const doc = YAML.parse(userData(c, c.nodes[0], KEY));
+    expect(doc.hostname).toBe("k8s-1");
+    expect(doc.runcmd).toEqual(expect.arrayContaining([["swapoff", "-a"], ["sed", "-ri", "/^[^#].*\\sswap\\s/s/^/#k8s-lab# /", "/etc/fstab"], ["modprobe", "br_netfilter"]]));
+    expect(doc.users[0].ssh_authorized_keys).toEqual([KEY]);
+    expect(doc.write_files.find((f: { path: string }) => f.path === "/etc/hosts").content).toContain("192.168.253.141 k8s-3.k8s-lab.lab k8s-3");
+    expect(doc.write_files.find((f: { path: string }) => f.path === "/etc/sysctl.d/90-k8s-lab.conf").content).toContain("net.bridge.bridge-nf-call-iptables = 1");
+    expect(doc.packages).toEqual(expect.arrayContaining(["conntrack", "socat", "ipset", "libnginx-mod-stream"]));
+    expect(YAML.parse(userData(variants.rhelAirGappedImage, c.nodes[0], KEY)).packages).toBeUndefined();
+    expect(YAML.parse(userData(variants.qemuWithProxy, c.nodes[0], KEY)).apt).toEqual({ http_proxy: "http://proxy.lab:3128", https_proxy: "http://proxy.lab:3128" });
+  });
+
+  it.each(Object.entries(variants))("%s: every create, delete and readiness script passes bash -n and shellcheck", (_, c) => {
+    const plans: LibvirtObjectPlan[] = [planNetwork(c), planPool(c), planBaseVolume(c), ...c.nodes.flatMap((n) => [planNodeVolume(c, n), planCloudInitDisk(c, n, KEY), planDomain(c, n)])];
+    const scripts = [...plans.flatMap((p) => [p.create, p.delete]), ...c.nodes.map((n) => readinessScript(c, n, true))];
+    expect(scripts).toHaveLength(3 * 2 + 9 * 2 + 3);
+    for (const s of scripts) {
+      expect(bashSyntax(s).status).toBe(0);
+      expect(shellcheck("#!/usr/bin/env bash\n" + s).stdout).toBe("");
+    }
+  });
+
+  it("names the node and its console log when a node never answers", () => {
+    const c = variants.kvm;
+    expect(readinessScript(c, c.nodes[0], true)).toContain("node k8s-1 (192.168.253.140) did not answer SSH within 900 s; its console log is /var/log/libvirt/qemu/k8s-lab-k8s-1-serial.log");
+  });
+});
