@@ -1,5 +1,6 @@
 // The lab, top to bottom: config (checked before anything is registered) → PKI and VMs
-// (or existing hosts) → node prep and artifacts → etcd and the local apiserver proxy → …
+// (or existing hosts) → node prep and artifacts → etcd and the local apiserver proxy →
+// control plane → containerd, kubelet, kube-proxy → addons.
 // Pulumi runs the exported function; its result is the stack outputs.
 import { loadStackConfig } from "./components/config";
 import { ClusterPki, apiserverUrls, nodeAccessKey, pkiMaterial } from "./components/pki";
@@ -7,6 +8,8 @@ import { NodeAccess, NodeBase } from "./components/host";
 import { EtcdCluster } from "./components/etcd";
 import { KubeNginx } from "./components/lb";
 import { LabVms } from "./components/vm";
+import { ControlPlane, nodesRegistered } from "./components/control-plane";
+import { Workers } from "./components/worker";
 
 export = async () => {
   const { cluster, sshPrivateKey } = loadStackConfig();
@@ -19,7 +22,16 @@ export = async () => {
   const vms = new LabVms("vms", { cluster, sshPublicKey: key.publicKeyOpenssh, sshPrivateKey: key.privateKeyOpenssh });
   const base = new NodeBase("nodes", { cluster, access, after: (n) => [vms.ready[n]] });
   const etcd = new EtcdCluster("etcd", { cluster, access, material, after: (n) => [base.artifacts[n]] });
-  new KubeNginx("kube-nginx", { cluster, access, after: (n) => [base.prep[n]] });
+  const lb = new KubeNginx("kube-nginx", { cluster, access, after: (n) => [base.prep[n]] });
+  const controlPlane = new ControlPlane("control-plane", { cluster, access, material, after: (n) => [base.artifacts[n], etcd.healthy] });
+  const workers = new Workers("workers", {
+    cluster,
+    access,
+    material,
+    afterRuntime: (n) => [base.artifacts[n]],
+    afterAgents: (n) => [lb.proxies[n], ...Object.values(controlPlane.nodes)],
+  });
+  const registered = nodesRegistered({ cluster, access, material, after: Object.values(workers.kubelets) });
 
   return {
     /** The apiserver the admin kubeconfig talks to. */
@@ -32,5 +44,6 @@ export = async () => {
     sshPublicKey: key.publicKeyOpenssh,
     sshPrivateKey: key.privateKeyOpenssh,
     etcdHealthy: etcd.healthy.command.id,
+    nodesRegistered: registered.command.id,
   };
 };

@@ -27,8 +27,10 @@ describe("host steps under mocks", () => {
 
   it("registers one step per node and layer, plus one etcd health gate", () => {
     const names = rec.ofType(CMD).map((r) => r.name).sort();
-    const expected = ["etcd-health"];
-    for (const n of ["k8s-1", "k8s-2", "k8s-3"]) expected.push(`prep-${n}`, `artifacts-${n}`, `kube-nginx-${n}`, `etcd-${n}`);
+    const expected = ["etcd-health", "nodes-registered"];
+    for (const n of ["k8s-1", "k8s-2", "k8s-3"]) {
+      expected.push(`prep-${n}`, `artifacts-${n}`, `kube-nginx-${n}`, `etcd-${n}`, `control-plane-${n}`, `containerd-${n}`, `kubelet-${n}`, `kube-proxy-${n}`);
+    }
     expect(names).toEqual(expected.sort());
   });
 
@@ -112,10 +114,11 @@ describe("re-runs and changes", () => {
     expect(changed(snapshot(a.rec.resources), snapshot(b.rec.resources))).toEqual(["artifacts-k8s-1", "artifacts-k8s-2", "artifacts-k8s-3"]);
   });
 
-  it("a new proxy port touches only the kube-nginx steps, which roll one node at a time", async () => {
+  it("a new proxy port touches only kube-nginx and the two agents that connect through it", async () => {
     const a = await runProgram(dev);
     const b = await runProgram({ ...dev, localProxyPort: 9443 });
-    expect(changed(snapshot(a.rec.resources), snapshot(b.rec.resources))).toEqual(["kube-nginx-k8s-1", "kube-nginx-k8s-2", "kube-nginx-k8s-3"]);
+    const expected = ["kube-nginx", "kube-proxy", "kubelet"].flatMap((l) => ["k8s-1", "k8s-2", "k8s-3"].map((n) => `${l}-${n}`)).sort();
+    expect(changed(snapshot(a.rec.resources), snapshot(b.rec.resources))).toEqual(expected);
   });
 });
 
@@ -232,9 +235,12 @@ describe("real tools over every host step", () => {
 
   it("every systemd unit passes systemd-analyze verify with no warning", () => {
     const units: Record<string, string> = {};
-    for (const s of steps) for (const f of s.files) if (f.path.startsWith("/etc/systemd/system/")) units[path.basename(f.path)] = f.content as string;
-    expect(Object.keys(units).sort()).toEqual(["etcd.service", "kube-nginx.service"]);
-    const r = systemdVerify(units, ["/usr/local/bin/etcd", "/usr/sbin/nginx"]);
+    for (const s of steps) for (const f of s.files) if (f.path.startsWith("/etc/systemd/system/")) units[path.relative("/etc/systemd/system", f.path)] = f.content as string;
+    expect(Object.keys(units).sort()).toEqual(
+      ["containerd.service", "containerd.service.d/http-proxy.conf", "etcd.service", "kube-apiserver.service", "kube-controller-manager.service", "kube-nginx.service", "kube-proxy.service", "kube-scheduler.service", "kubelet.service"].sort(),
+    );
+    const binaries = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy", "containerd"].map((b) => `/usr/local/bin/${b}`);
+    const r = systemdVerify(units, [...binaries, "/usr/sbin/nginx", "/sbin/modprobe"]);
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     const broken = systemdVerify({ "etcd.service": units["etcd.service"].replace("Type=notify", "Type=notifyy") }, ["/usr/local/bin/etcd"]);
@@ -242,7 +248,7 @@ describe("real tools over every host step", () => {
   });
 
   it("every apply and delete script passes bash -n and shellcheck", () => {
-    expect(steps.length).toBe(13);
+    expect(steps.length).toBe(3 * 8 + 2);
     for (const s of steps) {
       for (const script of [renderApplyScript(s, placeholderMaterial), renderDeleteScript(s, true)]) {
         expect({ step: `${s.layer}-${s.node}`, ...bashSyntax(script) }).toMatchObject({ status: 0 });
@@ -267,10 +273,18 @@ describe("air-gapped artifacts", () => {
       const { rec, error } = await runProgram({ ...dev, artifactDir: dir });
       expect(error).toBeUndefined();
       const copies = rec.ofType("command:remote:CopyToRemote");
-      // per node: etcd, kubernetes-server, containerd, runc, crictl, cni-plugins
-      expect(copies).toHaveLength(3 * 6);
-      for (const cp of copies) expect(path.dirname(await cp.inputs.source.path)).toBe(dir);
-      for (const r of rec.ofType(CMD)) expect(r.inputs.stdin).not.toMatch(/curl -f|fetch /);
+      // one SSH session per node copies the directory's contents
+      expect(copies.map((cp) => cp.inputs.connection.host).sort()).toEqual(["192.168.253.139", "192.168.253.140", "192.168.253.141"]);
+      for (const cp of copies) {
+        expect(await cp.inputs.source.path).toBe(`${dir}/`);
+        expect(cp.inputs.remotePath).toBe("/tmp/k8s-lab-upload");
+        // per node: etcd, kubernetes-server, containerd, runc, crictl, cni-plugins, by digest
+        expect(cp.inputs.triggers).toHaveLength(6);
+      }
+      const perNode = new Map<string, number>();
+      for (const r of [...rec.ofType(CMD), ...copies]) perNode.set(r.inputs.connection.host, (perNode.get(r.inputs.connection.host) ?? 0) + 1);
+      for (const n of perNode.values()) expect(n).toBeLessThanOrEqual(12);
+      for (const r of rec.ofType(CMD)) expect(r.inputs.stdin).not.toMatch(/curl -fsSL|^fetch /m);
       expect(rec.named("artifacts-k8s-1", CMD).inputs.stdin).toContain("take etcd-v3.6.5-linux-amd64.tar.gz sha256:66bad39e");
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

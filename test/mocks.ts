@@ -301,6 +301,10 @@ const STATE: Record<string, StateFn> = {
   "command:local:Command": (i) => ({ ...i, stdout: "", stderr: "" }),
   "command:remote:CopyToRemote": (i) => ({ ...i }),
   "pulumi:providers:kubernetes": (i) => ({ ...i }),
+  "random:index/randomBytes:RandomBytes": (i) => {
+    const b = crypto.randomBytes(i.length);
+    return { ...i, base64: b.toString("base64"), hex: b.toString("hex") };
+  },
 };
 
 /** Resource types that kubernetes objects use: the mock echoes inputs with a status-less object. */
@@ -334,9 +338,9 @@ export function mocks(rec: Recorder): pulumi.runtime.Mocks {
       if (args.custom === false) return { id: undefined, state: {} };
       const fn = STATE[args.type];
       const key = stateKey(args.type, args.name, inputs);
-      const kept = args.type.startsWith("tls:") ? providerState.get(key) : undefined;
+      const kept = /^(tls|random):/.test(args.type) ? providerState.get(key) : undefined;
       const state = kept ?? (fn ? await fn(inputs, args.name) : kubernetesState(args.type, inputs, args.name));
-      if (state && args.type.startsWith("tls:")) providerState.set(key, state);
+      if (state && /^(tls|random):/.test(args.type)) providerState.set(key, state);
       if (!state) throw new Error(`mock: no outputs defined for resource type ${args.type} (${args.name}); add it to test/mocks.ts`);
       entry.state = state;
       return { id: `${args.name}-id`, state };

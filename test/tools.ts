@@ -21,7 +21,7 @@ export function tmpdir(prefix: string): string {
 }
 
 /**
- * systemd-analyze verify on units placed in a scratch root that has the distro's units and
+ * systemd-analyze verify on units (names relative to /etc/systemd/system, drop-ins too) placed in a scratch root that has the distro's units and
  * an executable stub for every binary the units start. Returns its output (empty = clean).
  */
 export function systemdVerify(units: Record<string, string>, binaries: string[]): ToolResult {
@@ -34,8 +34,13 @@ export function systemdVerify(units: Record<string, string>, binaries: string[])
       fs.mkdirSync(path.join(root, path.dirname(b)), { recursive: true });
       fs.writeFileSync(path.join(root, b), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
     }
-    for (const [name, text] of Object.entries(units)) fs.writeFileSync(path.join(root, "etc/systemd/system", name), text);
-    return run("systemd-analyze", ["verify", "--man=no", `--root=${root}`, ...Object.keys(units)]);
+    for (const [name, text] of Object.entries(units)) {
+      const f = path.join(root, "etc/systemd/system", name);
+      fs.mkdirSync(path.dirname(f), { recursive: true });
+      fs.writeFileSync(f, text);
+    }
+    // drop-ins (NAME.service.d/x.conf) are read with their unit
+    return run("systemd-analyze", ["verify", "--man=no", `--root=${root}`, ...Object.keys(units).filter((u) => !u.includes("/"))]);
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }

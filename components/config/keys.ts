@@ -37,6 +37,7 @@ export const KEYS: KeySpec[] = [
   { key: "nodeVcpu", type: "integer", default: 2, description: "Default vCPUs per node (control-plane nodes need at least 2)." },
   { key: "nodeMemoryMiB", type: "integer", default: 2048, description: "Default memory per node in MiB (control-plane nodes need at least 2048, every node 1024)." },
   { key: "nodeDiskGiB", type: "integer", default: 20, description: "Default size of each node's disk overlay in GiB." },
+  { key: "kubeletMaxPods", type: "integer", default: 110, description: "Pods per node the kubelet accepts (KubeletConfiguration maxPods)." },
   { key: "controlPlaneTaint", type: "boolean", default: false, description: "Taint control-plane nodes NoSchedule (off: every node also runs workloads, as in the lab guide)." },
   // network
   { key: "nodeCidr", type: "string", default: "192.168.253.0/24", description: "Node network; the libvirt NAT network uses its first host address as gateway." },

@@ -40,6 +40,7 @@ export interface ClusterConfig {
   artifacts: Partial<Record<ArtifactName, ArtifactSpec>>;
   nodes: NodeSpec[];
   controlPlaneTaint: boolean;
+  kubelet: { maxPods: number };
   network: {
     nodeCidr: string;
     podCidr: string;
@@ -115,6 +116,7 @@ export const rawSchema = z.object({
   nodeMemoryMiB: int(128, 1 << 22),
   nodeDiskGiB: int(1, 65536),
   controlPlaneTaint: z.boolean(),
+  kubeletMaxPods: int(10, 1000),
   nodeCidr: str,
   podCidr: str,
   serviceCidr: str,
@@ -364,6 +366,7 @@ export function deriveModel(raw: RawConfig): { config: ClusterConfig; problems: 
     artifacts,
     nodes,
     controlPlaneTaint: raw.controlPlaneTaint,
+    kubelet: { maxPods: raw.kubeletMaxPods },
     network: {
       nodeCidr: nodeCidr?.text ?? raw.nodeCidr,
       podCidr: parseCidr(raw.podCidr)?.text ?? raw.podCidr,

@@ -68,9 +68,9 @@ function installLines(a: ArtifactSpec): string[] {
 export function planArtifacts(c: ClusterConfig, node: NodeSpec): HostStepPlan {
   const artifacts = artifactsFor(c, node);
   const airGapped = c.downloads.artifactDir !== undefined;
-  const uploads: HostUpload[] = airGapped
-    ? artifacts.map((a) => ({ source: path.join(path.resolve(c.downloads.artifactDir!), a.fileName), path: `${UPLOAD_DIR}/${a.fileName}`, digest: a.digest }))
-    : [];
+  const upload: HostUpload | undefined = airGapped
+    ? { sourceDir: path.resolve(c.downloads.artifactDir!), targetDir: UPLOAD_DIR, files: artifacts.map((a) => ({ name: a.fileName, digest: a.digest })) }
+    : undefined;
   const activate = [
     `install -d -m 0755 ${CACHE_DIR} ${OPT_DIR} ${BIN_DIR}`,
     "verify() { # verify FILE DIGEST: the file's digest equals DIGEST (sha256:… or sha512:…)",
@@ -113,7 +113,7 @@ export function planArtifacts(c: ClusterConfig, node: NodeSpec): HostStepPlan {
     layer: "artifacts",
     description: `${airGapped ? "copy" : "download"}, verify and install ${artifacts.map((a) => `${a.name} ${a.version}`).join(", ")}`,
     files: [],
-    uploads,
+    upload,
     activate,
     deactivate: [],
     createdPaths: [...installed, ...artifacts.map((a) => `${OPT_DIR}/${a.name}-${a.version}`), ...artifacts.map((a) => `${CACHE_DIR}/${a.fileName}`), ...(artifacts.some((a) => a.name === "cni-plugins") ? [CNI_BIN_DIR] : []), ...(airGapped ? [UPLOAD_DIR] : [])],

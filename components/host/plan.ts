@@ -22,14 +22,18 @@ export interface HostFile {
   secret?: boolean;
 }
 
-/** A file copied from the machine running Pulumi (air-gapped artifacts). */
+/**
+ * A directory copied from the machine running Pulumi in one SSH session (air-gapped
+ * artifacts): its contents land in `targetDir`; the step's script checks and takes the
+ * listed files.
+ */
 export interface HostUpload {
-  /** Local path. */
-  source: string;
-  /** Where it lands on the node (a staging path the SSH user can write). */
-  path: string;
-  /** Expected digest, `sha256:…` or `sha512:…`. */
-  digest: string;
+  /** Local directory. */
+  sourceDir: string;
+  /** Staging directory on the node (the SSH user can write it). */
+  targetDir: string;
+  /** The files the step needs from it, with their expected digests (`sha256:…`/`sha512:…`). */
+  files: Array<{ name: string; digest: string }>;
 }
 
 export interface HostStepPlan {
@@ -42,8 +46,8 @@ export interface HostStepPlan {
   /** One line for the runbook. */
   description: string;
   files: HostFile[];
-  /** Files to copy from the Pulumi machine before the script runs. */
-  uploads?: HostUpload[];
+  /** A directory to copy from the Pulumi machine before the script runs. */
+  upload?: HostUpload;
   /** Commands run as root after the files are in place; must be idempotent. */
   activate: string[];
   /** Commands run as root on delete, before the files are removed. */
@@ -124,7 +128,7 @@ export function renderDeleteScript(step: HostStepPlan, wipeData: boolean): strin
 /** What triggers a re-run: a digest per file (path + mode + owner + content) and one of the script. */
 export function stepDigests(step: HostStepPlan, resolve: (ref: MaterialRef) => string, wipeData: boolean): { files: FileDigest[]; script: string } {
   const files = resolvedFiles(step, resolve).map((f) => ({ path: f.path, sha256: sha256(`${f.mode}\0${f.owner ?? "root:root"}\0${f.text}`) }));
-  const uploads = (step.uploads ?? []).map((u) => `${u.path}\0${u.digest}`);
+  const uploads = (step.upload?.files ?? []).map((u) => `${step.upload!.targetDir}/${u.name}\0${u.digest}`);
   const script = sha256([...step.activate, "\0", ...step.deactivate, "\0", ...uploads, "\0", renderDeleteScript(step, wipeData)].join("\n"));
   return { files, script };
 }

@@ -54,19 +54,21 @@ export class HostStep extends pulumi.ComponentResource {
     const digests = pulumi.unsecret(values.apply((v) => stepDigests(plan, lookup(v), wipe)));
     const deleteScript = renderDeleteScript(plan, wipe);
 
-    const uploads = (plan.uploads ?? []).map(
-      (u, i) =>
-        new command.remote.CopyToRemote(
-          `${name}-upload-${i}`,
-          {
-            connection: { host: plan.ip, user: args.access.user, privateKey: args.access.privateKey, ...DIAL },
-            source: new pulumi.asset.FileAsset(u.source),
-            remotePath: u.path,
-            triggers: [u.digest],
-          },
-          { parent: this },
-        ),
-    );
+    // One SSH session copies the whole directory (the provider copies path archives only).
+    const uploads = plan.upload
+      ? [
+          new command.remote.CopyToRemote(
+            `${name}-upload`,
+            {
+              connection: { host: plan.ip, user: args.access.user, privateKey: args.access.privateKey, ...DIAL },
+              source: new pulumi.asset.FileArchive(plan.upload.sourceDir.replace(/\/*$/, "/")),
+              remotePath: plan.upload.targetDir,
+              triggers: plan.upload.files.map((f) => `${f.name}=${f.digest}`),
+            },
+            { parent: this },
+          ),
+        ]
+      : [];
 
     this.command = new command.remote.Command(
       name,

@@ -1,11 +1,13 @@
 // The whole cluster's host plan in the order `pulumi up` ships it: every layer's
 // HostStepPlans, grouped in waves (steps in a wave may run in parallel; rolling layers are
 // one node per wave). The render command and the tests read the same plans the
-// components ship. Depends on: config, host, etcd, lb.
+// components ship. Depends on: config, host, etcd, lb, control-plane, worker.
 import { ClusterConfig, nodesWith } from "../config";
 import { HostStepPlan, MaterialRef, planArtifacts, planNodePrep } from "../host";
 import { planEtcdHealthGate, planEtcdMember } from "../etcd/plan";
 import { planKubeNginx } from "../lb/plan";
+import { planControlPlane, planNodesRegistered } from "../control-plane/plan";
+import { planContainerd, planKubeProxy, planKubelet } from "../worker/plan";
 
 export interface PlannedLayer {
   layer: string;
@@ -21,6 +23,11 @@ export function planHostLayers(c: ClusterConfig): PlannedLayer[] {
     { layer: "kube-nginx", rolling: true, steps: c.nodes.map((n) => planKubeNginx(c, n)) },
     { layer: "etcd", rolling: true, steps: nodesWith(c, "etcd").map((n) => planEtcdMember(c, n)) },
     { layer: "etcd-health", rolling: false, steps: [planEtcdHealthGate(c)] },
+    { layer: "control-plane", rolling: true, steps: nodesWith(c, "control-plane").map((n) => planControlPlane(c, n)) },
+    { layer: "containerd", rolling: true, steps: nodesWith(c, "worker").map((n) => planContainerd(c, n)) },
+    { layer: "kubelet", rolling: true, steps: nodesWith(c, "worker").map((n) => planKubelet(c, n)) },
+    { layer: "kube-proxy", rolling: true, steps: nodesWith(c, "worker").map((n) => planKubeProxy(c, n)) },
+    { layer: "nodes-registered", rolling: false, steps: [planNodesRegistered(c)] },
   ];
 }
 

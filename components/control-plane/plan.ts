@@ -1,0 +1,226 @@
+// Control-plane planning: on each control-plane node, kube-apiserver (etcd over TLS,
+// Node+RBAC, NodeRestriction, service-account keys, Secrets encrypted at rest, audit log,
+// front-proxy), kube-controller-manager and kube-scheduler (leader election, loopback
+// only), their files and units; and the cluster gate that every node has registered.
+// Depends on: config, host, pki (paths, identities), etcd (client URLs).
+import * as YAML from "yaml";
+import { ClusterConfig, NodeSpec, nodesWith } from "../config";
+import { BIN_DIR, HostStepPlan, commandLine, renderUnit } from "../host";
+import { KUBECONFIG_DIR, PKI_DIR, certAndKey, certFile, secretFile } from "../pki/files";
+import { APISERVER_ETCD_CLIENT, etcdCaRef, etcdClientUrls } from "../etcd/plan";
+
+export const APISERVER_UNIT = "/etc/systemd/system/kube-apiserver.service";
+export const CONTROLLER_MANAGER_UNIT = "/etc/systemd/system/kube-controller-manager.service";
+export const SCHEDULER_UNIT = "/etc/systemd/system/kube-scheduler.service";
+export const ENCRYPTION_CONFIG = `${KUBECONFIG_DIR}/encryption-config.yaml`;
+export const AUDIT_POLICY = `${KUBECONFIG_DIR}/audit-policy.yaml`;
+export const AUDIT_LOG = "/var/log/kubernetes/audit.log";
+export const SCHEDULER_CONFIG = `${KUBECONFIG_DIR}/kube-scheduler.yaml`;
+export const ADMIN_KUBECONFIG = `${KUBECONFIG_DIR}/admin.conf`;
+
+/** The etcd CA as the apiserver reads it (its own copy: the etcd step owns etcd/ca.crt). */
+export const APISERVER_ETCD_CA = `${PKI_DIR}/apiserver-etcd-ca.crt`;
+
+export const ADMISSION_PLUGINS = ["NodeRestriction"];
+
+/** The EncryptionConfiguration with the program's key (secret): aescbc for Secrets, identity to read old data. */
+export function encryptionConfig(keyBase64: string): string {
+  return YAML.stringify({
+    apiVersion: "apiserver.config.k8s.io/v1",
+    kind: "EncryptionConfiguration",
+    resources: [{ resources: ["secrets"], providers: [{ aescbc: { keys: [{ name: "key1", secret: keyBase64 }] } }, { identity: {} }] }],
+  });
+}
+
+/** Audit policy: metadata for everything, nothing for the noisy read-only health and watch traffic. */
+export function auditPolicy(): string {
+  return YAML.stringify({
+    apiVersion: "audit.k8s.io/v1",
+    kind: "Policy",
+    omitStages: ["RequestReceived"],
+    rules: [
+      { level: "None", nonResourceURLs: ["/healthz*", "/livez*", "/readyz*", "/version"] },
+      { level: "None", users: ["system:kube-proxy"], verbs: ["watch"] },
+      { level: "Metadata", resources: [{ group: "", resources: ["secrets", "configmaps"] }] },
+      { level: "Metadata" },
+    ],
+  });
+}
+
+export function schedulerConfig(): string {
+  return YAML.stringify({
+    apiVersion: "kubescheduler.config.k8s.io/v1",
+    kind: "KubeSchedulerConfiguration",
+    clientConnection: { kubeconfig: `${KUBECONFIG_DIR}/scheduler.conf` },
+    leaderElection: { leaderElect: true },
+  });
+}
+
+export function apiserverFlags(c: ClusterConfig, node: NodeSpec): Record<string, string | number | boolean> {
+  return {
+    "advertise-address": node.ip,
+    "bind-address": "0.0.0.0",
+    "secure-port": c.network.apiserverPort,
+    "allow-privileged": true,
+    "authorization-mode": "Node,RBAC",
+    "enable-admission-plugins": ADMISSION_PLUGINS.join(","),
+    "client-ca-file": `${PKI_DIR}/ca.crt`,
+    "tls-cert-file": `${PKI_DIR}/apiserver.crt`,
+    "tls-private-key-file": `${PKI_DIR}/apiserver.key`,
+    "etcd-servers": etcdClientUrls(c).join(","),
+    "etcd-cafile": APISERVER_ETCD_CA,
+    "etcd-certfile": `${APISERVER_ETCD_CLIENT}.crt`,
+    "etcd-keyfile": `${APISERVER_ETCD_CLIENT}.key`,
+    "kubelet-client-certificate": `${PKI_DIR}/apiserver-kubelet-client.crt`,
+    "kubelet-client-key": `${PKI_DIR}/apiserver-kubelet-client.key`,
+    "kubelet-certificate-authority": `${PKI_DIR}/ca.crt`,
+    "kubelet-preferred-address-types": "InternalIP,Hostname,ExternalIP",
+    "service-account-issuer": `https://kubernetes.default.svc.${c.domain}`,
+    "service-account-key-file": `${PKI_DIR}/sa.pub`,
+    "service-account-signing-key-file": `${PKI_DIR}/sa.key`,
+    "service-cluster-ip-range": c.network.serviceCidr,
+    "service-node-port-range": "30000-32767",
+    "encryption-provider-config": ENCRYPTION_CONFIG,
+    "audit-policy-file": AUDIT_POLICY,
+    "audit-log-path": AUDIT_LOG,
+    "audit-log-maxage": 7,
+    "audit-log-maxbackup": 5,
+    "audit-log-maxsize": 100,
+    "requestheader-client-ca-file": `${PKI_DIR}/front-proxy-ca.crt`,
+    "requestheader-allowed-names": "front-proxy-client",
+    "requestheader-extra-headers-prefix": "X-Remote-Extra-",
+    "requestheader-group-headers": "X-Remote-Group",
+    "requestheader-username-headers": "X-Remote-User",
+    "proxy-client-cert-file": `${PKI_DIR}/front-proxy-client.crt`,
+    "proxy-client-key-file": `${PKI_DIR}/front-proxy-client.key`,
+    "enable-aggregator-routing": true,
+    v: 2,
+  };
+}
+
+export function controllerManagerFlags(c: ClusterConfig): Record<string, string | number | boolean> {
+  const flannel = c.addons.cni === "flannel";
+  return {
+    "bind-address": "127.0.0.1",
+    kubeconfig: `${KUBECONFIG_DIR}/controller-manager.conf`,
+    "authentication-kubeconfig": `${KUBECONFIG_DIR}/controller-manager.conf`,
+    "authorization-kubeconfig": `${KUBECONFIG_DIR}/controller-manager.conf`,
+    "leader-elect": true,
+    "use-service-account-credentials": true,
+    "cluster-name": c.name,
+    "cluster-signing-cert-file": `${PKI_DIR}/ca.crt`,
+    "cluster-signing-key-file": `${PKI_DIR}/ca.key`,
+    "root-ca-file": `${PKI_DIR}/ca.crt`,
+    "service-account-private-key-file": `${PKI_DIR}/sa.key`,
+    "service-cluster-ip-range": c.network.serviceCidr,
+    "cluster-cidr": c.network.podCidr,
+    // flannel (kube-subnet-mgr) reads each node's podCIDR; weave allocates on its own
+    "allocate-node-cidrs": flannel,
+    ...(flannel ? { "node-cidr-mask-size": 24 } : {}),
+    "requestheader-client-ca-file": `${PKI_DIR}/front-proxy-ca.crt`,
+    controllers: "*,bootstrapsigner,tokencleaner",
+    v: 2,
+  };
+}
+
+export function schedulerFlags(): Record<string, string | number | boolean> {
+  return {
+    config: SCHEDULER_CONFIG,
+    "bind-address": "127.0.0.1",
+    "authentication-kubeconfig": `${KUBECONFIG_DIR}/scheduler.conf`,
+    "authorization-kubeconfig": `${KUBECONFIG_DIR}/scheduler.conf`,
+    v: 2,
+  };
+}
+
+function unit(description: string, exec: string, after: string[]): string {
+  return renderUnit(
+    {
+      Unit: { Description: description, Documentation: "https://kubernetes.io/docs/reference/command-line-tools-reference/", After: after, Wants: "network-online.target" },
+      Service: { ExecStart: exec, Restart: "on-failure", RestartSec: 5, LimitNOFILE: 65536 },
+      Install: { WantedBy: "multi-user.target" },
+    },
+    "generated by k8s-lab (components/control-plane)",
+  );
+}
+
+export function apiserverUnit(c: ClusterConfig, node: NodeSpec): string {
+  return unit("kube-apiserver (k8s-lab)", commandLine(`${BIN_DIR}/kube-apiserver`, apiserverFlags(c, node)), ["network-online.target"]);
+}
+export function controllerManagerUnit(c: ClusterConfig): string {
+  return unit("kube-controller-manager (k8s-lab)", commandLine(`${BIN_DIR}/kube-controller-manager`, controllerManagerFlags(c)), ["kube-apiserver.service"]);
+}
+export function schedulerUnit(): string {
+  return unit("kube-scheduler (k8s-lab)", commandLine(`${BIN_DIR}/kube-scheduler`, schedulerFlags()), ["kube-apiserver.service"]);
+}
+
+const readyz = (c: ClusterConfig) => `curl -fsS --max-time 5 --cacert ${PKI_DIR}/ca.crt https://127.0.0.1:${c.network.apiserverPort}/readyz`;
+
+export function planControlPlane(c: ClusterConfig, node: NodeSpec): HostStepPlan {
+  return {
+    node: node.name,
+    ip: node.ip,
+    layer: "control-plane",
+    description: "kube-apiserver, kube-controller-manager and kube-scheduler",
+    files: [
+      certFile(`${PKI_DIR}/ca.crt`, "ca:cluster-ca"),
+      secretFile(`${PKI_DIR}/ca.key`, "cakey:cluster-ca"),
+      certFile(`${PKI_DIR}/front-proxy-ca.crt`, "ca:front-proxy-ca"),
+      certFile(APISERVER_ETCD_CA, etcdCaRef(c)),
+      ...certAndKey(`${PKI_DIR}/apiserver`, "apiserver"),
+      ...certAndKey(`${PKI_DIR}/apiserver-kubelet-client`, "apiserver-kubelet-client"),
+      ...certAndKey(APISERVER_ETCD_CLIENT, "apiserver-etcd-client"),
+      ...certAndKey(`${PKI_DIR}/front-proxy-client`, "front-proxy-client"),
+      secretFile(`${PKI_DIR}/sa.key`, "sa:key"),
+      certFile(`${PKI_DIR}/sa.pub`, "sa:pub"),
+      secretFile(ENCRYPTION_CONFIG, "secret:encryption-config"),
+      { path: AUDIT_POLICY, content: auditPolicy(), mode: "0644" },
+      { path: SCHEDULER_CONFIG, content: schedulerConfig(), mode: "0644" },
+      secretFile(`${KUBECONFIG_DIR}/controller-manager.conf`, "kubeconfig:kube-controller-manager"),
+      secretFile(`${KUBECONFIG_DIR}/scheduler.conf`, "kubeconfig:kube-scheduler"),
+      secretFile(ADMIN_KUBECONFIG, "kubeconfig:admin"),
+      { path: APISERVER_UNIT, content: apiserverUnit(c, node), mode: "0644" },
+      { path: CONTROLLER_MANAGER_UNIT, content: controllerManagerUnit(c), mode: "0644" },
+      { path: SCHEDULER_UNIT, content: schedulerUnit(), mode: "0644" },
+    ],
+    activate: [
+      "install -d -m 0700 /var/log/kubernetes",
+      "systemctl daemon-reload",
+      "systemctl enable -q kube-apiserver kube-controller-manager kube-scheduler",
+      "systemctl restart kube-apiserver",
+      `for _ in $(seq 90); do if ${readyz(c)} >/dev/null 2>&1; then break; fi; sleep 2; done`,
+      `${readyz(c)} >/dev/null || { echo "kube-apiserver on ${node.name} is not ready 180 s after its restart; see: journalctl -u kube-apiserver" >&2; exit 1; }`,
+      "systemctl restart kube-controller-manager kube-scheduler",
+    ],
+    deactivate: ["systemctl disable -q --now kube-scheduler kube-controller-manager kube-apiserver 2>/dev/null || true"],
+    createdPaths: ["/var/log/kubernetes"],
+    afterRemove: ["systemctl daemon-reload"],
+    healthGate: `GET https://127.0.0.1:${c.network.apiserverPort}/readyz within 180 s`,
+  };
+}
+
+/** The cluster gate: every node has registered with the apiservers (Ready needs the CNI, later). */
+export function planNodesRegistered(c: ClusterConfig): HostStepPlan {
+  const first = nodesWith(c, "control-plane")[0];
+  const names = c.nodes.map((n) => n.name).sort();
+  const kubectl = `${BIN_DIR}/kubectl --kubeconfig ${ADMIN_KUBECONFIG}`;
+  return {
+    node: first.name,
+    ip: first.ip,
+    layer: "nodes-registered",
+    description: `all ${names.length} nodes registered: ${names.join(", ")}`,
+    files: [],
+    activate: [
+      `want=${names.join(",")}`,
+      "for _ in $(seq 90); do",
+      `  have=$(${kubectl} get nodes -o jsonpath='{.items[*].metadata.name}' 2>/dev/null | tr ' ' '\\n' | sort | paste -sd, -)`,
+      '  if [[ $have == "$want" ]]; then exit 0; fi',
+      "  sleep 2",
+      "done",
+      'echo "nodes registered after 180 s: ${have:-none}; expected: $want (see journalctl -u kubelet on the missing nodes)" >&2',
+      "exit 1",
+    ],
+    deactivate: [],
+    healthGate: `kubectl get nodes lists ${names.join(", ")}`,
+  };
+}

@@ -1,0 +1,39 @@
+// Worker layer: ships containerd, the kubelet and kube-proxy to every worker node. Each
+// is its own step per node and rolls one node at a time, so a kubelet setting restarts
+// kubelets only, one after the other. Depends on: config, host, pki, worker/plan.
+import * as pulumi from "@pulumi/pulumi";
+import { ClusterConfig, nodesWith } from "../config";
+import { HostStep, MaterialResolver, NodeAccess, shipSteps } from "../host";
+import { planContainerd, planKubeProxy, planKubelet } from "./plan";
+
+export * from "./plan";
+
+export interface WorkersArgs {
+  /** The checked cluster model. */
+  cluster: ClusterConfig;
+  /** SSH login for every node. */
+  access: NodeAccess;
+  /** Certificates, keys and kubeconfigs (from the PKI layer). */
+  material: MaterialResolver;
+  /** Per node: what containerd needs first (artifacts). */
+  afterRuntime: (node: string) => pulumi.Input<pulumi.Resource>[];
+  /** Per node: what the kubelet and kube-proxy need first (local proxy, control plane). */
+  afterAgents: (node: string) => pulumi.Input<pulumi.Resource>[];
+}
+
+export class Workers extends pulumi.ComponentResource {
+  readonly containerd: Readonly<Record<string, HostStep>>;
+  readonly kubelets: Readonly<Record<string, HostStep>>;
+  readonly kubeProxies: Readonly<Record<string, HostStep>>;
+
+  constructor(name: string, args: WorkersArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("k8slab:worker:Workers", name, {}, opts);
+    const c = args.cluster;
+    const workers = nodesWith(c, "worker");
+    const ship = { access: args.access, material: args.material, wipeData: c.wipeDataOnDestroy, rolling: true };
+    this.containerd = shipSteps(workers.map((n) => planContainerd(c, n)), { ...ship, after: args.afterRuntime }, this);
+    this.kubelets = shipSteps(workers.map((n) => planKubelet(c, n)), { ...ship, after: (n) => [this.containerd[n], ...args.afterAgents(n)] }, this);
+    this.kubeProxies = shipSteps(workers.map((n) => planKubeProxy(c, n)), { ...ship, after: args.afterAgents }, this);
+    this.registerOutputs({});
+  }
+}

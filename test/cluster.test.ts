@@ -1,0 +1,179 @@
+// Control plane and workers: their configs parse and carry the values the cluster needs,
+// every path a component is told about is a file the plan puts on that node, the cgroup
+// driver and cluster DNS agree everywhere, and a kubelet change rolls kubelets only.
+import * as TOML from "smol-toml";
+import * as YAML from "yaml";
+import { ClusterConfig, loadConfig, nodesWith, parseCidr, nthAddress, contains } from "../components/config";
+import { HostStepPlan } from "../components/host";
+import { apiserverFlags, controllerManagerFlags, encryptionConfig } from "../components/control-plane/plan";
+import { CONTAINERD_CONFIG, KUBELET_CONFIG, KUBE_PROXY_CONFIG, containerdConfig, kubeletConfiguration, registryHosts } from "../components/worker/plan";
+import { planPki } from "../components/pki";
+import { allHostSteps } from "../components/render/plan";
+import { Recorded } from "./mocks";
+import { runProgram, stackConfig } from "./harness";
+
+const dev = stackConfig("dev");
+const CMD = "command:remote:Command";
+const cfg = (values: Record<string, unknown> = {}): ClusterConfig => loadConfig({ ...dev, ...values }).config!;
+const fileOn = (steps: HostStepPlan[], node: string, p: string) => steps.filter((s) => s.node === node).flatMap((s) => s.files).find((f) => f.path === p);
+
+describe("control plane", () => {
+  const c = cfg();
+
+  it("runs kube-apiserver with TLS etcd, Node+RBAC, NodeRestriction, encryption, audit and the front proxy", () => {
+    const f = apiserverFlags(c, c.nodes[0]);
+    expect(f["etcd-servers"]).toBe("https://192.168.253.140:2379,https://192.168.253.139:2379,https://192.168.253.141:2379");
+    expect(f["authorization-mode"]).toBe("Node,RBAC");
+    expect(String(f["enable-admission-plugins"]).split(",")).toContain("NodeRestriction");
+    expect(f["advertise-address"]).toBe("192.168.253.140");
+    expect(f["service-cluster-ip-range"]).toBe("10.96.0.0/12");
+    expect(f["encryption-provider-config"]).toBeDefined();
+    expect(f["audit-log-path"]).toBe("/var/log/kubernetes/audit.log");
+    expect(f["audit-log-maxbackup"]).toBeGreaterThan(0);
+    expect(f["requestheader-allowed-names"]).toBe("front-proxy-client");
+    expect(f["kubelet-preferred-address-types"]).toBe("InternalIP,Hostname,ExternalIP");
+    expect(f["insecure-port"]).toBeUndefined();
+  });
+
+  it("binds controller-manager and scheduler to loopback with leader election; allocates pod CIDRs only for flannel", () => {
+    const weave = controllerManagerFlags(c);
+    expect(weave).toMatchObject({ "bind-address": "127.0.0.1", "leader-elect": true, "allocate-node-cidrs": false, "cluster-signing-key-file": "/etc/kubernetes/pki/ca.key" });
+    expect(controllerManagerFlags(cfg({ cni: "flannel" }))).toMatchObject({ "allocate-node-cidrs": true, "cluster-cidr": "10.244.0.0/16", "node-cidr-mask-size": 24 });
+  });
+
+  it("encrypts Secrets with aescbc and the program's key, keeping identity to read old data", () => {
+    const doc = YAML.parse(encryptionConfig(Buffer.alloc(32, 7).toString("base64")));
+    expect(doc.kind).toBe("EncryptionConfiguration");
+    expect(doc.resources[0].resources).toEqual(["secrets"]);
+    expect(doc.resources[0].providers[0].aescbc.keys[0].secret).toBe(Buffer.alloc(32, 7).toString("base64"));
+    expect(doc.resources[0].providers[1]).toEqual({ identity: {} });
+  });
+
+  it("serves the first IP of the service CIDR in the apiserver certificate", () => {
+    const first = nthAddress(parseCidr(c.network.serviceCidr)!, 1);
+    expect(c.network.kubernetesServiceIp).toBe(first);
+    expect(planPki(c).certs.find((x) => x.id === "apiserver")!.ipAddresses).toContain(first);
+  });
+});
+
+describe("workers", () => {
+  const c = cfg({ registryMirrors: ["registry.k8s.io=https://mirror.lab:5000", "docker.io=https://hub-mirror.lab"], httpProxy: "http://proxy.lab:3128" });
+
+  it("writes a containerd 2 config with CRI enabled, systemd cgroups, the pinned sandbox and the mirrors", () => {
+    const t = TOML.parse(containerdConfig(c)) as any;
+    expect(t.version).toBe(3);
+    expect(t.disabled_plugins).toEqual([]);
+    expect(t.plugins["io.containerd.cri.v1.runtime"].containerd.runtimes.runc.options.SystemdCgroup).toBe(true);
+    expect(t.plugins["io.containerd.cri.v1.images"].pinned_images.sandbox).toBe("registry.k8s.io/pause:3.10.1");
+    expect(t.plugins["io.containerd.cri.v1.images"].registry.config_path).toBe("/etc/containerd/certs.d");
+    const hosts = registryHosts(c);
+    expect(Object.keys(hosts).sort()).toEqual(["/etc/containerd/certs.d/docker.io/hosts.toml", "/etc/containerd/certs.d/registry.k8s.io/hosts.toml"]);
+    expect(TOML.parse(hosts["/etc/containerd/certs.d/docker.io/hosts.toml"])).toEqual({ server: "https://registry-1.docker.io", host: { "https://hub-mirror.lab": { capabilities: ["pull", "resolve"] } } });
+  });
+
+  it("configures the kubelet: systemd cgroups, webhook auth without anonymous, cluster DNS, the real resolv.conf, no swap", () => {
+    const k = kubeletConfiguration(c, c.nodes[1]) as any;
+    expect(k).toMatchObject({
+      kind: "KubeletConfiguration",
+      cgroupDriver: "systemd",
+      authentication: { anonymous: { enabled: false }, webhook: { enabled: true } },
+      authorization: { mode: "Webhook" },
+      clusterDNS: ["10.96.0.10"],
+      clusterDomain: "cluster.local",
+      failSwapOn: true,
+      maxPods: 110,
+    });
+    const kubelet = allHostSteps(c).find((s) => s.layer === "kubelet")!;
+    expect(kubelet.activate.join("\n")).toContain("ln -sfn /run/systemd/resolve/resolv.conf /etc/kubernetes/kubelet-resolv.conf");
+    expect(kubeletConfiguration(cfg({ controlPlaneTaint: true }), c.nodes[0])).toHaveProperty("registerWithTaints", [{ key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" }]);
+  });
+
+  it("agrees on the cgroup driver between containerd and every kubelet", () => {
+    const steps = allHostSteps(c);
+    for (const n of nodesWith(c, "worker")) {
+      const toml = TOML.parse(fileOn(steps, n.name, CONTAINERD_CONFIG)!.content as string) as any;
+      const kubelet = YAML.parse(fileOn(steps, n.name, KUBELET_CONFIG)!.content as string);
+      expect(toml.plugins["io.containerd.cri.v1.runtime"].containerd.runtimes.runc.options.SystemdCgroup).toBe(kubelet.cgroupDriver === "systemd");
+    }
+  });
+
+  it("gives every kubelet the same cluster DNS IP, inside the service CIDR", () => {
+    const steps = allHostSteps(c);
+    const ips = new Set(nodesWith(c, "worker").map((n) => YAML.parse(fileOn(steps, n.name, KUBELET_CONFIG)!.content as string).clusterDNS[0]));
+    expect([...ips]).toEqual([c.network.clusterDnsIp]);
+    expect(contains(parseCidr(c.network.serviceCidr)!, c.network.clusterDnsIp)).toBe(true);
+  });
+
+  it("runs kube-proxy in iptables or nftables mode with the pod CIDR", () => {
+    const steps = allHostSteps(cfg({ kubeProxyMode: "nftables" }));
+    const kp = YAML.parse(fileOn(steps, "k8s-2", KUBE_PROXY_CONFIG)!.content as string);
+    expect(kp).toMatchObject({ kind: "KubeProxyConfiguration", mode: "nftables", clusterCIDR: "10.244.0.0/16" });
+  });
+});
+
+describe("paths", () => {
+  const c = cfg({ httpProxy: "http://proxy.lab:3128", registryMirrors: ["registry.k8s.io=https://mirror.lab"] });
+  const steps = allHostSteps(c);
+
+  it("every path flag and config path names a file the plan writes to that node", () => {
+    let checked = 0;
+    for (const node of c.nodes) {
+      const written = new Set(steps.filter((s) => s.node === node.name).flatMap((s) => [...s.files.map((f) => f.path), ...(s.createdPaths ?? [])]));
+      const texts = steps.filter((s) => s.node === node.name).flatMap((s) => s.files.filter((f) => typeof f.content === "string").map((f) => f.content as string));
+      for (const t of texts) {
+        const refs = [...t.matchAll(/(?:--[a-z-]*(?:file|config|kubeconfig|cafile|certfile|keyfile|certificate|key|path)[a-z-]*=|(?:kubeconfig|clientCAFile|tlsCertFile|tlsPrivateKeyFile|resolvConf|cert-file|key-file|trusted-ca-file|config_path|sandbox)["']?:? ?["']?)(\/(?:etc|var\/lib)\/[^\s"',]+)/g)].map((m) => m[1]);
+        for (const p of refs) {
+          checked++;
+          const ok = written.has(p) || [...written].some((w) => p.startsWith(`${w}/`) || w.startsWith(`${p}/`));
+          expect({ node: node.name, path: p, written: ok }).toEqual({ node: node.name, path: p, written: true });
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(60);
+  });
+
+  it("no two steps write the same path on one node (a delete would remove another step's file)", () => {
+    for (const node of c.nodes) {
+      const seen = new Map<string, string>();
+      for (const s of steps.filter((x) => x.node === node.name)) {
+        for (const p of [...s.files.map((f) => f.path), ...(s.createdPaths ?? [])]) {
+          expect({ node: node.name, path: p, owners: [seen.get(p), s.layer].filter(Boolean) }).toEqual({ node: node.name, path: p, owners: [s.layer] });
+          seen.set(p, s.layer);
+        }
+      }
+    }
+  });
+});
+
+describe("changes and secrets under mocks", () => {
+  const snapshot = (rs: Recorded[]) => new Map(rs.filter((r) => r.type === CMD).map((r) => [r.name, JSON.stringify([r.inputs.triggers, r.inputs.stdin])]));
+
+  it("a kubelet setting changes only the kubelet steps, and they run one node at a time", async () => {
+    const a = await runProgram(dev);
+    const b = await runProgram({ ...dev, kubeletMaxPods: 200 });
+    const [sa, sb] = [snapshot(a.rec.resources), snapshot(b.rec.resources)];
+    expect([...sb.keys()].filter((k) => sa.get(k) !== sb.get(k)).sort()).toEqual(["kubelet-k8s-1", "kubelet-k8s-2", "kubelet-k8s-3"]);
+    const deps = (name: string) => ((b.rec.options.get(`k8slab:host:HostStep::${name}`)?.dependsOn ?? []) as Array<{ __name?: string }>).map((d) => d.__name);
+    expect(deps("kubelet-k8s-2")).toContain("kubelet-k8s-1");
+    expect(deps("kubelet-k8s-3")).toContain("kubelet-k8s-2");
+    expect(deps("kubelet-k8s-1")).not.toContain("kubelet-k8s-3");
+  });
+
+  it("restarts the control plane one node at a time, after etcd is healthy", async () => {
+    const { rec } = await runProgram(dev);
+    const deps = (name: string) => ((rec.options.get(`k8slab:host:HostStep::${name}`)?.dependsOn ?? []) as Array<{ __name?: string }>).map((d) => d.__name);
+    expect(deps("control-plane-k8s-1")).toEqual(expect.arrayContaining(["etcd-health", "artifacts-k8s-1"]));
+    expect(deps("control-plane-k8s-2")).toContain("control-plane-k8s-1");
+    expect(deps("nodes-registered")).toEqual(["kubelet-k8s-1", "kubelet-k8s-2", "kubelet-k8s-3"]);
+  });
+
+  it("ships the encryption key only inside secret scripts", async () => {
+    const { rec } = await runProgram(dev);
+    const key = rec.resources.find((r) => r.type === "random:index/randomBytes:RandomBytes")!.state.base64 as string;
+    expect(key).toHaveLength(44);
+    const holders = rec.ofType(CMD).filter((r) => String(r.inputs.stdin).includes(Buffer.from(encryptionConfig(key)).toString("base64").slice(0, 60)));
+    expect(holders.map((r) => r.name).sort()).toEqual(["control-plane-k8s-1", "control-plane-k8s-2", "control-plane-k8s-3"]);
+    for (const r of holders) expect(r.secretPaths).toContain("stdin");
+    for (const r of rec.resources) for (const s of r.plainStrings) expect(s.value.includes(key)).toBe(false);
+  });
+});
