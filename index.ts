@@ -10,6 +10,7 @@ import { KubeNginx } from "./components/lb";
 import { LabVms } from "./components/vm";
 import { ControlPlane, nodesRegistered } from "./components/control-plane";
 import { Workers } from "./components/worker";
+import { Addons, dashboardAccess } from "./components/addons";
 
 export = async () => {
   const { cluster, sshPrivateKey } = loadStackConfig();
@@ -32,6 +33,7 @@ export = async () => {
     afterAgents: (n) => [lb.proxies[n], ...Object.values(controlPlane.nodes)],
   });
   const registered = nodesRegistered({ cluster, access, material, after: Object.values(workers.kubelets) });
+  new Addons("addons", { cluster, kubeconfig: pki.kubeconfigs["admin"], after: [registered, ...Object.values(workers.kubeProxies)] });
 
   return {
     /** The apiserver the admin kubeconfig talks to. */
@@ -43,7 +45,7 @@ export = async () => {
     adminKubeconfig: pki.kubeconfigs["admin"],
     sshPublicKey: key.publicKeyOpenssh,
     sshPrivateKey: key.privateKeyOpenssh,
-    etcdHealthy: etcd.healthy.command.id,
-    nodesRegistered: registered.command.id,
+    /** The dashboard, reachable only from this machine (never --address 0.0.0.0 --accept-hosts '.*'). */
+    dashboard: cluster.addons.dashboard ? { ...dashboardAccess(), note: "save the admin kubeconfig first: pulumi stack output --show-secrets adminKubeconfig > admin.conf" } : undefined,
   };
 };

@@ -71,6 +71,7 @@ export const KEYS: KeySpec[] = [
   { key: "downloadMirror", type: "string", description: "Base URL of a mirror laid out as <base>/<component>/v<version>/<file> (see README)." },
   { key: "artifactDir", type: "string", description: "Air-gapped installs: a directory on the machine running Pulumi holding every release file, copied to the nodes over SSH." },
   { key: "registryMirrors", type: "array", default: [], description: "Container registry mirrors as 'REGISTRY=URL', e.g. 'registry.k8s.io=https://mirror.lab:5000'." },
+  { key: "imageOverrides", type: "array", default: [], description: "Replace addon images as 'NAME=IMAGE' (NAME: coredns, weaveKube, weaveNpc, flannel, flannelCniPlugin, dashboard, dashboardMetricsScraper)." },
   { key: "pauseImage", type: "string", default: "registry.k8s.io/pause:3.10.1", description: "Sandbox (pause) image for containerd; pulled through registryMirrors." },
   // addons
   { key: "cni", type: "string", default: "weave", description: "Pod network add-on: weave or flannel." },

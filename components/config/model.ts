@@ -3,7 +3,7 @@
 // computed value (service IPs, NO_PROXY, artifacts). Depends on: keys, versions, network.
 import { z } from "zod";
 import { KEYS, KeySpec } from "./keys";
-import { ArtifactName, ArtifactSpec, CATALOG, DEFAULT_IMAGES, resolveArtifact } from "./versions";
+import { ArtifactName, ArtifactSpec, CATALOG, DEFAULT_IMAGES, ImageName, resolveArtifact } from "./versions";
 import { Cidr, nthAddress, parseCidr } from "./network";
 
 export type Role = "etcd" | "control-plane" | "worker";
@@ -69,7 +69,7 @@ export interface ClusterConfig {
   proxy?: { http?: string; https?: string; noProxy: string[] };
   downloads: { mirror?: string; artifactDir?: string };
   registry: { mirrors: Record<string, string>; pauseImage: string };
-  images: typeof DEFAULT_IMAGES;
+  images: Record<ImageName, string>;
   addons: {
     cni: "weave" | "flannel";
     coredns: boolean;
@@ -145,6 +145,7 @@ export const rawSchema = z.object({
   downloadMirror: z.string().url().optional(),
   artifactDir: str.optional(),
   registryMirrors: z.array(z.string()),
+  imageOverrides: z.array(z.string()),
   pauseImage: str,
   cni: z.enum(["weave", "flannel"]),
   coredns: z.boolean(),
@@ -351,6 +352,12 @@ export function deriveModel(raw: RawConfig): { config: ClusterConfig; problems: 
   }
 
   const registryMirrors = parseAssignments(raw.registryMirrors, "registryMirrors", "REGISTRY=URL", "'registry.k8s.io=https://mirror.lab:5000'", problems);
+  const overrides = parseAssignments(raw.imageOverrides, "imageOverrides", "NAME=IMAGE", "'coredns=registry.lab/coredns/coredns:v1.12.1'", problems);
+  const images: Record<ImageName, string> = { ...DEFAULT_IMAGES };
+  for (const [name, image] of Object.entries(overrides)) {
+    if (name in images) images[name as ImageName] = image;
+    else problems.push({ severity: "error", key: "imageOverrides", message: `'${name}' is not an image name`, fix: `use one of ${Object.keys(DEFAULT_IMAGES).join(", ")}` });
+  }
 
   const config: ClusterConfig = {
     name: raw.clusterName,
@@ -396,7 +403,7 @@ export function deriveModel(raw: RawConfig): { config: ClusterConfig; problems: 
     },
     downloads: { mirror: raw.downloadMirror?.replace(/\/+$/, ""), artifactDir: raw.artifactDir },
     registry: { mirrors: registryMirrors, pauseImage: raw.pauseImage },
-    images: DEFAULT_IMAGES,
+    images,
     addons: {
       cni: raw.cni,
       coredns: raw.coredns,

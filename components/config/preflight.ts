@@ -204,10 +204,23 @@ function hostRules(c: ClusterConfig, env: PreflightEnv): Problem[] {
       }
     }
   }
+  const mirrored = Object.keys(c.registry.mirrors);
+  if (mirrored.length) {
+    const registries = new Set([...Object.values(c.images), c.registry.pauseImage].map(imageRegistry));
+    for (const r of [...registries].filter((x) => !mirrored.includes(x)).sort()) {
+      out.push(warn("registryMirrors", `no mirror for ${r}: images from it are pulled directly`, `add '${r}=<mirror URL>' to registryMirrors`));
+    }
+  }
   if (c.downloads.artifactDir && c.downloads.mirror) {
     out.push(err("downloadMirror", "is set together with artifactDir", "use one source: artifactDir for air-gapped copies, or downloadMirror"));
   }
   return out;
+}
+
+/** The registry host of an image reference (docker.io when the reference has none). */
+export function imageRegistry(image: string): string {
+  const first = image.split("/")[0];
+  return image.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost") ? first : "docker.io";
 }
 
 /** Runs every rule; problems in config order of keys. */

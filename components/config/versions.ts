@@ -119,19 +119,23 @@ export const VERSION_KEYS: Record<ArtifactName, string> = {
   "cni-plugins": "cniPluginsVersion",
 };
 
-/** Container images the addons and the kubelet pull, pinned by tag. */
+/**
+ * Container images the addons and the kubelet pull: pinned by tag, and by digest where a
+ * published digest could be checked (key `imageOverrides` replaces any of them).
+ */
 export const DEFAULT_IMAGES = {
   /** The sandbox ("pause") image; Kubernetes 1.34+ expects 3.10.1. */
   pause: "registry.k8s.io/pause:3.10.1",
   coredns: "registry.k8s.io/coredns/coredns:v1.12.1",
-  /** weave-net's maintained community fork (the vendor archived weaveworks/weave). */
-  weaveKube: "ghcr.io/rajch/weave-kube:2.9.0",
-  weaveNpc: "ghcr.io/rajch/weave-npc:2.9.0",
-  flannel: "ghcr.io/flannel-io/flannel:v0.27.4",
+  /** weave-net's maintained community fork (github.com/rajch/weave; the vendor archived weaveworks/weave). */
+  weaveKube: "docker.io/rajchaudhuri/weave-kube:2.8.8",
+  weaveNpc: "docker.io/rajchaudhuri/weave-npc:2.8.8",
+  flannel: "ghcr.io/flannel-io/flannel:v0.27.4@sha256:2ff3c5cb44d0e27b09f27816372084c98fa12486518ca95cb4a970f4a1a464c4",
   flannelCniPlugin: "ghcr.io/flannel-io/flannel-cni-plugin:v1.8.0-flannel1",
   dashboard: "docker.io/kubernetesui/dashboard:v2.7.0",
   dashboardMetricsScraper: "docker.io/kubernetesui/metrics-scraper:v1.0.8",
-} as const;
+};
+export type ImageName = keyof typeof DEFAULT_IMAGES;
 
 /** A digest that is syntactically valid for its algorithm. */
 export function isDigest(s: string): s is Digest {

@@ -1,0 +1,71 @@
+// Addons layer: applies the planned objects through the Kubernetes API with an explicit
+// provider built from the admin kubeconfig (never the ambient KUBECONFIG), each object as
+// a typed @pulumi/kubernetes resource: RBAC and the CNI first, then CoreDNS and the
+// dashboard. `deleteUnreachable` lets `pulumi destroy` finish when the VMs are already
+// gone. Depends on: config, addons/plan, @pulumi/kubernetes.
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { ClusterConfig } from "../config";
+import { K8sObject, planAddons } from "./plan";
+
+export * from "./plan";
+
+type Ctor = new (name: string, args: any, opts?: pulumi.CustomResourceOptions) => pulumi.CustomResource;
+
+/** The typed resource class for each apiVersion/kind the plans use; anything else is a programming error. */
+const KINDS: Record<string, Ctor> = {
+  "v1/Namespace": k8s.core.v1.Namespace,
+  "v1/ServiceAccount": k8s.core.v1.ServiceAccount,
+  "v1/ConfigMap": k8s.core.v1.ConfigMap,
+  "v1/Secret": k8s.core.v1.Secret,
+  "v1/Service": k8s.core.v1.Service,
+  "apps/v1/Deployment": k8s.apps.v1.Deployment,
+  "apps/v1/DaemonSet": k8s.apps.v1.DaemonSet,
+  "rbac.authorization.k8s.io/v1/ClusterRole": k8s.rbac.v1.ClusterRole,
+  "rbac.authorization.k8s.io/v1/ClusterRoleBinding": k8s.rbac.v1.ClusterRoleBinding,
+  "rbac.authorization.k8s.io/v1/Role": k8s.rbac.v1.Role,
+  "rbac.authorization.k8s.io/v1/RoleBinding": k8s.rbac.v1.RoleBinding,
+};
+
+/** The Pulumi name of an object: kind, namespace and name, so it is unique and says what it is. */
+export function resourceName(o: K8sObject): string {
+  return [o.kind.toLowerCase(), o.metadata.namespace, o.metadata.name.replace(/:/g, "-")].filter(Boolean).join("-");
+}
+
+export interface AddonsArgs {
+  /** The checked cluster model. */
+  cluster: ClusterConfig;
+  /** Admin kubeconfig (secret); the provider uses it and nothing else. */
+  kubeconfig: pulumi.Input<string>;
+  /** The cluster must be up first: every node registered. */
+  after: pulumi.Input<pulumi.Resource>[];
+}
+
+export class Addons extends pulumi.ComponentResource {
+  readonly provider: k8s.Provider;
+  /** Every applied object by group (rbac, cni, coredns, dashboard). */
+  readonly groups: Readonly<Record<string, pulumi.CustomResource[]>>;
+
+  constructor(name: string, args: AddonsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("k8slab:addons:Addons", name, {}, opts);
+    this.provider = new k8s.Provider(
+      `${args.cluster.name}-api`,
+      { kubeconfig: pulumi.secret(args.kubeconfig), deleteUnreachable: true, enableServerSideApply: true },
+      { parent: this },
+    );
+    const groups: Record<string, pulumi.CustomResource[]> = {};
+    let previous: pulumi.Input<pulumi.Resource>[] = args.after;
+    for (const group of planAddons(args.cluster)) {
+      const created = group.objects.map((o) => {
+        const ctor = KINDS[`${o.apiVersion}/${o.kind}`];
+        if (!ctor) throw new Error(`addons: no typed resource for ${o.apiVersion} ${o.kind}`);
+        return new ctor(resourceName(o), o, { parent: this, provider: this.provider, dependsOn: previous });
+      });
+      groups[group.name] = created;
+      // the pod network before CoreDNS and the dashboard (they would stay Pending without it)
+      if (group.name === "cni") previous = [...args.after, ...created];
+    }
+    this.groups = groups;
+    this.registerOutputs({});
+  }
+}

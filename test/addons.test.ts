@@ -1,0 +1,156 @@
+// Addons: every object validates against the Kubernetes OpenAPI schemas (kubernetes-models),
+// carries the cluster's values, and is applied through the explicit provider, in order.
+import * as path from "path";
+import * as YAML from "yaml";
+import { loadConfig, imageRegistry } from "../components/config";
+import { K8sObject, addonImageRefs, corefile, planAddons } from "../components/addons/plan";
+import { controllerManagerFlags } from "../components/control-plane/plan";
+import { planPki } from "../components/pki";
+import { runProgram, stackConfig } from "./harness";
+import { run } from "./tools";
+
+const dev = stackConfig("dev");
+const cfg = (v: Record<string, unknown> = {}) => loadConfig({ ...dev, ...v }).config!;
+const all = (groups: ReturnType<typeof planAddons>) => groups.flatMap((g) => g.objects);
+const find = (objs: K8sObject[], kind: string, name: string) => objs.find((o) => o.kind === kind && o.metadata.name === name)!;
+
+/** Schema problems of each object (kubernetes-models, run as an ES module in a child process). */
+function schemaProblems(objs: K8sObject[]): string[] {
+  const r = run("node", [path.join(__dirname, "k8s-validate.mjs")], JSON.stringify(objs));
+  if (r.status !== 0) throw new Error(`validator failed: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+describe("addon objects", () => {
+  it.each([["weave"], ["flannel"]])("with %s: every object validates against the OpenAPI schema", (cni) => {
+    const objs = all(planAddons(cfg({ cni, dashboardLoginRole: "cluster-admin" })));
+    expect(objs.length).toBeGreaterThan(25);
+    expect(schemaProblems(objs)).toEqual([]);
+    const broken = JSON.parse(JSON.stringify(find(objs, "Deployment", "coredns")));
+    broken.spec.replicas = "two";
+    expect(schemaProblems([broken])).toHaveLength(1); // the validator can fail
+  });
+
+  it("binds the kubelet API to the same user as the apiserver's kubelet-client certificate", () => {
+    const c = cfg();
+    const binding = find(all(planAddons(c)), "ClusterRoleBinding", "system:kube-apiserver") as any;
+    const cert = planPki(c).certs.find((x) => x.id === "apiserver-kubelet-client")!;
+    expect(binding.subjects).toEqual([{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: cert.commonName }]);
+    const role = find(all(planAddons(c)), "ClusterRole", "system:kube-apiserver-to-kubelet") as any;
+    expect(role.rules[0].resources).toEqual(expect.arrayContaining(["nodes/proxy", "nodes/log", "nodes/stats"]));
+  });
+
+  it("gives weave the pod CIDR as IPALLOC_RANGE", () => {
+    const c = cfg({ podCidr: "172.20.0.0/16" });
+    const ds = find(all(planAddons(c)), "DaemonSet", "weave-net") as any;
+    const weave = ds.spec.template.spec.containers.find((x: { name: string }) => x.name === "weave");
+    expect(weave.env).toContainEqual({ name: "IPALLOC_RANGE", value: "172.20.0.0/16" });
+    expect(weave.image).toBe(c.images.weaveKube);
+    expect(weave.image).toMatch(/^docker\.io\/rajchaudhuri\/weave-kube:/);
+  });
+
+  it("gives flannel the pod CIDR and a vxlan backend, and makes the controller-manager allocate node CIDRs", () => {
+    const c = cfg({ cni: "flannel", podCidr: "172.20.0.0/16" });
+    const cm = find(all(planAddons(c)), "ConfigMap", "kube-flannel-cfg") as any;
+    expect(JSON.parse(cm.data["net-conf.json"])).toMatchObject({ Network: "172.20.0.0/16", Backend: { Type: "vxlan" } });
+    expect(controllerManagerFlags(c)["allocate-node-cidrs"]).toBe(true);
+    expect((find(all(planAddons(c)), "DaemonSet", "kube-flannel-ds") as any).spec.template.spec.containers[0].args).toContain("--kube-subnet-mgr");
+  });
+
+  it("serves CoreDNS on the cluster DNS IP with two replicas spread over nodes, forwarding to the real upstream", () => {
+    const c = cfg({ serviceCidr: "10.32.0.0/16", clusterDomain: "lab.internal" });
+    const objs = all(planAddons(c));
+    expect((find(objs, "Service", "kube-dns") as any).spec.clusterIP).toBe("10.32.0.10");
+    const d = find(objs, "Deployment", "coredns") as any;
+    expect(d.spec.replicas).toBe(2);
+    expect(d.spec.template.spec.dnsPolicy).toBe("Default");
+    expect(d.spec.template.spec.topologySpreadConstraints[0].topologyKey).toBe("kubernetes.io/hostname");
+    const cf = corefile(c);
+    expect(cf).toContain("kubernetes lab.internal in-addr.arpa ip6.arpa");
+    expect(cf).toContain("forward . /etc/resolv.conf");
+    expect(cf).not.toContain("127.0.0.53");
+  });
+
+  it("makes the dashboard login read-only unless config asks for cluster-admin, with a long-lived token", () => {
+    const role = (v: Record<string, unknown>) => (find(all(planAddons(cfg(v))), "ClusterRoleBinding", "dashboard-login") as any).roleRef.name;
+    expect(role({})).toBe("view");
+    expect(role({ dashboardLoginRole: "cluster-admin" })).toBe("cluster-admin");
+    const token = find(all(planAddons(cfg())), "Secret", "dashboard-login-token") as any;
+    expect(token.type).toBe("kubernetes.io/service-account-token");
+    expect(token.metadata.annotations["kubernetes.io/service-account.name"]).toBe("dashboard-login");
+  });
+
+  it("leaves out what config turns off", () => {
+    const names = planAddons(cfg({ coredns: false, dashboard: false })).map((g) => g.name);
+    expect(names).toEqual(["rbac", "cni"]);
+  });
+
+  it("routes every image through a configured registry mirror, and warns about a registry without one", () => {
+    const mirrors = ["registry.k8s.io=https://m.lab/k8s", "docker.io=https://m.lab/hub", "ghcr.io=https://m.lab/ghcr"];
+    for (const cni of ["weave", "flannel"]) {
+      const r = loadConfig({ ...dev, cni, registryMirrors: mirrors });
+      expect(r.warnings).toEqual([]);
+      const c = r.config!;
+      const images = [...addonImageRefs(planAddons(c)), c.registry.pauseImage];
+      expect(images.length).toBeGreaterThan(4);
+      for (const image of images) expect(Object.keys(c.registry.mirrors)).toContain(imageRegistry(image));
+    }
+    const partial = loadConfig({ ...dev, registryMirrors: ["registry.k8s.io=https://m.lab/k8s"] });
+    expect(partial.warnings.map((w) => w.message)).toEqual(["no mirror for docker.io: images from it are pulled directly", "no mirror for ghcr.io: images from it are pulled directly"]);
+  });
+
+  it("lets config replace an image", () => {
+    const c = cfg({ imageOverrides: ["coredns=registry.lab/coredns:v1.12.1"] });
+    expect(addonImageRefs(planAddons(c))).toContain("registry.lab/coredns:v1.12.1");
+    expect(loadConfig({ ...dev, imageOverrides: ["dns=x"] }).errors[0]).toMatchObject({ key: "imageOverrides", message: "'dns' is not an image name" });
+  });
+
+  it("renders to YAML that parses back to the same objects", () => {
+    const objs = all(planAddons(cfg()));
+    expect(YAML.parseAllDocuments(objs.map((o) => YAML.stringify(o)).join("---\n")).map((d) => d.toJS())).toEqual(objs);
+  });
+});
+
+describe("addons under mocks", () => {
+  let rec: import("./mocks").Recorder;
+  let outputs: Record<string, unknown>;
+  beforeAll(async () => {
+    const r = await runProgram(dev);
+    expect(r.error).toBeUndefined();
+    rec = r.rec;
+    outputs = r.outputs!;
+  });
+
+  it("applies every planned object as a typed resource, through the explicit provider only", () => {
+    const planned = all(planAddons(cfg()));
+    const k8sResources = rec.resources.filter((r) => r.type.startsWith("kubernetes:"));
+    expect(k8sResources).toHaveLength(planned.length);
+    for (const r of k8sResources) {
+      const provider = rec.options.get(`${r.type}::${r.name}`)?.provider as { __name?: string } | undefined;
+      expect({ name: r.name, provider: provider?.__name }).toEqual({ name: r.name, provider: "k8s-lab-api" });
+    }
+    expect(rec.invokes).toEqual([]);
+  });
+
+  it("builds the provider from the admin kubeconfig as a secret, and lets destroy finish without the cluster", () => {
+    const p = rec.named("k8s-lab-api", "pulumi:providers:kubernetes");
+    expect(p.secretPaths).toContain("kubeconfig");
+    expect(p.inputs.kubeconfig).toContain("client-key-data");
+    expect([true, "true"]).toContain(p.inputs.deleteUnreachable);
+  });
+
+  it("applies the CNI before CoreDNS and the dashboard, and everything after the nodes registered", () => {
+    const deps = (type: string, name: string) => ((rec.options.get(`${type}::${name}`)?.dependsOn ?? []) as Array<{ __name?: string }>).map((d) => d.__name);
+    expect(deps("kubernetes:apps/v1:Deployment", "deployment-kube-system-coredns")).toContain("daemonset-kube-system-weave-net");
+    expect(deps("kubernetes:apps/v1:Deployment", "deployment-kubernetes-dashboard-kubernetes-dashboard")).toContain("daemonset-kube-system-weave-net");
+    expect(deps("kubernetes:apps/v1:DaemonSet", "daemonset-kube-system-weave-net")).toContain("nodes-registered");
+  });
+
+  it("tells how to open the dashboard on localhost only", () => {
+    const d = outputs.dashboard as { portForward: string; url: string; token: string };
+    expect(d.portForward).toContain("port-forward svc/kubernetes-dashboard 8443:443");
+    expect(d.url).toBe("https://localhost:8443/");
+    expect(JSON.stringify(d)).not.toMatch(/0\.0\.0\.0|accept-hosts/);
+    expect(d.token).toContain("dashboard-login-token");
+  });
+});
