@@ -1,13 +1,12 @@
 // Runs the program under mocks: mocks first, then `await import()` of index.ts, so the
 // program can never run against a real engine by accident (a static import would be
 // hoisted above setMocks).
-import * as fs from "fs";
 import * as path from "path";
-import * as YAML from "yaml";
 import * as pulumi from "@pulumi/pulumi";
+import { PROJECT, engineConfig, readStackFile } from "../components/config/stack-file";
 import { Recorder, mocks } from "./mocks";
 
-export const PROJECT = "k8s-lab";
+export { PROJECT };
 export const ROOT = path.resolve(__dirname, "..");
 
 export interface RunResult {
@@ -18,23 +17,12 @@ export interface RunResult {
 
 /** The config of a stack file, without the project prefix. */
 export function stackConfig(stack = "dev"): Record<string, unknown> {
-  const doc = YAML.parse(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8"));
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(doc.config ?? {})) {
-    if (!k.startsWith(`${PROJECT}:`)) throw new Error(`Pulumi.${stack}.yaml: key ${k} is not in the ${PROJECT} namespace`);
-    out[k.slice(PROJECT.length + 1)] = v;
-  }
-  return out;
+  return readStackFile(ROOT, stack);
 }
 
 /** Sets the stack config as the engine would: strings, JSON for non-strings. */
 export function setConfig(values: Record<string, unknown>, secretKeys: string[] = []): void {
-  const all: Record<string, string> = {};
-  for (const [k, v] of Object.entries(values)) {
-    if (v === undefined) continue;
-    all[`${PROJECT}:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
-  }
-  pulumi.runtime.setAllConfig(all, secretKeys.map((k) => `${PROJECT}:${k}`));
+  pulumi.runtime.setAllConfig(engineConfig(values), secretKeys.map((k) => `${PROJECT}:${k}`));
 }
 
 type Waiter = () => Promise<void>;

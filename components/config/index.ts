@@ -11,6 +11,7 @@ export * from "./model";
 export * from "./network";
 export * from "./preflight";
 export * from "./versions";
+export * from "./stack-file";
 
 export interface StackConfig {
   cluster: ClusterConfig;

@@ -32,7 +32,7 @@ export class ControlPlane extends pulumi.ComponentResource {
     const key = new random.RandomBytes("secrets-encryption-key", { length: 32 }, { parent: this });
     this.encryptionConfig = pulumi.secret(key.base64.apply(encryptionConfig));
     const material: MaterialResolver = (ref: MaterialRef) => (ref === "secret:encryption-config" ? this.encryptionConfig : args.material(ref));
-    this.nodes = shipSteps(nodesWith(c, "control-plane").map((n) => planControlPlane(c, n)), { access: args.access, material, after: args.after, rolling: true }, this);
+    this.nodes = shipSteps(c, nodesWith(c, "control-plane").map((n) => planControlPlane(c, n)), { access: args.access, material, after: args.after, rolling: "all" }, this);
     this.registerOutputs({});
   }
 }

@@ -29,7 +29,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
     super("k8slab:etcd:EtcdCluster", name, {}, opts);
     const c = args.cluster;
     const plans = nodesWith(c, "etcd").map((n) => planEtcdMember(c, n));
-    this.members = shipSteps(plans, { access: args.access, material: args.material, wipeData: c.wipeDataOnDestroy, after: args.after, rolling: true }, this);
+    this.members = shipSteps(c, plans, { access: args.access, material: args.material, wipeData: c.wipeDataOnDestroy, after: args.after, rolling: "all" }, this);
     this.healthy = new HostStep(`etcd-health`, { plan: planEtcdHealthGate(c), access: args.access, material: args.material }, { parent: this, dependsOn: Object.values(this.members) });
     this.registerOutputs({});
   }

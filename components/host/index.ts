@@ -3,7 +3,7 @@
 // (etcd, lb, control-plane, worker) plan their own steps and ship them with HostStep.
 // Depends on: config, host/*.
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterConfig } from "../config";
+import { ClusterConfig, NodeSpec } from "../config";
 import { planArtifacts } from "./artifacts";
 import { planNodePrep } from "./prep";
 import { HostStepPlan } from "./plan";
@@ -15,6 +15,13 @@ export * from "./prep";
 export * from "./artifacts";
 export * from "./systemd";
 
+export type Rolling = "all" | "control-plane" | "none";
+
+/** Does this node's step wait for the previous one in the chain? */
+export function rollsWith(rolling: Rolling, node: NodeSpec): boolean {
+  return rolling === "all" || (rolling === "control-plane" && node.roles.has("control-plane"));
+}
+
 export interface ShipOptions {
   /** SSH login for every node. */
   access: NodeAccess;
@@ -24,20 +31,28 @@ export interface ShipOptions {
   wipeData?: boolean;
   /** Per node: what must exist before this node's steps (readiness, earlier layers). */
   after?: (node: string) => pulumi.Input<pulumi.Resource>[];
-  /** Ship one node after the other, in plan order (a change restarts one node at a time). Default: false. */
-  rolling?: boolean;
+  /**
+   * Which nodes ship one after the other, in plan order, so a change restarts them one at a
+   * time: "all", "control-plane" (control-plane nodes in a chain, worker-only nodes in
+   * parallel beside it — restarting containerd, the kubelet, kube-proxy or nginx does not
+   * stop running pods, and a chain over every worker would make `up` grow with the cluster),
+   * or "none". Default: "none".
+   */
+  rolling?: Rolling;
 }
 
 /** Ships plans as HostSteps named `<layer>-<node>`; returns them by node. */
-export function shipSteps(plans: HostStepPlan[], o: ShipOptions, parent: pulumi.Resource): Record<string, HostStep> {
+export function shipSteps(c: ClusterConfig, plans: HostStepPlan[], o: ShipOptions, parent: pulumi.Resource): Record<string, HostStep> {
   const steps: Record<string, HostStep> = {};
   let previous: HostStep | undefined;
   for (const plan of plans) {
+    const node = c.nodes.find((n) => n.name === plan.node)!;
+    const chained = rollsWith(o.rolling ?? "none", node);
     const dependsOn: pulumi.Input<pulumi.Resource>[] = [...(o.after?.(plan.node) ?? [])];
-    if (o.rolling && previous) dependsOn.push(previous);
+    if (chained && previous) dependsOn.push(previous);
     const step = new HostStep(`${plan.layer}-${plan.node}`, { plan, access: o.access, material: o.material, wipeData: o.wipeData }, { parent, dependsOn });
     steps[plan.node] = step;
-    previous = step;
+    if (chained) previous = step;
   }
   return steps;
 }
@@ -59,8 +74,8 @@ export class NodeBase extends pulumi.ComponentResource {
   constructor(name: string, args: NodeBaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super("k8slab:host:NodeBase", name, {}, opts);
     const c = args.cluster;
-    this.prep = shipSteps(c.nodes.map((n) => planNodePrep(c, n)), { access: args.access, after: args.after }, this);
-    this.artifacts = shipSteps(c.nodes.map((n) => planArtifacts(c, n)), { access: args.access, after: (n) => [this.prep[n]] }, this);
+    this.prep = shipSteps(c, c.nodes.map((n) => planNodePrep(c, n)), { access: args.access, after: args.after }, this);
+    this.artifacts = shipSteps(c, c.nodes.map((n) => planArtifacts(c, n)), { access: args.access, after: (n) => [this.prep[n]] }, this);
     this.registerOutputs({});
   }
 }

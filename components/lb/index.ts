@@ -1,5 +1,5 @@
-// lb layer: ships kube-nginx to every node, one node at a time (a change never takes
-// every node's path to the apiservers down at once). Depends on: config, host, lb/plan.
+// lb layer: ships kube-nginx to every node; control-plane nodes one at a time, so a change
+// never takes every path to the apiservers down at once. Depends on: config, host, lb/plan.
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterConfig } from "../config";
 import { HostStep, NodeAccess, shipSteps } from "../host";
@@ -22,7 +22,7 @@ export class KubeNginx extends pulumi.ComponentResource {
   constructor(name: string, args: KubeNginxArgs, opts?: pulumi.ComponentResourceOptions) {
     super("k8slab:lb:KubeNginx", name, {}, opts);
     const c = args.cluster;
-    this.proxies = shipSteps(c.nodes.map((n) => planKubeNginx(c, n)), { access: args.access, after: args.after, rolling: true }, this);
+    this.proxies = shipSteps(c, c.nodes.map((n) => planKubeNginx(c, n)), { access: args.access, after: args.after, rolling: "control-plane" }, this);
     this.registerOutputs({});
   }
 }

@@ -3,7 +3,7 @@
 // one node per wave). The render command and the tests read the same plans the
 // components ship. Depends on: config, host, etcd, lb, control-plane, worker.
 import { ClusterConfig, nodesWith } from "../config";
-import { HostStepPlan, MaterialRef, planArtifacts, planNodePrep } from "../host";
+import { HostStepPlan, MaterialRef, Rolling, planArtifacts, planNodePrep } from "../host";
 import { planEtcdHealthGate, planEtcdMember } from "../etcd/plan";
 import { planKubeNginx } from "../lb/plan";
 import { planControlPlane, planNodesRegistered } from "../control-plane/plan";
@@ -11,23 +11,23 @@ import { planContainerd, planKubeProxy, planKubelet } from "../worker/plan";
 
 export interface PlannedLayer {
   layer: string;
-  /** Ships one node at a time (a change restarts one node at a time). */
-  rolling: boolean;
+  /** Which nodes ship one at a time (see host/shipSteps). */
+  rolling: Rolling;
   steps: HostStepPlan[];
 }
 
 export function planHostLayers(c: ClusterConfig): PlannedLayer[] {
   return [
-    { layer: "prep", rolling: false, steps: c.nodes.map((n) => planNodePrep(c, n)) },
-    { layer: "artifacts", rolling: false, steps: c.nodes.map((n) => planArtifacts(c, n)) },
-    { layer: "kube-nginx", rolling: true, steps: c.nodes.map((n) => planKubeNginx(c, n)) },
-    { layer: "etcd", rolling: true, steps: nodesWith(c, "etcd").map((n) => planEtcdMember(c, n)) },
-    { layer: "etcd-health", rolling: false, steps: [planEtcdHealthGate(c)] },
-    { layer: "control-plane", rolling: true, steps: nodesWith(c, "control-plane").map((n) => planControlPlane(c, n)) },
-    { layer: "containerd", rolling: true, steps: nodesWith(c, "worker").map((n) => planContainerd(c, n)) },
-    { layer: "kubelet", rolling: true, steps: nodesWith(c, "worker").map((n) => planKubelet(c, n)) },
-    { layer: "kube-proxy", rolling: true, steps: nodesWith(c, "worker").map((n) => planKubeProxy(c, n)) },
-    { layer: "nodes-registered", rolling: false, steps: [planNodesRegistered(c)] },
+    { layer: "prep", rolling: "none", steps: c.nodes.map((n) => planNodePrep(c, n)) },
+    { layer: "artifacts", rolling: "none", steps: c.nodes.map((n) => planArtifacts(c, n)) },
+    { layer: "kube-nginx", rolling: "control-plane", steps: c.nodes.map((n) => planKubeNginx(c, n)) },
+    { layer: "etcd", rolling: "all", steps: nodesWith(c, "etcd").map((n) => planEtcdMember(c, n)) },
+    { layer: "etcd-health", rolling: "none", steps: [planEtcdHealthGate(c)] },
+    { layer: "control-plane", rolling: "all", steps: nodesWith(c, "control-plane").map((n) => planControlPlane(c, n)) },
+    { layer: "containerd", rolling: "control-plane", steps: nodesWith(c, "worker").map((n) => planContainerd(c, n)) },
+    { layer: "kubelet", rolling: "control-plane", steps: nodesWith(c, "worker").map((n) => planKubelet(c, n)) },
+    { layer: "kube-proxy", rolling: "control-plane", steps: nodesWith(c, "worker").map((n) => planKubeProxy(c, n)) },
+    { layer: "nodes-registered", rolling: "none", steps: [planNodesRegistered(c)] },
   ];
 }
 

@@ -1,6 +1,6 @@
 // Worker layer: ships containerd, the kubelet and kube-proxy to every worker node. Each
-// is its own step per node and rolls one node at a time, so a kubelet setting restarts
-// kubelets only, one after the other. Depends on: config, host, pki, worker/plan.
+// is its own step per node; on control-plane nodes they roll one node at a time, worker-only
+// nodes follow in parallel. A kubelet setting restarts kubelets only. Depends on: config, host, pki, worker/plan.
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterConfig, nodesWith } from "../config";
 import { HostStep, MaterialResolver, NodeAccess, shipSteps } from "../host";
@@ -30,10 +30,10 @@ export class Workers extends pulumi.ComponentResource {
     super("k8slab:worker:Workers", name, {}, opts);
     const c = args.cluster;
     const workers = nodesWith(c, "worker");
-    const ship = { access: args.access, material: args.material, wipeData: c.wipeDataOnDestroy, rolling: true };
-    this.containerd = shipSteps(workers.map((n) => planContainerd(c, n)), { ...ship, after: args.afterRuntime }, this);
-    this.kubelets = shipSteps(workers.map((n) => planKubelet(c, n)), { ...ship, after: (n) => [this.containerd[n], ...args.afterAgents(n)] }, this);
-    this.kubeProxies = shipSteps(workers.map((n) => planKubeProxy(c, n)), { ...ship, after: args.afterAgents }, this);
+    const ship = { access: args.access, material: args.material, wipeData: c.wipeDataOnDestroy, rolling: "control-plane" as const };
+    this.containerd = shipSteps(c, workers.map((n) => planContainerd(c, n)), { ...ship, after: args.afterRuntime }, this);
+    this.kubelets = shipSteps(c, workers.map((n) => planKubelet(c, n)), { ...ship, after: (n) => [this.containerd[n], ...args.afterAgents(n)] }, this);
+    this.kubeProxies = shipSteps(c, workers.map((n) => planKubeProxy(c, n)), { ...ship, after: args.afterAgents }, this);
     this.registerOutputs({});
   }
 }

@@ -1,0 +1,145 @@
+// Evaluates the Pulumi program in-process, without the CLI or any provider: a stand-in
+// engine (Pulumi's mock monitor) records every resource with its inputs and the resources
+// it depends on. The render command uses it for the plan's numbers (resources by type,
+// SSH sessions, the critical path); the benchmark times it. Depends on: render/tls-emulator.
+import * as crypto from "crypto";
+import * as pulumi from "@pulumi/pulumi";
+import { certRequest, generateKey, locallySignedCert, selfSignedCert } from "./tls-emulator";
+
+export interface EvaluatedResource {
+  type: string;
+  name: string;
+  custom: boolean;
+  inputs: Record<string, any>;
+  /** Names of the resources it depends on (explicit dependsOn). */
+  deps: string[];
+}
+
+export interface Evaluation {
+  resources: EvaluatedResource[];
+  outputs?: Record<string, unknown>;
+  error?: unknown;
+  /** Wall time of the program's evaluation, in milliseconds. */
+  ms: number;
+}
+
+export type Program = () => Promise<Record<string, unknown>>;
+
+/** How the engine protocol marks a secret value (unwrapped here: the render shows what lands). */
+const SECRET_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+const PLACEHOLDER_PEM = (what: string) => `-----BEGIN K8S-LAB PLACEHOLDER-----\n${what}\n-----END K8S-LAB PLACEHOLDER-----\n`;
+
+/** Outputs per resource type: tls resources issue real test material ("emulated") or placeholders. */
+function outputs(type: string, name: string, inputs: Record<string, any>, pki: "emulated" | "placeholder"): Promise<Record<string, any>> | Record<string, any> {
+  if (type.startsWith("tls:") && pki === "emulated") {
+    if (type === "tls:index/privateKey:PrivateKey") return { ...inputs, ...generateKey(inputs) };
+    if (type === "tls:index/selfSignedCert:SelfSignedCert") return selfSignedCert(inputs);
+    if (type === "tls:index/certRequest:CertRequest") return certRequest(inputs);
+    if (type === "tls:index/locallySignedCert:LocallySignedCert") return locallySignedCert(inputs);
+  }
+  switch (type) {
+    case "tls:index/privateKey:PrivateKey":
+      return { ...inputs, privateKeyPem: PLACEHOLDER_PEM(`private key ${name}`), privateKeyOpenssh: PLACEHOLDER_PEM(`private key ${name}`), publicKeyPem: PLACEHOLDER_PEM(`public key ${name}`), publicKeyOpenssh: `ssh-ed25519 PLACEHOLDER-${name}\n` };
+    case "tls:index/selfSignedCert:SelfSignedCert":
+    case "tls:index/locallySignedCert:LocallySignedCert":
+      return { ...inputs, certPem: PLACEHOLDER_PEM(`certificate ${name}`) };
+    case "tls:index/certRequest:CertRequest":
+      return { ...inputs, certRequestPem: PLACEHOLDER_PEM(`request ${name}`) };
+    case "random:index/randomBytes:RandomBytes":
+      return { ...inputs, base64: crypto.randomBytes(inputs.length).toString("base64"), hex: "" };
+    case "command:remote:Command":
+    case "command:local:Command":
+      return { ...inputs, stdout: "", stderr: "" };
+    default:
+      if (type.startsWith("command:") || type.startsWith("kubernetes:") || type.startsWith("pulumi:providers:")) return { ...inputs };
+      throw new Error(`render: no stand-in outputs for resource type ${type}`);
+  }
+}
+
+/** Runs `program` (already imported) under a recording stand-in engine. */
+export async function evaluateProgram(program: Program, opts: { project: string; stack: string; config: Record<string, string>; pki?: "emulated" | "placeholder" }): Promise<Evaluation> {
+  const resources: EvaluatedResource[] = [];
+  const deps = new Map<string, string[]>();
+  await pulumi.runtime.setMocks(
+    {
+      async newResource(args) {
+        if (args.type === "pulumi:pulumi:Stack") return { id: undefined, state: {} };
+        const inputs = JSON.parse(JSON.stringify(args.inputs, (_k, v) => (v && typeof v === "object" && v[SECRET_KEY] === SECRET_SIG ? v.value : v)));
+        resources.push({ type: args.type, name: args.name, custom: args.custom !== false, inputs, deps: deps.get(`${args.type}::${args.name}`) ?? [] });
+        if (args.custom === false) return { id: undefined, state: {} };
+        return { id: `${args.name}-id`, state: await outputs(args.type, args.name, inputs, opts.pki ?? "placeholder") };
+      },
+      call(args) {
+        throw new Error(`render: the program invoked ${args.token}, which the stand-in engine cannot answer`);
+      },
+    },
+    opts.project,
+    opts.stack,
+    true,
+  );
+  pulumi.runtime.setAllConfig(opts.config);
+  const started = process.hrtime.bigint();
+  let out: Record<string, unknown> | undefined;
+  let error: unknown;
+  await pulumi.runtime.runInPulumiStack(async () => {
+    pulumi.runtime.registerStackTransformation((t) => {
+      const names = ((t.opts.dependsOn ?? []) as unknown[]).flat().map((d) => (d as { __name?: string }).__name ?? "?");
+      deps.set(`${t.type}::${t.name}`, names);
+      return undefined;
+    });
+    try {
+      out = await program();
+    } catch (e) {
+      error = e;
+    }
+    return out;
+  });
+  const waitForRPCs = (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs;
+  await waitForRPCs();
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  return { resources, outputs: out, error, ms };
+}
+
+/** Counts of resources by type, sorted by type. */
+export function countByType(rs: EvaluatedResource[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of [...rs].sort((a, b) => a.type.localeCompare(b.type))) out[r.type] = (out[r.type] ?? 0) + 1;
+  return out;
+}
+
+/** SSH sessions each node gets during a full `up`: remote commands and copies, by host. */
+export function sshSessionsPerHost(rs: EvaluatedResource[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of rs.filter((x) => x.type === "command:remote:Command" || x.type === "command:remote:CopyToRemote")) {
+    const host = r.inputs.connection?.host as string;
+    out[host] = (out[host] ?? 0) + 1;
+  }
+  return Object.fromEntries(Object.entries(out).sort());
+}
+
+/** The longest chain of host steps that must run one after another, and its length. */
+export function criticalPath(rs: EvaluatedResource[]): string[] {
+  const steps = new Map(rs.filter((r) => r.type === "k8slab:host:HostStep").map((r) => [r.name, r]));
+  const memo = new Map<string, string[]>();
+  const longest = (name: string): string[] => {
+    const hit = memo.get(name);
+    if (hit) return hit;
+    let best: string[] = [];
+    for (const d of steps.get(name)!.deps) {
+      if (!steps.has(d)) continue;
+      const p = longest(d);
+      if (p.length > best.length) best = p;
+    }
+    const path = [...best, name];
+    memo.set(name, path);
+    return path;
+  };
+  let best: string[] = [];
+  for (const name of [...steps.keys()].sort()) {
+    const p = longest(name);
+    if (p.length > best.length) best = p;
+  }
+  return best;
+}
