@@ -5,7 +5,7 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { PROJECT, engineConfig, formatErrors, loadConfig, readStackFile } from "../components/config";
-import { countByType, criticalPath, evaluateProgram, sshSessionsPerHost, Program } from "../components/render/evaluate";
+import { countByType, criticalPath, evaluateProgram, plainInputs, sshSessionsPerHost, Program } from "../components/render/evaluate";
 import { PlanNumbers, hostStepsPerNode, renderTree, writeTree } from "../components/render";
 import type { MaterialRef } from "../components/host/plan";
 
@@ -64,7 +64,7 @@ async function issueTestPki(c: import("../components/config").ClusterConfig, sta
   await pulumi.runtime.setMocks(
     {
       async newResource(a) {
-        const i = a.inputs;
+        const i = plainInputs(a.inputs);
         switch (a.type) {
           case "tls:index/privateKey:PrivateKey": return { id: a.name, state: { ...i, ...generateKey(i) } };
           case "tls:index/selfSignedCert:SelfSignedCert": return { id: a.name, state: await selfSignedCert(i) };

@@ -29,7 +29,8 @@ if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json
   npm ci --no-audit --no-fund
 fi
 
-npx tsc --noEmit -p .
+# type-check and build (the render test runs the built render command)
+npx tsc -p .
 
 report=$(mktemp)
 trap 'rm -f "$report"' EXIT

@@ -29,6 +29,11 @@ export type Program = () => Promise<Record<string, unknown>>;
 const SECRET_KEY = "4dabf18193072939515e22adb298388d";
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 
+/** Resource inputs as plain data: secrets unwrapped, assets dropped. */
+export function plainInputs(inputs: unknown): Record<string, any> {
+  return JSON.parse(JSON.stringify(inputs, (_k, v) => (v && typeof v === "object" && v[SECRET_KEY] === SECRET_SIG ? v.value : v)));
+}
+
 const PLACEHOLDER_PEM = (what: string) => `-----BEGIN K8S-LAB PLACEHOLDER-----\n${what}\n-----END K8S-LAB PLACEHOLDER-----\n`;
 
 /** Outputs per resource type: tls resources issue real test material ("emulated") or placeholders. */
@@ -66,7 +71,7 @@ export async function evaluateProgram(program: Program, opts: { project: string;
     {
       async newResource(args) {
         if (args.type === "pulumi:pulumi:Stack") return { id: undefined, state: {} };
-        const inputs = JSON.parse(JSON.stringify(args.inputs, (_k, v) => (v && typeof v === "object" && v[SECRET_KEY] === SECRET_SIG ? v.value : v)));
+        const inputs = plainInputs(args.inputs);
         resources.push({ type: args.type, name: args.name, custom: args.custom !== false, inputs, deps: deps.get(`${args.type}::${args.name}`) ?? [] });
         if (args.custom === false) return { id: undefined, state: {} };
         return { id: `${args.name}-id`, state: await outputs(args.type, args.name, inputs, opts.pki ?? "placeholder") };

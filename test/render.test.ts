@@ -1,0 +1,129 @@
+// The render command: a deterministic tree from the same plans the components ship, with
+// every node's files, the runbook and the numbers; the real tools run over the tree.
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { loadConfig, PROJECT, engineConfig } from "../components/config";
+import { renderTree, hostStepsPerNode } from "../components/render";
+import { countByType, criticalPath, evaluateProgram, sshSessionsPerHost, Program } from "../components/render/evaluate";
+import { stackConfig, ROOT } from "./harness";
+import { run, systemdVerify, tmpdir } from "./tools";
+
+const dev = stackConfig("dev");
+const cfg = (v: Record<string, unknown> = {}) => loadConfig({ ...dev, ...v }).config!;
+const workers = (n: number) => Array.from({ length: n }, (_, i) => `name=node-${i + 1} ip=192.168.253.${20 + i} roles=${i < 3 ? "etcd,control-plane,worker" : "worker"}`);
+
+let program: Program;
+beforeAll(async () => {
+  program = ((await import("../index")) as unknown as { default: Program }).default;
+});
+
+describe("render tree", () => {
+  it("is byte-identical for the same config", () => {
+    const [a, b] = [renderTree(cfg()), renderTree(cfg())];
+    expect([...a.keys()]).toEqual([...b.keys()]);
+    for (const [k, v] of a) expect(b.get(k)).toBe(v);
+    expect(a.size).toBeGreaterThan(150);
+  });
+
+  it("holds every node's units, configs, kubeconfigs and certificates at their paths on the node", () => {
+    const t = renderTree(cfg());
+    for (const n of ["k8s-1", "k8s-2", "k8s-3"]) {
+      for (const p of [
+        "/etc/systemd/system/etcd.service",
+        "/etc/etcd/etcd.conf.yml",
+        "/etc/systemd/system/kube-apiserver.service",
+        "/etc/kubernetes/pki/apiserver.crt",
+        "/etc/kubernetes/pki/apiserver.key",
+        "/etc/kubernetes/controller-manager.conf",
+        "/etc/kube-nginx/kube-nginx.conf",
+        "/etc/containerd/config.toml",
+        "/var/lib/kubelet/config.yaml",
+        "/etc/kubernetes/kubelet.conf",
+        "/var/lib/kube-proxy/config.yaml",
+        "/etc/sysctl.d/90-k8s-lab.conf",
+      ]) expect({ n, p, present: t.has(`nodes/${n}${p}`) }).toEqual({ n, p, present: true });
+      expect(t.get(`nodes/${n}/etc/kubernetes/pki/apiserver.key`)).toContain("K8S-LAB PLACEHOLDER");
+      expect(t.has(`libvirt/${n}/domain.xml`)).toBe(true);
+      expect(t.has(`libvirt/${n}/user-data`)).toBe(true);
+    }
+    expect([...t.keys()].filter((k) => k.startsWith("addons/"))).toEqual(["addons/01-rbac.yaml", "addons/02-cni.yaml", "addons/03-coredns.yaml", "addons/04-dashboard.yaml"]);
+    const runbook = t.get("RUNBOOK.md")!;
+    for (const h of ["prep — all nodes in parallel", "etcd — one node at a time", "control-plane — one node at a time", "kubelet — control-plane nodes one at a time", "Addons through the Kubernetes API"]) expect(runbook).toContain(h);
+    expect(runbook.indexOf("## 6. etcd-health")).toBeGreaterThan(runbook.indexOf("## 5. etcd"));
+  });
+
+  it("changes only that node's domain XML when one node's memory changes", () => {
+    const a = renderTree(cfg());
+    const nodes = (dev.nodes as string[]).map((n) => (n.startsWith("name=k8s-2") ? `${n} memoryMiB=4096` : n));
+    const b = renderTree(cfg({ nodes }));
+    const changed = [...b.keys()].filter((k) => a.get(k) !== b.get(k));
+    // the XML itself, and the create script that carries it
+    expect(changed.sort()).toEqual(["libvirt/k8s-2/domain.xml", "libvirt/scripts/09-domain-k8s-lab-k8s-2.create.sh"]);
+    expect(b.get("libvirt/k8s-2/domain.xml")).toContain('<memory unit="MiB">4096</memory>');
+  });
+});
+
+describe("npm run render", () => {
+  let out: string;
+  beforeAll(() => {
+    out = tmpdir("render-");
+    execFileSync("node", [path.join(ROOT, "bin/scripts/render.js"), "--stack", "dev", "--out", out, "--test-pki"], { cwd: ROOT, stdio: "pipe" });
+  }, 120000);
+  afterAll(() => fs.rmSync(out, { recursive: true, force: true }));
+
+  it("writes the numbers: resources by type, host steps and SSH sessions per node, the critical path", () => {
+    const s = JSON.parse(fs.readFileSync(path.join(out, "summary.json"), "utf8"));
+    expect(s.resourcesByType["k8slab:host:HostStep"]).toBe(26);
+    expect(s.hostStepsPerNode).toEqual({ "k8s-1": 10, "k8s-2": 8, "k8s-3": 8 });
+    expect(s.sshSessionsPerNode).toEqual({ "k8s-1": 10, "k8s-2": 8, "k8s-3": 8 });
+    expect(s.criticalPath[0]).toBe("prep-k8s-1");
+    expect(s.criticalPath[s.criticalPath.length - 1]).toBe("nodes-registered");
+  });
+
+  it("with --test-pki, writes real certificates that verify with openssl", () => {
+    const pki = path.join(out, "nodes/k8s-1/etc/kubernetes/pki");
+    expect(run("openssl", ["verify", "-CAfile", `${pki}/ca.crt`, `${pki}/apiserver.crt`]).stdout).toContain("OK");
+    expect(run("openssl", ["verify", "-CAfile", `${pki}/etcd/ca.crt`, `${pki}/etcd/server.crt`]).stdout).toContain("OK");
+    const pub = (f: string, cmd: string[]) => run("openssl", [...cmd, "-in", f]).stdout;
+    expect(pub(`${pki}/apiserver.key`, ["pkey", "-pubout"])).toBe(pub(`${pki}/apiserver.crt`, ["x509", "-noout", "-pubkey"]));
+  });
+
+  it("passes systemd-analyze, nginx -t, virt-xml-validate and cloud-init schema over the tree", () => {
+    const units: Record<string, string> = {};
+    const unitDir = path.join(out, "nodes/k8s-1/etc/systemd/system");
+    for (const f of fs.readdirSync(unitDir, { recursive: true }) as string[]) {
+      if (fs.statSync(path.join(unitDir, f)).isFile()) units[f] = fs.readFileSync(path.join(unitDir, f), "utf8");
+    }
+    expect(Object.keys(units).length).toBeGreaterThanOrEqual(7);
+    const bins = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy", "containerd"].map((b) => `/usr/local/bin/${b}`);
+    expect(systemdVerify(units, [...bins, "/usr/sbin/nginx", "/sbin/modprobe"]).stderr).toBe("");
+
+    const conf = fs.readFileSync(path.join(out, "nodes/k8s-2/etc/kube-nginx/kube-nginx.conf"), "utf8").replace("/etc/kube-nginx/modules/ngx_stream_module.so", "/usr/lib/nginx/modules/ngx_stream_module.so");
+    fs.writeFileSync(path.join(out, "nginx-check.conf"), conf);
+    expect(run("nginx", ["-t", "-q", "-e", "stderr", "-c", path.join(out, "nginx-check.conf")]).status).toBe(0);
+
+    for (const [f, kind] of [["libvirt/network.xml", "network"], ["libvirt/pool.xml", "storagepool"], ["libvirt/k8s-3/domain.xml", "domain"]]) {
+      expect(run("virt-xml-validate", [path.join(out, f), kind]).status).toBe(0);
+    }
+    const ud = run("cloud-init", ["schema", "--config-file", path.join(out, "libvirt/k8s-1/user-data")]);
+    expect({ status: ud.status, err: ud.stderr.trim() }).toEqual({ status: 0, err: "" });
+    expect(fs.readFileSync(path.join(out, "libvirt/k8s-1/user-data"), "utf8")).toMatch(/ssh-ed25519 AAAA/);
+  });
+});
+
+describe("plan numbers (the benchmark's measures)", () => {
+  it("keeps the critical path constant as workers are added, and SSH sessions per node at 12 or fewer", async () => {
+    const paths: number[] = [];
+    for (const n of [3, 10, 25]) {
+      const values = { ...dev, nodes: workers(n) };
+      const e = await evaluateProgram(program, { project: PROJECT, stack: "bench", config: engineConfig(values) });
+      expect(e.error).toBeUndefined();
+      expect(countByType(e.resources)["k8slab:host:HostStep"]).toBe(Object.values(hostStepsPerNode(cfg({ nodes: workers(n) }))).reduce((a, b) => a + b, 0));
+      for (const s of Object.values(sshSessionsPerHost(e.resources))) expect(s).toBeLessThanOrEqual(12);
+      paths.push(criticalPath(e.resources).length);
+    }
+    expect(paths[0]).toBeGreaterThan(5);
+    expect(new Set(paths).size).toBe(1);
+  }, 120000);
+});
