@@ -343,6 +343,35 @@ export function coredns(c: ClusterConfig): AddonGroup {
   };
 }
 
+/** One of the dashboard's two Deployments: one replica, its service account, a /tmp volume. */
+function dashboardDeployment(
+  name: string,
+  labels: Record<string, string>,
+  container: k8s.types.input.core.v1.Container,
+  volumes: k8s.types.input.core.v1.Volume[] = [],
+): K8sObject {
+  const deployment: k8s.types.input.apps.v1.Deployment & { metadata: { name: string } } = {
+    metadata: { name, namespace: DASHBOARD_NS, labels },
+    spec: {
+      replicas: 1,
+      revisionHistoryLimit: 10,
+      selector: { matchLabels: labels },
+      template: {
+        metadata: { labels },
+        spec: {
+          securityContext: { seccompProfile: { type: "RuntimeDefault" } },
+          serviceAccountName: "kubernetes-dashboard",
+          nodeSelector: { "kubernetes.io/os": "linux" },
+          tolerations: [{ key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" }],
+          containers: [container],
+          volumes: [...volumes, { name: "tmp-volume", emptyDir: {} }],
+        },
+      },
+    },
+  };
+  return obj("apps/v1", "Deployment", deployment);
+}
+
 /** Kubernetes Dashboard v2.7.0 (the last manifest-based release; the project is archived) and a login account. */
 export function dashboard(c: ClusterConfig): AddonGroup {
   const ns = DASHBOARD_NS;
@@ -383,65 +412,25 @@ export function dashboard(c: ClusterConfig): AddonGroup {
         roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "kubernetes-dashboard" },
         subjects: [{ kind: "ServiceAccount", name: "kubernetes-dashboard", namespace: ns }],
       }),
-      obj("apps/v1", "Deployment", {
-        metadata: { name: "kubernetes-dashboard", namespace: ns, labels },
-        spec: {
-          replicas: 1,
-          revisionHistoryLimit: 10,
-          selector: { matchLabels: labels },
-          template: {
-            metadata: { labels },
-            spec: {
-              securityContext: { seccompProfile: { type: "RuntimeDefault" } },
-              serviceAccountName: "kubernetes-dashboard",
-              nodeSelector: { "kubernetes.io/os": "linux" },
-              tolerations: [{ key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" }],
-              containers: [
-                {
-                  name: "kubernetes-dashboard",
-                  image: c.images.dashboard,
-                  imagePullPolicy: "IfNotPresent",
-                  ports: [{ containerPort: 8443, protocol: "TCP" }],
-                  args: ["--auto-generate-certificates", `--namespace=${ns}`],
-                  volumeMounts: [{ name: "kubernetes-dashboard-certs", mountPath: "/certs" }, { name: "tmp-volume", mountPath: "/tmp" }],
-                  livenessProbe: { httpGet: { scheme: "HTTPS", path: "/", port: 8443 }, initialDelaySeconds: 30, timeoutSeconds: 30 },
-                  securityContext: restricted,
-                },
-              ],
-              volumes: [{ name: "kubernetes-dashboard-certs", secret: { secretName: "kubernetes-dashboard-certs" } }, { name: "tmp-volume", emptyDir: {} }],
-            },
-          },
-        },
-      } satisfies k8s.types.input.apps.v1.Deployment & { metadata: { name: string } }),
+      dashboardDeployment("kubernetes-dashboard", labels, {
+        name: "kubernetes-dashboard",
+        image: c.images.dashboard,
+        imagePullPolicy: "IfNotPresent",
+        ports: [{ containerPort: 8443, protocol: "TCP" }],
+        args: ["--auto-generate-certificates", `--namespace=${ns}`],
+        volumeMounts: [{ name: "kubernetes-dashboard-certs", mountPath: "/certs" }, { name: "tmp-volume", mountPath: "/tmp" }],
+        livenessProbe: { httpGet: { scheme: "HTTPS", path: "/", port: 8443 }, initialDelaySeconds: 30, timeoutSeconds: 30 },
+        securityContext: restricted,
+      }, [{ name: "kubernetes-dashboard-certs", secret: { secretName: "kubernetes-dashboard-certs" } }]),
       obj("v1", "Service", { metadata: { name: "dashboard-metrics-scraper", namespace: ns, labels: scraperLabels }, spec: { ports: [{ port: 8000, targetPort: 8000 }], selector: scraperLabels } }),
-      obj("apps/v1", "Deployment", {
-        metadata: { name: "dashboard-metrics-scraper", namespace: ns, labels: scraperLabels },
-        spec: {
-          replicas: 1,
-          revisionHistoryLimit: 10,
-          selector: { matchLabels: scraperLabels },
-          template: {
-            metadata: { labels: scraperLabels },
-            spec: {
-              securityContext: { seccompProfile: { type: "RuntimeDefault" } },
-              serviceAccountName: "kubernetes-dashboard",
-              nodeSelector: { "kubernetes.io/os": "linux" },
-              tolerations: [{ key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" }],
-              containers: [
-                {
-                  name: "dashboard-metrics-scraper",
-                  image: c.images.dashboardMetricsScraper,
-                  ports: [{ containerPort: 8000, protocol: "TCP" }],
-                  livenessProbe: { httpGet: { scheme: "HTTP", path: "/", port: 8000 }, initialDelaySeconds: 30, timeoutSeconds: 30 },
-                  volumeMounts: [{ mountPath: "/tmp", name: "tmp-volume" }],
-                  securityContext: restricted,
-                },
-              ],
-              volumes: [{ name: "tmp-volume", emptyDir: {} }],
-            },
-          },
-        },
-      } satisfies k8s.types.input.apps.v1.Deployment & { metadata: { name: string } }),
+      dashboardDeployment("dashboard-metrics-scraper", scraperLabels, {
+        name: "dashboard-metrics-scraper",
+        image: c.images.dashboardMetricsScraper,
+        ports: [{ containerPort: 8000, protocol: "TCP" }],
+        livenessProbe: { httpGet: { scheme: "HTTP", path: "/", port: 8000 }, initialDelaySeconds: 30, timeoutSeconds: 30 },
+        volumeMounts: [{ mountPath: "/tmp", name: "tmp-volume" }],
+        securityContext: restricted,
+      }),
       // the login account: read-only unless config asks for cluster-admin, with a long-lived token
       // (token Secrets are not created automatically since Kubernetes 1.24)
       obj("v1", "ServiceAccount", { metadata: { name: DASHBOARD_LOGIN, namespace: ns } }),

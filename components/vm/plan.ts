@@ -184,6 +184,11 @@ function heredoc(target: string, text: string): string[] {
   return [`cat > ${target} <<'${marker}'`, text.replace(/\n$/, ""), marker];
 }
 
+/** Deletes a volume; succeeds when it is gone (deleted now, or never there). */
+function deleteVolume(pool: string, vol: string): string {
+  return [...HEAD, `virsh vol-delete --pool ${shq(pool)} ${shq(vol)} >/dev/null 2>&1 || ! virsh vol-info --pool ${shq(pool)} ${shq(vol)} >/dev/null 2>&1`].join("\n");
+}
+
 export interface LibvirtObjectPlan {
   /** What it is, libvirt-provider style. */
   kind: "Network" | "Pool" | "Volume" | "CloudInitDisk" | "Domain";
@@ -286,7 +291,7 @@ export function planBaseVolume(c: ClusterConfig): LibvirtObjectPlan {
       `  virsh pool-refresh ${shq(n.pool)} >/dev/null`,
       "fi",
     ].join("\n"),
-    delete: [...HEAD, `virsh vol-delete --pool ${shq(n.pool)} ${shq(n.baseVolume)} >/dev/null 2>&1 || ! virsh vol-info --pool ${shq(n.pool)} ${shq(n.baseVolume)} >/dev/null 2>&1`].join("\n"),
+    delete: deleteVolume(n.pool, n.baseVolume),
     triggers: "url" in img ? { url: img.url, checksum: img.checksum } : { path: img.path },
     documents: {},
   };
@@ -306,7 +311,7 @@ export function planNodeVolume(c: ClusterConfig, node: NodeSpec): LibvirtObjectP
       `  virsh vol-create-as ${shq(n.pool)} ${shq(vol)} ${node.diskGiB}G --format qcow2 --backing-vol ${shq(n.baseVolume)} --backing-vol-format qcow2 >/dev/null`,
       "fi",
     ].join("\n"),
-    delete: [...HEAD, `virsh vol-delete --pool ${shq(n.pool)} ${shq(vol)} >/dev/null 2>&1 || ! virsh vol-info --pool ${shq(n.pool)} ${shq(vol)} >/dev/null 2>&1`].join("\n"),
+    delete: deleteVolume(n.pool, vol),
     triggers: { diskGiB: node.diskGiB, base: n.baseVolume },
     documents: {},
   };
@@ -332,7 +337,7 @@ export function planCloudInitDisk(c: ClusterConfig, node: NodeSpec, sshPublicKey
       `virsh vol-create-as ${shq(n.pool)} ${shq(iso)} "$(stat -c %s "$tmp/seed.iso")" --format raw >/dev/null`,
       `virsh vol-upload --pool ${shq(n.pool)} ${shq(iso)} "$tmp/seed.iso"`,
     ].join("\n"),
-    delete: [...HEAD, `virsh vol-delete --pool ${shq(n.pool)} ${shq(iso)} >/dev/null 2>&1 || ! virsh vol-info --pool ${shq(n.pool)} ${shq(iso)} >/dev/null 2>&1`].join("\n"),
+    delete: deleteVolume(n.pool, iso),
     triggers: { userData: ud, metaData: md },
     documents: { "user-data": ud, "meta-data": md },
   };
