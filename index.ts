@@ -17,10 +17,11 @@ export = async () => {
 
   const pki = new ClusterPki(cluster.name, { cluster });
   const key = nodeAccessKey(cluster, sshPrivateKey);
-  const access: NodeAccess = { user: cluster.ssh.user, privateKey: key.privateKeyOpenssh };
   const material = pkiMaterial(pki);
 
   const vms = new LabVms("vms", { cluster, sshPublicKey: key.publicKeyOpenssh, sshPrivateKey: key.privateKeyOpenssh });
+  // a replaced VM (new disk, new domain) gets every host step again
+  const access: NodeAccess = { user: cluster.ssh.user, privateKey: key.privateKeyOpenssh, hostIdentity: (n) => vms.ready[n]?.id };
   const base = new NodeBase("nodes", { cluster, access, after: (n) => [vms.ready[n]] });
   const etcd = new EtcdCluster("etcd", { cluster, access, material, after: (n) => [base.artifacts[n]] });
   const lb = new KubeNginx("kube-nginx", { cluster, access, after: (n) => [base.prep[n]] });

@@ -152,3 +152,15 @@ describe("validators", () => {
     expect(readinessScript(c, c.nodes[0], true)).toContain("node k8s-1 (192.168.253.140) did not answer SSH within 900 s; its console log is /var/log/libvirt/qemu/k8s-lab-k8s-1-serial.log");
   });
 });
+
+describe("replacing a machine", () => {
+  it("replaces a domain with its disk or seed, and re-runs every host step on a new machine", async () => {
+    const { rec } = await runProgram(dev);
+    const domain = rec.named("domain-k8s-2", LOCAL);
+    expect(domain.inputs.triggers).toEqual(expect.arrayContaining(["volume-k8s-2-id", "cloudinit-k8s-2-id"]));
+    expect(rec.named("ready-k8s-2", LOCAL).inputs.triggers).toEqual(["domain-k8s-2-id"]);
+    for (const layer of ["prep", "artifacts", "etcd", "control-plane", "kubelet"]) {
+      expect(rec.named(`${layer}-k8s-2`, "command:remote:Command").inputs.triggers).toContainEqual({ host: "ready-k8s-2-id" });
+    }
+  });
+});

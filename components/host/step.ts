@@ -13,6 +13,11 @@ export interface NodeAccess {
   user: string;
   /** SSH private key, secret. */
   privateKey: pulumi.Output<string>;
+  /**
+   * Changes when the machine behind a node is replaced (a new VM, a new disk): every step
+   * on that node then runs again. Default: nothing (existing hosts).
+   */
+  hostIdentity?: (node: string) => pulumi.Input<string> | undefined;
 }
 
 /** Key material by reference; a missing reference is a programming error. */
@@ -77,7 +82,11 @@ export class HostStep extends pulumi.ComponentResource {
         create: "sudo -n bash -s",
         stdin: secret ? pulumi.secret(script) : script,
         delete: `echo ${Buffer.from(deleteScript).toString("base64")} | base64 -d | sudo -n bash -s`,
-        triggers: [digests.apply((d) => ({ script: d.script })), ...plan.files.map((_, i) => digests.apply((d) => d.files[i]))],
+        triggers: [
+          digests.apply((d) => ({ script: d.script })),
+          ...plan.files.map((_, i) => digests.apply((d) => d.files[i])),
+          { host: args.access.hostIdentity?.(plan.node) ?? plan.ip },
+        ],
         addPreviousOutputInEnv: false,
         logging: secret ? "none" : "stdoutAndStderr",
       },

@@ -34,6 +34,8 @@ function libvirtObject(
   plan: pulumi.Output<LibvirtObjectPlan> | LibvirtObjectPlan,
   uri: string,
   opts: pulumi.CustomResourceOptions,
+  /** Objects whose replacement must replace this one too (a domain's disks). */
+  replacedWith: command.local.Command[] = [],
 ): command.local.Command {
   const p = pulumi.output(plan);
   return new command.local.Command(
@@ -43,7 +45,7 @@ function libvirtObject(
       create: p.create,
       delete: p.delete,
       environment: { LIBVIRT_URI: uri },
-      triggers: [p.triggers],
+      triggers: [p.triggers, ...replacedWith.map((r) => r.id)],
       addPreviousOutputInEnv: false,
     },
     { ...opts, deleteBeforeReplace: true },
@@ -82,7 +84,8 @@ export class LabVms extends pulumi.ComponentResource {
         const disk = libvirtObject(`volume-${node.name}`, planNodeVolume(c, node), uri, { parent: this, dependsOn: [base] });
         const seedPlan = pulumi.output(args.sshPublicKey).apply((key) => planCloudInitDisk(c, node, key));
         const seed = libvirtObject(`cloudinit-${node.name}`, seedPlan, uri, { parent: this, dependsOn: [pool] });
-        const domain = libvirtObject(`domain-${node.name}`, planDomain(c, node), uri, { parent: this, dependsOn: [network, disk, seed] });
+        // a new disk or seed means a new machine: the domain is replaced with them
+        const domain = libvirtObject(`domain-${node.name}`, planDomain(c, node), uri, { parent: this, dependsOn: [network, disk, seed] }, [disk, seed]);
         domains[node.name] = domain;
         ready[node.name] = readiness(node, true, [domain]);
       }
