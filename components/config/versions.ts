@@ -126,7 +126,7 @@ export const VERSION_KEYS: Record<ArtifactName, string> = {
 export const DEFAULT_IMAGES = {
   /** The sandbox ("pause") image; Kubernetes 1.34+ expects 3.10.1. */
   pause: "registry.k8s.io/pause:3.10.1",
-  /** CoreDNS as kubeadm ships it with Kubernetes 1.35/1.36. */
+  /** CoreDNS as kubeadm ships it with Kubernetes 1.35 (CoreDNS 1.14 could not be verified here). */
   coredns: "registry.k8s.io/coredns/coredns:v1.13.1",
   /** weave-net's maintained community fork (github.com/rajch/weave; the vendor archived weaveworks/weave). */
   weaveKube: "docker.io/rajchaudhuri/weave-kube:2.8.8",
