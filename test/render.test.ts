@@ -68,7 +68,7 @@ describe("npm run render", () => {
   let out: string;
   beforeAll(() => {
     out = tmpdir("render-");
-    execFileSync("node", [path.join(ROOT, "bin/scripts/render.js"), "--stack", "dev", "--out", out, "--test-pki"], { cwd: ROOT, stdio: "pipe" });
+    execFileSync("node", [path.join(ROOT, "bin/components/render/cli.js"), "--stack", "dev", "--out", out, "--test-pki"], { cwd: ROOT, stdio: "pipe" });
   }, 120000);
   afterAll(() => fs.rmSync(out, { recursive: true, force: true }));
 

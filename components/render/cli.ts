@@ -4,12 +4,12 @@
 // (then the tree is not byte-identical between runs).
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { PROJECT, engineConfig, formatErrors, loadConfig, readStackFile } from "../components/config";
-import { countByType, criticalPath, evaluateProgram, plainInputs, sshSessionsPerHost, Program } from "../components/render/evaluate";
-import { PlanNumbers, hostStepsPerNode, renderTree, writeTree } from "../components/render";
-import type { MaterialRef } from "../components/host/plan";
+import { PROJECT, engineConfig, formatErrors, loadConfig, readStackFile } from "../config";
+import { countByType, criticalPath, evaluateProgram, plainInputs, sshSessionsPerHost, Program } from "./evaluate";
+import { PlanNumbers, hostStepsPerNode, renderTree, writeTree } from ".";
+import type { MaterialRef } from "../host/plan";
 
-const ROOT = path.resolve(__dirname, "..", "..");
+const ROOT = path.resolve(__dirname, "..", "..", "..");
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -32,7 +32,7 @@ async function main(): Promise<number> {
   const c = loaded.config;
 
   // the program itself, under the stand-in engine: the numbers come from what it registers
-  const { default: program } = (await import("../index")) as unknown as { default: Program };
+  const { default: program } = (await import("../../index")) as unknown as { default: Program };
   const evaluation = await evaluateProgram(program, { project: PROJECT, stack, config: engineConfig(values) });
   if (evaluation.error) throw evaluation.error;
   const ipToName = Object.fromEntries(c.nodes.map((n) => [n.ip, n.name]));
@@ -59,8 +59,8 @@ async function main(): Promise<number> {
 }
 
 /** Issues the cluster's PKI with the tls emulator, through the real ClusterPki component. */
-async function issueTestPki(c: import("../components/config").ClusterConfig, stack: string) {
-  const { certRequest, generateKey, locallySignedCert, selfSignedCert } = await import("../components/render/tls-emulator");
+async function issueTestPki(c: import("../config").ClusterConfig, stack: string) {
+  const { certRequest, generateKey, locallySignedCert, selfSignedCert } = await import("./tls-emulator");
   await pulumi.runtime.setMocks(
     {
       async newResource(a) {
@@ -79,12 +79,12 @@ async function issueTestPki(c: import("../components/config").ClusterConfig, sta
     stack,
     true,
   );
-  const { ClusterPki, pkiMaterial, nodeAccessKey } = await import("../components/pki");
-  const { encryptionConfig } = await import("../components/control-plane/plan");
+  const { ClusterPki, pkiMaterial, nodeAccessKey } = await import("../pki");
+  const { encryptionConfig } = await import("../control-plane/plan");
   const pki = new ClusterPki(c.name, { cluster: c });
   const resolve = pkiMaterial(pki);
   const refs = new Set<MaterialRef>();
-  const { allHostSteps } = await import("../components/render/plan");
+  const { allHostSteps } = await import("./plan");
   for (const s of allHostSteps(c)) for (const f of s.files) if (typeof f.content !== "string") refs.add(f.content.ref);
   const values = new Map<MaterialRef, string>();
   for (const ref of refs) {

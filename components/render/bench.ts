@@ -2,10 +2,10 @@
 // spends in the program) for 3, 10 and 50 nodes, and prints resource counts, SSH sessions
 // per node and the critical path for each size.
 import * as path from "path";
-import { PROJECT, engineConfig, readStackFile } from "../components/config";
-import { countByType, criticalPath, evaluateProgram, sshSessionsPerHost, Program } from "../components/render/evaluate";
+import { PROJECT, engineConfig, readStackFile } from "../config";
+import { countByType, criticalPath, evaluateProgram, sshSessionsPerHost, Program } from "./evaluate";
 
-const ROOT = path.resolve(__dirname, "..", "..");
+const ROOT = path.resolve(__dirname, "..", "..", "..");
 
 /** n nodes: three control-plane+etcd nodes that also run pods, the rest workers. */
 export function benchNodes(n: number): string[] {
@@ -16,7 +16,7 @@ export function benchNodes(n: number): string[] {
 }
 
 async function main(): Promise<void> {
-  const { default: program } = (await import("../index")) as unknown as { default: Program };
+  const { default: program } = (await import("../../index")) as unknown as { default: Program };
   const base = readStackFile(ROOT, "dev");
   const rows: string[] = ["| nodes | evaluation (ms, best of 3) | resources | host steps | max SSH sessions per node | critical path (host steps) |", "| --- | --- | --- | --- | --- | --- |"];
   for (const n of [3, 10, 50]) {

@@ -1,6 +1,6 @@
 // Prints Pulumi.yaml from the key catalogue (components/config/keys.ts): `npm run gen:project-file`.
 import * as YAML from "yaml";
-import { KEYS } from "../components/config/keys";
+import { KEYS } from "./keys";
 const config: Record<string, unknown> = {};
 for (const k of KEYS) {
   const e: Record<string, unknown> = { type: k.type, description: k.description };
