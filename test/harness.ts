@@ -4,6 +4,7 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { PROJECT, engineConfig, readStackFile } from "../components/config/stack-file";
+import { runInStack } from "../components/render/evaluate";
 import { Recorder, mocks } from "./mocks";
 
 export { PROJECT };
@@ -25,13 +26,6 @@ export function setConfig(values: Record<string, unknown>, secretKeys: string[] 
   pulumi.runtime.setAllConfig(engineConfig(values), secretKeys.map((k) => `${PROJECT}:${k}`));
 }
 
-type Waiter = () => Promise<void>;
-function waitForRPCs(): Waiter {
-  const fn = (pulumi.runtime as unknown as { waitForRPCs?: Waiter }).waitForRPCs;
-  if (typeof fn !== "function") throw new Error("this @pulumi/pulumi has no runtime.waitForRPCs; update test/harness.ts");
-  return fn;
-}
-
 /** Awaits an Output's value and whether it is secret (internal fields, checked to exist). */
 export async function settle<T>(o: pulumi.Output<T> | T): Promise<{ value: T; secret: boolean }> {
   if (!pulumi.Output.isInstance(o)) return { value: o as T, secret: false };
@@ -51,27 +45,7 @@ export async function runProgram(
   const mod = await import("../index");
   const program = ((mod as unknown as { default?: unknown }).default ?? mod) as () => Promise<Record<string, unknown>>;
   if (typeof program !== "function") throw new Error("index.ts must export the program function");
-  // As the real language host does: the program runs inside the root Stack resource,
-  // which also lets the recorder see each resource's options (transformations). The
-  // program's error is caught inside, so the Stack itself never fails unobserved.
-  let outputs: Record<string, unknown> | undefined;
-  let error: unknown;
-  await pulumi.runtime.runInPulumiStack(async () => {
-    pulumi.runtime.registerStackTransformation((t) => {
-      rec.options.set(`${t.type}::${t.name}`, t.opts);
-      return undefined;
-    });
-    try {
-      outputs = await program();
-    } catch (e) {
-      error = e;
-    }
-    return outputs;
-  });
-  try {
-    await waitForRPCs()();
-  } catch (e) {
-    error ??= e; // a registration that failed after the program returned
-  }
+  // inside the root Stack, as under the CLI; the recorder sees each resource's options
+  const { outputs, error } = await runInStack(program, (type, name, o) => rec.options.set(`${type}::${name}`, o));
   return error === undefined ? { rec, outputs } : { rec, error };
 }

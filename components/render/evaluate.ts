@@ -86,25 +86,45 @@ export async function evaluateProgram(program: Program, opts: { project: string;
   );
   pulumi.runtime.setAllConfig(opts.config);
   const started = process.hrtime.bigint();
-  let out: Record<string, unknown> | undefined;
+  const { outputs: out, error } = await runInStack(program, (type, name, o) => {
+    deps.set(`${type}::${name}`, ((o.dependsOn ?? []) as unknown[]).flat().map((d) => (d as { __name?: string }).__name ?? "?"));
+  });
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  return { resources, outputs: out, error, ms };
+}
+
+/**
+ * Runs a program as the language host does — inside the root Stack resource — with a hook
+ * that sees every resource's options, and waits for every registration. The program's
+ * error (or a registration's that failed after it returned) is returned, never thrown,
+ * so the Stack itself never fails unobserved. Mocks must be set first.
+ */
+export async function runInStack(
+  program: Program,
+  onResource: (type: string, name: string, opts: pulumi.CustomResourceOptions) => void,
+): Promise<{ outputs?: Record<string, unknown>; error?: unknown }> {
+  let outputs: Record<string, unknown> | undefined;
   let error: unknown;
   await pulumi.runtime.runInPulumiStack(async () => {
     pulumi.runtime.registerStackTransformation((t) => {
-      const names = ((t.opts.dependsOn ?? []) as unknown[]).flat().map((d) => (d as { __name?: string }).__name ?? "?");
-      deps.set(`${t.type}::${t.name}`, names);
+      onResource(t.type, t.name, t.opts);
       return undefined;
     });
     try {
-      out = await program();
+      outputs = await program();
     } catch (e) {
       error = e;
     }
-    return out;
+    return outputs;
   });
-  const waitForRPCs = (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs;
-  await waitForRPCs();
-  const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  return { resources, outputs: out, error, ms };
+  const waitForRPCs = (pulumi.runtime as unknown as { waitForRPCs?: () => Promise<void> }).waitForRPCs;
+  if (typeof waitForRPCs !== "function") throw new Error("this @pulumi/pulumi has no runtime.waitForRPCs; update components/render/evaluate.ts");
+  try {
+    await waitForRPCs();
+  } catch (e) {
+    error ??= e;
+  }
+  return { outputs, error };
 }
 
 /** Counts of resources by type, sorted by type. */
