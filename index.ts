@@ -10,7 +10,7 @@ import { KubeNginx } from "./components/lb";
 import { LabVms } from "./components/vm";
 import { ControlPlane, nodesRegistered } from "./components/control-plane";
 import { Workers } from "./components/worker";
-import { Addons, dashboardAccess } from "./components/addons";
+import { Addons, dashboardAccess, headlampAccess } from "./components/addons";
 
 export = async () => {
   const { cluster, sshPrivateKey } = loadStackConfig();
@@ -48,5 +48,6 @@ export = async () => {
     sshPrivateKey: key.privateKeyOpenssh,
     /** The dashboard, reachable only from this machine (never --address 0.0.0.0 --accept-hosts '.*'). */
     dashboard: cluster.addons.dashboard ? { ...dashboardAccess(), note: "save the admin kubeconfig first: pulumi stack output --show-secrets adminKubeconfig > admin.conf" } : undefined,
+    headlamp: cluster.addons.headlamp ? { ...headlampAccess(), note: "save the admin kubeconfig first: pulumi stack output --show-secrets adminKubeconfig > admin.conf" } : undefined,
   };
 };

@@ -23,7 +23,7 @@ function schemaProblems(objs: K8sObject[]): string[] {
 
 describe("addon objects", () => {
   it.each([["weave"], ["flannel"]])("with %s: every object validates against the OpenAPI schema", (cni) => {
-    const objs = all(planAddons(cfg({ cni, dashboardLoginRole: "cluster-admin" })));
+    const objs = all(planAddons(cfg({ cni, dashboardLoginRole: "cluster-admin", headlamp: true })));
     expect(objs.length).toBeGreaterThan(25);
     expect(schemaProblems(objs)).toEqual([]);
     const broken = JSON.parse(JSON.stringify(find(objs, "Deployment", "coredns")));
@@ -80,6 +80,20 @@ describe("addon objects", () => {
     expect(token.metadata.annotations["kubernetes.io/service-account.name"]).toBe("dashboard-login");
   });
 
+  it("offers Headlamp with a read-only login account, and the images the enabled addons use are exactly those preflight checks", async () => {
+    const { imagesInUse } = await import("../components/config");
+    const c = cfg({ headlamp: true });
+    const groups = planAddons(c);
+    expect(groups.map((g) => g.name)).toEqual(["rbac", "cni", "coredns", "dashboard", "headlamp"]);
+    const objs = all(groups);
+    expect((find(objs, "ClusterRoleBinding", "headlamp-login") as any).roleRef.name).toBe("view");
+    expect((find(objs, "Deployment", "headlamp") as any).spec.template.spec.containers[0].image).toBe("ghcr.io/headlamp-k8s/headlamp:v0.39.0");
+    for (const v of [{ headlamp: true }, {}, { cni: "flannel", dashboard: false }]) {
+      const cc = cfg(v);
+      expect(imagesInUse(cc).filter((i) => i !== cc.registry.pauseImage).sort()).toEqual(addonImageRefs(planAddons(cc)));
+    }
+  });
+
   it("leaves out what config turns off", () => {
     const names = planAddons(cfg({ coredns: false, dashboard: false })).map((g) => g.name);
     expect(names).toEqual(["rbac", "cni"]);
@@ -96,7 +110,9 @@ describe("addon objects", () => {
       for (const image of images) expect(Object.keys(c.registry.mirrors)).toContain(imageRegistry(image));
     }
     const partial = loadConfig({ ...dev, registryMirrors: ["registry.k8s.io=https://m.lab/k8s"] });
-    expect(partial.warnings.map((w) => w.message)).toEqual(["no mirror for docker.io: images from it are pulled directly", "no mirror for ghcr.io: images from it are pulled directly"]);
+    expect(partial.warnings.map((w) => w.message)).toEqual(["no mirror for docker.io: images from it are pulled directly"]);
+    const flannel = loadConfig({ ...dev, cni: "flannel", registryMirrors: ["registry.k8s.io=https://m.lab/k8s"] });
+    expect(flannel.warnings.map((w) => w.message)).toEqual(["no mirror for docker.io: images from it are pulled directly", "no mirror for ghcr.io: images from it are pulled directly"]);
   });
 
   it("lets config replace an image", () => {

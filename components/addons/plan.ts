@@ -22,7 +22,7 @@ const obj = <T extends { metadata?: unknown }>(apiVersion: string, kind: string,
 const KUBE_SYSTEM = "kube-system";
 const DASHBOARD_NS = "kubernetes-dashboard";
 export const DASHBOARD_LOGIN = "dashboard-login";
-export const DASHBOARD_LOGIN_TOKEN = "dashboard-login-token";
+export const DASHBOARD_LOGIN_TOKEN = `${DASHBOARD_LOGIN}-token`;
 
 export function kubeletApiRbac(): AddonGroup {
   return {
@@ -433,25 +433,74 @@ export function dashboard(c: ClusterConfig): AddonGroup {
       }),
       // the login account: read-only unless config asks for cluster-admin, with a long-lived token
       // (token Secrets are not created automatically since Kubernetes 1.24)
-      obj("v1", "ServiceAccount", { metadata: { name: DASHBOARD_LOGIN, namespace: ns } }),
-      obj("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", {
-        metadata: { name: DASHBOARD_LOGIN },
-        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: c.addons.dashboardLoginRole },
-        subjects: [{ kind: "ServiceAccount", name: DASHBOARD_LOGIN, namespace: ns }],
-      }),
-      obj("v1", "Secret", {
-        metadata: { name: DASHBOARD_LOGIN_TOKEN, namespace: ns, annotations: { "kubernetes.io/service-account.name": DASHBOARD_LOGIN } },
-        type: "kubernetes.io/service-account-token",
-      }),
+      ...loginAccount(c, ns, DASHBOARD_LOGIN),
     ],
   };
 }
 
-/** Every addon group in the order they are applied: RBAC, CNI, then CoreDNS and the dashboard. */
+export const HEADLAMP_NS = "headlamp";
+export const HEADLAMP_LOGIN = "headlamp-login";
+
+/** A login account with a long-lived token, bound to the configured role (view unless cluster-admin is asked for). */
+function loginAccount(c: ClusterConfig, ns: string, name: string): K8sObject[] {
+  return [
+    obj("v1", "ServiceAccount", { metadata: { name, namespace: ns } }),
+    obj("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", {
+      metadata: { name },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: c.addons.dashboardLoginRole },
+      subjects: [{ kind: "ServiceAccount", name, namespace: ns }],
+    }),
+    obj("v1", "Secret", { metadata: { name: `${name}-token`, namespace: ns, annotations: { "kubernetes.io/service-account.name": name } }, type: "kubernetes.io/service-account-token" }),
+  ];
+}
+
+/** Headlamp, a maintained web UI: it acts with the token the user logs in with. */
+export function headlamp(c: ClusterConfig): AddonGroup {
+  const labels = { "k8s-app": "headlamp" };
+  const deployment: k8s.types.input.apps.v1.Deployment & { metadata: { name: string } } = {
+    metadata: { name: "headlamp", namespace: HEADLAMP_NS, labels },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: labels },
+      template: {
+        metadata: { labels },
+        spec: {
+          serviceAccountName: "headlamp",
+          nodeSelector: { "kubernetes.io/os": "linux" },
+          securityContext: { runAsNonRoot: true, runAsUser: 100, runAsGroup: 101, seccompProfile: { type: "RuntimeDefault" } },
+          containers: [
+            {
+              name: "headlamp",
+              image: c.images.headlamp,
+              args: ["-in-cluster", "-plugins-dir=/headlamp/plugins"],
+              ports: [{ containerPort: 4466, protocol: "TCP" }],
+              readinessProbe: { httpGet: { scheme: "HTTP", path: "/", port: 4466 }, initialDelaySeconds: 10 },
+              livenessProbe: { httpGet: { scheme: "HTTP", path: "/", port: 4466 }, initialDelaySeconds: 30, timeoutSeconds: 30 },
+              securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+            },
+          ],
+        },
+      },
+    },
+  };
+  return {
+    name: "headlamp",
+    objects: [
+      obj("v1", "Namespace", { metadata: { name: HEADLAMP_NS } }),
+      obj("v1", "ServiceAccount", { metadata: { name: "headlamp", namespace: HEADLAMP_NS } }),
+      obj("v1", "Service", { metadata: { name: "headlamp", namespace: HEADLAMP_NS, labels }, spec: { ports: [{ port: 80, targetPort: 4466 }], selector: labels } }),
+      obj("apps/v1", "Deployment", deployment),
+      ...loginAccount(c, HEADLAMP_NS, HEADLAMP_LOGIN),
+    ],
+  };
+}
+
+/** Every addon group in the order they are applied: RBAC, CNI, then CoreDNS and the web UIs. */
 export function planAddons(c: ClusterConfig): AddonGroup[] {
   const groups = [kubeletApiRbac(), c.addons.cni === "weave" ? weaveNet(c) : flannel(c)];
   if (c.addons.coredns) groups.push(coredns(c));
   if (c.addons.dashboard) groups.push(dashboard(c));
+  if (c.addons.headlamp) groups.push(headlamp(c));
   return groups;
 }
 
@@ -464,6 +513,15 @@ export function addonImageRefs(groups: AddonGroup[]): string[] {
   };
   groups.forEach((g) => walk(g.objects));
   return [...out].sort();
+}
+
+/** How to reach Headlamp safely: a port-forward on localhost. */
+export function headlampAccess(): { portForward: string; url: string; token: string } {
+  return {
+    portForward: `kubectl --kubeconfig admin.conf -n ${HEADLAMP_NS} port-forward svc/headlamp 4466:80`,
+    url: "http://localhost:4466/",
+    token: `kubectl --kubeconfig admin.conf -n ${HEADLAMP_NS} get secret ${HEADLAMP_LOGIN}-token -o jsonpath='{.data.token}' | base64 -d`,
+  };
 }
 
 /** How to reach the dashboard safely: only on localhost, through the apiserver or a port-forward. */

@@ -71,13 +71,14 @@ export const KEYS: KeySpec[] = [
   { key: "downloadMirror", type: "string", description: "Base URL of a mirror laid out as <base>/<component>/v<version>/<file> (see README)." },
   { key: "artifactDir", type: "string", description: "Air-gapped installs: a directory on the machine running Pulumi holding every release file, copied to the nodes over SSH." },
   { key: "registryMirrors", type: "array", default: [], description: "Container registry mirrors as 'REGISTRY=URL', e.g. 'registry.k8s.io=https://mirror.lab:5000'." },
-  { key: "imageOverrides", type: "array", default: [], description: "Replace addon images as 'NAME=IMAGE' (NAME: coredns, weaveKube, weaveNpc, flannel, flannelCniPlugin, dashboard, dashboardMetricsScraper)." },
+  { key: "imageOverrides", type: "array", default: [], description: "Replace addon images as 'NAME=IMAGE' (NAME: coredns, weaveKube, weaveNpc, flannel, flannelCniPlugin, dashboard, dashboardMetricsScraper, headlamp)." },
   { key: "pauseImage", type: "string", default: "registry.k8s.io/pause:3.10.1", description: "Sandbox (pause) image for containerd; pulled through registryMirrors." },
   // addons
   { key: "cni", type: "string", default: "weave", description: "Pod network add-on: weave or flannel." },
   { key: "coredns", type: "boolean", default: true, description: "Deploy CoreDNS." },
   { key: "dashboard", type: "boolean", default: true, description: "Deploy the Kubernetes Dashboard v2.7.0 (archived upstream)." },
-  { key: "dashboardLoginRole", type: "string", default: "view", description: "Role of the dashboard login account: view (read-only) or cluster-admin." },
+  { key: "headlamp", type: "boolean", default: false, description: "Also deploy Headlamp, a maintained Kubernetes web UI (the Dashboard project is archived)." },
+  { key: "dashboardLoginRole", type: "string", default: "view", description: "Role of the dashboard and Headlamp login accounts: view (read-only) or cluster-admin." },
   // pki
   { key: "pkiKeyAlgorithm", type: "string", default: "ECDSA", description: "Key algorithm of every certificate: ECDSA (P-256) or RSA." },
   { key: "pkiRsaBits", type: "integer", default: 2048, description: "RSA key size when pkiKeyAlgorithm is RSA." },

@@ -74,6 +74,7 @@ export interface ClusterConfig {
     cni: "weave" | "flannel";
     coredns: boolean;
     dashboard: boolean;
+    headlamp: boolean;
     dashboardLoginRole: "view" | "cluster-admin";
   };
   pki: {
@@ -150,6 +151,7 @@ export const rawSchema = z.object({
   cni: z.enum(["weave", "flannel"]),
   coredns: z.boolean(),
   dashboard: z.boolean(),
+  headlamp: z.boolean(),
   dashboardLoginRole: z.enum(["view", "cluster-admin"]),
   pkiKeyAlgorithm: z.enum(["ECDSA", "RSA"]),
   pkiRsaBits: z.union([z.literal(2048), z.literal(3072), z.literal(4096)]),
@@ -408,6 +410,7 @@ export function deriveModel(raw: RawConfig): { config: ClusterConfig; problems: 
       cni: raw.cni,
       coredns: raw.coredns,
       dashboard: raw.dashboard,
+      headlamp: raw.headlamp,
       dashboardLoginRole: raw.dashboardLoginRole,
     },
     pki: {

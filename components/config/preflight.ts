@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { ClusterConfig, Problem, deriveModel, nodesWith, parseRaw } from "./model";
 import { Cidr, broadcastAddress, contains, isIPv4, nthAddress, overlaps, parseCidr, slash24Count } from "./network";
-import { ArtifactName, VERSION_KEYS, isDigest } from "./versions";
+import { ArtifactName, ImageName, VERSION_KEYS, isDigest } from "./versions";
 
 /** What preflight may look at outside the config. */
 export interface PreflightEnv {
@@ -206,7 +206,7 @@ function hostRules(c: ClusterConfig, env: PreflightEnv): Problem[] {
   }
   const mirrored = Object.keys(c.registry.mirrors);
   if (mirrored.length) {
-    const registries = new Set([...Object.values(c.images), c.registry.pauseImage].map(imageRegistry));
+    const registries = new Set([...imagesInUse(c), c.registry.pauseImage].map(imageRegistry));
     for (const r of [...registries].filter((x) => !mirrored.includes(x)).sort()) {
       out.push(warn("registryMirrors", `no mirror for ${r}: images from it are pulled directly`, `add '${r}=<mirror URL>' to registryMirrors`));
     }
@@ -215,6 +215,22 @@ function hostRules(c: ClusterConfig, env: PreflightEnv): Problem[] {
     out.push(err("downloadMirror", "is set together with artifactDir", "use one source: artifactDir for air-gapped copies, or downloadMirror"));
   }
   return out;
+}
+
+/** The images the enabled addons run. */
+export function imagesInUse(c: ClusterConfig): string[] {
+  const used: Record<ImageName, boolean> = {
+    pause: true,
+    coredns: c.addons.coredns,
+    weaveKube: c.addons.cni === "weave",
+    weaveNpc: c.addons.cni === "weave",
+    flannel: c.addons.cni === "flannel",
+    flannelCniPlugin: c.addons.cni === "flannel",
+    dashboard: c.addons.dashboard,
+    dashboardMetricsScraper: c.addons.dashboard,
+    headlamp: c.addons.headlamp,
+  };
+  return (Object.keys(used) as ImageName[]).filter((k) => used[k]).map((k) => c.images[k]);
 }
 
 /** The registry host of an image reference (docker.io when the reference has none). */

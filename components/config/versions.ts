@@ -134,6 +134,7 @@ export const DEFAULT_IMAGES = {
   flannel: "ghcr.io/flannel-io/flannel:v0.27.4@sha256:2ff3c5cb44d0e27b09f27816372084c98fa12486518ca95cb4a970f4a1a464c4",
   flannelCniPlugin: "ghcr.io/flannel-io/flannel-cni-plugin:v1.8.0-flannel1",
   dashboard: "docker.io/kubernetesui/dashboard:v2.7.0",
+  headlamp: "ghcr.io/headlamp-k8s/headlamp:v0.39.0",
   dashboardMetricsScraper: "docker.io/kubernetesui/metrics-scraper:v1.0.8",
 };
 export type ImageName = keyof typeof DEFAULT_IMAGES;
