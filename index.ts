@@ -12,6 +12,8 @@ import { ControlPlane, nodesRegistered } from "./components/control-plane";
 import { Workers } from "./components/worker";
 import { Addons, dashboardAccess, headlampAccess } from "./components/addons";
 
+const SAVE_KUBECONFIG = "save the admin kubeconfig first: pulumi stack output --show-secrets adminKubeconfig > admin.conf";
+
 export = async () => {
   const { cluster, sshPrivateKey } = loadStackConfig();
 
@@ -47,7 +49,7 @@ export = async () => {
     sshPublicKey: key.publicKeyOpenssh,
     sshPrivateKey: key.privateKeyOpenssh,
     /** The dashboard, reachable only from this machine (never --address 0.0.0.0 --accept-hosts '.*'). */
-    dashboard: cluster.addons.dashboard ? { ...dashboardAccess(), note: "save the admin kubeconfig first: pulumi stack output --show-secrets adminKubeconfig > admin.conf" } : undefined,
-    headlamp: cluster.addons.headlamp ? { ...headlampAccess(), note: "save the admin kubeconfig first: pulumi stack output --show-secrets adminKubeconfig > admin.conf" } : undefined,
+    ...(cluster.addons.dashboard ? { dashboard: { ...dashboardAccess(), note: SAVE_KUBECONFIG } } : {}),
+    ...(cluster.addons.headlamp ? { headlamp: { ...headlampAccess(), note: SAVE_KUBECONFIG } } : {}),
   };
 };

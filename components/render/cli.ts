@@ -2,9 +2,10 @@
 // Writes the whole plan of a stack as files: no Pulumi CLI, no hypervisor, no network.
 // Key material is a clearly marked placeholder, or with --test-pki real test certificates
 // (then the tree is not byte-identical between runs).
+import { randomBytes } from "crypto";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { PROJECT, engineConfig, formatErrors, loadConfig, readStackFile } from "../config";
+import { ClusterConfig, PROJECT, engineConfig, formatErrors, loadConfig, readStackFile } from "../config";
 import { countByType, criticalPath, evaluateProgram, plainInputs, sshSessionsPerHost, Program } from "./evaluate";
 import { PlanNumbers, hostStepsPerNode, renderTree, writeTree } from ".";
 import type { MaterialRef } from "../host/plan";
@@ -46,7 +47,6 @@ async function main(): Promise<number> {
   let material: ((ref: MaterialRef) => string) | undefined;
   let sshPublicKey: string | undefined;
   if (process.argv.includes("--test-pki")) {
-    await pulumi.runtime.setMocks({ newResource: () => ({ id: "", state: {} }), call: () => ({}) }, PROJECT, stack, true);
     const issued = await issueTestPki(c, stack);
     material = issued.material;
     sshPublicKey = issued.sshPublicKey;
@@ -59,7 +59,7 @@ async function main(): Promise<number> {
 }
 
 /** Issues the cluster's PKI with the tls emulator, through the real ClusterPki component. */
-async function issueTestPki(c: import("../config").ClusterConfig, stack: string) {
+async function issueTestPki(c: ClusterConfig, stack: string) {
   const { certRequest, generateKey, locallySignedCert, selfSignedCert } = await import("./tls-emulator");
   await pulumi.runtime.setMocks(
     {
@@ -88,7 +88,7 @@ async function issueTestPki(c: import("../config").ClusterConfig, stack: string)
   for (const s of allHostSteps(c)) for (const f of s.files) if (typeof f.content !== "string") refs.add(f.content.ref);
   const values = new Map<MaterialRef, string>();
   for (const ref of refs) {
-    if (ref === "secret:encryption-config") values.set(ref, encryptionConfig(require("crypto").randomBytes(32).toString("base64")));
+    if (ref === "secret:encryption-config") values.set(ref, encryptionConfig(randomBytes(32).toString("base64")));
     else values.set(ref, await new Promise<string>((ok) => resolve(ref).apply((v) => ok(v))));
   }
   const key = nodeAccessKey(c, undefined);
