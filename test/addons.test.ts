@@ -156,7 +156,7 @@ describe("addons under mocks", () => {
   });
 
   it("applies the CNI before CoreDNS and the dashboard, and everything after the nodes registered", () => {
-    const deps = (type: string, name: string) => ((rec.options.get(`${type}::${name}`)?.dependsOn ?? []) as Array<{ __name?: string }>).map((d) => d.__name);
+    const deps = (type: string, name: string) => rec.dependsOnNames(type, name);
     expect(deps("kubernetes:apps/v1:Deployment", "deployment-kube-system-coredns")).toContain("daemonset-kube-system-weave-net");
     expect(deps("kubernetes:apps/v1:Deployment", "deployment-kubernetes-dashboard-kubernetes-dashboard")).toContain("daemonset-kube-system-weave-net");
     expect(deps("kubernetes:apps/v1:DaemonSet", "daemonset-kube-system-weave-net")).toContain("nodes-registered");

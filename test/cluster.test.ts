@@ -153,7 +153,7 @@ describe("changes and secrets under mocks", () => {
     const b = await runProgram({ ...dev, kubeletMaxPods: 200 });
     const [sa, sb] = [snapshot(a.rec.resources), snapshot(b.rec.resources)];
     expect([...sb.keys()].filter((k) => sa.get(k) !== sb.get(k)).sort()).toEqual(["kubelet-k8s-1", "kubelet-k8s-2", "kubelet-k8s-3"]);
-    const deps = (name: string) => ((b.rec.options.get(`k8slab:host:HostStep::${name}`)?.dependsOn ?? []) as Array<{ __name?: string }>).map((d) => d.__name);
+    const deps = (name: string) => b.rec.dependsOnNames("k8slab:host:HostStep", name);
     expect(deps("kubelet-k8s-2")).toContain("kubelet-k8s-1");
     expect(deps("kubelet-k8s-3")).toContain("kubelet-k8s-2");
     expect(deps("kubelet-k8s-1")).not.toContain("kubelet-k8s-3");
@@ -161,7 +161,7 @@ describe("changes and secrets under mocks", () => {
 
   it("restarts the control plane one node at a time, after etcd is healthy", async () => {
     const { rec } = await runProgram(dev);
-    const deps = (name: string) => ((rec.options.get(`k8slab:host:HostStep::${name}`)?.dependsOn ?? []) as Array<{ __name?: string }>).map((d) => d.__name);
+    const deps = (name: string) => rec.dependsOnNames("k8slab:host:HostStep", name);
     expect(deps("control-plane-k8s-1")).toEqual(expect.arrayContaining(["etcd-health", "artifacts-k8s-1"]));
     expect(deps("control-plane-k8s-2")).toContain("control-plane-k8s-1");
     expect(deps("nodes-registered")).toEqual(["kubelet-k8s-1", "kubelet-k8s-2", "kubelet-k8s-3"]);

@@ -6,9 +6,8 @@
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { certRequest, generateKey, locallySignedCert, selfSignedCert } from "../components/render/tls-emulator";
+import { isSecretWrapper } from "../components/render/evaluate";
 
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-const SIG_KEY = "4dabf18193072939515e22adb298388d";
 
 export interface Recorded {
   type: string;
@@ -37,6 +36,10 @@ export class Recorder {
     if (rs.length !== 1) throw new Error(`${rs.length} custom resources named ${name}${type ? ` of type ${type}` : ""}; have ${this.resources.map((x) => `${x.type}:${x.name}`).join(", ")}`);
     return rs[0];
   }
+  /** Names of the resources that `type::name` was given in dependsOn, in the order given. */
+  dependsOnNames(type: string, name: string): string[] {
+    return ((this.options.get(`${type}::${name}`)?.dependsOn ?? []) as unknown[]).map((d) => (d as { __name?: string }).__name ?? "?");
+  }
   countByType(): Record<string, number> {
     const out: Record<string, number> = {};
     for (const r of this.resources) out[r.type] = (out[r.type] ?? 0) + 1;
@@ -45,7 +48,7 @@ export class Recorder {
 }
 
 function unwrap(v: any, path: string, secretPaths: string[], plain: Array<{ path: string; value: string }>, inSecret: boolean): any {
-  if (v && typeof v === "object" && v[SIG_KEY] === SECRET_SIG) {
+  if (isSecretWrapper(v)) {
     secretPaths.push(path);
     return unwrap(v.value, path, secretPaths, plain, true);
   }

@@ -12,8 +12,7 @@ import { bashSyntax, run, shellcheck, tmpdir } from "./tools";
 const dev = stackConfig("dev");
 const LOCAL = "command:local:Command";
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGx0ZXN0a2V5Zm9ydGhlbGFib25seW5vdHJlYWwxMjM0 k8s-lab";
-const depNames = (rec: Recorder, type: string, name: string): string[] =>
-  ((rec.options.get(`${type}::${name}`)?.dependsOn ?? []) as unknown[]).map((d) => (d as { __name?: string }).__name ?? "?").sort();
+const depNames = (rec: Recorder, type: string, name: string): string[] => rec.dependsOnNames(type, name).sort();
 
 describe("VM graph under mocks", () => {
   let rec: Recorder;

@@ -29,9 +29,14 @@ export type Program = () => Promise<Record<string, unknown>>;
 const SECRET_KEY = "4dabf18193072939515e22adb298388d";
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 
+/** Is this deserialized input value a secret wrapper? */
+export function isSecretWrapper(v: unknown): v is { value: unknown } {
+  return !!v && typeof v === "object" && (v as Record<string, unknown>)[SECRET_KEY] === SECRET_SIG;
+}
+
 /** Resource inputs as plain data: secrets unwrapped, assets dropped. */
 export function plainInputs(inputs: unknown): Record<string, any> {
-  return JSON.parse(JSON.stringify(inputs, (_k, v) => (v && typeof v === "object" && v[SECRET_KEY] === SECRET_SIG ? v.value : v)));
+  return JSON.parse(JSON.stringify(inputs, (_k, v) => (isSecretWrapper(v) ? v.value : v)));
 }
 
 const PLACEHOLDER_PEM = (what: string) => `-----BEGIN K8S-LAB PLACEHOLDER-----\n${what}\n-----END K8S-LAB PLACEHOLDER-----\n`;
