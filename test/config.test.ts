@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { CATALOG, computedNoProxy, loadConfig } from "../components/config";
+import { CATALOG, computedNoProxy, loadConfig, valuesAsEngineGives } from "../components/config";
 import { runProgram, stackConfig } from "./harness";
 
 const dev = stackConfig("dev");
@@ -154,5 +154,27 @@ describe("air-gapped artifacts", () => {
     const c = loadConfig(dev).config!;
     for (const a of Object.values(c.artifacts)) fs.writeFileSync(path.join(dir, a!.fileName), "");
     expect(loadConfig({ ...dev, artifactDir: dir }).errors).toEqual([]);
+  });
+});
+
+describe("config as the engine gives it", () => {
+  // `pulumi config set nodeMemoryMiB 4096` writes "4096" into the stack file; the engine hands
+  // the program strings either way, so the render must read a Pulumi-written file the same way.
+  const written = { ...dev, nodeMemoryMiB: "4096", controlPlaneTaint: "true", kubeletMaxPods: "90" };
+
+  it("decodes quoted numbers and booleans as the program does", () => {
+    const r = loadConfig(valuesAsEngineGives(written));
+    expect(r.errors).toEqual([]);
+    expect(r.config!.nodes[0].memoryMiB).toBe(4096);
+    expect(r.config!.controlPlaneTaint).toBe(true);
+    expect(r.config!.kubelet.maxPods).toBe(90);
+  });
+
+  it("gives the program and the render the same model", async () => {
+    const res = await runProgram(written);
+    expect(res.error).toBeUndefined();
+    const domain = res.rec.named("domain-k8s-1", "command:local:Command");
+    expect(domain.inputs.create).toContain("<memory unit=\"MiB\">4096</memory>");
+    expect(loadConfig(valuesAsEngineGives(written)).config!.nodes[0].memoryMiB).toBe(4096);
   });
 });

@@ -5,7 +5,7 @@ import * as path from "path";
 import * as fc from "fast-check";
 import * as YAML from "yaml";
 import { loadConfig, nodesWith } from "../components/config";
-import { HostStepPlan, renderApplyScript, renderDeleteScript, stepDigests } from "../components/host";
+import { HostStepPlan, artifactsFor, planNodePrep, renderApplyScript, renderDeleteScript, stepDigests } from "../components/host";
 import { ETCD_UNIT, ETCD_CONFIG, etcdMemberConfig } from "../components/etcd/plan";
 import { NGINX_CONF, NGINX_UNIT, STREAM_MODULE, nginxConfig } from "../components/lb/plan";
 import { allHostSteps, placeholderMaterial } from "../components/render/plan";
@@ -57,7 +57,8 @@ describe("host steps under mocks", () => {
       const aso = opts!.additionalSecretOutputs ?? [];
       if (secret) expect(aso).toEqual(expect.arrayContaining(["stdout", "stderr"]));
       else expect(aso).not.toContain("stdout");
-      expect(r.inputs.logging).toBe(secret ? "none" : "stdoutAndStderr");
+      // a failing key-carrying step still shows its own diagnosis (stderr); stdout stays secret
+      expect(r.inputs.logging).toBe(secret ? "stderr" : "stdoutAndStderr");
     }
   });
 
@@ -265,25 +266,29 @@ describe("real tools over every host step", () => {
 });
 
 describe("air-gapped artifacts", () => {
-  it("copies every file from the local directory and downloads nothing", async () => {
+  it("copies each node only the files its roles need, and downloads nothing", async () => {
     const dir = tmpdir("artifacts-");
     try {
-      const c = loadConfig(dev).config!;
+      const nodes = [...(dev.nodes as string[]), "name=k8s-4 ip=192.168.253.150 roles=worker"];
+      const c = loadConfig({ ...dev, nodes }).config!;
       for (const a of Object.values(c.artifacts)) fs.writeFileSync(path.join(dir, a!.fileName), "x");
-      const { rec, error } = await runProgram({ ...dev, artifactDir: dir });
+      fs.writeFileSync(path.join(dir, "unrelated.iso"), "x");
+      const { rec, error } = await runProgram({ ...dev, nodes, artifactDir: dir });
       expect(error).toBeUndefined();
       const copies = rec.ofType("command:remote:CopyToRemote");
-      // one SSH session per node copies the directory's contents
-      expect(copies.map((cp) => cp.inputs.connection.host).sort()).toEqual(["192.168.253.139", "192.168.253.140", "192.168.253.141"]);
-      for (const cp of copies) {
-        expect(await cp.inputs.source.path).toBe(`${dir}/`);
-        expect(cp.inputs.remotePath).toBe("/tmp/k8s-lab-upload");
-        // per node: etcd, kubernetes-server, containerd, runc, crictl, cni-plugins, by digest
-        expect(cp.inputs.triggers).toHaveLength(6);
+      for (const node of c.nodes) {
+        const mine = copies.filter((cp) => cp.inputs.connection.host === node.ip);
+        const want = artifactsFor(c, node).map((a) => a.fileName).sort();
+        expect(want.length).toBeGreaterThan(3);
+        expect(mine.map((cp) => cp.inputs.remotePath).sort()).toEqual(want.map((f) => `/tmp/k8s-lab-upload/${f}`));
+        for (const cp of mine) {
+          const file = path.basename(cp.inputs.remotePath);
+          expect(await cp.inputs.source.path).toBe(path.join(dir, file));
+          expect(cp.inputs.triggers[0]).toBe(Object.values(c.artifacts).find((a) => a!.fileName === file)!.digest);
+        }
       }
-      const perNode = new Map<string, number>();
-      for (const r of [...rec.ofType(CMD), ...copies]) perNode.set(r.inputs.connection.host, (perNode.get(r.inputs.connection.host) ?? 0) + 1);
-      for (const n of perNode.values()) expect(n).toBeLessThanOrEqual(12);
+      // the worker-only node gets the node tarball, not the server one
+      expect(copies.filter((cp) => cp.inputs.connection.host === "192.168.253.150").map((cp) => path.basename(cp.inputs.remotePath))).toContain("kubernetes-node-linux-amd64.tar.gz");
       for (const r of rec.ofType(CMD)) expect(r.inputs.stdin).not.toMatch(/curl -fsSL|^fetch /m);
       expect(rec.named("artifacts-k8s-1", CMD).inputs.stdin).toContain("take etcd-v3.6.5-linux-amd64.tar.gz sha256:66bad39e");
     } finally {
@@ -297,5 +302,41 @@ describe("air-gapped artifacts", () => {
     expect(script).toContain("fetch etcd-v3.6.5-linux-amd64.tar.gz https://mirror.lab/k8s/etcd/v3.6.5/etcd-v3.6.5-linux-amd64.tar.gz sha256:66bad39ed920f6fc15fd74adcb8bfd38ba9a6412f8c7852d09eb11670e88cac3");
     expect(script).toContain("checksum mismatch for $1 from $2");
     expect(rec.ofType("command:remote:CopyToRemote")).toHaveLength(0);
+  });
+});
+
+describe("node prep on a guest with no swap at all (found by a real run)", () => {
+  const c = loadConfig(dev).config!;
+  const prep = planNodePrep(c, c.nodes[0]);
+  // the swap lines of the real prep plan, run under the apply script's shell options with a
+  // stub systemctl that behaves like systemd's (exit 1, no output, when no unit matches)
+  function runSwapLines(lines: string[], units: string): { status: number | null; stderr: string; masked: string } {
+    const dir = tmpdir("swap-");
+    const logFile = path.join(dir, "calls");
+    fs.writeFileSync(
+      path.join(dir, "systemctl"),
+      `#!/bin/bash\nif [[ $1 == list-unit-files ]]; then [[ -n "${units}" ]] || exit 1; printf '%s\\n' "${units}"; exit 0; fi\necho "$@" >> ${logFile}\n`,
+      { mode: 0o755 },
+    );
+    const r = run("bash", ["-c", `set -euo pipefail; export PATH=${dir}:$PATH; ${lines.join("\n")}; echo done`]);
+    return { status: r.status, stderr: r.stderr, masked: fs.existsSync(logFile) ? fs.readFileSync(logFile, "utf8") : "" };
+  }
+  const swapLines = (xs: string[]) => xs.filter((l) => l.includes("--type=swap"));
+
+  it("masks nothing and goes on when systemd knows no swap unit", () => {
+    expect(swapLines(prep.activate)).toHaveLength(1);
+    expect(swapLines(prep.deactivate)).toHaveLength(1);
+    for (const lines of [swapLines(prep.activate), swapLines(prep.deactivate)]) {
+      const r = runSwapLines(lines, "");
+      expect(r.stderr).toBe("");
+      expect(r.status).toBe(0);
+      expect(r.masked).toBe("");
+    }
+  });
+
+  it("masks every swap unit systemd lists", () => {
+    const r = runSwapLines(swapLines(prep.activate), "swap.img.swap generated -");
+    expect(r.status).toBe(0);
+    expect(r.masked).toBe("mask swap.img.swap\n");
   });
 });

@@ -163,3 +163,67 @@ describe("replacing a machine", () => {
     }
   });
 });
+
+describe("guest boot facts a real run found", () => {
+  const c = loadConfig(dev).config!;
+  const node = c.nodes[0];
+
+  it("attaches the NoCloud seed as a read-only virtio disk, a bus every cloud kernel drives (Debian's has no AHCI)", () => {
+    const r = run("xmllint", ["--xpath", "//disk", "-"], domainXml(c, node));
+    expect(r.status).toBe(0);
+    const disks = [...r.stdout.matchAll(/<disk[\s\S]*?<\/disk>/g)].map((m) => m[0]);
+    expect(disks).toHaveLength(2);
+    for (const d of disks) expect(d).toMatch(/<target dev="vd[a-z]" bus="virtio"\/>/);
+    const seed = disks.find((d) => d.includes("-seed.iso"))!;
+    expect(seed).toMatch(/device="disk"/);
+    expect(seed).toContain("<readonly/>");
+  });
+
+  it("gives changed user-data a new instance-id, so a guest on its old disk applies it", () => {
+    const a = planCloudInitDisk(c, node, KEY).documents["meta-data"];
+    const b = planCloudInitDisk(c, node, KEY.replace("k8s-lab", "other")).documents["meta-data"];
+    const id = (md: string) => (YAML.parse(md) as { "instance-id": string })["instance-id"];
+    expect(id(a)).not.toBe(id(b));
+    expect(id(a)).toBe(id(planCloudInitDisk(c, node, KEY).documents["meta-data"]));
+  });
+
+  it("removes the guest's console log with its domain (local libvirt)", () => {
+    const dir = tmpdir("console-");
+    const log = path.join(dir, "serial.log");
+    fs.writeFileSync(log, "boot\n");
+    const script = planDomain(c, node).delete.split(`/var/log/libvirt/qemu/k8s-lab-${node.name}-serial.log`).join(log);
+    fs.writeFileSync(path.join(dir, "virsh"), "#!/bin/sh\nexit 1\n", { mode: 0o755 });
+    const r = run("bash", ["-c", `PATH=${dir}:$PATH LIBVIRT_URI=qemu:///system; export PATH LIBVIRT_URI; ${script}`]);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(fs.existsSync(log)).toBe(false);
+  });
+
+  describe("the readiness gate", () => {
+    // stubs on PATH: ssh answers as configured; the console log is a temp file
+    function gate(consoleText: string, sshExit: number): { status: number | null; stderr: string; seconds: number } {
+      const dir = tmpdir("ready-");
+      const log = path.join(dir, "serial.log");
+      fs.writeFileSync(log, consoleText);
+      fs.writeFileSync(path.join(dir, "ssh"), `#!/bin/sh\nexit ${sshExit}\n`, { mode: 0o755 });
+      fs.writeFileSync(path.join(dir, "sleep"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+      const script = readinessScript(c, node, true).split(`/var/log/libvirt/qemu/k8s-lab-${node.name}-serial.log`).join(log);
+      const t0 = Date.now();
+      const r = run("timeout", ["20", "bash", "-c", `export PATH=${dir}:$PATH LIBVIRT_URI=qemu:///system; ${script}`], "KEY");
+      return { status: r.status, stderr: r.stderr, seconds: (Date.now() - t0) / 1000 };
+    }
+
+    it("says at once that the guest found no seed (DataSourceNone on the console)", () => {
+      const r = gate("Cloud-init v. 22.4.2 finished at Fri. Datasource DataSourceNone.  Up 30.00 seconds\n", 255);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/^node k8s-1: cloud-init found no NoCloud seed \(DataSourceNone/);
+      expect(r.seconds).toBeLessThan(10);
+    });
+
+    it("passes when SSH and cloud-init answer", () => {
+      const r = gate("Cloud-init v. 22.4.2 finished. Datasource DataSourceNoCloud [seed=/dev/vdb].\n", 0);
+      expect(r.stderr).toBe("");
+      expect(r.status).toBe(0);
+    });
+  });
+});

@@ -2,7 +2,8 @@
 // other layer the typed ClusterConfig. Nothing else reads pulumi.Config.
 // Depends on: @pulumi/pulumi (config and RunError only).
 import * as pulumi from "@pulumi/pulumi";
-import { KEYS } from "./keys";
+import { KEYS, KeySpec } from "./keys";
+import { PROJECT, engineConfig } from "./stack-file";
 import { ClusterConfig } from "./model";
 import { PreflightEnv, formatErrors, formatProblem, loadConfig, realEnv } from "./preflight";
 
@@ -19,7 +20,22 @@ export interface StackConfig {
   sshPrivateKey?: pulumi.Output<string>;
 }
 
-/** Reads every declared key with the reader its type needs; undeclared keys are reported too. */
+/**
+ * One key's value as the program reads it from the engine, where every value is a string:
+ * strings as they are, every other type JSON-decoded (`pulumi config set nodeMemoryMiB 2048`
+ * writes "2048", a YAML list arrives as JSON); a value that does not decode is passed on as
+ * text, so the schema names the key.
+ */
+export function decodeConfigValue(k: KeySpec, text: string | undefined): unknown {
+  if (text === undefined || k.type === "string") return text;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** Reads every key with the decoder its type needs; secret keys only say whether they are set. */
 export function readStackValues(cfg: pulumi.Config): { values: Record<string, unknown>; sshPrivateKey?: pulumi.Output<string> } {
   const values: Record<string, unknown> = {};
   let sshPrivateKey: pulumi.Output<string> | undefined;
@@ -32,13 +48,21 @@ export function readStackValues(cfg: pulumi.Config): { values: Record<string, un
       }
       continue;
     }
-    try {
-      values[k.key] = k.type === "string" ? cfg.get(k.key) : cfg.getObject<unknown>(k.key);
-    } catch {
-      values[k.key] = cfg.get(k.key);
-    }
+    values[k.key] = decodeConfigValue(k, cfg.get(k.key));
   }
   return { values, sshPrivateKey };
+}
+
+/** A stack file's values as the program reads them (through the engine's strings). */
+export function valuesAsEngineGives(values: Record<string, unknown>): Record<string, unknown> {
+  const strings = engineConfig(values);
+  const out: Record<string, unknown> = {};
+  for (const [key, text] of Object.entries(strings)) {
+    const name = key.slice(PROJECT.length + 1);
+    const k = KEYS.find((x) => x.key === name);
+    out[name] = k ? decodeConfigValue(k, text) : text;
+  }
+  return out;
 }
 
 /**

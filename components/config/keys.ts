@@ -89,5 +89,3 @@ export const KEYS: KeySpec[] = [
   // lifecycle
   { key: "wipeDataOnDestroy", type: "boolean", default: false, description: "On destroy of a host step, also remove data directories (etcd data)." },
 ];
-
-export const KEY_INDEX: ReadonlyMap<string, KeySpec> = new Map(KEYS.map((k) => [k.key, k]));

@@ -87,6 +87,7 @@ export function planArtifacts(c: ClusterConfig, node: NodeSpec): HostStepPlan {
       `  mv -f ${UPLOAD_DIR}/$1 ${CACHE_DIR}/$1`,
       "}",
       ...artifacts.map((a) => `take ${shq(a.fileName)} ${a.digest}`),
+      `rmdir ${UPLOAD_DIR} 2>/dev/null || true`,
     );
   } else {
     activate.push(

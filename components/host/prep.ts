@@ -41,7 +41,11 @@ export function firewallPorts(c: ClusterConfig): string[] {
 /** sed program that comments out every active swap line of /etc/fstab (marked, so delete can undo it). */
 export const FSTAB_SWAP_OFF = "/^[^#].*\\sswap\\s/s/^/#k8s-lab# /";
 /** Masks every swap unit systemd knows (generated from fstab or images' swap files). */
-export const MASK_SWAP_UNITS = "systemctl list-unit-files --type=swap --no-legend 2>/dev/null | awk '{print $1}' | xargs -r systemctl mask";
+// `systemctl list-unit-files` exits 1 when no unit matches (a guest with no swap at all), so
+// its status is not the pipeline's: under pipefail the script would die with no message.
+export const MASK_SWAP_UNITS = "{ systemctl list-unit-files --type=swap --no-legend 2>/dev/null || true; } | awk '{print $1}' | xargs -r systemctl mask";
+/** Undoes MASK_SWAP_UNITS (same exit-status care). */
+export const UNMASK_SWAP_UNITS = "{ systemctl list-unit-files --type=swap --state=masked --no-legend 2>/dev/null || true; } | awk '{print $1}' | xargs -r systemctl unmask";
 
 export const MODULES_FILE = "/etc/modules-load.d/k8s-lab.conf";
 export const SYSCTL_FILE = "/etc/sysctl.d/90-k8s-lab.conf";
@@ -106,7 +110,7 @@ export function planNodePrep(c: ClusterConfig, node: NodeSpec): HostStepPlan {
     ],
     deactivate: [
       "sed -ri 's/^#k8s-lab# //' /etc/fstab",
-      "systemctl list-unit-files --type=swap --state=masked --no-legend 2>/dev/null | awk '{print $1}' | xargs -r systemctl unmask",
+      UNMASK_SWAP_UNITS,
       `sysctl -w ${Object.keys(SYSCTLS).map((k) => `${k}=0`).join(" ")} >/dev/null 2>&1 || true`,
     ],
     healthGate: "every required binary is on PATH",

@@ -3,6 +3,7 @@
 // delete script; the triggers are the digests of what lands on the host, so a re-run
 // with the same config changes nothing and the preview names the files that changed.
 // Replacement deletes first (both touch the same paths). Depends on: host/plan.
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { HostStepPlan, MaterialRef, materialRefs, renderApplyScript, renderDeleteScript, stepDigests } from "./plan";
@@ -59,21 +60,22 @@ export class HostStep extends pulumi.ComponentResource {
     const digests = pulumi.unsecret(values.apply((v) => stepDigests(plan, lookup(v), wipe)));
     const deleteScript = renderDeleteScript(plan, wipe);
 
-    // One SSH session copies the whole directory (the provider copies path archives only).
-    const uploads = plan.upload
-      ? [
-          new command.remote.CopyToRemote(
-            `${name}-upload`,
-            {
-              connection: { host: plan.ip, user: args.access.user, privateKey: args.access.privateKey, ...DIAL },
-              source: new pulumi.asset.FileArchive(plan.upload.sourceDir.replace(/\/*$/, "/")),
-              remotePath: plan.upload.targetDir,
-              triggers: plan.upload.files.map((f) => `${f.name}=${f.digest}`),
-            },
-            { parent: this },
-          ),
-        ]
-      : [];
+    // Each file the node needs, and no other, is copied on its own (the provider copies a
+    // file asset or a whole directory; a directory would send every node every release file).
+    // A new machine behind the node gets its files again.
+    const uploads = (plan.upload?.files ?? []).map(
+      (f) =>
+        new command.remote.CopyToRemote(
+          `${name}-upload-${f.name}`,
+          {
+            connection: { host: plan.ip, user: args.access.user, privateKey: args.access.privateKey, ...DIAL },
+            source: new pulumi.asset.FileAsset(path.join(plan.upload!.sourceDir, f.name)),
+            remotePath: `${plan.upload!.targetDir}/${f.name}`,
+            triggers: [f.digest, { host: args.access.hostIdentity?.(plan.node) ?? plan.ip }],
+          },
+          { parent: this },
+        ),
+    );
 
     this.command = new command.remote.Command(
       name,
@@ -88,7 +90,9 @@ export class HostStep extends pulumi.ComponentResource {
           { host: args.access.hostIdentity?.(plan.node) ?? plan.ip },
         ],
         addPreviousOutputInEnv: false,
-        logging: secret ? "none" : "stdoutAndStderr",
+        // stdout stays secret; stderr carries the script's own progress and diagnosis
+        // (scripts never write key material there), so a failing step says why
+        logging: secret ? "stderr" : "stdoutAndStderr",
       },
       { parent: this, deleteBeforeReplace: true, dependsOn: uploads, additionalSecretOutputs: secret ? ["stdout", "stderr"] : [] },
     );

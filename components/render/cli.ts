@@ -5,7 +5,7 @@
 import { randomBytes } from "crypto";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterConfig, PROJECT, engineConfig, formatErrors, loadConfig, readStackFile } from "../config";
+import { ClusterConfig, PROJECT, engineConfig, formatErrors, loadConfig, readStackFile, valuesAsEngineGives } from "../config";
 import { countByType, criticalPath, evaluateProgram, plainInputs, sshSessionsPerHost, Program } from "./evaluate";
 import { PlanNumbers, hostStepsPerNode, renderTree, writeTree } from ".";
 import type { MaterialRef } from "../host/plan";
@@ -25,7 +25,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const values = readStackFile(ROOT, stack);
-  const loaded = loadConfig(values);
+  const loaded = loadConfig(valuesAsEngineGives(values));
   if (!loaded.config) {
     console.error(formatErrors(loaded.errors));
     return 1;

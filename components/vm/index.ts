@@ -70,6 +70,7 @@ export class LabVms extends pulumi.ComponentResource {
           interpreter: ["/bin/bash", "-c"],
           create: readinessScript(c, node, withCloudInit),
           stdin: pulumi.secret(args.sshPrivateKey),
+          environment: { LIBVIRT_URI: uri },
           triggers: dependsOn.map((d) => (d instanceof command.local.Command ? d.id : "")),
           addPreviousOutputInEnv: false,
         },

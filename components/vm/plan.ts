@@ -3,6 +3,7 @@
 // and delete each object. Shapes follow the libvirt provider's (Network, Pool, Volume,
 // CloudInitDisk, Domain), so moving to a generated provider later is a local change.
 // Depends on: config, host/prep (node settings shared with `existing` hosts).
+import { createHash } from "crypto";
 import { create } from "xmlbuilder2";
 import * as YAML from "yaml";
 import { ClusterConfig, NodeSpec, parseCidr } from "../config";
@@ -94,12 +95,15 @@ export function domainXml(c: ClusterConfig, node: NodeSpec): string {
             source: { "@pool": n.pool, "@volume": n.disk(node.name) },
             target: { "@dev": "vda", "@bus": "virtio" },
           },
+          // The NoCloud seed as a read-only virtio disk: cloud-init finds it by its label
+          // (cidata). Every cloud kernel has virtio-blk; Debian's cloud kernel has no AHCI, so
+          // a SATA cdrom would be invisible and cloud-init would fall back to DataSourceNone.
           {
             "@type": "volume",
-            "@device": "cdrom",
+            "@device": "disk",
             driver: { "@name": "qemu", "@type": "raw" },
             source: { "@pool": n.pool, "@volume": n.seed(node.name) },
-            target: { "@dev": "sda", "@bus": "sata" },
+            target: { "@dev": "vdb", "@bus": "virtio" },
             readonly: {},
           },
         ],
@@ -170,8 +174,14 @@ export function userData(c: ClusterConfig, node: NodeSpec, sshPublicKey: string)
   return "#cloud-config\n" + YAML.stringify(doc, { lineWidth: 0 });
 }
 
-export function metaData(c: ClusterConfig, node: NodeSpec): string {
-  return YAML.stringify({ "instance-id": libvirtNames(c).domain(node.name), "local-hostname": node.name });
+/**
+ * meta-data: the instance-id carries a digest of the user-data, so a guest that boots from
+ * its old disk with a changed seed sees a new instance and applies the new user-data
+ * (cloud-init runs its per-instance modules once per instance-id).
+ */
+export function metaData(c: ClusterConfig, node: NodeSpec, userDataText: string): string {
+  const digest = createHash("sha256").update(userDataText).digest("hex").slice(0, 12);
+  return YAML.stringify({ "instance-id": `${libvirtNames(c).domain(node.name)}-${digest}`, "local-hostname": node.name });
 }
 
 // ---- scripts (run on the machine running Pulumi, against the libvirt URI) ------------
@@ -322,7 +332,7 @@ export function planCloudInitDisk(c: ClusterConfig, node: NodeSpec, sshPublicKey
   const n = libvirtNames(c);
   const iso = n.seed(node.name);
   const ud = userData(c, node, sshPublicKey);
-  const md = metaData(c, node);
+  const md = metaData(c, node, ud);
   return {
     kind: "CloudInitDisk",
     name: iso,
@@ -367,6 +377,8 @@ export function planDomain(c: ClusterConfig, node: NodeSpec): LibvirtObjectPlan 
       `  virsh destroy ${shq(dom)} >/dev/null 2>&1 || true`,
       `  virsh undefine ${shq(dom)} --nvram >/dev/null 2>&1 || virsh undefine ${shq(dom)} >/dev/null`,
       "fi",
+      "# the serial console log is written by the local libvirtd; a remote one keeps its own",
+      `if [[ $LIBVIRT_URI == qemu:///* ]]; then rm -f -- ${shq(n.consoleLog(node.name))}; fi`,
     ].join("\n"),
     // A running domain cannot take these in place: a change replaces it (the preview names the field).
     triggers: { vcpu: node.vcpu, memoryMiB: node.memoryMiB, mac: node.mac, domainType: c.hypervisor.domainType, xml: doc },
@@ -387,6 +399,14 @@ export function readinessScript(c: ClusterConfig, node: NodeSpec, withCloudInit:
     'ssh_() { ssh -i "$key" -o BatchMode=yes -o ConnectTimeout=5 -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR "$@"; }',
     `deadline=$((SECONDS + ${SSH_TIMEOUT_S}))`,
     `until ssh_ ${target} true 2>/dev/null; do`,
+    ...(withCloudInit && c.hypervisor.mode === "libvirt"
+      ? [
+          // cloud-init that found no seed never creates the login user: say so at once
+          `  if [[ $LIBVIRT_URI == qemu:///* ]] && grep -qs DataSourceNone ${shq(libvirtNames(c).consoleLog(node.name))}; then`,
+          `    echo "node ${node.name}: cloud-init found no NoCloud seed (DataSourceNone in ${libvirtNames(c).consoleLog(node.name)}), so the login user was never created; the guest kernel cannot see the seed disk" >&2; exit 1`,
+          "  fi",
+        ]
+      : []),
     `  if ((SECONDS > deadline)); then echo "node ${node.name} (${node.ip}) did not answer SSH within ${SSH_TIMEOUT_S} s; ${where}" >&2; exit 1; fi`,
     "  sleep 5",
     "done",
