@@ -5,7 +5,7 @@ import * as path from "path";
 import * as fc from "fast-check";
 import * as YAML from "yaml";
 import { loadConfig, nodesWith } from "../components/config";
-import { HostStepPlan, artifactsFor, planNodePrep, renderApplyScript, renderDeleteScript, stepDigests } from "../components/host";
+import { HostStepPlan, artifactsFor, planNodePrep, waitUntil, renderApplyScript, renderDeleteScript, stepDigests } from "../components/host";
 import { ETCD_UNIT, ETCD_CONFIG, etcdMemberConfig } from "../components/etcd/plan";
 import { NGINX_CONF, NGINX_UNIT, STREAM_MODULE, nginxConfig } from "../components/lb/plan";
 import { allHostSteps, placeholderMaterial } from "../components/render/plan";
@@ -219,7 +219,8 @@ describe("kube-nginx", () => {
       expect(module).toBeDefined();
       const conf = path.join(dir, "kube-nginx.conf");
       fs.writeFileSync(conf, nginxConfig(c).replace(STREAM_MODULE, module));
-      const r = run("nginx", ["-t", "-q", "-e", "stderr", "-c", conf]);
+      // as in an SSH session: a soft file limit of 1024 (nginx warns when its connections exceed it)
+      const r = run("bash", ["-c", `ulimit -Sn 1024 && exec nginx -t -q -e stderr -c ${conf}`]);
       expect(r.stderr).toBe("");
       expect(r.status).toBe(0);
       fs.writeFileSync(conf, nginxConfig(c).replace(STREAM_MODULE, module).replace("least_conn;", "least_conn"));
@@ -338,5 +339,27 @@ describe("node prep on a guest with no swap at all (found by a real run)", () =>
     const r = runSwapLines(swapLines(prep.activate), "swap.img.swap generated -");
     expect(r.status).toBe(0);
     expect(r.masked).toBe("mask swap.img.swap\n");
+  });
+});
+
+describe("the bounded wait every layer's health check uses", () => {
+  it("gives up after the seconds it names, with its message, and goes on after success", () => {
+    const t0 = Date.now();
+    const r = run("bash", ["-c", ["set -euo pipefail", ...waitUntil("false", 2, "never ready: see journalctl -u x", 1), "echo after"].join("\n")]);
+    const took = (Date.now() - t0) / 1000;
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe("never ready: see journalctl -u x\n");
+    expect(took).toBeGreaterThanOrEqual(1.5);
+    expect(took).toBeLessThan(5);
+    const ok = run("bash", ["-c", ["set -euo pipefail", "n=0", ...waitUntil("((++n >= 2))", 10, "x", 0), "echo after $n"].join("\n")]);
+    expect(ok).toMatchObject({ status: 0, stdout: "after 2\n" });
+  });
+
+  it("is how every layer waits: no step polls with a loop of its own", () => {
+    const c = loadConfig(dev).config!;
+    for (const s of allHostSteps(c)) {
+      const script = [...s.activate, ...s.deactivate].join("\n");
+      expect({ step: `${s.layer}-${s.node}`, loops: script.match(/for _ in \$\(seq/g) ?? [] }).toEqual({ step: `${s.layer}-${s.node}`, loops: [] });
+    }
   });
 });

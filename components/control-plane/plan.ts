@@ -5,7 +5,9 @@
 // Depends on: config, host, pki (paths, identities), etcd (client URLs).
 import * as YAML from "yaml";
 import { ClusterConfig, NodeSpec, nodesWith } from "../config";
-import { BIN_DIR, HostStepPlan, commandLine, renderUnit } from "../host";
+import { BIN_DIR } from "../host/artifacts";
+import { HostStepPlan, disableUnits, restartUnits, waitUntil } from "../host/plan";
+import { commandLine, renderUnit } from "../host/systemd";
 import { KUBECONFIG_DIR, PKI_DIR, certAndKey, certFile, secretFile } from "../pki/files";
 import { APISERVER_ETCD_CLIENT, etcdCaRef, etcdClientUrls } from "../etcd/plan";
 
@@ -154,7 +156,13 @@ export function schedulerUnit(): string {
   return unit("kube-scheduler (k8s-lab)", commandLine(`${BIN_DIR}/kube-scheduler`, schedulerFlags()), ["kube-apiserver.service"]);
 }
 
-const readyz = (c: ClusterConfig) => `curl -fsS --max-time 5 --cacert ${PKI_DIR}/ca.crt https://127.0.0.1:${c.network.apiserverPort}/readyz`;
+/**
+ * Asks the local apiserver's /readyz as the admin (a client certificate): an anonymous
+ * request is refused (403) until RBAC is bootstrapped, which a gate could not tell from
+ * "not ready".
+ */
+const readyz = (c: ClusterConfig) => `${BIN_DIR}/kubectl --kubeconfig ${ADMIN_KUBECONFIG} --server https://127.0.0.1:${c.network.apiserverPort} --request-timeout 5s get --raw /readyz`;
+export const APISERVER_READY_TIMEOUT_S = 300;
 
 export function planControlPlane(c: ClusterConfig, node: NodeSpec): HostStepPlan {
   return {
@@ -185,17 +193,19 @@ export function planControlPlane(c: ClusterConfig, node: NodeSpec): HostStepPlan
     ],
     activate: [
       "install -d -m 0700 /var/log/kubernetes",
-      "systemctl daemon-reload",
-      "systemctl enable -q kube-apiserver kube-controller-manager kube-scheduler",
-      "systemctl restart kube-apiserver",
-      `for _ in $(seq 90); do if ${readyz(c)} >/dev/null 2>&1; then break; fi; sleep 2; done`,
-      `${readyz(c)} >/dev/null || { echo "kube-apiserver on ${node.name} is not ready 180 s after its restart; see: journalctl -u kube-apiserver" >&2; exit 1; }`,
-      "systemctl restart kube-controller-manager kube-scheduler",
+      ...restartUnits("kube-apiserver"),
+      ...waitUntil(
+        readyz(c),
+        APISERVER_READY_TIMEOUT_S,
+        `kube-apiserver on ${node.name} is not ready (GET /readyz as admin on 127.0.0.1:${c.network.apiserverPort}) ${APISERVER_READY_TIMEOUT_S} s after its restart; see: journalctl -u kube-apiserver, and ${readyz(c)}?verbose`,
+        3,
+      ),
+      ...restartUnits("kube-controller-manager", "kube-scheduler"),
     ],
-    deactivate: ["systemctl disable -q --now kube-scheduler kube-controller-manager kube-apiserver 2>/dev/null || true"],
+    deactivate: [disableUnits("kube-scheduler", "kube-controller-manager", "kube-apiserver")],
     createdPaths: ["/var/log/kubernetes"],
     afterRemove: ["systemctl daemon-reload"],
-    healthGate: `GET https://127.0.0.1:${c.network.apiserverPort}/readyz within 180 s`,
+    healthGate: `GET /readyz as admin on 127.0.0.1:${c.network.apiserverPort} within ${APISERVER_READY_TIMEOUT_S} s`,
   };
 }
 
@@ -212,13 +222,12 @@ export function planNodesRegistered(c: ClusterConfig): HostStepPlan {
     files: [],
     activate: [
       `want=${names.join(",")}`,
-      "for _ in $(seq 90); do",
-      `  have=$(${kubectl} get nodes -o jsonpath='{.items[*].metadata.name}' 2>/dev/null | tr ' ' '\\n' | sort | paste -sd, -)`,
-      '  if [[ $have == "$want" ]]; then exit 0; fi',
-      "  sleep 2",
+      `registered() { have=$(${kubectl} get nodes -o jsonpath='{.items[*].metadata.name}' 2>/dev/null | tr ' ' '\\n' | sort | paste -sd, -); [[ $have == "$want" ]]; }`,
+      "deadline=$((SECONDS + 300))",
+      "until registered; do",
+      '  if ((SECONDS >= deadline)); then echo "nodes registered after 300 s: ${have:-none}; expected: $want (see journalctl -u kubelet on the missing nodes)" >&2; exit 1; fi',
+      "  sleep 3",
       "done",
-      'echo "nodes registered after 180 s: ${have:-none}; expected: $want (see journalctl -u kubelet on the missing nodes)" >&2',
-      "exit 1",
     ],
     deactivate: [],
     healthGate: `kubectl get nodes lists ${names.join(", ")}`,

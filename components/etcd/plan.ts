@@ -5,7 +5,7 @@
 // Depends on: config, host, pki/files.
 import * as YAML from "yaml";
 import { ClusterConfig, NodeSpec, nodesWith } from "../config";
-import { HostStepPlan, MaterialRef, shq } from "../host/plan";
+import { HostStepPlan, MaterialRef, disableUnits, shq, waitUntil } from "../host/plan";
 import { commandLine, renderUnit } from "../host/systemd";
 import { BIN_DIR } from "../host/artifacts";
 import { ETCD_PKI_DIR, PKI_DIR, certAndKey, certFile } from "../pki/files";
@@ -78,7 +78,7 @@ export function etcdUnit(): string {
 }
 
 const etcdctl = (endpoints: string) =>
-  `ETCDCTL_API=3 ${BIN_DIR}/etcdctl --endpoints=${endpoints} --cacert=${ETCD_PKI_DIR}/ca.crt --cert=${ETCD_PKI_DIR}/healthcheck-client.crt --key=${ETCD_PKI_DIR}/healthcheck-client.key`;
+  `${BIN_DIR}/etcdctl --endpoints=${endpoints} --cacert=${ETCD_PKI_DIR}/ca.crt --cert=${ETCD_PKI_DIR}/healthcheck-client.crt --key=${ETCD_PKI_DIR}/healthcheck-client.key`;
 
 export function planEtcdMember(c: ClusterConfig, node: NodeSpec): HostStepPlan {
   const local = `https://127.0.0.1:${CLIENT_PORT}`;
@@ -101,8 +101,8 @@ export function planEtcdMember(c: ClusterConfig, node: NodeSpec): HostStepPlan {
       `if [[ -d ${ETCD_DATA_DIR}/member ]]; then`,
       "  # an existing member: restart it and wait until it is healthy again before the next node",
       "  systemctl restart etcd",
-      `  for _ in $(seq 60); do ${etcdctl(local)} endpoint health >/dev/null 2>&1 && exit 0; sleep 2; done`,
-      `  echo "etcd on ${node.name} is not healthy 120 s after its restart; see: journalctl -u etcd" >&2; exit 1`,
+      ...waitUntil(`${etcdctl(local)} endpoint health`, 120, `etcd on ${node.name} is not healthy 120 s after its restart; see: journalctl -u etcd`).map((l) => `  ${l}`),
+      "  exit 0",
       "fi",
       "# a new member cannot be healthy before a quorum of members runs: never block on it",
       "systemctl start --no-block etcd",
@@ -113,7 +113,7 @@ export function planEtcdMember(c: ClusterConfig, node: NodeSpec): HostStepPlan {
       `  ${etcdctl(local)} snapshot save "${ETCD_SNAPSHOT_DIR}/$(date +%Y%m%dT%H%M%S).db" >/dev/null || true`,
       `  find ${ETCD_SNAPSHOT_DIR} -name '*.db' -printf '%T@ %p\\n' | sort -rn | tail -n +4 | cut -d' ' -f2- | xargs -r rm -f`,
       "fi",
-      "systemctl disable -q --now etcd 2>/dev/null || true",
+      disableUnits("etcd"),
     ],
     afterRemove: ["systemctl daemon-reload"],
     dataDirs: [ETCD_DATA_DIR, ETCD_SNAPSHOT_DIR],
@@ -132,10 +132,8 @@ export function planEtcdHealthGate(c: ClusterConfig): HostStepPlan {
     description: `all ${nodesWith(c, "etcd").length} etcd members answer over TLS`,
     files: [],
     activate: [
-      `for _ in $(seq 90); do ${etcdctl(shq(endpoints))} endpoint health --cluster >/dev/null 2>&1 && exit 0; sleep 2; done`,
-      `${etcdctl(shq(endpoints))} endpoint health --cluster >&2 || true`,
-      `echo "etcd is not healthy on every member after 180 s (${endpoints}); see: journalctl -u etcd on each node" >&2`,
-      "exit 1",
+      `if ${etcdctl(shq(endpoints))} endpoint health --cluster >/dev/null 2>&1; then exit 0; fi`,
+      ...waitUntil(`${etcdctl(shq(endpoints))} endpoint health --cluster`, 180, `etcd is not healthy on every member after 180 s (${endpoints}); see: journalctl -u etcd on each node`),
     ],
     deactivate: [],
     healthGate: `etcdctl endpoint health --cluster (${endpoints})`,

@@ -137,3 +137,30 @@ export function stepDigests(step: HostStepPlan, resolve: (ref: MaterialRef) => s
 export function materialRefs(step: HostStepPlan): MaterialRef[] {
   return step.files.flatMap((f) => (typeof f.content === "string" ? [] : [f.content.ref]));
 }
+
+// ---- shell helpers shared by every layer's plan --------------------------------------
+
+/**
+ * A bounded wait, honest about its time: runs `check` (quietly) every `interval` seconds
+ * until it succeeds; after `seconds` it prints `failure` (which should say what was waited
+ * for and where to look) to stderr and fails the step. Execution continues after success.
+ */
+export function waitUntil(check: string, seconds: number, failure: string, interval = 2): string[] {
+  return [
+    `deadline=$((SECONDS + ${seconds}))`,
+    `until ${check} >/dev/null 2>&1; do`,
+    `  if ((SECONDS >= deadline)); then echo ${shq(failure)} >&2; exit 1; fi`,
+    `  sleep ${interval}`,
+    "done",
+  ];
+}
+
+/** Reload units, enable them and restart them (in order). */
+export function restartUnits(...units: string[]): string[] {
+  return ["systemctl daemon-reload", `systemctl enable -q ${units.join(" ")}`, `systemctl restart ${units.join(" ")}`];
+}
+
+/** Stop and disable units on delete; gone or never started is fine. */
+export function disableUnits(...units: string[]): string {
+  return `systemctl disable -q --now ${units.join(" ")} 2>/dev/null || true`;
+}

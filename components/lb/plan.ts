@@ -4,7 +4,7 @@
 // is left alone). Kubelet and kube-proxy reach the apiservers only through it.
 // Depends on: config, host.
 import { ClusterConfig, NodeSpec, nodesWith } from "../config";
-import { HostStepPlan } from "../host/plan";
+import { HostStepPlan, disableUnits, restartUnits, waitUntil } from "../host/plan";
 import { renderUnit } from "../host/systemd";
 
 export const NGINX_DIR = "/etc/kube-nginx";
@@ -27,6 +27,8 @@ export function nginxConfig(c: ClusterConfig): string {
     `load_module ${STREAM_MODULE};`,
     "daemon off;",
     "worker_processes 1;",
+    "# raise the open-file limit itself: 4096 connections need more than a login shell's 1024",
+    "worker_rlimit_nofile 16384;",
     "pid /run/kube-nginx.pid;",
     "error_log stderr notice;",
     "events {",
@@ -87,14 +89,10 @@ export function planKubeNginx(c: ClusterConfig, node: NodeSpec): HostStepPlan {
       `for m in ${STREAM_MODULE_CANDIDATES.join(" ")}; do if [[ -f $m ]]; then ln -sfn "$m" ${STREAM_MODULE}; break; fi; done`,
       `[[ -e ${STREAM_MODULE} ]] || { echo "nginx's stream module is not installed on ${node.name} (Debian: libnginx-mod-stream, RHEL: nginx-mod-stream)" >&2; exit 1; }`,
       `${NGINX_BIN} -t -q -c ${NGINX_CONF}`,
-      "systemctl daemon-reload",
-      "systemctl enable -q kube-nginx",
-      "systemctl restart kube-nginx",
-      `for _ in $(seq 30); do if (exec 3<>/dev/tcp/127.0.0.1/${port}) 2>/dev/null; then exit 0; fi; sleep 1; done`,
-      `echo "kube-nginx on ${node.name} does not listen on 127.0.0.1:${port}; see: journalctl -u kube-nginx" >&2`,
-      "exit 1",
+      ...restartUnits("kube-nginx"),
+      ...waitUntil(`(exec 3<>/dev/tcp/127.0.0.1/${port})`, 30, `kube-nginx on ${node.name} does not listen on 127.0.0.1:${port} 30 s after its restart; see: journalctl -u kube-nginx`, 1),
     ],
-    deactivate: ["systemctl disable -q --now kube-nginx 2>/dev/null || true"],
+    deactivate: [disableUnits("kube-nginx")],
     createdPaths: [NGINX_DIR],
     afterRemove: ["systemctl daemon-reload"],
     healthGate: `127.0.0.1:${port} accepts connections`,

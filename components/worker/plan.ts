@@ -6,7 +6,10 @@
 import * as TOML from "smol-toml";
 import * as YAML from "yaml";
 import { ClusterConfig, NodeSpec } from "../config";
-import { BIN_DIR, CNI_BIN_DIR, HostStepPlan, commandLine, proxyEnvironment, renderUnit } from "../host";
+import { BIN_DIR, CNI_BIN_DIR } from "../host/artifacts";
+import { HostStepPlan, disableUnits, restartUnits, waitUntil } from "../host/plan";
+import { proxyEnvironment } from "../host/prep";
+import { commandLine, renderUnit } from "../host/systemd";
 import { KUBECONFIG_DIR, certFile, secretFile } from "../pki/files";
 
 export const CONTAINERD_CONFIG = "/etc/containerd/config.toml";
@@ -193,14 +196,10 @@ export function planContainerd(c: ClusterConfig, node: NodeSpec): HostStepPlan {
     files,
     activate: [
       `install -d -m 0755 ${CNI_CONF_DIR}`,
-      "systemctl daemon-reload",
-      "systemctl enable -q containerd",
-      "systemctl restart containerd",
-      `for _ in $(seq 30); do ${BIN_DIR}/crictl info >/dev/null 2>&1 && exit 0; sleep 1; done`,
-      `echo "containerd on ${node.name} does not answer CRI calls (crictl info); see: journalctl -u containerd" >&2`,
-      "exit 1",
+      ...restartUnits("containerd"),
+      ...waitUntil(`${BIN_DIR}/crictl info`, 60, `containerd on ${node.name} does not answer CRI calls (crictl info) 60 s after its restart; see: journalctl -u containerd`, 1),
     ],
-    deactivate: ["systemctl disable -q --now containerd 2>/dev/null || true"],
+    deactivate: [disableUnits("containerd")],
     createdPaths: [CONTAINERD_CERTS_D, "/etc/systemd/system/containerd.service.d"],
     afterRemove: ["systemctl daemon-reload"],
     dataDirs: ["/var/lib/containerd"],
@@ -226,14 +225,10 @@ export function planKubelet(c: ClusterConfig, node: NodeSpec): HostStepPlan {
       "# the real upstream resolvers: with systemd-resolved, /etc/resolv.conf points at 127.0.0.53 and CoreDNS would forward to itself",
       `if [[ -s /run/systemd/resolve/resolv.conf ]]; then ln -sfn /run/systemd/resolve/resolv.conf ${KUBELET_RESOLV_CONF}; else ln -sfn /etc/resolv.conf ${KUBELET_RESOLV_CONF}; fi`,
       "swapoff -a",
-      "systemctl daemon-reload",
-      "systemctl enable -q kubelet",
-      "systemctl restart kubelet",
-      "for _ in $(seq 60); do curl -fsS --max-time 3 http://127.0.0.1:10248/healthz >/dev/null 2>&1 && exit 0; sleep 2; done",
-      `echo "kubelet on ${node.name} is not healthy (http://127.0.0.1:10248/healthz); see: journalctl -u kubelet" >&2`,
-      "exit 1",
+      ...restartUnits("kubelet"),
+      ...waitUntil("curl -fsS --max-time 3 http://127.0.0.1:10248/healthz", 120, `kubelet on ${node.name} is not healthy (http://127.0.0.1:10248/healthz) 120 s after its restart; see: journalctl -u kubelet`),
     ],
-    deactivate: ["systemctl disable -q --now kubelet 2>/dev/null || true"],
+    deactivate: [disableUnits("kubelet")],
     createdPaths: [KUBELET_RESOLV_CONF],
     afterRemove: ["systemctl daemon-reload"],
     dataDirs: ["/var/lib/kubelet"],
@@ -253,14 +248,10 @@ export function planKubeProxy(c: ClusterConfig, node: NodeSpec): HostStepPlan {
       { path: KUBE_PROXY_UNIT, content: kubeProxyUnit(), mode: "0644" },
     ],
     activate: [
-      "systemctl daemon-reload",
-      "systemctl enable -q kube-proxy",
-      "systemctl restart kube-proxy",
-      "for _ in $(seq 30); do curl -fsS --max-time 3 http://127.0.0.1:10256/healthz >/dev/null 2>&1 && exit 0; sleep 2; done",
-      `echo "kube-proxy on ${node.name} is not healthy (http://127.0.0.1:10256/healthz); see: journalctl -u kube-proxy" >&2`,
-      "exit 1",
+      ...restartUnits("kube-proxy"),
+      ...waitUntil("curl -fsS --max-time 3 http://127.0.0.1:10256/healthz", 60, `kube-proxy on ${node.name} is not healthy (http://127.0.0.1:10256/healthz) 60 s after its restart; see: journalctl -u kube-proxy`),
     ],
-    deactivate: ["systemctl disable -q --now kube-proxy 2>/dev/null || true"],
+    deactivate: [disableUnits("kube-proxy")],
     afterRemove: ["systemctl daemon-reload"],
     dataDirs: ["/var/lib/kube-proxy"],
     healthGate: "kube-proxy /healthz on port 10256",
