@@ -2,9 +2,10 @@
 // (or existing hosts) → node prep and artifacts → etcd and the local apiserver proxy →
 // control plane → containerd, kubelet, kube-proxy → addons.
 // Pulumi runs the exported function; its result is the stack outputs.
+import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "./components/config";
 import { ClusterPki, apiserverUrls, nodeAccessKey, pkiMaterial } from "./components/pki";
-import { NodeAccess, NodeBase } from "./components/host";
+import { ESTABLISHED_OUTPUT, NodeAccess, NodeBase, previouslyEstablished } from "./components/host";
 import { EtcdCluster } from "./components/etcd";
 import { KubeNginx } from "./components/lb";
 import { LabVms } from "./components/vm";
@@ -16,6 +17,9 @@ const SAVE_KUBECONFIG = "save the admin kubeconfig first: pulumi stack output --
 
 export = async () => {
   const { cluster, sshPrivateKey } = loadStackConfig();
+  // nodes the last `up` left running roll on a change; on the first `up` every layer is
+  // created on all nodes at once
+  const established = await previouslyEstablished();
 
   const pki = new ClusterPki(cluster.name, { cluster });
   const key = nodeAccessKey(cluster, sshPrivateKey);
@@ -25,20 +29,23 @@ export = async () => {
   // a replaced VM (new disk, new domain) gets every host step again
   const access: NodeAccess = { user: cluster.ssh.user, privateKey: key.privateKeyOpenssh, hostIdentity: (n) => vms.ready[n]?.id };
   const base = new NodeBase("nodes", { cluster, access, after: (n) => [vms.ready[n]] });
-  const etcd = new EtcdCluster("etcd", { cluster, access, material, after: (n) => [base.artifacts[n]] });
-  const lb = new KubeNginx("kube-nginx", { cluster, access, after: (n) => [base.prep[n]] });
-  const controlPlane = new ControlPlane("control-plane", { cluster, access, material, after: (n) => [base.artifacts[n], etcd.healthy] });
+  const etcd = new EtcdCluster("etcd", { cluster, access, material, established, after: (n) => [base.artifacts[n]] });
+  const lb = new KubeNginx("kube-nginx", { cluster, access, established, after: (n) => [base.prep[n]] });
+  const controlPlane = new ControlPlane("control-plane", { cluster, access, material, established, after: (n) => [base.artifacts[n], etcd.healthy] });
   const workers = new Workers("workers", {
     cluster,
     access,
     material,
+    established,
     afterRuntime: (n) => [base.artifacts[n]],
     afterAgents: (n) => [lb.proxies[n], ...Object.values(controlPlane.nodes)],
   });
   const registered = nodesRegistered({ cluster, access, material, after: Object.values(workers.kubelets) });
-  new Addons("addons", { cluster, kubeconfig: pki.kubeconfigs["admin"], after: [registered, ...Object.values(workers.kubeProxies)] });
+  const addons = new Addons("addons", { cluster, kubeconfig: pki.kubeconfigs["admin"], after: [registered, ...Object.values(workers.kubeProxies)] });
 
   return {
+    /** The nodes this `up` left running: the next `up` rolls changes over them one at a time. Known only when every step succeeded. */
+    [ESTABLISHED_OUTPUT]: pulumi.all([registered.command.id, ...Object.values(workers.kubeProxies).map((k) => k.command.id), addons.urn]).apply(() => cluster.nodes.map((n) => n.name)),
     /** The apiserver the admin kubeconfig talks to. */
     apiserverEndpoint: apiserverUrls(cluster).external,
     /** Node name → IP. */

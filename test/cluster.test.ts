@@ -177,3 +177,44 @@ describe("changes and secrets under mocks", () => {
     for (const r of rec.resources) for (const s of r.plainStrings) expect(s.value.includes(key)).toBe(false);
   });
 });
+
+describe("creation in parallel, updates rolling", () => {
+  const HOST_STEP = "k8slab:host:HostStep";
+  const LAYERS = ["etcd", "kube-nginx", "control-plane", "containerd", "kubelet", "kube-proxy"];
+  /** Same-layer edges between nodes: `layer: from → to`. */
+  const rollingEdges = (rec: import("./mocks").Recorder, nodes: string[]) =>
+    LAYERS.flatMap((layer) =>
+      nodes.flatMap((n) => rec.dependsOnNames(HOST_STEP, `${layer}-${n}`).filter((d) => d.startsWith(`${layer}-`) && d !== `${layer}-${n}` && !d.endsWith("-health")).map((d) => `${d} → ${layer}-${n}`)),
+    );
+
+  it("reads the established nodes from this very stack's previous outputs", async () => {
+    const { rec, outputs } = await runProgram(dev, { established: [] });
+    expect(rec.stackReferences).toEqual(["organization/k8s-lab/dev"]);
+    const { settle } = await import("./harness");
+    expect((await settle(outputs!.establishedNodes as never)).value).toEqual(["k8s-1", "k8s-2", "k8s-3"]);
+  });
+
+  it("creates every layer on all nodes at once on the first up", async () => {
+    const { rec, error } = await runProgram(dev, { established: [] });
+    expect(error).toBeUndefined();
+    expect(rec.ofType(HOST_STEP).length).toBeGreaterThan(20);
+    expect(rollingEdges(rec, ["k8s-1", "k8s-2", "k8s-3"])).toEqual([]);
+    // the cross-layer order still holds
+    expect(rec.dependsOnNames(HOST_STEP, "control-plane-k8s-2")).toEqual(expect.arrayContaining(["etcd-health", "artifacts-k8s-2"]));
+    expect(rec.dependsOnNames(HOST_STEP, "kubelet-k8s-3")).toEqual(expect.arrayContaining(["containerd-k8s-3", "kube-nginx-k8s-3", "control-plane-k8s-1", "control-plane-k8s-2", "control-plane-k8s-3"]));
+  });
+
+  it("rolls a change over established nodes one at a time, in every rolled layer", async () => {
+    const { rec } = await runProgram(dev, { established: "all" });
+    const edges = rollingEdges(rec, ["k8s-1", "k8s-2", "k8s-3"]);
+    for (const layer of LAYERS) expect(edges).toEqual(expect.arrayContaining([`${layer}-k8s-1 → ${layer}-k8s-2`, `${layer}-k8s-2 → ${layer}-k8s-3`]));
+    expect(edges).toHaveLength(LAYERS.length * 2);
+  });
+
+  it("creates a node added to a running cluster beside it, without waiting for the roll", async () => {
+    const nodes = [...(dev.nodes as string[]), "name=k8s-4 ip=192.168.253.150 roles=worker"];
+    const { rec } = await runProgram({ ...dev, nodes }, { established: ["k8s-1", "k8s-2", "k8s-3"] });
+    expect(rollingEdges(rec, ["k8s-4"])).toEqual([]);
+    expect(rollingEdges(rec, ["k8s-2"])).toEqual(expect.arrayContaining(["kubelet-k8s-1 → kubelet-k8s-2"]));
+  });
+});

@@ -4,7 +4,7 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { PROJECT, engineConfig, readStackFile } from "../components/config/stack-file";
-import { runInStack } from "../components/render/evaluate";
+import { nodeNamesOf, runInStack } from "../components/render/evaluate";
 import { Recorder, mocks } from "./mocks";
 
 export { PROJECT };
@@ -37,10 +37,13 @@ export async function settle<T>(o: pulumi.Output<T> | T): Promise<{ value: T; se
 /** Runs index.ts with the given config under fresh mocks. Never throws: the error is returned. */
 export async function runProgram(
   values: Record<string, unknown>,
-  opts: { preview?: boolean; secrets?: Record<string, string> } = {},
+  opts: { preview?: boolean; secrets?: Record<string, string>; established?: "all" | string[] } = {},
 ): Promise<RunResult> {
   const rec = new Recorder();
-  await pulumi.runtime.setMocks(mocks(rec), PROJECT, "dev", opts.preview ?? false);
+  const config = engineConfig({ ...values, ...(opts.secrets ?? {}) });
+  // by default a change to a running cluster: every node was established by an earlier `up`
+  const established = opts.established === undefined || opts.established === "all" ? nodeNamesOf(config, PROJECT) : opts.established;
+  await pulumi.runtime.setMocks(mocks(rec, established), PROJECT, "dev", opts.preview ?? false, "organization");
   setConfig({ ...values, ...(opts.secrets ?? {}) }, Object.keys(opts.secrets ?? {}));
   const mod = await import("../index");
   const program = ((mod as unknown as { default?: unknown }).default ?? mod) as () => Promise<Record<string, unknown>>;

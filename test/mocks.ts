@@ -6,7 +6,7 @@
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { certRequest, generateKey, locallySignedCert, selfSignedCert } from "../components/render/tls-emulator";
-import { isSecretWrapper } from "../components/render/evaluate";
+import { isSecretWrapper, stackReferenceState } from "../components/render/evaluate";
 
 
 export interface Recorded {
@@ -27,6 +27,8 @@ export class Recorder {
   /** Resource options by `type::name`, as the program passed them. */
   options = new Map<string, pulumi.CustomResourceOptions>();
   invokes: string[] = [];
+  /** Names of the stacks the program referenced. */
+  stackReferences: string[] = [];
   ofType(type: string): Recorded[] {
     return this.resources.filter((r) => r.type === type);
   }
@@ -103,10 +105,15 @@ function stateKey(type: string, name: string, inputs: Record<string, any>): stri
   return `${type}\0${name}\0${norm}`;
 }
 
-export function mocks(rec: Recorder): pulumi.runtime.Mocks {
+/** `established`: the nodes the previous `up` recorded (what the program reads from its own stack). */
+export function mocks(rec: Recorder, established: string[] = []): pulumi.runtime.Mocks {
   return {
     async newResource(args: pulumi.runtime.MockResourceArgs): Promise<pulumi.runtime.MockResourceResult> {
       if (args.type === "pulumi:pulumi:Stack") return { id: undefined, state: {} };
+      if (args.type === "pulumi:pulumi:StackReference") {
+        rec.stackReferences.push(args.inputs.name);
+        return { id: args.inputs.name, state: stackReferenceState(args.inputs.name, established) };
+      }
       const secretPaths: string[] = [];
       const plainStrings: Array<{ path: string; value: string }> = [];
       const inputs = unwrap(args.inputs, "", secretPaths, plainStrings, false);

@@ -19,6 +19,8 @@ export interface ControlPlaneArgs {
   material: MaterialResolver;
   /** Per node: what must be done first (artifacts, the etcd health gate). */
   after: (node: string) => pulumi.Input<pulumi.Resource>[];
+  /** Nodes that already run the cluster: only their steps roll (default: none, the first `up`). */
+  established?: ReadonlySet<string>;
 }
 
 export class ControlPlane extends pulumi.ComponentResource {
@@ -32,7 +34,7 @@ export class ControlPlane extends pulumi.ComponentResource {
     const key = new random.RandomBytes("secrets-encryption-key", { length: 32 }, { parent: this });
     this.encryptionConfig = pulumi.secret(key.base64.apply(encryptionConfig));
     const material: MaterialResolver = (ref: MaterialRef) => (ref === "secret:encryption-config" ? this.encryptionConfig : args.material(ref));
-    this.nodes = shipSteps(c, nodesWith(c, "control-plane").map((n) => planControlPlane(c, n)), { access: args.access, material, after: args.after, rolling: "all" }, this);
+    this.nodes = shipSteps(c, nodesWith(c, "control-plane").map((n) => planControlPlane(c, n)), { access: args.access, material, after: args.after, rolling: "all", established: args.established }, this);
     this.registerOutputs({});
   }
 }

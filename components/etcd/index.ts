@@ -17,6 +17,8 @@ export interface EtcdClusterArgs {
   material: MaterialResolver;
   /** Per node: the steps that must be done first (artifacts). */
   after: (node: string) => pulumi.Input<pulumi.Resource>[];
+  /** Nodes that already run the cluster: only their steps roll (default: none, the first `up`). */
+  established?: ReadonlySet<string>;
 }
 
 export class EtcdCluster extends pulumi.ComponentResource {
@@ -29,7 +31,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
     super("k8slab:etcd:EtcdCluster", name, {}, opts);
     const c = args.cluster;
     const plans = nodesWith(c, "etcd").map((n) => planEtcdMember(c, n));
-    this.members = shipSteps(c, plans, { access: args.access, material: args.material, wipeData: c.wipeDataOnDestroy, after: args.after, rolling: "all" }, this);
+    this.members = shipSteps(c, plans, { access: args.access, material: args.material, wipeData: c.wipeDataOnDestroy, after: args.after, rolling: "all", established: args.established }, this);
     this.healthy = new HostStep(`etcd-health`, { plan: planEtcdHealthGate(c), access: args.access, material: args.material }, { parent: this, dependsOn: Object.values(this.members) });
     this.registerOutputs({});
   }

@@ -14,12 +14,16 @@ export * from "./step";
 export * from "./prep";
 export * from "./artifacts";
 export * from "./systemd";
+export * from "./established";
 
 export type Rolling = "all" | "control-plane" | "none";
 
-/** Does this node's step wait for the previous one in the chain? */
-export function rollsWith(rolling: Rolling, node: NodeSpec): boolean {
-  return rolling === "all" || (rolling === "control-plane" && node.roles.has("control-plane"));
+/**
+ * Does this node's step wait for the previous one in the chain? Only a node that already
+ * runs the cluster (established) rolls: on creation there is nothing to protect.
+ */
+export function rollsWith(rolling: Rolling, node: NodeSpec, established: ReadonlySet<string>): boolean {
+  return established.has(node.name) && (rolling === "all" || (rolling === "control-plane" && node.roles.has("control-plane")));
 }
 
 export interface ShipOptions {
@@ -39,6 +43,8 @@ export interface ShipOptions {
    * or "none". Default: "none".
    */
   rolling?: Rolling;
+  /** Nodes that already run the cluster; only they roll. Default: none (first `up`). */
+  established?: ReadonlySet<string>;
 }
 
 /** Ships plans as HostSteps named `<layer>-<node>`; returns them by node. */
@@ -47,7 +53,7 @@ export function shipSteps(c: ClusterConfig, plans: HostStepPlan[], o: ShipOption
   let previous: HostStep | undefined;
   for (const plan of plans) {
     const node = c.nodes.find((n) => n.name === plan.node)!;
-    const chained = rollsWith(o.rolling ?? "none", node);
+    const chained = rollsWith(o.rolling ?? "none", node, o.established ?? new Set());
     const dependsOn: pulumi.Input<pulumi.Resource>[] = [...(o.after?.(plan.node) ?? [])];
     if (chained && previous) dependsOn.push(previous);
     const step = new HostStep(`${plan.layer}-${plan.node}`, { plan, access: o.access, material: o.material, wipeData: o.wipeData }, { parent, dependsOn });

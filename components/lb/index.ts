@@ -14,6 +14,8 @@ export interface KubeNginxArgs {
   access: NodeAccess;
   /** Per node: the steps that must be done first (node prep installs nginx). */
   after: (node: string) => pulumi.Input<pulumi.Resource>[];
+  /** Nodes that already run the cluster: only their steps roll (default: none, the first `up`). */
+  established?: ReadonlySet<string>;
 }
 
 export class KubeNginx extends pulumi.ComponentResource {
@@ -22,7 +24,7 @@ export class KubeNginx extends pulumi.ComponentResource {
   constructor(name: string, args: KubeNginxArgs, opts?: pulumi.ComponentResourceOptions) {
     super("k8slab:lb:KubeNginx", name, {}, opts);
     const c = args.cluster;
-    this.proxies = shipSteps(c, c.nodes.map((n) => planKubeNginx(c, n)), { access: args.access, after: args.after, rolling: "control-plane" }, this);
+    this.proxies = shipSteps(c, c.nodes.map((n) => planKubeNginx(c, n)), { access: args.access, after: args.after, rolling: "control-plane", established: args.established }, this);
     this.registerOutputs({});
   }
 }

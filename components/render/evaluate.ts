@@ -5,6 +5,8 @@
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { certRequest, generateKey, locallySignedCert, selfSignedCert } from "./tls-emulator";
+import { DEFAULT_NODES } from "../config/keys";
+import { ESTABLISHED_OUTPUT } from "../host/established";
 
 export interface EvaluatedResource {
   type: string;
@@ -68,14 +70,33 @@ function outputs(type: string, name: string, inputs: Record<string, any>, pki: "
   }
 }
 
+/** What a reference to this stack reads: the previous `up`'s established nodes. */
+export function stackReferenceState(name: string, established: string[]): Record<string, unknown> {
+  return { name, outputs: { [ESTABLISHED_OUTPUT]: established }, secretOutputNames: [] };
+}
+
 /** Runs `program` (already imported) under a recording stand-in engine. */
-export async function evaluateProgram(program: Program, opts: { project: string; stack: string; config: Record<string, string>; pki?: "emulated" | "placeholder" }): Promise<Evaluation> {
+/** The node names a config value list holds (for "every node is established"). */
+export function nodeNamesOf(config: Record<string, string>, project: string): string[] {
+  const nodes = config[`${project}:nodes`];
+  const list: string[] = nodes ? JSON.parse(nodes) : DEFAULT_NODES;
+  return list.flatMap((n) => /(?:^|\s)name=(\S+)/.exec(n)?.[1] ?? []);
+}
+
+/**
+ * Runs the program under the stand-in engine. `established`: the nodes the previous `up`
+ * left running (the stack's own output, read by the program): "all" (default) for a change
+ * to a running cluster, [] for the first `up`.
+ */
+export async function evaluateProgram(program: Program, opts: { project: string; stack: string; config: Record<string, string>; pki?: "emulated" | "placeholder"; established?: "all" | string[] }): Promise<Evaluation> {
+  const established = opts.established === undefined || opts.established === "all" ? nodeNamesOf(opts.config, opts.project) : opts.established;
   const resources: EvaluatedResource[] = [];
   const deps = new Map<string, string[]>();
   await pulumi.runtime.setMocks(
     {
       async newResource(args) {
         if (args.type === "pulumi:pulumi:Stack") return { id: undefined, state: {} };
+        if (args.type === "pulumi:pulumi:StackReference") return { id: args.inputs.name, state: stackReferenceState(args.inputs.name, established) };
         const inputs = plainInputs(args.inputs);
         resources.push({ type: args.type, name: args.name, custom: args.custom !== false, inputs, deps: deps.get(`${args.type}::${args.name}`) ?? [] });
         if (args.custom === false) return { id: undefined, state: {} };
@@ -88,6 +109,7 @@ export async function evaluateProgram(program: Program, opts: { project: string;
     opts.project,
     opts.stack,
     true,
+    "organization", // the organization of a local (file) backend
   );
   pulumi.runtime.setAllConfig(opts.config);
   const started = process.hrtime.bigint();

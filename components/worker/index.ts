@@ -19,6 +19,8 @@ export interface WorkersArgs {
   afterRuntime: (node: string) => pulumi.Input<pulumi.Resource>[];
   /** Per node: what the kubelet and kube-proxy need first (local proxy, control plane). */
   afterAgents: (node: string) => pulumi.Input<pulumi.Resource>[];
+  /** Nodes that already run the cluster: only their steps roll (default: none, the first `up`). */
+  established?: ReadonlySet<string>;
 }
 
 export class Workers extends pulumi.ComponentResource {
@@ -30,7 +32,7 @@ export class Workers extends pulumi.ComponentResource {
     super("k8slab:worker:Workers", name, {}, opts);
     const c = args.cluster;
     const workers = nodesWith(c, "worker");
-    const ship = { access: args.access, material: args.material, wipeData: c.wipeDataOnDestroy, rolling: "control-plane" as const };
+    const ship = { access: args.access, material: args.material, wipeData: c.wipeDataOnDestroy, rolling: "control-plane" as const, established: args.established };
     this.containerd = shipSteps(c, workers.map((n) => planContainerd(c, n)), { ...ship, after: args.afterRuntime }, this);
     this.kubelets = shipSteps(c, workers.map((n) => planKubelet(c, n)), { ...ship, after: (n) => [this.containerd[n], ...args.afterAgents(n)] }, this);
     this.kubeProxies = shipSteps(c, workers.map((n) => planKubeProxy(c, n)), { ...ship, after: args.afterAgents }, this);
