@@ -57,7 +57,7 @@ const cases: Case[] = [
   { rule: "no base image for libvirt VMs", change: { baseImagePath: undefined }, line: /^error: baseImagePath: no base image is configured for the VMs; fix: set baseImagePath/ },
   { rule: "a base image URL without checksum", change: { baseImagePath: undefined, baseImageUrl: "https://mirror.lab/debian-12-genericcloud-amd64-20250703-2162.qcow2" }, line: /^error: baseImageChecksum: is required with baseImageUrl/ },
   { rule: "a wrongly typed value", change: { nodeVcpu: "two" }, line: /^error: nodeVcpu: .*got "two".*; fix: set it to a integer/ },
-  { rule: "an unknown CNI", change: { cni: "calico" }, line: /^error: cni: .*"calico".*; fix: set it to a string: Pod network add-on: weave or flannel\.$/ },
+  { rule: "an unknown CNI", change: { cni: "calico" }, line: /^error: cni: .*"calico".*; fix: set it to a string: Pod network: weave or flannel \(add-ons\), or bridge/ },
   { rule: "an invalid cluster name", change: { clusterName: "K8s_Lab" }, line: /^error: clusterName: must be a DNS-1123 label/ },
   { rule: "a bad registry mirror entry", change: { registryMirrors: ["https://mirror.lab"] }, line: /^error: registryMirrors\[0\]: 'https:\/\/mirror\.lab' is not REGISTRY=URL/ },
 ];

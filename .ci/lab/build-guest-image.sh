@@ -59,7 +59,7 @@ CFG
 # 3. a GPT disk: partition 14 BIOS boot, partition 1 the root file system
 disk=$work/disk.raw
 truncate -s 2G "$disk"
-sgdisk -q -n 14:2048:+1M -t 14:ef02 -n 1:0:0 -t 1:8300 "$disk"
+sgdisk -n 14:2048:+1M -t 14:ef02 -n 1:0:0 -t 1:8300 "$disk" >/dev/null
 start=$(sgdisk -i 1 "$disk" | awk '/^First sector/ {print $3}')
 end=$(sgdisk -i 1 "$disk" | awk '/^Last sector/ {print $3}')
 uuid=$(cat /proc/sys/kernel/random/uuid)

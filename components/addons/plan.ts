@@ -497,7 +497,8 @@ export function headlamp(c: ClusterConfig): AddonGroup {
 
 /** Every addon group in the order they are applied: RBAC, CNI, then CoreDNS and the web UIs. */
 export function planAddons(c: ClusterConfig): AddonGroup[] {
-  const groups = [kubeletApiRbac(), c.addons.cni === "weave" ? weaveNet(c) : flannel(c)];
+  // cni: bridge is host configuration (worker/pod-network), not an addon
+  const groups = [kubeletApiRbac(), ...(c.addons.cni === "weave" ? [weaveNet(c)] : c.addons.cni === "flannel" ? [flannel(c)] : [])];
   if (c.addons.coredns) groups.push(coredns(c));
   if (c.addons.dashboard) groups.push(dashboard(c));
   if (c.addons.headlamp) groups.push(headlamp(c));

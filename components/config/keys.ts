@@ -74,7 +74,7 @@ export const KEYS: KeySpec[] = [
   { key: "imageOverrides", type: "array", default: [], description: "Replace addon images as 'NAME=IMAGE' (NAME: coredns, weaveKube, weaveNpc, flannel, flannelCniPlugin, dashboard, dashboardMetricsScraper, headlamp)." },
   { key: "pauseImage", type: "string", default: "registry.k8s.io/pause:3.10.1", description: "Sandbox (pause) image for containerd; pulled through registryMirrors." },
   // addons
-  { key: "cni", type: "string", default: "weave", description: "Pod network add-on: weave or flannel." },
+  { key: "cni", type: "string", default: "weave", description: "Pod network: weave or flannel (add-ons), or bridge (the hard way: a bridge and host-local IPs per node, routes between nodes; no overlay, no images)." },
   { key: "coredns", type: "boolean", default: true, description: "Deploy CoreDNS." },
   { key: "dashboard", type: "boolean", default: true, description: "Deploy the Kubernetes Dashboard v2.7.0 (archived upstream)." },
   { key: "headlamp", type: "boolean", default: false, description: "Also deploy Headlamp, a maintained Kubernetes web UI (the Dashboard project is archived)." },

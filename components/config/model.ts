@@ -71,7 +71,7 @@ export interface ClusterConfig {
   registry: { mirrors: Record<string, string>; pauseImage: string };
   images: Record<ImageName, string>;
   addons: {
-    cni: "weave" | "flannel";
+    cni: "weave" | "flannel" | "bridge";
     coredns: boolean;
     dashboard: boolean;
     headlamp: boolean;
@@ -148,7 +148,7 @@ export const rawSchema = z.object({
   registryMirrors: z.array(z.string()),
   imageOverrides: z.array(z.string()),
   pauseImage: str,
-  cni: z.enum(["weave", "flannel"]),
+  cni: z.enum(["weave", "flannel", "bridge"]),
   coredns: z.boolean(),
   dashboard: z.boolean(),
   headlamp: z.boolean(),

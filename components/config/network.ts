@@ -57,6 +57,17 @@ export function broadcastAddress(c: Cidr): string {
   return intToIp(c.network + c.size - 1);
 }
 
+/**
+ * The pod subnet of a node on the bridge network: the /24 of the pod CIDR numbered like the
+ * node's host number in the node network (node .140 → 10.244.140.0/24). Stable when nodes
+ * come and go; undefined when the pod CIDR has no /24 with that number.
+ */
+export function podSubnetOf(podCidr: Cidr, nodeCidr: Cidr, nodeIp: string): string | undefined {
+  const host = ipToInt(nodeIp) - nodeCidr.network;
+  if (host < 0 || host >= slash24Count(podCidr)) return undefined;
+  return `${intToIp(podCidr.network + host * 256)}/24`;
+}
+
 /** How many /24 subnets fit in the range (what the controller-manager hands out to nodes). */
 export function slash24Count(c: Cidr): number {
   return c.prefix > 24 ? 0 : 2 ** (24 - c.prefix);

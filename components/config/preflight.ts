@@ -4,7 +4,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { ClusterConfig, Problem, deriveModel, nodesWith, parseRaw } from "./model";
-import { Cidr, broadcastAddress, contains, isIPv4, nthAddress, overlaps, parseCidr, slash24Count } from "./network";
+import { Cidr, broadcastAddress, contains, ipToInt, isIPv4, nthAddress, overlaps, parseCidr, podSubnetOf, slash24Count } from "./network";
 import { ArtifactName, ImageName, VERSION_KEYS, isDigest } from "./versions";
 
 /** What preflight may look at outside the config. */
@@ -111,6 +111,13 @@ function networkRules(c: ClusterConfig): { problems: Problem[]; nodeCidr?: Cidr 
   const pod = parsed.podCidr;
   if (pod && slash24Count(pod) < Math.max(1, c.nodes.length)) {
     out.push(err("podCidr", `${pod.text} cannot give each of the ${c.nodes.length} nodes a /24`, `use a prefix of /${Math.min(24, 24 - Math.ceil(Math.log2(Math.max(1, c.nodes.length))))} or shorter, e.g. 10.244.0.0/16`));
+  }
+  if (c.addons.cni === "bridge" && pod && parsed.nodeCidr) {
+    for (const n of c.nodes) {
+      if (isIPv4(n.ip) && contains(parsed.nodeCidr, n.ip) && !podSubnetOf(pod, parsed.nodeCidr, n.ip)) {
+        out.push(err("podCidr", `${pod.text} has no /24 numbered like ${n.name}'s address ${n.ip} (cni: bridge gives node .N the pod subnet N of podCidr)`, `use a pod CIDR with at least ${ipToInt(n.ip) - parsed.nodeCidr.network + 1} /24s, e.g. 10.244.0.0/16`));
+      }
+    }
   }
   const svc = parsed.serviceCidr;
   if (svc) {

@@ -34,7 +34,7 @@ export const REQUIRED_BINARIES: Record<string, string> = {
 export function firewallPorts(c: ClusterConfig): string[] {
   const ports = ["2379-2380/tcp", `${c.network.apiserverPort}/tcp`, "10250/tcp", "10257/tcp", "10259/tcp", "30000-32767/tcp"];
   if (c.addons.cni === "weave") ports.push("6783/tcp", "6783-6784/udp");
-  else ports.push("8472/udp");
+  else if (c.addons.cni === "flannel") ports.push("8472/udp");
   return ports;
 }
 

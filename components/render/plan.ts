@@ -8,6 +8,7 @@ import { planEtcdHealthGate, planEtcdMember } from "../etcd/plan";
 import { planKubeNginx } from "../lb/plan";
 import { planControlPlane, planNodesRegistered } from "../control-plane/plan";
 import { planContainerd, planKubeProxy, planKubelet } from "../worker/plan";
+import { planPodNetwork } from "../worker/pod-network";
 
 export interface PlannedLayer {
   layer: string;
@@ -24,6 +25,7 @@ export function planHostLayers(c: ClusterConfig): PlannedLayer[] {
     { layer: "etcd", rolling: "all", steps: nodesWith(c, "etcd").map((n) => planEtcdMember(c, n)) },
     { layer: "etcd-health", rolling: "none", steps: [planEtcdHealthGate(c)] },
     { layer: "control-plane", rolling: "all", steps: nodesWith(c, "control-plane").map((n) => planControlPlane(c, n)) },
+    ...(c.addons.cni === "bridge" ? [{ layer: "pod-network", rolling: "none" as const, steps: c.nodes.map((n) => planPodNetwork(c, n)) }] : []),
     { layer: "containerd", rolling: "control-plane", steps: nodesWith(c, "worker").map((n) => planContainerd(c, n)) },
     { layer: "kubelet", rolling: "control-plane", steps: nodesWith(c, "worker").map((n) => planKubelet(c, n)) },
     { layer: "kube-proxy", rolling: "control-plane", steps: nodesWith(c, "worker").map((n) => planKubeProxy(c, n)) },

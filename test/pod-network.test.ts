@@ -1,0 +1,67 @@
+// cni: bridge, the hard way: per-node pod subnets, CNI config, routes between nodes.
+import * as fc from "fast-check";
+import { loadConfig, parseCidr, podSubnetOf, contains, overlaps } from "../components/config";
+import { BRIDGE_CONFLIST, POD_ROUTES_UNIT, ROUTE_PROTO, planPodNetwork, podRoutes, podSubnets } from "../components/worker/pod-network";
+import { runProgram, stackConfig } from "./harness";
+import { systemdVerify } from "./tools";
+
+const dev: Record<string, unknown> = { ...stackConfig("dev"), cni: "bridge" };
+const HOST_STEP = "k8slab:host:HostStep";
+
+describe("bridge pod network", () => {
+  const c = loadConfig(dev).config!;
+
+  it("gives node .N the pod subnet N: inside the pod CIDR, one per node, none shared", () => {
+    expect(podSubnets(c)).toEqual({ "k8s-1": "10.244.140.0/24", "k8s-2": "10.244.139.0/24", "k8s-3": "10.244.141.0/24" });
+  });
+
+  it("keeps every node's subnet when other nodes come and go (property)", () => {
+    const pod = parseCidr("10.244.0.0/16")!;
+    const net = parseCidr("192.168.253.0/24")!;
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.integer({ min: 2, max: 254 }), { minLength: 1, maxLength: 20 }), (hosts) => {
+        const subnets = hosts.map((h) => podSubnetOf(pod, net, `192.168.253.${h}`)!);
+        expect(new Set(subnets).size).toBe(hosts.length);
+        for (const s of subnets) expect(contains(pod, s.split("/")[0])).toBe(true);
+        for (let i = 0; i < subnets.length; i++) for (let j = i + 1; j < subnets.length; j++) expect(overlaps(parseCidr(subnets[i])!, parseCidr(subnets[j])!)).toBe(false);
+        // the same host gets the same subnet whatever else is in the list
+        expect(podSubnetOf(pod, net, `192.168.253.${hosts[0]}`)).toBe(subnets[0]);
+      }),
+      { numRuns: 100, seed: 7 },
+    );
+  });
+
+  it("refuses a pod CIDR without a /24 for a node's host number, naming the node", () => {
+    const r = loadConfig({ ...dev, podCidr: "10.244.0.0/20" });
+    expect(r.config).toBeUndefined();
+    expect(r.errors.map((e) => e.key + ": " + e.message).join("\n")).toMatch(/podCidr: 10\.244\.0\.0\/20 has no \/24 numbered like k8s-1's address 192\.168\.253\.140/);
+  });
+
+  it("routes every other worker's subnet via its node, and writes CNI config only on workers", () => {
+    const mixed = loadConfig({ ...dev, nodes: [...(dev.nodes as string[]), "name=cp-4 ip=192.168.253.150 roles=control-plane"] }).config!;
+    const cp = mixed.nodes.find((n) => n.name === "cp-4")!;
+    expect(podRoutes(mixed, cp).map((r) => `${r.subnet} via ${r.via}`)).toEqual(["10.244.140.0/24 via 192.168.253.140", "10.244.139.0/24 via 192.168.253.139", "10.244.141.0/24 via 192.168.253.141"]);
+    expect(planPodNetwork(mixed, cp).files.map((f) => f.path)).toEqual([POD_ROUTES_UNIT]);
+    const w = planPodNetwork(mixed, mixed.nodes[0]);
+    expect(w.files.map((f) => f.path).sort()).toEqual([BRIDGE_CONFLIST, POD_ROUTES_UNIT].sort());
+    const conf = JSON.parse(w.files.find((f) => f.path === BRIDGE_CONFLIST)!.content as string);
+    expect(conf.plugins[0].ipam.ranges).toEqual([[{ subnet: "10.244.140.0/24" }]]);
+    expect(w.deactivate.join("\n")).toContain("disable -q --now k8s-lab-pod-routes");
+  });
+
+  it("writes a routes unit systemd accepts, that removes its routes as a set", () => {
+    const unit = planPodNetwork(c, c.nodes[0]).files.find((f) => f.path === POD_ROUTES_UNIT)!.content as string;
+    expect(unit).toContain(`ExecStop=-/usr/sbin/ip route flush proto ${ROUTE_PROTO}`);
+    const r = systemdVerify({ "k8s-lab-pod-routes.service": unit }, ["/usr/sbin/ip"]);
+    expect(r.stderr + r.stdout).toBe("");
+  });
+
+  it("ships a pod-network step on every node before its kubelet, and no CNI add-on", async () => {
+    const { rec, error } = await runProgram(dev);
+    expect(error).toBeUndefined();
+    expect(rec.ofType(HOST_STEP).filter((r) => r.name.startsWith("pod-network-")).map((r) => r.name).sort()).toEqual(["pod-network-k8s-1", "pod-network-k8s-2", "pod-network-k8s-3"]);
+    for (const n of ["k8s-1", "k8s-2", "k8s-3"]) expect(rec.dependsOnNames(HOST_STEP, `kubelet-${n}`)).toContain(`pod-network-${n}`);
+    expect(rec.resources.filter((r) => r.type.startsWith("kubernetes:apps/v1:DaemonSet"))).toEqual([]);
+    expect(rec.resources.filter((r) => r.type.startsWith("kubernetes:apps/v1:Deployment")).map((r) => r.name)).toContain("deployment-kube-system-coredns");
+  });
+});
