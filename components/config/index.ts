@@ -12,6 +12,7 @@ export * from "./model";
 export * from "./network";
 export * from "./preflight";
 export * from "./versions";
+export * from "./image-archives";
 export * from "./stack-file";
 
 export interface StackConfig {

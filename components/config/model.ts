@@ -5,6 +5,7 @@ import { z } from "zod";
 import { KEYS, KeySpec } from "./keys";
 import { ArtifactName, ArtifactSpec, CATALOG, DEFAULT_IMAGES, ImageName, resolveArtifact } from "./versions";
 import { Cidr, nthAddress, parseCidr } from "./network";
+import type { ImageArchive } from "./image-archives";
 
 export type Role = "etcd" | "control-plane" | "worker";
 export const ROLES: readonly Role[] = ["etcd", "control-plane", "worker"];
@@ -68,7 +69,13 @@ export interface ClusterConfig {
   /** Proxy settings; noProxy is the merged, computed list. */
   proxy?: { http?: string; https?: string; noProxy: string[] };
   downloads: { mirror?: string; artifactDir?: string };
-  registry: { mirrors: Record<string, string>; pauseImage: string };
+  registry: {
+    mirrors: Record<string, string>;
+    pauseImage: string;
+    /** imageArchiveDir, when set; its archives are read by loadConfig (preflight). */
+    archiveDir?: string;
+    archives: ImageArchive[];
+  };
   images: Record<ImageName, string>;
   addons: {
     cni: "weave" | "flannel" | "bridge";
@@ -147,6 +154,7 @@ export const rawSchema = z.object({
   artifactDir: str.optional(),
   registryMirrors: z.array(z.string()),
   imageOverrides: z.array(z.string()),
+  imageArchiveDir: str.optional(),
   pauseImage: str,
   cni: z.enum(["weave", "flannel", "bridge"]),
   coredns: z.boolean(),
@@ -404,7 +412,7 @@ export function deriveModel(raw: RawConfig): { config: ClusterConfig; problems: 
       imageFamily: raw.baseImageFamily,
     },
     downloads: { mirror: raw.downloadMirror?.replace(/\/+$/, ""), artifactDir: raw.artifactDir },
-    registry: { mirrors: registryMirrors, pauseImage: raw.pauseImage },
+    registry: { mirrors: registryMirrors, pauseImage: raw.pauseImage, archiveDir: raw.imageArchiveDir, archives: [] },
     images,
     addons: {
       cni: raw.cni,

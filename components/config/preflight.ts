@@ -6,12 +6,15 @@ import * as path from "path";
 import { ClusterConfig, Problem, deriveModel, nodesWith, parseRaw } from "./model";
 import { Cidr, broadcastAddress, contains, ipToInt, isIPv4, nthAddress, overlaps, parseCidr, podSubnetOf, slash24Count } from "./network";
 import { ArtifactName, ImageName, VERSION_KEYS, isDigest } from "./versions";
+import { ImageArchive, normalizeImageRef, readImageArchives } from "./image-archives";
 
 /** What preflight may look at outside the config. */
 export interface PreflightEnv {
   fileExists(p: string): boolean;
+  /** The image archives of a directory (throws with the reason when it cannot). */
+  imageArchives(dir: string): ImageArchive[];
 }
-export const realEnv: PreflightEnv = { fileExists: (p) => fs.existsSync(p) };
+export const realEnv: PreflightEnv = { fileExists: (p) => fs.existsSync(p), imageArchives: readImageArchives };
 
 /** Kubernetes minors this program's templates are written for. */
 export const SUPPORTED_KUBERNETES_MINORS = [34, 35, 36, 37];
@@ -218,10 +221,28 @@ function hostRules(c: ClusterConfig, env: PreflightEnv): Problem[] {
       out.push(warn("registryMirrors", `no mirror for ${r}: images from it are pulled directly`, `add '${r}=<mirror URL>' to registryMirrors`));
     }
   }
+  if (c.registry.archiveDir !== undefined) out.push(...archiveRules(c, env));
   if (c.downloads.artifactDir && c.downloads.mirror) {
     out.push(err("downloadMirror", "is set together with artifactDir", "use one source: artifactDir for air-gapped copies, or downloadMirror"));
   }
   return out;
+}
+
+/** Reads the image archives into the model; every image in use must be in one or mirrored. */
+function archiveRules(c: ClusterConfig, env: PreflightEnv): Problem[] {
+  const dir = c.registry.archiveDir!;
+  try {
+    c.registry.archives = env.imageArchives(dir);
+  } catch (e) {
+    return [err("imageArchiveDir", `${dir} cannot be read as image archives: ${(e as Error).message}`, "point it at a directory of docker-archive .tar files (docker save, ctr images export)")];
+  }
+  if (!c.registry.archives.length) return [err("imageArchiveDir", `${dir} holds no .tar archive`, "put the images the cluster runs there as docker-archive .tar files, or unset imageArchiveDir")];
+  const have = new Set(c.registry.archives.flatMap((a) => a.images));
+  const mirrored = new Set(Object.keys(c.registry.mirrors));
+  const missing = [...new Set([c.registry.pauseImage, ...imagesInUse(c)])].filter((i) => !have.has(normalizeImageRef(i.replace(/@sha256:[0-9a-f]+$/, ""))) && !mirrored.has(imageRegistry(i)));
+  return missing.length
+    ? [err("imageArchiveDir", `no archive in ${dir} holds ${missing.join(", ")}, and no registry mirror serves ${missing.length === 1 ? "it" : "them"}`, "add an archive of each (docker save IMAGE -o FILE.tar), a registryMirrors entry for its registry, or turn off the addon that needs it")]
+    : [];
 }
 
 /** The images the enabled addons run. */

@@ -14,6 +14,33 @@ export const BIN_DIR = "/usr/local/bin";
 export const CNI_BIN_DIR = "/opt/cni/bin";
 export const UPLOAD_DIR = "/tmp/k8s-lab-upload";
 
+/** Shell function `verify FILE DIGEST`: the file's digest equals DIGEST (sha256:… or sha512:…). */
+export const VERIFY = [
+  "verify() { # verify FILE DIGEST: the file's digest equals DIGEST (sha256:… or sha512:…)",
+  '  local alg=${2%%:*} want=${2#*:} have',
+  '  [[ -f $1 ]] || return 1',
+  '  have=$("${alg}sum" "$1" | cut -d" " -f1); [[ $have == "$want" ]]',
+  "}",
+];
+
+/**
+ * Moves files copied into UPLOAD_DIR into `cacheDir`, each after its digest is checked (a
+ * file already cached with the right digest is kept); needs VERIFY. `from` names the source
+ * in messages.
+ */
+export function takeUploads(cacheDir: string, files: Array<{ name: string; digest: string }>, from: string): string[] {
+  return [
+    `install -d -m 0755 ${cacheDir}`,
+    "take() { # take FILE DIGEST",
+    `  if verify "${cacheDir}/$1" "$2"; then rm -f "${UPLOAD_DIR}/$1"; return 0; fi`,
+    `  if ! verify "${UPLOAD_DIR}/$1" "$2"; then echo "checksum mismatch for $1 copied from ${from}: expected $2, got $("\${2%%:*}sum" "${UPLOAD_DIR}/$1" | cut -d' ' -f1)" >&2; exit 1; fi`,
+    `  mv -f "${UPLOAD_DIR}/$1" "${cacheDir}/$1"`,
+    "}",
+    ...files.map((f) => `take ${shq(f.name)} ${f.digest}`),
+    `rmdir ${UPLOAD_DIR} 2>/dev/null || true`,
+  ];
+}
+
 /** Binaries each artifact provides: path inside the archive → installed name. */
 export const BINARIES: Record<ArtifactName, Record<string, string>> = {
   "kubernetes-server": Object.fromEntries(
@@ -71,24 +98,9 @@ export function planArtifacts(c: ClusterConfig, node: NodeSpec): HostStepPlan {
   const upload: HostUpload | undefined = airGapped
     ? { sourceDir: path.resolve(c.downloads.artifactDir!), targetDir: UPLOAD_DIR, files: artifacts.map((a) => ({ name: a.fileName, digest: a.digest })) }
     : undefined;
-  const activate = [
-    `install -d -m 0755 ${CACHE_DIR} ${OPT_DIR} ${BIN_DIR}`,
-    "verify() { # verify FILE DIGEST: the file's digest equals DIGEST (sha256:… or sha512:…)",
-    '  local alg=${2%%:*} want=${2#*:} have',
-    '  [[ -f $1 ]] || return 1',
-    '  have=$("${alg}sum" "$1" | cut -d" " -f1); [[ $have == "$want" ]]',
-    "}",
-  ];
+  const activate = [`install -d -m 0755 ${CACHE_DIR} ${OPT_DIR} ${BIN_DIR}`, ...VERIFY];
   if (airGapped) {
-    activate.push(
-      "take() { # take FILE DIGEST: move an uploaded file into the cache after checking it",
-      `  if verify ${CACHE_DIR}/$1 "$2"; then rm -f ${UPLOAD_DIR}/$1; return 0; fi`,
-      `  if ! verify ${UPLOAD_DIR}/$1 "$2"; then echo "checksum mismatch for $1 copied from the artifact directory: expected $2, got $("\${2%%:*}sum" "${UPLOAD_DIR}/$1" | cut -d' ' -f1)" >&2; exit 1; fi`,
-      `  mv -f ${UPLOAD_DIR}/$1 ${CACHE_DIR}/$1`,
-      "}",
-      ...artifacts.map((a) => `take ${shq(a.fileName)} ${a.digest}`),
-      `rmdir ${UPLOAD_DIR} 2>/dev/null || true`,
-    );
+    activate.push(...takeUploads(CACHE_DIR, artifacts.map((a) => ({ name: a.fileName, digest: a.digest })), "the artifact directory"));
   } else {
     activate.push(
       "# shellcheck source=/dev/null",

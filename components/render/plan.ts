@@ -9,6 +9,7 @@ import { planKubeNginx } from "../lb/plan";
 import { planControlPlane, planNodesRegistered } from "../control-plane/plan";
 import { planContainerd, planKubeProxy, planKubelet } from "../worker/plan";
 import { planPodNetwork } from "../worker/pod-network";
+import { planImages } from "../worker/images";
 
 export interface PlannedLayer {
   layer: string;
@@ -27,6 +28,7 @@ export function planHostLayers(c: ClusterConfig): PlannedLayer[] {
     { layer: "control-plane", rolling: "all", steps: nodesWith(c, "control-plane").map((n) => planControlPlane(c, n)) },
     ...(c.addons.cni === "bridge" ? [{ layer: "pod-network", rolling: "none" as const, steps: c.nodes.map((n) => planPodNetwork(c, n)) }] : []),
     { layer: "containerd", rolling: "control-plane", steps: nodesWith(c, "worker").map((n) => planContainerd(c, n)) },
+    ...(c.registry.archives.length ? [{ layer: "images", rolling: "none" as const, steps: nodesWith(c, "worker").map((n) => planImages(c, n)) }] : []),
     { layer: "kubelet", rolling: "control-plane", steps: nodesWith(c, "worker").map((n) => planKubelet(c, n)) },
     { layer: "kube-proxy", rolling: "control-plane", steps: nodesWith(c, "worker").map((n) => planKubeProxy(c, n)) },
     { layer: "nodes-registered", rolling: "none", steps: [planNodesRegistered(c)] },

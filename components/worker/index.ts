@@ -2,6 +2,7 @@
 // is its own step per node; on control-plane nodes they roll one node at a time, worker-only
 // nodes follow in parallel. A kubelet setting restarts kubelets only. Depends on: config, host, pki, worker/plan.
 import { planPodNetwork } from "./pod-network";
+import { planImages } from "./images";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterConfig, nodesWith } from "../config";
 import { HostStep, MaterialResolver, NodeAccess, shipSteps } from "../host";
@@ -9,6 +10,7 @@ import { planContainerd, planKubeProxy, planKubelet } from "./plan";
 
 export * from "./plan";
 export * from "./pod-network";
+export * from "./images";
 
 export interface WorkersArgs {
   /** The checked cluster model. */
@@ -27,6 +29,8 @@ export interface WorkersArgs {
 
 export class Workers extends pulumi.ComponentResource {
   readonly containerd: Readonly<Record<string, HostStep>>;
+  /** imageArchiveDir only: the images imported into containerd. */
+  readonly images: Readonly<Record<string, HostStep>>;
   /** cni: bridge only: the pod subnet routes (every node) and CNI config (workers). */
   readonly podNetwork: Readonly<Record<string, HostStep>>;
   readonly kubelets: Readonly<Record<string, HostStep>>;
@@ -39,7 +43,8 @@ export class Workers extends pulumi.ComponentResource {
     const ship = { access: args.access, material: args.material, wipeData: c.wipeDataOnDestroy, rolling: "control-plane" as const, established: args.established };
     this.containerd = shipSteps(c, workers.map((n) => planContainerd(c, n)), { ...ship, after: args.afterRuntime }, this);
     this.podNetwork = c.addons.cni === "bridge" ? shipSteps(c, c.nodes.map((n) => planPodNetwork(c, n)), { ...ship, rolling: "none", after: args.afterRuntime }, this) : {};
-    const podNetwork = (n: string) => (this.podNetwork[n] ? [this.podNetwork[n]] : []);
+    this.images = c.registry.archives.length ? shipSteps(c, workers.map((n) => planImages(c, n)), { ...ship, rolling: "none", after: (n) => [this.containerd[n]] }, this) : {};
+    const podNetwork = (n: string) => [...(this.podNetwork[n] ? [this.podNetwork[n]] : []), ...(this.images[n] ? [this.images[n]] : [])];
     this.kubelets = shipSteps(c, workers.map((n) => planKubelet(c, n)), { ...ship, after: (n) => [this.containerd[n], ...podNetwork(n), ...args.afterAgents(n)] }, this);
     this.kubeProxies = shipSteps(c, workers.map((n) => planKubeProxy(c, n)), { ...ship, after: args.afterAgents }, this);
     this.registerOutputs({});

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Container images as docker-archive tarballs, with no registry: pause (from pause.c in
+# the Kubernetes module, static), CoreDNS (from its Go module) and a busybox test image
+# (Debian's busybox-static), written by imagetool/. Output: $CACHE/images-archive/*.tar.
+# weave-net, flannel's CNI plugin, the dashboard and Headlamp cannot be built from what
+# these machines reach (their modules are not served): a lab stack here uses cni: bridge
+# and leaves the web UIs off. Each archive is skipped when it exists.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+cache=${K8S_LAB_CACHE:-$HOME/.cache/k8s-lab}
+K8S_VERSION=${K8S_VERSION:-1.36.0}
+PAUSE_VERSION=${PAUSE_VERSION:-3.10.1}
+COREDNS_VERSION=${COREDNS_VERSION:-1.13.1}
+out=$cache/images-archive
+work=$cache/build/images
+mkdir -p "$out" "$work"
+export GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0
+tool=$work/imagetool
+[[ -x $tool ]] || (cd "$here/imagetool" && go build -trimpath -o "$tool" .)
+
+# pause: the sandbox every pod starts with
+if [[ ! -s $out/pause-$PAUSE_VERSION.tar ]]; then
+  kdir=$(cd "$work" && go mod download -json "k8s.io/kubernetes@v$K8S_VERSION" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).Dir))')
+  rm -rf "$work/pause" && mkdir -p "$work/pause"
+  gcc -Os -static -Wall -Werror -DVERSION="v$PAUSE_VERSION-k8s-lab" -o "$work/pause/pause" "$kdir/build/pause/linux/pause.c"
+  strip "$work/pause/pause"
+  "$tool" -tag "registry.k8s.io/pause:$PAUSE_VERSION" -dir "$work/pause" -entrypoint /pause -user 65535:65535 -out "$out/pause-$PAUSE_VERSION.tar"
+fi
+
+# CoreDNS: the cluster DNS (runs as root with only NET_BIND_SERVICE, as the manifest asks)
+if [[ ! -s $out/coredns-$COREDNS_VERSION.tar ]]; then
+  w=$work/coredns-mod
+  rm -rf "$w" "$work/coredns" && mkdir -p "$w" "$work/coredns/etc/ssl/certs"
+  (cd "$w" && go mod init local/coredns >/dev/null 2>&1 && go mod edit -require="github.com/coredns/coredns@v$COREDNS_VERSION" \
+    && go build -trimpath -ldflags "-s -w" -o "$work/coredns/coredns" github.com/coredns/coredns)
+  cp /etc/ssl/certs/ca-certificates.crt "$work/coredns/etc/ssl/certs/"
+  "$tool" -tag "registry.k8s.io/coredns/coredns:v$COREDNS_VERSION" -dir "$work/coredns" -entrypoint /coredns -out "$out/coredns-$COREDNS_VERSION.tar"
+fi
+
+# busybox: a shell with ping, wget and nslookup for the lab's own checks
+if ! ls "$out"/busybox-*.tar >/dev/null 2>&1; then
+  [[ -x /bin/busybox ]] && dpkg -s busybox-static >/dev/null 2>&1 || apt-get install -y -qq busybox-static >/dev/null
+  bv=$(dpkg-query -W -f '${Version}' busybox-static | tr -c 'A-Za-z0-9.\n_-' '-')
+  rm -rf "$work/busybox" && mkdir -p "$work/busybox/bin" "$work/busybox/etc" "$work/busybox/tmp"
+  cp /bin/busybox "$work/busybox/bin/busybox"
+  for a in $(/bin/busybox --list); do [[ $a == busybox ]] || ln -s busybox "$work/busybox/bin/$a"; done
+  printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' > "$work/busybox/etc/passwd"
+  printf 'root:x:0:\nnogroup:x:65534:\n' > "$work/busybox/etc/group"
+  "$tool" -tag "localhost/k8s-lab/busybox:$bv" -dir "$work/busybox" -cmd sh -out "$out/busybox-$bv.tar"
+fi
+ls "$out"

@@ -1,0 +1,145 @@
+// imagetool writes a single-layer container image as a docker-archive tarball that
+// `ctr images import` and `docker load` take, from a directory of files: the lab's own
+// images (pause, CoreDNS, a busybox test image) without a registry or a Docker engine.
+//
+//	imagetool -tag registry.k8s.io/pause:3.10.1 -dir ROOTFS -entrypoint /pause -out pause.tar
+package main
+
+import (
+	"archive/tar"
+	"bytes"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+)
+
+type list []string
+
+func (l *list) String() string     { return strings.Join(*l, " ") }
+func (l *list) Set(s string) error { *l = append(*l, s); return nil }
+
+// epoch is the fixed modification time of every file, so the same input gives the same image.
+var epoch = time.Unix(1700000000, 0).UTC()
+
+// layerTar packs dir (symlinks kept, owned by root) in name order.
+func layerTar(dir string) ([]byte, error) {
+	var paths []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if p != dir {
+			paths = append(paths, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(paths)
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, p := range paths {
+		info, err := os.Lstat(p)
+		if err != nil {
+			return nil, err
+		}
+		link := ""
+		if info.Mode()&fs.ModeSymlink != 0 {
+			if link, err = os.Readlink(p); err != nil {
+				return nil, err
+			}
+		}
+		hdr, err := tar.FileInfoHeader(info, link)
+		if err != nil {
+			return nil, err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		hdr.Name = filepath.ToSlash(rel)
+		if info.IsDir() {
+			hdr.Name += "/"
+		}
+		hdr.Uid, hdr.Gid, hdr.Uname, hdr.Gname = 0, 0, "", ""
+		hdr.ModTime, hdr.AccessTime, hdr.ChangeTime = epoch, time.Time{}, time.Time{}
+		hdr.Format = tar.FormatPAX
+		if err := tw.WriteHeader(hdr); err != nil {
+			return nil, err
+		}
+		if info.Mode().IsRegular() {
+			f, err := os.Open(p)
+			if err != nil {
+				return nil, err
+			}
+			_, err = io.Copy(tw, f)
+			f.Close()
+			if err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func main() {
+	var entrypoint, cmd, env list
+	tag := flag.String("tag", "", "image reference, e.g. registry.k8s.io/pause:3.10.1")
+	dir := flag.String("dir", "", "directory whose contents become the image's file system")
+	user := flag.String("user", "", "user the image runs as (empty: root)")
+	out := flag.String("out", "", "docker-archive tarball to write")
+	flag.Var(&entrypoint, "entrypoint", "entrypoint word (repeat)")
+	flag.Var(&cmd, "cmd", "cmd word (repeat)")
+	flag.Var(&env, "env", "NAME=VALUE (repeat)")
+	flag.Parse()
+	if *tag == "" || *dir == "" || *out == "" {
+		flag.Usage()
+		os.Exit(2)
+	}
+	ref, err := name.NewTag(*tag, name.StrictValidation)
+	if err != nil {
+		log.Fatalf("tag %q: %v", *tag, err)
+	}
+	data, err := layerTar(*dir)
+	if err != nil {
+		log.Fatal(err)
+	}
+	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil })
+	if err != nil {
+		log.Fatal(err)
+	}
+	img, err := mutate.AppendLayers(empty.Image, layer)
+	if err != nil {
+		log.Fatal(err)
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		log.Fatal(err)
+	}
+	cf = cf.DeepCopy()
+	cf.OS, cf.Architecture, cf.Created = "linux", "amd64", v1.Time{Time: epoch}
+	cf.Config.Entrypoint, cf.Config.Cmd, cf.Config.User = entrypoint, cmd, *user
+	cf.Config.Env = append([]string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}, env...)
+	if img, err = mutate.ConfigFile(img, cf); err != nil {
+		log.Fatal(err)
+	}
+	if err := tarball.WriteToFile(*out, ref, img); err != nil {
+		log.Fatal(err)
+	}
+	d, _ := img.Digest()
+	fmt.Printf("%s %s\n", ref, d)
+}
