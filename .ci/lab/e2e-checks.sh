@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The e2e run's checks, inside its network namespace, against the running lab:
+# etcd, every apiserver through every node's local proxy, nodes Ready, a pod on every
+# node, pod-to-pod traffic across nodes, cluster DNS from a pod, kubectl logs/exec, and
+# the admin kubeconfig from the stack output working from this machine.
+# Needs: E2E_DIR (admin.conf, lab-key, bin/kubectl).
+set -euo pipefail
+dir=${E2E_DIR:?}
+k() { "$dir/bin/kubectl" --kubeconfig "$dir/admin.conf" --request-timeout 20s "$@"; }
+nodes=(k8s-1:192.168.253.140 k8s-2:192.168.253.139 k8s-3:192.168.253.141)
+on() { local ip=$1; shift; ssh -i "$dir/lab-key" -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR "k8s@$ip" "$@"; }
+ok() { echo "  ok: $*" >&2; }
+wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
+  local deadline=$((SECONDS + $1)) what=$2; shift 2
+  until "$@" >/dev/null 2>&1; do
+    if ((SECONDS >= deadline)); then echo "  FAILED: $what" >&2; "$@" >&2 || true; return 1; fi
+    sleep 3
+  done
+  ok "$what"
+}
+
+on 192.168.253.140 "sudo /usr/local/bin/etcdctl --endpoints=https://192.168.253.140:2379,https://192.168.253.139:2379,https://192.168.253.141:2379 --cacert=/etc/etcd/pki/ca.crt --cert=/etc/etcd/pki/healthcheck-client.crt --key=/etc/etcd/pki/healthcheck-client.key endpoint health --cluster" >&2
+ok "etcd: every member healthy"
+for n in "${nodes[@]}"; do
+  ip=${n#*:}
+  on "$ip" "sudo /usr/local/bin/kubectl --kubeconfig /etc/kubernetes/kubelet.conf get --raw /readyz" | grep -qx ok
+  ok "${n%%:*}: /readyz through its local proxy (127.0.0.1:8443)"
+done
+wait_for 300 "all 3 nodes Ready" bash -c "[[ \$('$dir/bin/kubectl' --kubeconfig '$dir/admin.conf' get nodes --no-headers | grep -cw Ready) -eq 3 ]]"
+k get nodes -o wide >&2
+
+image=$(k get node k8s-1 -o jsonpath='{.status.images[*].names[*]}' | tr ' ' '\n' | grep -m1 '^localhost/k8s-lab/busybox:')
+for n in "${nodes[@]}"; do
+  name=${n%%:*}
+  k apply -f - >/dev/null <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: probe-$name, namespace: default, labels: {app: probe}}
+spec:
+  nodeName: $name
+  containers: [{name: sh, image: "$image", imagePullPolicy: Never, command: [sh, -c, "echo probe on $name; sleep 3600"]}]
+  terminationGracePeriodSeconds: 1
+YAML
+done
+wait_for 240 "a pod running on every node" k wait --for=condition=Ready pod -l app=probe --timeout=10s
+ips=$(k get pods -l app=probe -o jsonpath='{range .items[*]}{.spec.nodeName}={.status.podIP} {end}')
+echo "  pods: $ips" >&2
+for target in $ips; do
+  k exec probe-k8s-1 -- ping -c 2 -W 3 "${target#*=}" >/dev/null
+  ok "pod on k8s-1 reaches the pod on ${target%%=*} (${target#*=})"
+done
+wait_for 240 "CoreDNS ready" k -n kube-system wait --for=condition=Available deployment/coredns --timeout=10s
+wait_for 60 "CoreDNS answers kubernetes.default.svc.cluster.local from a pod" k exec probe-k8s-2 -- nslookup kubernetes.default.svc.cluster.local
+k logs probe-k8s-3 | grep -q "probe on k8s-3"
+ok "kubectl logs (apiserver → kubelet, kubelet-API RBAC)"
+k exec probe-k8s-3 -- true
+ok "kubectl exec"
+k delete pod -l app=probe --wait=true >/dev/null
+ok "probe pods deleted"

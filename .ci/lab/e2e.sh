@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# npm run lab:e2e — a real `pulumi up` of a three-node lab on TCG guests, checked for real,
+# then a no-change preview, one rolled change, and `pulumi destroy`; offline. As root on a
+# Debian machine: libvirtd and virtlogd run inside a network namespace this script creates,
+# and so does the whole Pulumi run, so no packet leaves the namespace. Prints a table: time
+# per phase and per layer, resources created. Cleanup always runs.
+#   K8S_LAB_CACHE   build cache (default ~/.cache/k8s-lab); the builds are skipped when done
+#   E2E_KEEP=1      leave the cluster up (no destroy) for a look around; cleanup then stops
+#                   only what the script started when you press Ctrl-C
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+cache=${K8S_LAB_CACHE:-$HOME/.cache/k8s-lab}
+run=$cache/e2e
+NS=klab-e2e
+STACK=e2e
+CLUSTER=klab-e2e
+[[ $(id -u) -eq 0 ]] || { echo "lab:e2e: needs root (libvirtd, a network namespace)" >&2; exit 1; }
+
+phases=()
+T0=$SECONDS
+phase_start=$SECONDS
+phase() { # phase NAME: closes the previous phase
+  local now=$SECONDS
+  [[ -n ${current:-} ]] && phases+=("$(printf '%-44s %6d s' "$current" $((now - phase_start)))")
+  current=$1; phase_start=$now
+  [[ -n $1 ]] && echo "=== $1" >&2
+  return 0
+}
+table() {
+  phase ""
+  echo
+  echo "lab:e2e phases (total $((SECONDS - T0)) s)"
+  printf '%s\n' "${phases[@]}"
+  for f in "$run"/*.events; do [[ -s $f ]] && node "$here/events.js" "$f" "$(basename "$f" .events)"; done
+  return 0
+}
+
+kvm_mode=
+cleanup() {
+  local rc=$?
+  set +e
+  table
+  if [[ -z ${E2E_KEEP:-} && -S /run/libvirt/libvirt-sock ]]; then
+    # whatever an aborted run left in libvirt (its definitions outlive the daemon)
+    for d in $(ip netns exec $NS virsh -q -c qemu:///system list --all --name 2>/dev/null | grep "^$CLUSTER-"); do
+      ip netns exec $NS virsh -q -c qemu:///system destroy "$d" >/dev/null 2>&1
+      ip netns exec $NS virsh -q -c qemu:///system undefine "$d" >/dev/null 2>&1
+    done
+    ip netns exec $NS virsh -q -c qemu:///system net-destroy $CLUSTER >/dev/null 2>&1
+    ip netns exec $NS virsh -q -c qemu:///system net-undefine $CLUSTER >/dev/null 2>&1
+    ip netns exec $NS virsh -q -c qemu:///system pool-destroy $CLUSTER >/dev/null 2>&1
+    ip netns exec $NS virsh -q -c qemu:///system pool-undefine $CLUSTER >/dev/null 2>&1
+  fi
+  for p in libvirtd virtlogd; do [[ -s $run/$p.pid ]] && kill "$(cat "$run/$p.pid")" 2>/dev/null; done
+  sleep 1
+  ip netns pids $NS 2>/dev/null | xargs -r kill -9
+  ip netns del $NS 2>/dev/null
+  [[ -n $kvm_mode ]] && chmod "$kvm_mode" /dev/kvm
+  rm -f "$root/Pulumi.$STACK.yaml"
+  echo "lab:e2e: $([[ $rc -eq 0 ]] && echo passed || echo "FAILED (exit $rc)"); logs in $run" >&2
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---- 1. builds (cached) ---------------------------------------------------------------
+phase "build: engine, release files, images, guest image"
+cd "$root"
+[[ -d node_modules ]] || npm ci --no-audit --no-fund
+npx tsc -p .
+eval "$("$here/engine.sh")"
+artifacts=$("$here/build-release-files.sh" | tail -n 1)
+"$here/build-images.sh" >/dev/null
+images=$cache/images-archive
+guest=$("$here/build-guest-image.sh" | tail -n 1)
+
+# ---- 2. libvirt inside a namespace --------------------------------------------------------
+phase "libvirtd and virtlogd in network namespace $NS"
+rm -rf "$run"; mkdir -p "$run/pool" "$run/bin"; chmod 0755 "$cache" "$run" "$run/pool"
+# kubectl for the checks, from the release files the nodes get
+tar -xzf "$artifacts/kubernetes-server-linux-amd64.tar.gz" -O --wildcards "*kubernetes/server/bin/kubectl" > "$run/bin/kubectl"; chmod 0755 "$run/bin/kubectl"
+if [[ -e /dev/kvm ]]; then kvm_mode=$(stat -c %a /dev/kvm); chgrp kvm /dev/kvm; chmod 0660 /dev/kvm; fi
+printf 'log_outputs="1:file:%s/virtlogd.log"\n' "$run" > "$run/virtlogd.conf"
+printf 'listen_tls = 0\nlisten_tcp = 0\nauth_unix_rw = "none"\nauth_unix_ro = "none"\nlog_outputs = "2:file:%s/libvirtd.log"\n' "$run" > "$run/libvirtd.conf"
+ip netns add $NS
+ip netns exec $NS ip link set lo up
+ip netns exec $NS virtlogd -d -f "$run/virtlogd.conf" -p "$run/virtlogd.pid"
+ip netns exec $NS libvirtd -d -f "$run/libvirtd.conf" -p "$run/libvirtd.pid"
+for _ in $(seq 120); do ip netns exec $NS virsh -q -c qemu:///system version >/dev/null 2>&1 && break; sleep 1; done
+ns() { ip netns exec $NS "$@"; }
+
+# ---- 3. the e2e stack ---------------------------------------------------------------------
+phase "stack"
+export PULUMI_BACKEND_URL=file://$run/state PULUMI_CONFIG_PASSPHRASE=k8s-lab-e2e
+mkdir -p "$run/state"
+node -e '
+  const YAML = require("yaml"); const fs = require("fs");
+  const [file, cluster, pool, guest, artifacts, images] = process.argv.slice(1);
+  const sums = fs.readFileSync(artifacts + "/checksums.txt", "utf8").trim().split("\n");
+  const c = {
+    clusterName: cluster, domainType: "qemu", libvirtUri: "qemu:///system",
+    storagePool: cluster, storagePoolPath: pool, baseImagePath: guest, skipPackageInstall: true,
+    nodes: ["name=k8s-1 ip=192.168.253.140 roles=etcd,control-plane,worker", "name=k8s-2 ip=192.168.253.139 roles=etcd,control-plane,worker", "name=k8s-3 ip=192.168.253.141 roles=etcd,control-plane,worker"],
+    nodeMemoryMiB: 2048, nodeDiskGiB: 10,
+    artifactDir: artifacts, artifactChecksums: sums, crictlVersion: "1.36.0",
+    imageArchiveDir: images, cni: "bridge", dashboard: false, headlamp: false,
+  };
+  const doc = { config: Object.fromEntries(Object.entries(c).map(([k, v]) => ["k8s-lab:" + k, v])) };
+  fs.writeFileSync(file, "# written by .ci/lab/e2e.sh\n" + YAML.stringify(doc));
+' "$root/Pulumi.$STACK.yaml" "$CLUSTER" "$run/pool" "$guest" "$artifacts" "$images"
+pulumi stack init $STACK --secrets-provider passphrase >/dev/null 2>&1 || pulumi stack select $STACK >/dev/null
+
+# ---- 4. up from nothing -------------------------------------------------------------------
+phase "pulumi up (from nothing)"
+ns pulumi up --stack $STACK --yes --skip-preview --non-interactive --event-log "$run/up.events" > "$run/up.log" 2>&1 || { tail -n 60 "$run/up.log" >&2; exit 1; }
+
+# ---- 5. checks, for real -------------------------------------------------------------------
+phase "checks"
+pulumi stack output --stack $STACK --show-secrets adminKubeconfig > "$run/admin.conf"
+pulumi stack output --stack $STACK --show-secrets sshPrivateKey > "$run/lab-key"; chmod 600 "$run/admin.conf" "$run/lab-key"
+E2E_DIR=$run ns bash "$here/e2e-checks.sh"
+
+# ---- 6. nothing churns ---------------------------------------------------------------------
+phase "pulumi preview --expect-no-changes"
+ns pulumi preview --stack $STACK --expect-no-changes --non-interactive > "$run/preview-same.log" 2>&1 || { tail -n 40 "$run/preview-same.log" >&2; exit 1; }
+
+# ---- 7. one setting changed, rolled ------------------------------------------------------
+phase "kubeletMaxPods 110 → 90: preview names the files, up rolls"
+pulumi config set --stack $STACK kubeletMaxPods 90
+ns pulumi preview --stack $STACK --json --non-interactive > "$run/preview-change.json" 2>"$run/preview-change.err"
+node -e '
+  const p = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  const changed = p.steps.filter((s) => s.op !== "same").map((s) => `${s.op} ${s.urn.split("::").pop()}`).sort();
+  console.error("changes: " + changed.join(", "));
+  const want = ["update kubelet-k8s-1", "update kubelet-k8s-2", "update kubelet-k8s-3"];
+  if (JSON.stringify(changed) !== JSON.stringify(want)) { console.error("expected exactly: " + want.join(", ")); process.exit(1); }
+' "$run/preview-change.json"
+ns pulumi preview --stack $STACK --diff --non-interactive 2>&1 | grep -E "kubelet|config.yaml|~" | head -20 >&2 || true
+ns pulumi up --stack $STACK --yes --skip-preview --non-interactive --event-log "$run/update.events" > "$run/update.log" 2>&1 || { tail -n 40 "$run/update.log" >&2; exit 1; }
+ns ssh -i "$run/lab-key" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR k8s@192.168.253.141 "sudo grep -x 'maxPods: 90' /var/lib/kubelet/config.yaml" >/dev/null
+
+if [[ -n ${E2E_KEEP:-} ]]; then
+  echo "E2E_KEEP: the cluster stays up; kubectl: ip netns exec $NS kubectl --kubeconfig $run/admin.conf get nodes; Ctrl-C tears down libvirt" >&2
+  sleep infinity
+fi
+
+# ---- 8. destroy leaves nothing -------------------------------------------------------------
+phase "pulumi destroy"
+ns pulumi destroy --stack $STACK --yes --skip-preview --non-interactive --event-log "$run/destroy.events" > "$run/destroy.log" 2>&1 || { tail -n 40 "$run/destroy.log" >&2; exit 1; }
+left=$(ns bash -c "virsh -q -c qemu:///system list --all --name; virsh -q -c qemu:///system net-list --all --name; virsh -q -c qemu:///system pool-list --all --name" | grep "^$CLUSTER" || true)
+[[ -z $left ]] || { echo "destroy left libvirt objects: $left" >&2; exit 1; }
+[[ -z $(ls -A "$run/pool" 2>/dev/null) ]] || { echo "destroy left files in the pool: $(ls "$run/pool")" >&2; exit 1; }
+n=$(pulumi stack --stack $STACK export | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log((JSON.parse(s).deployment.resources||[]).length))')
+[[ $n -eq 0 ]] || { echo "the stack still holds $n resources" >&2; exit 1; }
+pulumi stack rm --stack $STACK --yes >/dev/null
+phase ""
