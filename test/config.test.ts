@@ -174,7 +174,7 @@ describe("config as the engine gives it", () => {
     const res = await runProgram(written);
     expect(res.error).toBeUndefined();
     const domain = res.rec.named("domain-k8s-1", "command:local:Command");
-    expect(domain.inputs.create).toContain("<memory unit=\"MiB\">4096</memory>");
+    expect(domain.inputs.stdin).toContain("<memory unit=\"MiB\">4096</memory>");
     expect(loadConfig(valuesAsEngineGives(written)).config!.nodes[0].memoryMiB).toBe(4096);
   });
 });

@@ -4,6 +4,7 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { PROJECT, engineConfig, readStackFile } from "../components/config/stack-file";
+import { valuesAsEngineGives } from "../components/config";
 import { nodeNamesOf, runInStack } from "../components/render/evaluate";
 import { Recorder, mocks } from "./mocks";
 
@@ -16,9 +17,9 @@ export interface RunResult {
   error?: unknown;
 }
 
-/** The config of a stack file, without the project prefix. */
+/** The config of a stack file, without the project prefix, decoded as the program reads it from the engine. */
 export function stackConfig(stack = "dev"): Record<string, unknown> {
-  return readStackFile(ROOT, stack);
+  return valuesAsEngineGives(readStackFile(ROOT, stack));
 }
 
 /** Sets the stack config as the engine would: strings, JSON for non-strings. */

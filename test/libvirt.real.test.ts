@@ -88,10 +88,10 @@ const skip = process.env.K8SLAB_SKIP_LIBVIRT === "1";
       const r = cmd(name);
       expect(r.inputs.interpreter).toEqual(["/bin/bash", "-c"]);
       cleanup.push({ script: r.inputs.delete, env: r.inputs.environment });
-      sh(r.inputs.create, { env: r.inputs.environment });
+      sh(r.inputs.stdin, { env: r.inputs.environment });
     }
     // idempotent: running every create again changes nothing and does not fail
-    for (const name of order) sh(cmd(name).inputs.create, { env: cmd(name).inputs.environment });
+    for (const name of order) sh(cmd(name).inputs.stdin, { env: cmd(name).inputs.environment });
 
     expect(virsh("net-info klabtest").out).toMatch(/Active:\s+yes/);
     expect(virsh("net-dumpxml klabtest").out).toContain("<host mac='52:54:00:fe:4d:0a' name='node-1' ip='10.254.77.10'/>");

@@ -40,6 +40,9 @@ describe("VM graph under mocks", () => {
   it("gives every libvirt object a delete, and replaces by deleting first", () => {
     for (const r of rec.ofType(LOCAL).filter((x) => !x.name.startsWith("ready-"))) {
       expect(r.inputs.delete).toMatch(/virsh/);
+      // the script comes on stdin: a failure shows virsh's message, not 60 lines of script and XML
+      expect(r.inputs.create).toBe("bash -s");
+      expect(r.inputs.stdin).toMatch(/virsh/);
       expect(rec.options.get(`${LOCAL}::${r.name}`)!.deleteBeforeReplace).toBe(true);
       expect(r.inputs.environment).toEqual({ LIBVIRT_URI: "qemu:///system" });
     }
@@ -52,7 +55,7 @@ describe("VM graph under mocks", () => {
   });
 
   it("puts the generated SSH public key into each node's user-data", () => {
-    const seed = rec.named("cloudinit-k8s-2", LOCAL).inputs.create as string;
+    const seed = rec.named("cloudinit-k8s-2", LOCAL).inputs.stdin as string;
     const pub = rec.resources.find((r) => r.name === "k8s-lab-ssh")!.state.publicKeyOpenssh.trim();
     expect(seed).toContain(pub);
   });

@@ -28,7 +28,11 @@ export interface LabVmsArgs {
   sshPrivateKey: pulumi.Output<string>;
 }
 
-/** One libvirt object: create and delete are the plan's scripts; a trigger change replaces it. */
+/**
+ * One libvirt object: the plan's create script runs from stdin (so a failure shows virsh's
+ * own message, not the whole script and its XML), the delete script as the delete
+ * command; a trigger change replaces it.
+ */
 function libvirtObject(
   resourceName: string,
   plan: pulumi.Output<LibvirtObjectPlan> | LibvirtObjectPlan,
@@ -42,7 +46,8 @@ function libvirtObject(
     resourceName,
     {
       interpreter: ["/bin/bash", "-c"],
-      create: p.create,
+      create: "bash -s",
+      stdin: p.create,
       delete: p.delete,
       environment: { LIBVIRT_URI: uri },
       triggers: [p.triggers, ...replacedWith.map((r) => r.id)],
