@@ -44,7 +44,13 @@ mmdebstrap --quiet --variant=apt --include="$base,$prep_packages" \
 cat > "$root/etc/cloud/cloud.cfg.d/90-k8s-lab.cfg" <<'CFG'
 datasource_list: [ NoCloud, None ]
 locale: C.UTF-8
+system_info:
+  network:
+    renderers: [ networkd ]
 CFG
+# the image has neither ifupdown nor netplan: cloud-init writes systemd-networkd files, and
+# networkd (off by default on Debian) must run to bring the NIC up
+chroot "$root" systemctl enable systemd-networkd.service systemd-resolved.service >/dev/null 2>&1
 rm -f "$root/etc/resolv.conf"; ln -s ../run/systemd/resolve/stub-resolv.conf "$root/etc/resolv.conf"
 : > "$root/etc/machine-id"; rm -f "$root/var/lib/dbus/machine-id"
 rm -f "$root"/etc/ssh/ssh_host_*

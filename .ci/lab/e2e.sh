@@ -37,26 +37,30 @@ table() {
 }
 
 kvm_mode=
+# whatever an aborted run left in libvirt (its definitions outlive the daemon, and the
+# domains are marked autostart)
+remove_leftovers() {
+  local v="ip netns exec $NS virsh -q -c qemu:///system" d
+  for d in $($v list --all --name 2>/dev/null | grep "^$CLUSTER-" || true); do
+    $v destroy "$d" >/dev/null 2>&1 || true
+    $v undefine "$d" >/dev/null 2>&1 || true
+  done
+  $v net-destroy "$CLUSTER" >/dev/null 2>&1 || true
+  $v net-undefine "$CLUSTER" >/dev/null 2>&1 || true
+  $v pool-destroy "$CLUSTER" >/dev/null 2>&1 || true
+  $v pool-undefine "$CLUSTER" >/dev/null 2>&1 || true
+}
 cleanup() {
   local rc=$?
   set +e
   table
-  if [[ -z ${E2E_KEEP:-} && -S /run/libvirt/libvirt-sock ]]; then
-    # whatever an aborted run left in libvirt (its definitions outlive the daemon)
-    for d in $(ip netns exec $NS virsh -q -c qemu:///system list --all --name 2>/dev/null | grep "^$CLUSTER-"); do
-      ip netns exec $NS virsh -q -c qemu:///system destroy "$d" >/dev/null 2>&1
-      ip netns exec $NS virsh -q -c qemu:///system undefine "$d" >/dev/null 2>&1
-    done
-    ip netns exec $NS virsh -q -c qemu:///system net-destroy $CLUSTER >/dev/null 2>&1
-    ip netns exec $NS virsh -q -c qemu:///system net-undefine $CLUSTER >/dev/null 2>&1
-    ip netns exec $NS virsh -q -c qemu:///system pool-destroy $CLUSTER >/dev/null 2>&1
-    ip netns exec $NS virsh -q -c qemu:///system pool-undefine $CLUSTER >/dev/null 2>&1
-  fi
+  if [[ -z ${E2E_KEEP:-} ]] && ip netns exec $NS true 2>/dev/null; then remove_leftovers; fi
   for p in libvirtd virtlogd; do [[ -s $run/$p.pid ]] && kill "$(cat "$run/$p.pid")" 2>/dev/null; done
   sleep 1
   ip netns pids $NS 2>/dev/null | xargs -r kill -9
   ip netns del $NS 2>/dev/null
   [[ -n $kvm_mode ]] && chmod "$kvm_mode" /dev/kvm
+  [[ -z ${E2E_KEEP:-} && -n ${pool:-} ]] && rm -rf "$pool"
   rm -f "$root/Pulumi.$STACK.yaml"
   echo "lab:e2e: $([[ $rc -eq 0 ]] && echo passed || echo "FAILED (exit $rc)"); logs in $run" >&2
   exit $rc
@@ -77,7 +81,9 @@ guest=$("$here/build-guest-image.sh" | tail -n 1)
 
 # ---- 2. libvirt inside a namespace --------------------------------------------------------
 phase "libvirtd and virtlogd in network namespace $NS"
-rm -rf "$run"; mkdir -p "$run/pool" "$run/bin"; chmod 0755 "$cache" "$run" "$run/pool"
+# the pool must be reachable by QEMU's own user (libvirt-qemu): not under /root
+pool=/var/lib/libvirt/images/$CLUSTER
+rm -rf "$run" "$pool"; mkdir -p "$run/bin"
 # kubectl for the checks, from the release files the nodes get
 tar -xzf "$artifacts/kubernetes-server-linux-amd64.tar.gz" -O --wildcards "*kubernetes/server/bin/kubectl" > "$run/bin/kubectl"; chmod 0755 "$run/bin/kubectl"
 if [[ -e /dev/kvm ]]; then kvm_mode=$(stat -c %a /dev/kvm); chgrp kvm /dev/kvm; chmod 0660 /dev/kvm; fi
@@ -88,11 +94,13 @@ ip netns exec $NS ip link set lo up
 ip netns exec $NS virtlogd -d -f "$run/virtlogd.conf" -p "$run/virtlogd.pid"
 ip netns exec $NS libvirtd -d -f "$run/libvirtd.conf" -p "$run/libvirtd.pid"
 for _ in $(seq 120); do ip netns exec $NS virsh -q -c qemu:///system version >/dev/null 2>&1 && break; sleep 1; done
+remove_leftovers
 ns() { ip netns exec $NS "$@"; }
 
 # ---- 3. the e2e stack ---------------------------------------------------------------------
 phase "stack"
 export PULUMI_BACKEND_URL=file://$run/state PULUMI_CONFIG_PASSPHRASE=k8s-lab-e2e
+export PULUMI_DEBUG_COMMANDS=true # enables --event-log, which the timing table reads
 mkdir -p "$run/state"
 node -e '
   const YAML = require("yaml"); const fs = require("fs");
@@ -108,7 +116,7 @@ node -e '
   };
   const doc = { config: Object.fromEntries(Object.entries(c).map(([k, v]) => ["k8s-lab:" + k, v])) };
   fs.writeFileSync(file, "# written by .ci/lab/e2e.sh\n" + YAML.stringify(doc));
-' "$root/Pulumi.$STACK.yaml" "$CLUSTER" "$run/pool" "$guest" "$artifacts" "$images"
+' "$root/Pulumi.$STACK.yaml" "$CLUSTER" "$pool" "$guest" "$artifacts" "$images"
 pulumi stack init $STACK --secrets-provider passphrase >/dev/null 2>&1 || pulumi stack select $STACK >/dev/null
 
 # ---- 4. up from nothing -------------------------------------------------------------------
@@ -150,7 +158,7 @@ phase "pulumi destroy"
 ns pulumi destroy --stack $STACK --yes --skip-preview --non-interactive --event-log "$run/destroy.events" > "$run/destroy.log" 2>&1 || { tail -n 40 "$run/destroy.log" >&2; exit 1; }
 left=$(ns bash -c "virsh -q -c qemu:///system list --all --name; virsh -q -c qemu:///system net-list --all --name; virsh -q -c qemu:///system pool-list --all --name" | grep "^$CLUSTER" || true)
 [[ -z $left ]] || { echo "destroy left libvirt objects: $left" >&2; exit 1; }
-[[ -z $(ls -A "$run/pool" 2>/dev/null) ]] || { echo "destroy left files in the pool: $(ls "$run/pool")" >&2; exit 1; }
+[[ -z $(ls -A "$pool" 2>/dev/null) ]] || { echo "destroy left files in the pool: $(ls "$pool")" >&2; exit 1; }
 n=$(pulumi stack --stack $STACK export | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log((JSON.parse(s).deployment.resources||[]).length))')
 [[ $n -eq 0 ]] || { echo "the stack still holds $n resources" >&2; exit 1; }
 pulumi stack rm --stack $STACK --yes >/dev/null
