@@ -363,3 +363,25 @@ describe("the bounded wait every layer's health check uses", () => {
     }
   });
 });
+
+describe("systemd ordering and node prep (review findings)", () => {
+  it("orders every unit after each target it wants (Wants= alone does not order)", () => {
+    const c = loadConfig({ ...dev, cni: "bridge" }).config!;
+    const units = allHostSteps(c).flatMap((s) => s.files).filter((f) => /\.service$/.test(f.path));
+    expect(units.length).toBeGreaterThan(8);
+    for (const u of units) {
+      const text = u.content as string;
+      const values = (key: string) => [...text.matchAll(new RegExp(`^${key}=(.*)$`, "gm"))].flatMap((m) => m[1].split(/\s+/));
+      for (const wanted of values("Wants")) expect({ unit: u.path, after: values("After") }).toEqual({ unit: u.path, after: expect.arrayContaining([wanted]) });
+    }
+  });
+
+  it("installs nft and checks for it when kube-proxy runs in nftables mode; opens no loopback-only port", () => {
+    const c = loadConfig({ ...dev, kubeProxyMode: "nftables" }).config!;
+    const prep = planNodePrep(c, c.nodes[0]).activate.join("\n");
+    expect(prep).toMatch(/apt-get install -y -q .*\bnftables\b/);
+    expect(prep).toMatch(/for b in [^;]*\bnft\b[^;]*; do command -v/);
+    expect(planNodePrep(loadConfig(dev).config!, c.nodes[0]).activate.join("\n")).not.toMatch(/for b in [^;]*\bnft\b/);
+    expect(prep).not.toMatch(/--add-port=1025[79]/);
+  });
+});

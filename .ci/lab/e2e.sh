@@ -7,6 +7,8 @@
 #   K8S_LAB_CACHE   build cache (default ~/.cache/k8s-lab); the builds are skipped when done
 #   E2E_KEEP=1      leave the cluster up (no destroy) for a look around; cleanup then stops
 #                   only what the script started when you press Ctrl-C
+#   E2E_KEEP_ON_FAILURE=1  on a failure leave everything running (daemons, namespace, VMs)
+#                   and print how to look and how to clean up
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -54,6 +56,12 @@ cleanup() {
   local rc=$?
   set +e
   table
+  if [[ $rc -ne 0 && -n ${E2E_KEEP_ON_FAILURE:-} ]]; then
+    echo "lab:e2e: FAILED (exit $rc); everything is left running. Look: ip netns exec $NS ssh -i $run/lab-key k8s@192.168.253.140" >&2
+    echo "lab:e2e: the key: PULUMI_BACKEND_URL=file://$run/state PULUMI_CONFIG_PASSPHRASE=k8s-lab-e2e pulumi stack output --stack $STACK --show-secrets sshPrivateKey" >&2
+    echo "lab:e2e: clean up: run this script again (it removes what an earlier run left), or kill the daemons in $run/*.pid and ip netns del $NS" >&2
+    exit $rc
+  fi
   if [[ -z ${E2E_KEEP:-} ]] && ip netns exec $NS true 2>/dev/null; then remove_leftovers; fi
   for p in libvirtd virtlogd; do [[ -s $run/$p.pid ]] && kill "$(cat "$run/$p.pid")" 2>/dev/null; done
   sleep 1
@@ -83,6 +91,9 @@ guest=$("$here/build-guest-image.sh" | tail -n 1)
 phase "libvirtd and virtlogd in network namespace $NS"
 # the pool must be reachable by QEMU's own user (libvirt-qemu): not under /root
 pool=/var/lib/libvirt/images/$CLUSTER
+# a run kept with E2E_KEEP(_ON_FAILURE) may have left its daemons and namespace
+for p in libvirtd virtlogd; do [[ -s $run/$p.pid ]] && kill "$(cat "$run/$p.pid")" 2>/dev/null || true; done
+if ip netns exec $NS true 2>/dev/null; then ip netns pids $NS | xargs -r kill -9; ip netns del $NS; fi
 rm -rf "$run" "$pool"; mkdir -p "$run/bin"
 # kubectl for the checks, from the release files the nodes get
 tar -xzf "$artifacts/kubernetes-server-linux-amd64.tar.gz" -O --wildcards "*kubernetes/server/bin/kubectl" > "$run/bin/kubectl"; chmod 0755 "$run/bin/kubectl"

@@ -138,7 +138,7 @@ export function schedulerFlags(): Record<string, string | number | boolean> {
 function unit(description: string, exec: string, after: string[]): string {
   return renderUnit(
     {
-      Unit: { Description: description, Documentation: "https://kubernetes.io/docs/reference/command-line-tools-reference/", After: after, Wants: "network-online.target" },
+      Unit: { Description: description, Documentation: "https://kubernetes.io/docs/reference/command-line-tools-reference/", After: [...after, "network-online.target"], Wants: "network-online.target" },
       Service: { ExecStart: exec, Restart: "on-failure", RestartSec: 5, LimitNOFILE: 65536 },
       Install: { WantedBy: "multi-user.target" },
     },
@@ -162,7 +162,8 @@ export function schedulerUnit(): string {
  * "not ready".
  */
 const readyz = (c: ClusterConfig) => `${BIN_DIR}/kubectl --kubeconfig ${ADMIN_KUBECONFIG} --server https://127.0.0.1:${c.network.apiserverPort} --request-timeout 5s get --raw /readyz`;
-export const APISERVER_READY_TIMEOUT_S = 300;
+// generous: three apiservers bootstrapping at once on TCG guests took over 300 s in the lab run
+export const APISERVER_READY_TIMEOUT_S = 600;
 
 export function planControlPlane(c: ClusterConfig, node: NodeSpec): HostStepPlan {
   return {

@@ -14,8 +14,8 @@ export const SYSCTLS: Record<string, string> = {
 };
 /** Packages by distro family; nginx carries the stream module the local apiserver proxy needs. */
 export const PACKAGES = {
-  debian: ["conntrack", "socat", "ipset", "iptables", "nginx-light", "libnginx-mod-stream", "curl", "ca-certificates", "chrony"],
-  rhel: ["conntrack-tools", "socat", "ipset", "iptables", "nginx", "nginx-mod-stream", "curl", "ca-certificates", "chrony"],
+  debian: ["conntrack", "socat", "ipset", "iptables", "nftables", "nginx-light", "libnginx-mod-stream", "curl", "ca-certificates", "chrony"],
+  rhel: ["conntrack-tools", "socat", "ipset", "iptables", "nftables", "nginx", "nginx-mod-stream", "curl", "ca-certificates", "chrony"],
 };
 /** Binaries checked after prep, with what needs each. */
 export const REQUIRED_BINARIES: Record<string, string> = {
@@ -30,9 +30,17 @@ export const REQUIRED_BINARIES: Record<string, string> = {
   sha512sum: "checksum checks",
 };
 
-/** Ports nodes open to each other (firewalld); documented in the README as well. */
+/** Binaries checked after prep for this cluster, with what needs each. */
+export function requiredBinaries(c: ClusterConfig): Record<string, string> {
+  return { ...REQUIRED_BINARIES, ...(c.network.kubeProxyMode === "nftables" ? { nft: "kube-proxy in nftables mode" } : {}) };
+}
+
+/**
+ * Ports nodes open to each other (firewalld); documented in the README as well.
+ * controller-manager (10257) and scheduler (10259) listen on loopback only: not opened.
+ */
 export function firewallPorts(c: ClusterConfig): string[] {
-  const ports = ["2379-2380/tcp", `${c.network.apiserverPort}/tcp`, "10250/tcp", "10257/tcp", "10259/tcp", "30000-32767/tcp"];
+  const ports = ["2379-2380/tcp", `${c.network.apiserverPort}/tcp`, "10250/tcp", "30000-32767/tcp"];
   if (c.addons.cni === "weave") ports.push("6783/tcp", "6783-6784/udp");
   else if (c.addons.cni === "flannel") ports.push("8472/udp");
   return ports;
@@ -105,7 +113,7 @@ export function planNodePrep(c: ClusterConfig, node: NodeSpec): HostStepPlan {
       "if command -v setenforce >/dev/null && [[ $(getenforce) == Enforcing ]]; then setenforce 0; fi",
       "if [[ -f /etc/selinux/config ]]; then sed -ri 's/^SELINUX=enforcing/SELINUX=permissive/' /etc/selinux/config; fi",
       "missing=()",
-      `for b in ${Object.keys(REQUIRED_BINARIES).join(" ")}; do command -v "$b" >/dev/null || missing+=("$b"); done`,
+      `for b in ${Object.keys(requiredBinaries(c)).join(" ")}; do command -v "$b" >/dev/null || missing+=("$b"); done`,
       `if ((\${#missing[@]})); then echo "node ${node.name} is missing: \${missing[*]} (install them, or set skipPackageInstall=false)" >&2; exit 1; fi`,
     ],
     deactivate: [
