@@ -218,3 +218,10 @@ describe("creation in parallel, updates rolling", () => {
     expect(rollingEdges(rec, ["k8s-2"])).toEqual(expect.arrayContaining(["kubelet-k8s-1 → kubelet-k8s-2"]));
   });
 });
+
+describe("kube-proxy after its node's kubelet (found by a real run)", () => {
+  it("waits for the kubelet that registers the Node it reads its IPs from", async () => {
+    const { rec } = await runProgram(dev, { established: [] });
+    for (const n of ["k8s-1", "k8s-2", "k8s-3"]) expect(rec.dependsOnNames("k8slab:host:HostStep", `kube-proxy-${n}`)).toContain(`kubelet-${n}`);
+  });
+});

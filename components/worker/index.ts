@@ -46,7 +46,9 @@ export class Workers extends pulumi.ComponentResource {
     this.images = c.registry.archives.length ? shipSteps(c, workers.map((n) => planImages(c, n)), { ...ship, rolling: "none", after: (n) => [this.containerd[n]] }, this) : {};
     const podNetwork = (n: string) => [...(this.podNetwork[n] ? [this.podNetwork[n]] : []), ...(this.images[n] ? [this.images[n]] : [])];
     this.kubelets = shipSteps(c, workers.map((n) => planKubelet(c, n)), { ...ship, after: (n) => [this.containerd[n], ...podNetwork(n), ...args.afterAgents(n)] }, this);
-    this.kubeProxies = shipSteps(c, workers.map((n) => planKubeProxy(c, n)), { ...ship, after: args.afterAgents }, this);
+    // kube-proxy reads its node's IPs from the Node object the kubelet registers: after it
+    // (started first, it waits 30 s for the Node, then assumes loopback)
+    this.kubeProxies = shipSteps(c, workers.map((n) => planKubeProxy(c, n)), { ...ship, after: (n) => [this.kubelets[n], ...args.afterAgents(n)] }, this);
     this.registerOutputs({});
   }
 }

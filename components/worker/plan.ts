@@ -158,6 +158,9 @@ export function kubeProxyConfiguration(c: ClusterConfig, node: NodeSpec): Record
     hostnameOverride: node.name,
     bindAddress: "0.0.0.0",
     metricsBindAddress: "127.0.0.1:10249",
+    // NodePorts on the node's primary addresses only (upstream's recommendation; unset, it
+    // accepts them on every local IP and warns)
+    nodePortAddresses: ["primary"],
   };
 }
 
@@ -249,7 +252,7 @@ export function planKubeProxy(c: ClusterConfig, node: NodeSpec): HostStepPlan {
     ],
     activate: [
       ...restartUnits("kube-proxy"),
-      ...waitUntil("curl -fsS --max-time 3 http://127.0.0.1:10256/healthz", 60, `kube-proxy on ${node.name} is not healthy (http://127.0.0.1:10256/healthz) 60 s after its restart; see: journalctl -u kube-proxy`),
+      ...waitUntil("curl -fsS --max-time 3 http://127.0.0.1:10256/healthz", 180, `kube-proxy on ${node.name} is not healthy (http://127.0.0.1:10256/healthz) 180 s after its restart; see: journalctl -u kube-proxy`),
     ],
     deactivate: [disableUnits("kube-proxy")],
     afterRemove: ["systemctl daemon-reload"],
