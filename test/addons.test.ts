@@ -153,6 +153,9 @@ describe("addons under mocks", () => {
     expect(p.secretPaths).toContain("kubeconfig");
     expect(p.inputs.kubeconfig).toContain("client-key-data");
     expect([true, "true"]).toContain(p.inputs.deleteUnreachable);
+    // a slow lab apiserver needs longer than the provider's default 32 s (real run)
+    const settings = typeof p.inputs.kubeClientSettings === "string" ? JSON.parse(p.inputs.kubeClientSettings) : p.inputs.kubeClientSettings;
+    expect(settings.timeout).toBeGreaterThanOrEqual(120);
   });
 
   it("applies the CNI before CoreDNS and the dashboard, and everything after the nodes registered", () => {

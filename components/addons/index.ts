@@ -50,7 +50,14 @@ export class Addons extends pulumi.ComponentResource {
     super("k8slab:addons:Addons", name, {}, opts);
     this.provider = new k8s.Provider(
       `${args.cluster.name}-api`,
-      { kubeconfig: pulumi.secret(args.kubeconfig), deleteUnreachable: true, enableServerSideApply: true },
+      {
+        kubeconfig: pulumi.secret(args.kubeconfig),
+        deleteUnreachable: true,
+        enableServerSideApply: true,
+        // a lab apiserver on a slow guest takes longer than the default 32 s to send its
+        // OpenAPI document to several requests at once (seen on TCG guests)
+        kubeClientSettings: { timeout: 120 },
+      },
       { parent: this },
     );
     const groups: Record<string, pulumi.CustomResource[]> = {};

@@ -229,8 +229,11 @@ export function planNodesRegistered(c: ClusterConfig): HostStepPlan {
       '  if ((SECONDS >= deadline)); then echo "nodes registered after 300 s: ${have:-none}; expected: $want (see journalctl -u kubelet on the missing nodes)" >&2; exit 1; fi',
       "  sleep 3",
       "done",
+      "# the Kubernetes provider's first request is the OpenAPI document, which an apiserver",
+      "# builds on first use (over 32 s, the provider's timeout, on a slow guest): build it now",
+      ...waitUntil(`${kubectl} --request-timeout 120s get --raw /openapi/v2`, 300, "the apiserver did not serve /openapi/v2 within 300 s (the Kubernetes provider needs it); see: journalctl -u kube-apiserver", 5),
     ],
     deactivate: [],
-    healthGate: `kubectl get nodes lists ${names.join(", ")}`,
+    healthGate: `kubectl get nodes lists ${names.join(", ")}; /openapi/v2 is served`,
   };
 }
