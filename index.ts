@@ -44,7 +44,7 @@ export = async () => {
   const addons = new Addons("addons", { cluster, kubeconfig: pki.kubeconfigs["admin"], after: [registered, ...Object.values(workers.kubeProxies)] });
 
   return {
-    /** The nodes this `up` left running: the next `up` rolls changes over them one at a time. Known only when every step succeeded. */
+    /** The nodes this `up` left running: the next `up` rolls changes over them one at a time. Recorded once every host step succeeded (the addons may still have failed: these nodes run). */
     [ESTABLISHED_OUTPUT]: pulumi.all([registered.command.id, ...Object.values(workers.kubeProxies).map((k) => k.command.id), addons.urn]).apply(() => cluster.nodes.map((n) => n.name)),
     /** The apiserver the admin kubeconfig talks to. */
     apiserverEndpoint: apiserverUrls(cluster).external,
