@@ -194,12 +194,15 @@ describe("guest boot facts a real run found", () => {
     const dir = tmpdir("console-");
     const log = path.join(dir, "serial.log");
     fs.writeFileSync(log, "boot\n");
-    const script = planDomain(c, node).delete.split(`/var/log/libvirt/qemu/k8s-lab-${node.name}-serial.log`).join(log);
+    const qemuLog = path.join(dir, "qemu.log");
+    fs.writeFileSync(qemuLog, "qemu\n");
+    const script = planDomain(c, node).delete.split(`/var/log/libvirt/qemu/k8s-lab-${node.name}-serial.log`).join(log).split(`/var/log/libvirt/qemu/k8s-lab-${node.name}.log`).join(qemuLog);
     fs.writeFileSync(path.join(dir, "virsh"), "#!/bin/sh\nexit 1\n", { mode: 0o755 });
     const r = run("bash", ["-c", `PATH=${dir}:$PATH LIBVIRT_URI=qemu:///system; export PATH LIBVIRT_URI; ${script}`]);
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     expect(fs.existsSync(log)).toBe(false);
+    expect(fs.existsSync(qemuLog)).toBe(false);
   });
 
   describe("the readiness gate", () => {

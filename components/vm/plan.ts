@@ -377,8 +377,8 @@ export function planDomain(c: ClusterConfig, node: NodeSpec): LibvirtObjectPlan 
       `  virsh destroy ${shq(dom)} >/dev/null 2>&1 || true`,
       `  virsh undefine ${shq(dom)} --nvram >/dev/null 2>&1 || virsh undefine ${shq(dom)} >/dev/null`,
       "fi",
-      "# the serial console log is written by the local libvirtd; a remote one keeps its own",
-      `if [[ $LIBVIRT_URI == qemu:///* ]]; then rm -f -- ${shq(n.consoleLog(node.name))}; fi`,
+      "# the serial console log and QEMU's log are written by the local libvirtd; a remote one keeps its own",
+      `if [[ $LIBVIRT_URI == qemu:///* ]]; then rm -f -- ${shq(n.consoleLog(node.name))} ${shq(`/var/log/libvirt/qemu/${dom}.log`)}; fi`,
     ].join("\n"),
     // A running domain cannot take these in place: a change replaces it (the preview names the field).
     triggers: { vcpu: node.vcpu, memoryMiB: node.memoryMiB, mac: node.mac, domainType: c.hypervisor.domainType, xml: doc },
