@@ -32,6 +32,10 @@ fi
 # type-check and build (the render test runs the built render command)
 npx tsc -p .
 
+# the upstream judges: Go programs that decode what the plan renders with the pinned
+# releases' own types (test/upstream/build.sh; modules from the Go module proxy)
+bash test/upstream/build.sh
+
 report=$(mktemp)
 trap 'rm -f "$report"' EXIT
 status=0

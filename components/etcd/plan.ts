@@ -43,11 +43,10 @@ export function etcdMemberConfig(c: ClusterConfig, node: NodeSpec): Record<strin
     "initial-cluster-token": `${c.name}-etcd`,
     "initial-cluster-state": "new",
     "client-transport-security": tls,
-    "peer-transport-security": tls,
+    "peer-transport-security": { ...tls }, // a copy: no YAML anchor in the file
     "quota-backend-bytes": 2 * 1024 ** 3,
     "auto-compaction-mode": "periodic",
     "auto-compaction-retention": "1h",
-    "snapshot-count": 10000,
     "heartbeat-interval": 100,
     "election-timeout": 1000,
     "log-level": "info",
