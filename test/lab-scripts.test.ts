@@ -5,11 +5,11 @@ import * as path from "path";
 import { ROOT } from "./harness";
 import { run } from "./tools";
 
-const scripts = [".ci", ".ci/lab"].flatMap((d) => fs.readdirSync(path.join(ROOT, d)).filter((f) => f.endsWith(".sh") || f === "run").map((f) => path.join(d, f)));
+const scripts = [".ci", ".ci/lab", "test/upstream"].flatMap((d) => fs.readdirSync(path.join(ROOT, d)).filter((f) => f.endsWith(".sh") || f === "run").map((f) => path.join(d, f)));
 
 describe("lab and CI scripts", () => {
   it("are all found", () => {
-    expect(scripts).toEqual(expect.arrayContaining([".ci/run", ".ci/test.sh", ".ci/lab/e2e.sh", ".ci/lab/build-release-files.sh", ".ci/lab/build-guest-image.sh", ".ci/lab/engine.sh"]));
+    expect(scripts).toEqual(expect.arrayContaining([".ci/run", ".ci/test.sh", ".ci/lab/e2e.sh", ".ci/lab/build-release-files.sh", ".ci/lab/build-guest-image.sh", ".ci/lab/engine.sh", ".ci/lab/flag-fixtures.sh", "test/upstream/build.sh"]));
   });
   it.each(scripts)("%s passes bash -n and shellcheck", (s) => {
     expect(run("bash", ["-n", path.join(ROOT, s)]).status).toBe(0);
