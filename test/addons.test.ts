@@ -2,7 +2,7 @@
 // carries the cluster's values, and is applied through the explicit provider, in order.
 import * as path from "path";
 import { loadConfig, imageRegistry } from "../components/config";
-import { K8sObject, addonImageRefs, corefile, planAddons } from "../components/addons/plan";
+import { K8sObject, addonImageRefs, corefile, planAddons, resourceName } from "../components/addons/plan";
 import { controllerManagerFlags } from "../components/control-plane/plan";
 import { planPki } from "../components/pki";
 import { runProgram, stackConfig } from "./harness";
@@ -157,6 +157,25 @@ describe("addons under mocks", () => {
     expect(deps("kubernetes:apps/v1:Deployment", "deployment-kube-system-coredns")).toContain("daemonset-kube-system-weave-net");
     expect(deps("kubernetes:apps/v1:Deployment", "deployment-kubernetes-dashboard-kubernetes-dashboard")).toContain("daemonset-kube-system-weave-net");
     expect(deps("kubernetes:apps/v1:DaemonSet", "daemonset-kube-system-weave-net")).toContain("nodes-registered");
+  });
+
+  it("creates each token Secret after its ServiceAccount and each namespaced object after its Namespace", async () => {
+    // headlamp too: a second login token in a second planned namespace
+    const r = await runProgram({ ...dev, headlamp: true });
+    expect(r.error).toBeUndefined();
+    const planned = all(planAddons(cfg({ headlamp: true })));
+    const nameOf = (kind: string, name: string, ns?: string) => resourceName(planned.find((o) => o.kind === kind && o.metadata.name === name && o.metadata.namespace === ns)!);
+    const typeOf = (o: K8sObject) => r.rec.resources.find((x) => x.name === resourceName(o))!.type;
+    const tokens = planned.filter((o) => o.kind === "Secret" && o.type === "kubernetes.io/service-account-token");
+    expect(tokens.map((o) => o.metadata.namespace).sort()).toEqual(["headlamp", "kubernetes-dashboard"]);
+    for (const t of tokens) {
+      const sa = (t.metadata.annotations as Record<string, string>)["kubernetes.io/service-account.name"];
+      expect(r.rec.dependsOnNames(typeOf(t), resourceName(t))).toContain(nameOf("ServiceAccount", sa, t.metadata.namespace));
+    }
+    const namespaces = new Set(planned.filter((o) => o.kind === "Namespace").map((o) => o.metadata.name));
+    const inPlannedNs = planned.filter((o) => o.metadata.namespace && namespaces.has(o.metadata.namespace));
+    expect(inPlannedNs.length).toBeGreaterThan(10);
+    for (const o of inPlannedNs) expect({ o: resourceName(o), deps: r.rec.dependsOnNames(typeOf(o), resourceName(o)) }).toEqual({ o: resourceName(o), deps: expect.arrayContaining([nameOf("Namespace", o.metadata.namespace!)]) });
   });
 
   it("tells how to open the dashboard on localhost only", () => {

@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { ClusterConfig } from "../config";
-import { K8sObject, planAddons } from "./plan";
+import { K8sObject, planAddons, prerequisitesOf, resourceName } from "./plan";
 
 export * from "./plan";
 
@@ -26,11 +26,6 @@ const KINDS: Record<string, Ctor> = {
   "rbac.authorization.k8s.io/v1/Role": k8s.rbac.v1.Role,
   "rbac.authorization.k8s.io/v1/RoleBinding": k8s.rbac.v1.RoleBinding,
 };
-
-/** The Pulumi name of an object: kind, namespace and name, so it is unique and says what it is. */
-export function resourceName(o: K8sObject): string {
-  return [o.kind.toLowerCase(), o.metadata.namespace, o.metadata.name.replace(/:/g, "-")].filter(Boolean).join("-");
-}
 
 export interface AddonsArgs {
   /** The checked cluster model. */
@@ -62,11 +57,22 @@ export class Addons extends pulumi.ComponentResource {
     );
     const groups: Record<string, pulumi.CustomResource[]> = {};
     let previous: pulumi.Input<pulumi.Resource>[] = args.after;
-    for (const group of planAddons(args.cluster)) {
+    const planned = planAddons(args.cluster);
+    const everyObject = planned.flatMap((g) => g.objects);
+    const applied = new Map<K8sObject, pulumi.CustomResource>();
+    for (const group of planned) {
       const created = group.objects.map((o) => {
         const ctor = KINDS[`${o.apiVersion}/${o.kind}`];
         if (!ctor) throw new Error(`addons: no typed resource for ${o.apiVersion} ${o.kind}`);
-        return new ctor(resourceName(o), o, { parent: this, provider: this.provider, dependsOn: previous });
+        // its Namespace, a token Secret's ServiceAccount: planned earlier in the same list
+        const first = prerequisitesOf(o, everyObject).map((p) => {
+          const r = applied.get(p.object);
+          if (!r) throw new Error(`addons: ${resourceName(o)} needs ${resourceName(p.object)} first (${p.reason}), but it is planned after it`);
+          return r;
+        });
+        const r = new ctor(resourceName(o), o, { parent: this, provider: this.provider, dependsOn: [...previous, ...first] });
+        applied.set(o, r);
+        return r;
       });
       groups[group.name] = created;
       // the pod network before CoreDNS and the dashboard (they would stay Pending without it)

@@ -505,6 +505,40 @@ export function planAddons(c: ClusterConfig): AddonGroup[] {
   return groups;
 }
 
+/** The Pulumi name of an object: kind, namespace and name, so it is unique and says what it is. */
+export function resourceName(o: K8sObject): string {
+  return [o.kind.toLowerCase(), o.metadata.namespace, o.metadata.name.replace(/:/g, "-")].filter(Boolean).join("-");
+}
+
+/** One object that must exist before another, and why. */
+export interface ObjectPrerequisite {
+  object: K8sObject;
+  reason: string;
+}
+
+const sameObject = (a: K8sObject, kind: string, name: string, namespace?: string) => a.kind === kind && a.metadata.name === name && a.metadata.namespace === namespace;
+
+/**
+ * The planned objects `o` needs to exist first. The API server rejects a namespaced object
+ * whose Namespace does not exist yet; a service-account token Secret created before its
+ * ServiceAccount is deleted by the token controller, and Pulumi would never recreate it.
+ */
+export function prerequisitesOf(o: K8sObject, planned: readonly K8sObject[]): ObjectPrerequisite[] {
+  const out: ObjectPrerequisite[] = [];
+  const ns = o.metadata.namespace;
+  if (ns) {
+    const namespace = planned.find((p) => sameObject(p, "Namespace", ns));
+    if (namespace) out.push({ object: namespace, reason: `its namespace ${ns} must exist` });
+  }
+  const sa = (o.metadata.annotations as Record<string, string> | undefined)?.["kubernetes.io/service-account.name"];
+  if (o.kind === "Secret" && o.type === "kubernetes.io/service-account-token" && sa) {
+    const account = planned.find((p) => sameObject(p, "ServiceAccount", sa, ns));
+    if (!account) throw new Error(`addons: token Secret ${ns}/${o.metadata.name} names ServiceAccount ${sa}, which is not planned`);
+    out.push({ object: account, reason: `a token Secret created before its ServiceAccount ${sa} is deleted by the token controller` });
+  }
+  return out;
+}
+
 /** Every container image the addons run. */
 export function addonImageRefs(groups: AddonGroup[]): string[] {
   const out = new Set<string>();
