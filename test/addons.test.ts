@@ -2,7 +2,7 @@
 // carries the cluster's values, and is applied through the explicit provider, in order.
 import * as path from "path";
 import { loadConfig, imageRegistry } from "../components/config";
-import { K8sObject, addonImageRefs, corefile, planAddons, resourceName } from "../components/addons/plan";
+import { K8sObject, addonImageRefs, apiReachableScript, corefile, planAddons, resourceName } from "../components/addons/plan";
 import { controllerManagerFlags } from "../components/control-plane/plan";
 import { planPki } from "../components/pki";
 import { runProgram, stackConfig } from "./harness";
@@ -121,6 +121,32 @@ describe("addon objects", () => {
   });
 });
 
+describe("the API gate on the machine running Pulumi", () => {
+  it("passes once the endpoint accepts three connections in a row, and names the endpoint when it never does", async () => {
+    const net = await import("net");
+    const server = net.createServer((sock) => sock.end());
+    await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+    const port = (server.address() as import("net").AddressInfo).port;
+    let accepted = 0;
+    server.on("connection", () => accepted++);
+    const bash = (script: string) => import("child_process").then((cp) => new Promise<{ code: number | null; stderr: string }>((ok) => {
+      const p = cp.spawn("bash", ["-s"], { stdio: ["pipe", "ignore", "pipe"] });
+      let stderr = "";
+      p.stderr.on("data", (d) => (stderr += d));
+      p.on("close", (code) => ok({ code, stderr }));
+      p.stdin.end(script);
+    }));
+    const up = await bash(apiReachableScript(`https://127.0.0.1:${port}`));
+    expect(up.code).toBe(0);
+    expect(accepted).toBe(3);
+    server.close();
+    const down = await bash(apiReachableScript(`https://127.0.0.1:${port}`, 3));
+    expect(down.code).toBe(1);
+    expect(down.stderr).toContain(`the Kubernetes API at 127.0.0.1:${port} does not answer from this machine after 3 s`);
+    expect(run("shellcheck", ["-s", "bash", "-"], apiReachableScript("https://10.0.0.1:6443")).status).toBe(0);
+  });
+});
+
 describe("addons under mocks", () => {
   let rec: import("./mocks").Recorder;
   let outputs: Record<string, unknown>;
@@ -156,7 +182,8 @@ describe("addons under mocks", () => {
     const deps = (type: string, name: string) => rec.dependsOnNames(type, name);
     expect(deps("kubernetes:apps/v1:Deployment", "deployment-kube-system-coredns")).toContain("daemonset-kube-system-weave-net");
     expect(deps("kubernetes:apps/v1:Deployment", "deployment-kubernetes-dashboard-kubernetes-dashboard")).toContain("daemonset-kube-system-weave-net");
-    expect(deps("kubernetes:apps/v1:DaemonSet", "daemonset-kube-system-weave-net")).toContain("nodes-registered");
+    expect(deps("kubernetes:apps/v1:DaemonSet", "daemonset-kube-system-weave-net")).toEqual(expect.arrayContaining(["nodes-registered", "api-reachable"]));
+    expect(deps("command:local:Command", "api-reachable")).toContain("nodes-registered");
   });
 
   it("creates each token Secret after its ServiceAccount and each namespaced object after its Namespace", async () => {

@@ -12,6 +12,8 @@ import { bashSyntax, run, shellcheck, tmpdir } from "./tools";
 const dev = stackConfig("dev");
 const LOCAL = "command:local:Command";
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGx0ZXN0a2V5Zm9ydGhlbGFib25seW5vdHJlYWwxMjM0 k8s-lab";
+// the VM layer's local commands: all but the addons' API gate (addons.test.ts)
+const vmLocal = (rec: Recorder) => rec.ofType(LOCAL).filter((r) => r.name !== "api-reachable");
 const depNames = (rec: Recorder, type: string, name: string): string[] => rec.dependsOnNames(type, name).sort();
 
 describe("VM graph under mocks", () => {
@@ -23,7 +25,7 @@ describe("VM graph under mocks", () => {
   });
 
   it("has one network and pool, one base image, and one overlay, seed and domain per node", () => {
-    const names = rec.ofType(LOCAL).map((r) => r.name).sort();
+    const names = vmLocal(rec).map((r) => r.name).sort();
     const expected = ["network-k8s-lab", "pool-k8s-lab", "volume-base"];
     for (const n of ["k8s-1", "k8s-2", "k8s-3"]) expected.push(`volume-${n}`, `cloudinit-${n}`, `domain-${n}`, `ready-${n}`);
     expect(names).toEqual(expected.sort());
@@ -38,7 +40,7 @@ describe("VM graph under mocks", () => {
   });
 
   it("gives every libvirt object a delete, and replaces by deleting first", () => {
-    for (const r of rec.ofType(LOCAL).filter((x) => !x.name.startsWith("ready-"))) {
+    for (const r of vmLocal(rec).filter((x) => !x.name.startsWith("ready-"))) {
       expect(r.inputs.delete).toMatch(/virsh/);
       // the script comes on stdin: a failure shows virsh's message, not 60 lines of script and XML
       expect(r.inputs.create).toBe("bash -s");
@@ -64,7 +66,7 @@ describe("VM graph under mocks", () => {
     const nodes = (dev.nodes as string[]).map((n) => (n.startsWith("name=k8s-2") ? `${n} memoryMiB=4096` : n));
     const b = await runProgram({ ...dev, nodes });
     const triggers = (r: Recorder, name: string) => rec === r ? r.named(name, LOCAL).inputs.triggers : r.named(name, LOCAL).inputs.triggers;
-    const changed = rec.ofType(LOCAL).map((r) => r.name).filter((n) => JSON.stringify(triggers(rec, n)) !== JSON.stringify(triggers(b.rec, n)));
+    const changed = vmLocal(rec).map((r) => r.name).filter((n) => JSON.stringify(triggers(rec, n)) !== JSON.stringify(triggers(b.rec, n)));
     expect(changed).toEqual(["domain-k8s-2"]);
     expect(triggers(rec, "domain-k8s-2")[0].memoryMiB).toBe(2048);
     expect(triggers(b.rec, "domain-k8s-2")[0].memoryMiB).toBe(4096);
@@ -72,7 +74,7 @@ describe("VM graph under mocks", () => {
 
   it("in existing mode makes no libvirt object, only the SSH readiness checks", async () => {
     const { rec: r } = await runProgram({ ...dev, hostMode: "existing" });
-    expect(r.ofType(LOCAL).map((x) => x.name).sort()).toEqual(["ready-k8s-1", "ready-k8s-2", "ready-k8s-3"]);
+    expect(vmLocal(r).map((x) => x.name).sort()).toEqual(["ready-k8s-1", "ready-k8s-2", "ready-k8s-3"]);
     expect(r.named("ready-k8s-1", LOCAL).inputs.create).not.toContain("cloud-init");
   });
 });

@@ -1,12 +1,16 @@
 // Addons layer: applies the planned objects through the Kubernetes API with an explicit
 // provider built from the admin kubeconfig (never the ambient KUBECONFIG), each object as
 // a typed @pulumi/kubernetes resource: RBAC and the CNI first, then CoreDNS and the
-// dashboard. `deleteUnreachable` lets `pulumi destroy` finish when the VMs are already
-// gone. Depends on: config, addons/plan, @pulumi/kubernetes.
+// dashboard. A gate on the machine running Pulumi waits until the admin endpoint answers
+// there first (the provider connects from there and does not retry). `deleteUnreachable`
+// lets `pulumi destroy` finish when the VMs are already gone.
+// Depends on: config, pki/plan (the admin endpoint), addons/plan, @pulumi/kubernetes, @pulumi/command.
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
+import * as command from "@pulumi/command";
 import { ClusterConfig } from "../config";
-import { K8sObject, planAddons, prerequisitesOf, resourceName } from "./plan";
+import { apiserverUrls } from "../pki/plan";
+import { K8sObject, apiReachableScript, planAddons, prerequisitesOf, resourceName } from "./plan";
 
 export * from "./plan";
 
@@ -38,6 +42,8 @@ export interface AddonsArgs {
 
 export class Addons extends pulumi.ComponentResource {
   readonly provider: k8s.Provider;
+  /** The admin endpoint answers from the machine running Pulumi; every object waits for it. */
+  readonly apiReachable: command.local.Command;
   /** Every applied object by group (rbac, cni, coredns, dashboard). */
   readonly groups: Readonly<Record<string, pulumi.CustomResource[]>>;
 
@@ -55,8 +61,20 @@ export class Addons extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    const server = apiserverUrls(args.cluster).external;
+    this.apiReachable = new command.local.Command(
+      "api-reachable",
+      {
+        interpreter: ["/bin/bash", "-c"],
+        create: "bash -s",
+        stdin: apiReachableScript(server),
+        triggers: [server],
+        addPreviousOutputInEnv: false,
+      },
+      { parent: this, dependsOn: args.after },
+    );
     const groups: Record<string, pulumi.CustomResource[]> = {};
-    let previous: pulumi.Input<pulumi.Resource>[] = args.after;
+    let previous: pulumi.Input<pulumi.Resource>[] = [...args.after, this.apiReachable];
     const planned = planAddons(args.cluster);
     const everyObject = planned.flatMap((g) => g.objects);
     const applied = new Map<K8sObject, pulumi.CustomResource>();
@@ -76,7 +94,7 @@ export class Addons extends pulumi.ComponentResource {
       });
       groups[group.name] = created;
       // the pod network before CoreDNS and the dashboard (they would stay Pending without it)
-      if (group.name === "cni") previous = [...args.after, ...created];
+      if (group.name === "cni") previous = [...args.after, this.apiReachable, ...created];
     }
     this.groups = groups;
     this.registerOutputs({});

@@ -510,6 +510,28 @@ export function resourceName(o: K8sObject): string {
   return [o.kind.toLowerCase(), o.metadata.namespace, o.metadata.name.replace(/:/g, "-")].filter(Boolean).join("-");
 }
 
+/** How long the machine running Pulumi waits for the admin endpoint to answer. */
+export const API_REACHABLE_TIMEOUT_S = 300;
+
+/**
+ * The gate before the first addon, run on the machine running Pulumi (the Kubernetes
+ * provider connects from there, not from a node, and does not retry): the admin endpoint
+ * must accept TCP connections three times in a row. On slow TCG guests the first connection
+ * right after the nodes registered failed with "no route to host" (seen in a real run).
+ */
+export function apiReachableScript(server: string, timeoutS = API_REACHABLE_TIMEOUT_S): string {
+  const u = new URL(server);
+  return [
+    "set -euo pipefail",
+    `host=${u.hostname} port=${u.port || 443} ok=0 deadline=$((SECONDS + ${timeoutS}))`,
+    "while ((ok < 3)); do",
+    '  if timeout 5 bash -c "exec 3<>/dev/tcp/$host/$port" 2>/dev/null; then ok=$((ok + 1)); else ok=0; fi',
+    `  if ((SECONDS > deadline)); then echo "the Kubernetes API at $host:$port does not answer from this machine after ${timeoutS} s (the addons are applied from here)" >&2; exit 1; fi`,
+    "  sleep 2",
+    "done",
+  ].join("\n");
+}
+
 /** One object that must exist before another, and why. */
 export interface ObjectPrerequisite {
   object: K8sObject;
