@@ -64,7 +64,7 @@ describe("workers", () => {
     expect(t.version).toBe(3);
     expect(t.disabled_plugins).toEqual([]);
     expect(t.plugins["io.containerd.cri.v1.runtime"].containerd.runtimes.runc.options.SystemdCgroup).toBe(true);
-    expect(t.plugins["io.containerd.cri.v1.images"].pinned_images.sandbox).toBe("registry.k8s.io/pause:3.10.1");
+    expect(t.plugins["io.containerd.cri.v1.images"].pinned_images.sandbox).toBe("registry.k8s.io/pause:3.10.2");
     expect(t.plugins["io.containerd.cri.v1.images"].registry.config_path).toBe("/etc/containerd/certs.d");
     const hosts = registryHosts(c);
     expect(Object.keys(hosts).sort()).toEqual(["/etc/containerd/certs.d/docker.io/hosts.toml", "/etc/containerd/certs.d/registry.k8s.io/hosts.toml"]);

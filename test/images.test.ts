@@ -27,8 +27,8 @@ describe("image archives", () => {
   let dir: string;
   beforeEach(() => {
     dir = tmpdir("archives-");
-    dockerArchive(dir, "pause.tar", ["registry.k8s.io/pause:3.10.1"]);
-    dockerArchive(dir, "coredns.tar", ["registry.k8s.io/coredns/coredns:v1.13.1"]);
+    dockerArchive(dir, "pause.tar", ["registry.k8s.io/pause:3.10.2"]);
+    dockerArchive(dir, "coredns.tar", ["registry.k8s.io/coredns/coredns:v1.14.2"]);
     dockerArchive(dir, "busybox.tar", ["busybox:1.36"]);
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -37,8 +37,8 @@ describe("image archives", () => {
     const a = readImageArchives(dir);
     expect(a.map((x) => [x.file, x.images])).toEqual([
       ["busybox.tar", ["docker.io/library/busybox:1.36"]],
-      ["coredns.tar", ["registry.k8s.io/coredns/coredns:v1.13.1"]],
-      ["pause.tar", ["registry.k8s.io/pause:3.10.1"]],
+      ["coredns.tar", ["registry.k8s.io/coredns/coredns:v1.14.2"]],
+      ["pause.tar", ["registry.k8s.io/pause:3.10.2"]],
     ]);
     const sha = run("sha256sum", [path.join(dir, "pause.tar")]).stdout.split(" ")[0];
     expect(a.find((x) => x.file === "pause.tar")!.digest).toBe(`sha256:${sha}`);
@@ -54,7 +54,7 @@ describe("image archives", () => {
     fs.rmSync(path.join(dir, "coredns.tar"));
     const r = loadConfig({ ...dev, imageArchiveDir: dir, dashboard: true });
     expect(r.errors.map((e) => `${e.key}: ${e.message}`)).toEqual([
-      expect.stringMatching(/^imageArchiveDir: no archive in .* holds registry\.k8s\.io\/coredns\/coredns:v1\.13\.1, docker\.io\/kubernetesui\/dashboard:v2\.7\.0, docker\.io\/kubernetesui\/metrics-scraper:v1\.0\.8, and no registry mirror serves them$/),
+      expect.stringMatching(/^imageArchiveDir: no archive in .* holds registry\.k8s\.io\/coredns\/coredns:v1\.14\.2, docker\.io\/kubernetesui\/dashboard:v2\.7\.0, docker\.io\/kubernetesui\/metrics-scraper:v1\.0\.8, and no registry mirror serves them$/),
     ]);
     const mirrored = loadConfig({ ...dev, imageArchiveDir: dir, registryMirrors: ["registry.k8s.io=https://m.lab/k8s"] });
     expect(mirrored.errors).toEqual([]);
@@ -89,14 +89,14 @@ describe("image archives", () => {
     // run the import part with a stub ctr that already has pause
     const bin = tmpdir("ctr-");
     const calls = path.join(bin, "calls");
-    fs.writeFileSync(path.join(bin, "ctr"), `#!/bin/bash\necho "$*" >> ${calls}\nif [[ "$*" == *"images ls -q"* ]]; then echo registry.k8s.io/pause:3.10.1; fi\n`, { mode: 0o755 });
+    fs.writeFileSync(path.join(bin, "ctr"), `#!/bin/bash\necho "$*" >> ${calls}\nif [[ "$*" == *"images ls -q"* ]]; then echo registry.k8s.io/pause:3.10.2; fi\n`, { mode: 0o755 });
     const importPart = plan.activate.slice(plan.activate.findIndex((l) => l.startsWith("present="))).join("\n").split("/usr/local/bin/ctr").join(path.join(bin, "ctr"));
     const r = run("bash", ["-c", `set -euo pipefail\n${importPart}`]);
     expect(r.stderr).toBe("");
     const lines = fs.readFileSync(calls, "utf8").trim().split("\n");
     expect(lines.filter((l) => l.includes("images import")).map((l) => path.basename(l.split(" ").pop()!)).sort()).toEqual(["busybox.tar", "coredns.tar"]);
-    expect(lines).toContain("-n k8s.io images label registry.k8s.io/pause:3.10.1 io.cri-containerd.pinned=pinned");
-    expect(plan.deactivate.join("\n")).toMatch(/images rm .*registry\.k8s\.io\/pause:3\.10\.1/);
+    expect(lines).toContain("-n k8s.io images label registry.k8s.io/pause:3.10.2 io.cri-containerd.pinned=pinned");
+    expect(plan.deactivate.join("\n")).toMatch(/images rm .*registry\.k8s\.io\/pause:3\.10\.2/);
   });
 });
 
@@ -105,8 +105,8 @@ describe("scripts of the registry-less, air-gapped, bridge variant", () => {
     const images = tmpdir("archives-");
     const artifacts = tmpdir("artifacts-");
     try {
-      dockerArchive(images, "pause.tar", ["registry.k8s.io/pause:3.10.1"]);
-      dockerArchive(images, "coredns.tar", ["registry.k8s.io/coredns/coredns:v1.13.1"]);
+      dockerArchive(images, "pause.tar", ["registry.k8s.io/pause:3.10.2"]);
+      dockerArchive(images, "coredns.tar", ["registry.k8s.io/coredns/coredns:v1.14.2"]);
       const base = loadConfig(dev).config!;
       for (const a of Object.values(base.artifacts)) fs.writeFileSync(path.join(artifacts, a!.fileName), "x");
       const r = loadConfig({ ...dev, imageArchiveDir: images, artifactDir: artifacts });

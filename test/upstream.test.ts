@@ -253,6 +253,15 @@ describe("flags, judged by the pinned binaries' own --help", () => {
   });
 });
 
+describe("image versions, judged by kubeadm's own constants at the pinned release", () => {
+  it("pins the CoreDNS and pause images kubeadm deploys with this Kubernetes", () => {
+    const kubeadm = JSON.parse(execFileSync(path.join(JUDGES, "kubernetes-judge"), ["kubeadm-constants"], { encoding: "utf8" })) as Record<string, string>;
+    const c = config({});
+    const tag = (ref: string) => ref.split("@")[0].split(":").pop();
+    expect({ coredns: tag(c.images.coredns), pause: tag(c.registry.pauseImage) }).toEqual({ coredns: kubeadm.coreDNSVersion, pause: kubeadm.pauseVersion });
+  });
+});
+
 describe("the checks bite: the three typos a review injected and the old suites let through", () => {
   const c = config({});
   const tree = renderTree(c);

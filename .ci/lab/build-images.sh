@@ -9,8 +9,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${K8S_LAB_CACHE:-$HOME/.cache/k8s-lab}
 K8S_VERSION=${K8S_VERSION:-1.36.0}
-PAUSE_VERSION=${PAUSE_VERSION:-3.10.1}
-COREDNS_VERSION=${COREDNS_VERSION:-1.13.1}
+PAUSE_VERSION=${PAUSE_VERSION:-3.10.2}
+COREDNS_VERSION=${COREDNS_VERSION:-1.14.2}
 out=$cache/images-archive
 work=$cache/build/images
 mkdir -p "$out" "$work"

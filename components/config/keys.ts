@@ -2,6 +2,8 @@
 // Pulumi.yaml declares exactly these (a test keeps the two in step), so `pulumi config`
 // documents itself. Owns: the key catalogue. Depends on: versions (default versions).
 
+import { DEFAULT_IMAGES } from "./versions";
+
 export type KeyType = "string" | "integer" | "boolean" | "array";
 
 export interface KeySpec {
@@ -73,7 +75,7 @@ export const KEYS: KeySpec[] = [
   { key: "registryMirrors", type: "array", default: [], description: "Container registry mirrors as 'REGISTRY=URL', e.g. 'registry.k8s.io=https://mirror.lab:5000'." },
   { key: "imageOverrides", type: "array", default: [], description: "Replace addon images as 'NAME=IMAGE' (NAME: coredns, weaveKube, weaveNpc, flannel, flannelCniPlugin, dashboard, dashboardMetricsScraper, headlamp)." },
   { key: "imageArchiveDir", type: "string", description: "Registry-less clusters: a directory on the machine running Pulumi with docker-archive tarballs (*.tar, e.g. from docker save); every worker imports them into containerd (digests checked). Every image the cluster runs must be in one, or behind registryMirrors." },
-  { key: "pauseImage", type: "string", default: "registry.k8s.io/pause:3.10.1", description: "Sandbox (pause) image for containerd; pulled through registryMirrors." },
+  { key: "pauseImage", type: "string", default: DEFAULT_IMAGES.pause, description: "Sandbox (pause) image for containerd; pulled through registryMirrors." },
   // addons
   { key: "cni", type: "string", default: "weave", description: "Pod network: weave or flannel (add-ons), or bridge (the hard way: a bridge and host-local IPs per node, routes between nodes; no overlay, no images)." },
   { key: "coredns", type: "boolean", default: true, description: "Deploy CoreDNS." },

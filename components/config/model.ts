@@ -362,7 +362,7 @@ export function deriveModel(raw: RawConfig): { config: ClusterConfig; problems: 
   }
 
   const registryMirrors = parseAssignments(raw.registryMirrors, "registryMirrors", "REGISTRY=URL", "'registry.k8s.io=https://mirror.lab:5000'", problems);
-  const overrides = parseAssignments(raw.imageOverrides, "imageOverrides", "NAME=IMAGE", "'coredns=registry.lab/coredns/coredns:v1.13.1'", problems);
+  const overrides = parseAssignments(raw.imageOverrides, "imageOverrides", "NAME=IMAGE", "'coredns=registry.lab/coredns/coredns:v1.14.2'", problems);
   const images: Record<ImageName, string> = { ...DEFAULT_IMAGES };
   for (const [name, image] of Object.entries(overrides)) {
     if (name in images) images[name as ImageName] = image;

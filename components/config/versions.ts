@@ -124,10 +124,10 @@ export const VERSION_KEYS: Record<ArtifactName, string> = {
  * published digest could be checked (key `imageOverrides` replaces any of them).
  */
 export const DEFAULT_IMAGES = {
-  /** The sandbox ("pause") image; Kubernetes 1.34+ expects 3.10.1. */
-  pause: "registry.k8s.io/pause:3.10.1",
-  /** CoreDNS as kubeadm ships it with Kubernetes 1.35 (CoreDNS 1.14 could not be verified here). */
-  coredns: "registry.k8s.io/coredns/coredns:v1.13.1",
+  /** The sandbox ("pause") image kubeadm 1.36.0 deploys (its constants.PauseVersion; test/upstream.test.ts). */
+  pause: "registry.k8s.io/pause:3.10.2",
+  /** CoreDNS as kubeadm 1.36.0 deploys it (its constants.CoreDNSVersion; test/upstream.test.ts). */
+  coredns: "registry.k8s.io/coredns/coredns:v1.14.2",
   /** weave-net's maintained community fork (github.com/rajch/weave; the vendor archived weaveworks/weave). */
   weaveKube: "docker.io/rajchaudhuri/weave-kube:2.8.8",
   weaveNpc: "docker.io/rajchaudhuri/weave-npc:2.8.8",

@@ -2,7 +2,7 @@
 // `ctr images import` and `docker load` take, from a directory of files: the lab's own
 // images (pause, CoreDNS, a busybox test image) without a registry or a Docker engine.
 //
-//	imagetool -tag registry.k8s.io/pause:3.10.1 -dir ROOTFS -entrypoint /pause -out pause.tar
+//	imagetool -tag registry.k8s.io/pause:3.10.2 -dir ROOTFS -entrypoint /pause -out pause.tar
 package main
 
 import (
@@ -98,7 +98,7 @@ func layerTar(dir string) ([]byte, error) {
 
 func main() {
 	var entrypoint, cmd, env list
-	tag := flag.String("tag", "", "image reference, e.g. registry.k8s.io/pause:3.10.1")
+	tag := flag.String("tag", "", "image reference, e.g. registry.k8s.io/pause:3.10.2")
 	dir := flag.String("dir", "", "directory whose contents become the image's file system")
 	user := flag.String("user", "", "user the image runs as (empty: root)")
 	out := flag.String("out", "", "docker-archive tarball to write")

@@ -6,6 +6,9 @@
 // Usage: kubernetes-judge KIND=PATH…   KIND: kubelet-config kube-proxy-config
 // kube-scheduler-config encryption-config audit-policy kubeconfig.
 // Prints one JSON object per file: {"kind","path","error"} ("error" empty when accepted).
+//
+//	kubernetes-judge kubeadm-constants   prints the image versions kubeadm of this release
+//	deploys (CoreDNS, pause, etcd), from its own constants.
 package main
 
 import (
@@ -24,6 +27,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdv1 "k8s.io/client-go/tools/clientcmd/api/v1"
+	kubeadmconstants "k8s.io/kubernetes/cmd/kubeadm/app/constants"
 	kubeletconfig "k8s.io/kubernetes/pkg/kubelet/apis/config"
 	kubeletscheme "k8s.io/kubernetes/pkg/kubelet/apis/config/scheme"
 	kubeletvalidation "k8s.io/kubernetes/pkg/kubelet/apis/config/validation"
@@ -159,6 +163,14 @@ func main() {
 		os.Exit(2)
 	}
 	out := json.NewEncoder(os.Stdout)
+	if os.Args[1] == "kubeadm-constants" {
+		_ = out.Encode(map[string]string{
+			"coreDNSVersion": kubeadmconstants.CoreDNSVersion,
+			"pauseVersion":   kubeadmconstants.PauseVersion,
+			"etcdVersion":    kubeadmconstants.DefaultEtcdVersion,
+		})
+		return
+	}
 	for _, arg := range os.Args[1:] {
 		kind, path, ok := strings.Cut(arg, "=")
 		judge, known := judges[kind]
