@@ -5,6 +5,7 @@ import { loadConfig, imageRegistry } from "../components/config";
 import { K8sObject, addonImageRefs, apiReachableScript, corefile, planAddons, resourceName } from "../components/addons/plan";
 import { controllerManagerFlags } from "../components/control-plane/plan";
 import { planPki } from "../components/pki";
+import { planNodePrep } from "../components/host/prep";
 import { runProgram, stackConfig } from "./harness";
 import { run } from "./tools";
 
@@ -46,6 +47,15 @@ describe("addon objects", () => {
     expect(weave.env).toContainEqual({ name: "IPALLOC_RANGE", value: "172.20.0.0/16" });
     expect(weave.image).toBe(c.images.weaveKube);
     expect(weave.image).toMatch(/^docker\.io\/rajchaudhuri\/weave-kube:/);
+  });
+
+  it("sets weave's iptables backend on every weave container, the one node prep requires", () => {
+    const ds = find(all(planAddons(cfg())), "DaemonSet", "weave-net") as any;
+    const every = [...ds.spec.template.spec.initContainers, ...ds.spec.template.spec.containers];
+    expect(every.map((x: { name: string }) => x.name).sort()).toEqual(["weave", "weave-init", "weave-npc"]);
+    for (const x of every) expect({ c: x.name, env: x.env.filter((e: { name: string }) => e.name === "IPTABLES_BACKEND") }).toEqual({ c: x.name, env: [{ name: "IPTABLES_BACKEND", value: "nft" }] });
+    // the value prep checks the node against
+    expect(planNodePrep(cfg(), cfg().nodes[0]).activate.join("\n")).toContain("weave-net uses the nf_tables backend");
   });
 
   it("gives flannel the pod CIDR and a vxlan backend, and makes the controller-manager allocate node CIDRs", () => {

@@ -385,3 +385,23 @@ describe("systemd ordering and node prep (review findings)", () => {
     expect(prep).not.toMatch(/--add-port=1025[79]/);
   });
 });
+
+describe("node prep with weave-net: the node's iptables backend must be weave's", () => {
+  // the check as prep renders it, run against a stand-in iptables that reports a backend
+  const check = (cni: string) => planNodePrep(loadConfig({ ...dev, cni }).config!, loadConfig(dev).config!.nodes[0]).activate.filter((l) => l.includes("iptables -V"));
+  const runWith = (version: string) => {
+    const bin = tmpdir("iptables-");
+    fs.writeFileSync(path.join(bin, "iptables"), `#!/bin/sh\necho '${version}'\n`, { mode: 0o755 });
+    const r = run("bash", ["-c", `PATH=${bin}:$PATH; set -euo pipefail\n${check("weave").join("\n")}`]);
+    return { status: r.status, stderr: r.stderr.trim() };
+  };
+
+  it("passes on nf_tables, stops with the fix on legacy, and is left out for other CNIs", () => {
+    expect(check("weave")).toHaveLength(1);
+    expect(check("flannel")).toEqual([]);
+    expect(runWith("iptables v1.8.9 (nf_tables)")).toEqual({ status: 0, stderr: "" });
+    const legacy = runWith("iptables v1.8.9 (legacy)");
+    expect(legacy.status).toBe(1);
+    expect(legacy.stderr).toBe("node k8s-1: weave-net uses the nf_tables backend of iptables, but this node's iptables is 'iptables v1.8.9 (legacy)'; switch it (update-alternatives --set iptables /usr/sbin/iptables-nft) or set cni to flannel");
+  });
+});

@@ -5,7 +5,7 @@
 // the render command prints them; the tests validate them against the OpenAPI schemas.
 // Depends on: config, pki (the kubelet-client identity).
 import type * as k8s from "@pulumi/kubernetes";
-import { ClusterConfig } from "../config";
+import { ClusterConfig, WEAVE_IPTABLES_BACKEND } from "../config";
 import { APISERVER_KUBELET_CLIENT_USER } from "../pki/plan";
 
 /** A Kubernetes object with its apiVersion and kind, plain data. */
@@ -48,6 +48,7 @@ export function weaveNet(c: ClusterConfig): AddonGroup {
   const meta = { name: "weave-net", namespace: KUBE_SYSTEM, labels };
   const nodeNameEnv = { name: "HOSTNAME", valueFrom: { fieldRef: { apiVersion: "v1", fieldPath: "spec.nodeName" } } };
   const xtables = { name: "xtables-lock", mountPath: "/run/xtables.lock", readOnly: false };
+  const backendEnv = { name: "IPTABLES_BACKEND", value: WEAVE_IPTABLES_BACKEND };
   const ds: k8s.types.input.apps.v1.DaemonSet & { metadata: { name: string } } = {
     metadata: meta,
     spec: {
@@ -68,6 +69,7 @@ export function weaveNet(c: ClusterConfig): AddonGroup {
               name: "weave-init",
               image: c.images.weaveKube,
               command: ["/home/weave/init.sh"],
+              env: [backendEnv],
               securityContext: { privileged: true },
               volumeMounts: [
                 { name: "cni-bin", mountPath: "/host/opt" },
@@ -88,6 +90,7 @@ export function weaveNet(c: ClusterConfig): AddonGroup {
                 { name: "IPALLOC_RANGE", value: c.network.podCidr },
                 { name: "INIT_CONTAINER", value: "true" },
                 { name: "CHECKPOINT_DISABLE", value: "1" },
+                backendEnv,
                 nodeNameEnv,
               ],
               readinessProbe: { httpGet: { host: "127.0.0.1", path: "/status", port: 6784 } },
@@ -103,7 +106,7 @@ export function weaveNet(c: ClusterConfig): AddonGroup {
             {
               name: "weave-npc",
               image: c.images.weaveNpc,
-              env: [nodeNameEnv],
+              env: [backendEnv, nodeNameEnv],
               resources: { requests: { cpu: "50m", memory: "50Mi" } },
               securityContext: { privileged: true },
               volumeMounts: [xtables],

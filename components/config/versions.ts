@@ -128,9 +128,13 @@ export const DEFAULT_IMAGES = {
   pause: "registry.k8s.io/pause:3.10.2",
   /** CoreDNS as kubeadm 1.36.0 deploys it (its constants.CoreDNSVersion; test/upstream.test.ts). */
   coredns: "registry.k8s.io/coredns/coredns:v1.14.2",
-  /** weave-net's maintained community fork (github.com/rajch/weave; the vendor archived weaveworks/weave). */
-  weaveKube: "docker.io/rajchaudhuri/weave-kube:2.8.8",
-  weaveNpc: "docker.io/rajchaudhuri/weave-npc:2.8.8",
+  /**
+   * weave-net's maintained community fork (github.com/rajch/weave; the vendor archived
+   * weaveworks/weave), its newest release: 2.9.0 uses the nftables backend of iptables by
+   * default where 2.8.x guessed by counting rules; the DaemonSet also sets it explicitly.
+   */
+  weaveKube: "docker.io/rajchaudhuri/weave-kube:2.9.0",
+  weaveNpc: "docker.io/rajchaudhuri/weave-npc:2.9.0",
   flannel: "ghcr.io/flannel-io/flannel:v0.27.4@sha256:2ff3c5cb44d0e27b09f27816372084c98fa12486518ca95cb4a970f4a1a464c4",
   flannelCniPlugin: "ghcr.io/flannel-io/flannel-cni-plugin:v1.8.0-flannel1",
   dashboard: "docker.io/kubernetesui/dashboard:v2.7.0",
@@ -138,6 +142,13 @@ export const DEFAULT_IMAGES = {
   dashboardMetricsScraper: "docker.io/kubernetesui/metrics-scraper:v1.0.8",
 };
 export type ImageName = keyof typeof DEFAULT_IMAGES;
+
+/**
+ * The iptables backend weave-net writes with, set on every weave container: the nodes' own
+ * (Debian 12 and RHEL 9 iptables use nf_tables; node prep checks it), so weave's rules sit
+ * beside kube-proxy's instead of in legacy tables nothing else reads.
+ */
+export const WEAVE_IPTABLES_BACKEND: "nft" | "legacy" = "nft";
 
 /** A digest that is syntactically valid for its algorithm. */
 export function isDigest(s: string): s is Digest {

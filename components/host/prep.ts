@@ -3,7 +3,7 @@
 // layers use, and a check that names any binary still missing. The same settings go into
 // cloud-init for VMs; this step makes `existing` hosts and pre-baked images equal.
 // Depends on: config, host/plan.
-import { ClusterConfig, NodeSpec } from "../config";
+import { ClusterConfig, NodeSpec, WEAVE_IPTABLES_BACKEND } from "../config";
 import { HostStepPlan } from "./plan";
 
 export const KERNEL_MODULES = ["overlay", "br_netfilter"];
@@ -33,6 +33,16 @@ export const REQUIRED_BINARIES: Record<string, string> = {
 /** Binaries checked after prep for this cluster, with what needs each. */
 export function requiredBinaries(c: ClusterConfig): Record<string, string> {
   return { ...REQUIRED_BINARIES, ...(c.network.kubeProxyMode === "nftables" ? { nft: "kube-proxy in nftables mode" } : {}) };
+}
+
+/** weave-net writes with the nf_tables backend (WEAVE_IPTABLES_BACKEND): the node's iptables must too. */
+export function weaveBackendCheck(node: NodeSpec): string[] {
+  // how `iptables -V` names each backend
+  const word = ({ nft: "nf_tables", legacy: "legacy" } as const)[WEAVE_IPTABLES_BACKEND];
+  return [
+    `# weave-net writes iptables rules with the ${word} backend: so must this node, or kube-proxy's and weave's rules end up in different tables`,
+    `if ! iptables -V | grep -q ${word}; then echo "node ${node.name}: weave-net uses the ${word} backend of iptables, but this node's iptables is '$(iptables -V)'; switch it (update-alternatives --set iptables /usr/sbin/iptables-nft) or set cni to flannel" >&2; exit 1; fi`,
+  ];
 }
 
 /**
@@ -115,6 +125,7 @@ export function planNodePrep(c: ClusterConfig, node: NodeSpec): HostStepPlan {
       "missing=()",
       `for b in ${Object.keys(requiredBinaries(c)).join(" ")}; do command -v "$b" >/dev/null || missing+=("$b"); done`,
       `if ((\${#missing[@]})); then echo "node ${node.name} is missing: \${missing[*]} (install them, or set skipPackageInstall=false)" >&2; exit 1; fi`,
+      ...(c.addons.cni === "weave" ? weaveBackendCheck(node) : []),
     ],
     deactivate: [
       "sed -ri 's/^#k8s-lab# //' /etc/fstab",
