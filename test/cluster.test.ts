@@ -41,11 +41,11 @@ describe("control plane", () => {
     expect(controllerManagerFlags(cfg({ cni: "flannel" }))).toMatchObject({ "allocate-node-cidrs": true, "cluster-cidr": "10.244.0.0/16", "node-cidr-mask-size": 24 });
   });
 
-  it("encrypts Secrets with aescbc and the program's key, keeping identity to read old data", () => {
+  it("encrypts Secrets with secretbox and the program's key, keeping identity to read old data", () => {
     const doc = YAML.parse(encryptionConfig(Buffer.alloc(32, 7).toString("base64")));
     expect(doc.kind).toBe("EncryptionConfiguration");
     expect(doc.resources[0].resources).toEqual(["secrets"]);
-    expect(doc.resources[0].providers[0].aescbc.keys[0].secret).toBe(Buffer.alloc(32, 7).toString("base64"));
+    expect(doc.resources[0].providers[0].secretbox.keys[0].secret).toBe(Buffer.alloc(32, 7).toString("base64"));
     expect(doc.resources[0].providers[1]).toEqual({ identity: {} });
   });
 

@@ -10,6 +10,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { ClusterConfig, contains, loadConfig, parseCidr } from "../components/config";
 import { renderTree } from "../components/render";
+import { encryptionConfig } from "../components/control-plane/plan";
 import { stackConfig, ROOT } from "./harness";
 import { tmpdir } from "./tools";
 import { FlagFixture, fixtureFile } from "./upstream/help";
@@ -250,6 +251,20 @@ describe("flags, judged by the pinned binaries' own --help", () => {
   it("names the command that regenerates the fixtures when a version has none", () => {
     const c = config({ kubernetesVersion: "1.36.9", artifactChecksums: ["kubernetes-server-linux-amd64.tar.gz=sha256:" + "a".repeat(64), "kubernetes-node-linux-amd64.tar.gz=sha256:" + "b".repeat(64)] });
     expect(() => flagProblems(c, renderTree(c))).toThrow(/no flag fixture for kube-apiserver v1\.36\.9.*npm run fixtures:flags/);
+  });
+});
+
+describe("encryption at rest, judged by the apiserver's own loader", () => {
+  it("accepts the program's 32-byte secretbox key and rejects a key of another size", () => {
+    const dir = tmpdir("encryption-");
+    const write = (name: string, bytes: number) => {
+      const f = path.join(dir, name);
+      fs.writeFileSync(f, encryptionConfig(Buffer.alloc(bytes, 7).toString("base64")));
+      return `encryption-config=${f}`;
+    };
+    const [good, short] = judge("kubernetes", [write("good.yaml", 32), write("short.yaml", 16)]);
+    expect(good.error).toBe("");
+    expect(short.error).toMatch(/secretbox\.keys\[0\]\.secret.*expected one of \[32\]/);
   });
 });
 

@@ -25,12 +25,16 @@ export const APISERVER_ETCD_CA = `${PKI_DIR}/apiserver-etcd-ca.crt`;
 
 export const ADMISSION_PLUGINS = ["NodeRestriction"];
 
-/** The EncryptionConfiguration with the program's key (secret): aescbc for Secrets, identity to read old data. */
+/**
+ * The EncryptionConfiguration with the program's 32-byte key (secret): secretbox for
+ * Secrets (XSalsa20-Poly1305; upstream no longer recommends aescbc), identity to read data
+ * written before encryption was on. Rotating the key: README, "Encryption at rest".
+ */
 export function encryptionConfig(keyBase64: string): string {
   return YAML.stringify({
     apiVersion: "apiserver.config.k8s.io/v1",
     kind: "EncryptionConfiguration",
-    resources: [{ resources: ["secrets"], providers: [{ aescbc: { keys: [{ name: "key1", secret: keyBase64 }] } }, { identity: {} }] }],
+    resources: [{ resources: ["secrets"], providers: [{ secretbox: { keys: [{ name: "key1", secret: keyBase64 }] } }, { identity: {} }] }],
   });
 }
 
