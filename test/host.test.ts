@@ -7,7 +7,7 @@ import * as YAML from "yaml";
 import { loadConfig, nodesWith } from "../components/config";
 import { HostStepPlan, artifactsFor, planNodePrep, waitUntil, renderApplyScript, renderDeleteScript, stepDigests } from "../components/host";
 import { ETCD_UNIT, ETCD_CONFIG, etcdMemberConfig } from "../components/etcd/plan";
-import { NGINX_CONF, NGINX_UNIT, STREAM_MODULE, nginxConfig } from "../components/lb/plan";
+import { DISTRO_NGINX_BACK, DISTRO_NGINX_MARK, DISTRO_NGINX_OFF, NGINX_CONF, NGINX_UNIT, STREAM_MODULE, nginxConfig, planKubeNginx } from "../components/lb/plan";
 import { allHostSteps, placeholderMaterial } from "../components/render/plan";
 import { Recorded } from "./mocks";
 import { runProgram, stackConfig } from "./harness";
@@ -204,6 +204,24 @@ describe("etcd", () => {
 
 describe("kube-nginx", () => {
   const c = loadConfig(dev).config!;
+
+  it("turns the distribution's nginx.service off while it runs, and back on at delete only if it was on", () => {
+    const step = planKubeNginx(c, c.nodes[0]);
+    const [off, back] = [step.activate.filter((l) => DISTRO_NGINX_OFF.includes(l)), step.deactivate.filter((l) => DISTRO_NGINX_BACK.includes(l))];
+    expect([off.length, back.length]).toEqual([DISTRO_NGINX_OFF.length, DISTRO_NGINX_BACK.length]);
+    const runAs = (enabled: boolean) => {
+      const dir = tmpdir("distro-nginx-");
+      const calls = path.join(dir, "calls");
+      fs.writeFileSync(path.join(dir, "systemctl"), `#!/bin/bash\necho "$*" >> ${calls}\nif [[ $1 == is-enabled ]]; then exit ${enabled ? 0 : 1}; fi\n`, { mode: 0o755 });
+      const mark = path.join(dir, "mark");
+      const script = (lines: string[]) => `PATH=${dir}:$PATH; set -euo pipefail\n${lines.join("\n").split(DISTRO_NGINX_MARK).join(mark)}`;
+      expect(run("bash", ["-c", script(off)]).status).toBe(0);
+      expect(run("bash", ["-c", script(back)]).status).toBe(0);
+      return fs.readFileSync(calls, "utf8").trim().split("\n");
+    };
+    expect(runAs(true)).toEqual(["is-enabled -q nginx.service", "disable -q --now nginx.service", "enable -q --now nginx.service"]);
+    expect(runAs(false)).toEqual(["is-enabled -q nginx.service", "stop nginx.service"]);
+  });
 
   it("listens on loopback and balances to every apiserver with passive checks", () => {
     const conf = nginxConfig(c);

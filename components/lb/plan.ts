@@ -73,6 +73,18 @@ export function nginxUnit(): string {
   );
 }
 
+/** Marks that the distribution's nginx.service was enabled before kube-nginx turned it off. */
+export const DISTRO_NGINX_MARK = `${NGINX_DIR}/distro-nginx-was-enabled`;
+/**
+ * Debian's nginx package enables and starts its own nginx.service on port 80; the lab needs
+ * only kube-nginx. Off while kube-nginx runs; back on at delete if it was on before.
+ */
+export const DISTRO_NGINX_OFF = [
+  "# the distribution's own nginx.service (Debian starts it on port 80 at install): off while kube-nginx runs",
+  `if systemctl is-enabled -q nginx.service 2>/dev/null; then touch ${DISTRO_NGINX_MARK}; systemctl disable -q --now nginx.service; else systemctl stop nginx.service 2>/dev/null || true; fi`,
+];
+export const DISTRO_NGINX_BACK = [`if [[ -f ${DISTRO_NGINX_MARK} ]]; then systemctl enable -q --now nginx.service || true; fi`];
+
 export function planKubeNginx(c: ClusterConfig, node: NodeSpec): HostStepPlan {
   const port = c.network.localProxyPort;
   return {
@@ -89,10 +101,11 @@ export function planKubeNginx(c: ClusterConfig, node: NodeSpec): HostStepPlan {
       `for m in ${STREAM_MODULE_CANDIDATES.join(" ")}; do if [[ -f $m ]]; then ln -sfn "$m" ${STREAM_MODULE}; break; fi; done`,
       `[[ -e ${STREAM_MODULE} ]] || { echo "nginx's stream module is not installed on ${node.name} (Debian: libnginx-mod-stream, RHEL: nginx-mod-stream)" >&2; exit 1; }`,
       `${NGINX_BIN} -t -q -c ${NGINX_CONF}`,
+      ...DISTRO_NGINX_OFF,
       ...restartUnits("kube-nginx"),
       ...waitUntil(`(exec 3<>/dev/tcp/127.0.0.1/${port})`, 30, `kube-nginx on ${node.name} does not listen on 127.0.0.1:${port} 30 s after its restart; see: journalctl -u kube-nginx`, 1),
     ],
-    deactivate: [disableUnits("kube-nginx")],
+    deactivate: [disableUnits("kube-nginx"), ...DISTRO_NGINX_BACK],
     createdPaths: [NGINX_DIR],
     afterRemove: ["systemctl daemon-reload"],
     healthGate: `127.0.0.1:${port} accepts connections`,
