@@ -53,6 +53,19 @@ describe("render tree", () => {
     expect(runbook.indexOf("## 6. etcd-health")).toBeGreaterThan(runbook.indexOf("## 5. etcd"));
   });
 
+  it("orders every unit After= what it Wants= or Requires=, and repeats no directive", () => {
+    const t = renderTree(cfg({ kubeProxyMode: "nftables" }));
+    const units = [...t].filter(([k]) => k.startsWith("nodes/") && k.endsWith(".service"));
+    expect(units.length).toBeGreaterThanOrEqual(3 * 8);
+    for (const [file, text] of units) {
+      const lines = text.split("\n").filter((l) => /^\w+=/.test(l));
+      const values = (key: string) => lines.filter((l) => l.startsWith(`${key}=`)).flatMap((l) => l.slice(key.length + 1).split(/\s+/));
+      for (const pulled of [...values("Wants"), ...values("Requires")]) expect({ file, pulled, after: values("After").includes(pulled) }).toEqual({ file, pulled, after: true });
+      const pairs = lines.filter((l) => /^(After|Before|Wants|Requires)=/.test(l));
+      expect({ file, repeated: pairs.filter((l, i) => pairs.indexOf(l) !== i) }).toEqual({ file, repeated: [] });
+    }
+  });
+
   it("changes only that node's domain XML when one node's memory changes", () => {
     const a = renderTree(cfg());
     const nodes = (dev.nodes as string[]).map((n) => (n.startsWith("name=k8s-2") ? `${n} memoryMiB=4096` : n));

@@ -142,7 +142,7 @@ export function schedulerFlags(): Record<string, string | number | boolean> {
 function unit(description: string, exec: string, after: string[]): string {
   return renderUnit(
     {
-      Unit: { Description: description, Documentation: "https://kubernetes.io/docs/reference/command-line-tools-reference/", After: [...after, "network-online.target"], Wants: "network-online.target" },
+      Unit: { Description: description, Documentation: "https://kubernetes.io/docs/reference/command-line-tools-reference/", After: [...new Set([...after, "network-online.target"])], Wants: "network-online.target" },
       Service: { ExecStart: exec, Restart: "on-failure", RestartSec: 5, LimitNOFILE: 65536 },
       Install: { WantedBy: "multi-user.target" },
     },
@@ -151,7 +151,7 @@ function unit(description: string, exec: string, after: string[]): string {
 }
 
 export function apiserverUnit(c: ClusterConfig, node: NodeSpec): string {
-  return unit("kube-apiserver (k8s-lab)", commandLine(`${BIN_DIR}/kube-apiserver`, apiserverFlags(c, node)), ["network-online.target"]);
+  return unit("kube-apiserver (k8s-lab)", commandLine(`${BIN_DIR}/kube-apiserver`, apiserverFlags(c, node)), []);
 }
 export function controllerManagerUnit(c: ClusterConfig): string {
   return unit("kube-controller-manager (k8s-lab)", commandLine(`${BIN_DIR}/kube-controller-manager`, controllerManagerFlags(c)), ["kube-apiserver.service"]);
