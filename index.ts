@@ -4,7 +4,7 @@
 // Pulumi runs the exported function; its result is the stack outputs.
 import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "./components/config";
-import { ClusterPki, apiserverUrls, nodeAccessKey, pkiMaterial } from "./components/pki";
+import { ClusterPki, adminEndpointNote, apiserverUrls, nodeAccessKey, pkiMaterial } from "./components/pki";
 import { ESTABLISHED_OUTPUT, NodeAccess, NodeBase, previouslyEstablished } from "./components/host";
 import { EtcdCluster } from "./components/etcd";
 import { KubeNginx } from "./components/lb";
@@ -48,6 +48,8 @@ export = async () => {
     [ESTABLISHED_OUTPUT]: pulumi.all([registered.command.id, ...Object.values(workers.kubeProxies).map((k) => k.command.id), addons.urn]).apply(() => cluster.nodes.map((n) => n.name)),
     /** The apiserver the admin kubeconfig talks to. */
     apiserverEndpoint: apiserverUrls(cluster).external,
+    /** Why that endpoint: the apiserverEndpoint setting, or the first node (a single point of failure). */
+    apiserverEndpointSource: adminEndpointNote(cluster),
     /** Node name → IP. */
     nodeIps: Object.fromEntries(cluster.nodes.map((n) => [n.name, n.ip])),
     /** One SSH command per node; save the key first: pulumi stack output --show-secrets sshPrivateKey > lab-key && chmod 600 lab-key */

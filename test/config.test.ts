@@ -71,6 +71,17 @@ describe("preflight rules", () => {
     expect(rec.resources).toHaveLength(0);
   });
 
+  it("checks apiserverEndpoint: a name or address, a port in range, never a node without an apiserver", () => {
+    const errs = (v: string) => loadConfig({ ...dev, apiserverEndpoint: v }).errors.map((e) => `${e.key}: ${e.message}`);
+    expect(errs("api.lab.example")).toEqual([]);
+    expect(loadConfig({ ...dev, apiserverEndpoint: "API.lab.example" }).config!.network.apiserverEndpoint).toEqual({ host: "api.lab.example", port: 6443 });
+    expect(loadConfig({ ...dev, apiserverEndpoint: "10.0.0.5:7443" }).config!.network.apiserverEndpoint).toEqual({ host: "10.0.0.5", port: 7443 });
+    expect(errs("api_lab")).toEqual(["apiserverEndpoint: 'api_lab' is neither an IPv4 address nor a DNS name"]);
+    expect(errs("api.lab:70000")).toEqual(["apiserverEndpoint: port 70000 is out of range"]);
+    const nodes = ["name=cp-1 ip=192.168.253.21 roles=etcd,control-plane", "name=w-1 ip=192.168.253.31 roles=worker"];
+    expect(loadConfig({ ...dev, nodes, apiserverEndpoint: "192.168.253.31" }).errors.map((e) => e.message)).toContain("192.168.253.31 is node w-1, which runs no kube-apiserver");
+  });
+
   it("the dev stack itself has no problem and no warning", () => {
     const r = loadConfig(dev);
     expect(r.errors).toEqual([]);

@@ -214,6 +214,18 @@ describe("kubeconfigs", () => {
   });
 });
 
+describe("apiserverEndpoint: admin access through a VIP or DNS name", () => {
+  it("points the admin kubeconfig at it and puts it in the apiserver certificate, so openssl verifies the name", async () => {
+    const ep = await issue({ ...dev, apiserverEndpoint: "api.lab.example:7443" });
+    expect(YAML.parse(ep.kubeconfigs.admin.text).clusters[0].cluster.server).toBe("https://api.lab.example:7443");
+    // the other identities keep their local paths
+    expect(YAML.parse(ep.kubeconfigs["kube-proxy"].text).clusters[0].cluster.server).toBe("https://127.0.0.1:8443");
+    const verify = (host: string) => execFileSync("openssl", ["verify", "-verify_hostname", host, "-CAfile", path.join(ep.dir, "cluster-ca.crt"), path.join(ep.dir, "apiserver.crt")], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    expect(verify("api.lab.example")).toContain(": OK");
+    expect(() => verify("other.lab.example")).toThrow(/hostname mismatch/);
+  });
+});
+
 describe("secrecy", () => {
   it("keeps every private key secret as an output", () => {
     for (const c of Object.values(issued.certs)) expect(c.keySecret).toBe(true);

@@ -50,6 +50,7 @@ export const KEYS: KeySpec[] = [
   { key: "apiserverPort", type: "integer", default: 6443, description: "Secure port of every kube-apiserver." },
   { key: "localProxyPort", type: "integer", default: 8443, description: "Port of the local nginx proxy on 127.0.0.1 in front of all apiservers (kubelet and kube-proxy use it)." },
   { key: "kubeProxyMode", type: "string", default: "iptables", description: "kube-proxy mode: iptables or nftables (ipvs is deprecated)." },
+  { key: "apiserverEndpoint", type: "string", description: "Where the admin kubeconfig and the addons reach the kube-apiservers: HOST or HOST:PORT of a VIP, load balancer or DNS name in front of every control-plane node (added to the apiserver certificate). Unset: the first control-plane node's IP, a single point of failure." },
   { key: "extraApiserverSans", type: "array", default: [], description: "Extra DNS names or IPs for the kube-apiserver serving certificate." },
   // access
   { key: "sshUser", type: "string", default: "k8s", description: "Login user on every node, with passwordless sudo (created by cloud-init; on 'existing' hosts it must exist with NOPASSWD sudo)." },

@@ -54,6 +54,8 @@ export interface ClusterConfig {
     localProxyPort: number;
     kubeProxyMode: "iptables" | "nftables";
     extraApiserverSans: string[];
+    /** The admin endpoint as configured (HOST or HOST:PORT); unset: the first control-plane node. */
+    apiserverEndpoint?: { host: string; port: number };
   };
   ssh: { user: string; publicKey?: string; privateKeyFromConfig: boolean };
   hypervisor: {
@@ -134,6 +136,7 @@ export const rawSchema = z.object({
   localProxyPort: int(1, 65535),
   kubeProxyMode: z.enum(["iptables", "nftables"]),
   extraApiserverSans: z.array(str),
+  apiserverEndpoint: str.optional(),
   sshUser: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, "must be a POSIX user name (lowercase letters, digits, '_' and '-')"),
   sshPublicKey: str.optional(),
   sshPrivateKey: z.boolean().optional(),
@@ -225,6 +228,12 @@ const NODE_FIELDS = ["name", "ip", "roles", "vcpu", "memoryMiB", "diskGiB", "mac
 export function macForIp(ip: string): string {
   const [, b, c, d] = ip.split(".").map((x) => Number(x));
   return ["52", "54", "00", b, c, d].map((x) => (typeof x === "number" ? x.toString(16).padStart(2, "0") : x)).join(":");
+}
+
+/** 'HOST' or 'HOST:PORT' (port defaults to the apiserver's); the host is checked in preflight. */
+export function splitHostPort(s: string, defaultPort: number): { host: string; port: number } {
+  const m = /^(.*?)(?::(\d+))?$/.exec(s.trim())!;
+  return { host: m[1].toLowerCase(), port: m[2] === undefined ? defaultPort : Number(m[2]) };
 }
 
 /** Parses one `nodes` entry ('name=k8s-1 ip=... roles=a,b'). Shape only; rules run later. */
@@ -395,6 +404,7 @@ export function deriveModel(raw: RawConfig): { config: ClusterConfig; problems: 
       localProxyPort: raw.localProxyPort,
       kubeProxyMode: raw.kubeProxyMode,
       extraApiserverSans: raw.extraApiserverSans,
+      apiserverEndpoint: raw.apiserverEndpoint === undefined ? undefined : splitHostPort(raw.apiserverEndpoint, raw.apiserverPort),
     },
     ssh: { user: raw.sshUser, publicKey: raw.sshPublicKey, privateKeyFromConfig: raw.sshPrivateKey === true },
     hypervisor: {

@@ -143,6 +143,20 @@ function networkRules(c: ClusterConfig): { problems: Problem[]; nodeCidr?: Cidr 
   if (c.network.apiserverPort === c.network.localProxyPort) {
     out.push(err("localProxyPort", `equals apiserverPort (${c.network.apiserverPort}); the local nginx proxy and kube-apiserver would fight over the port on control-plane nodes`, "use different ports, e.g. apiserverPort 6443 and localProxyPort 8443"));
   }
+  const ep = c.network.apiserverEndpoint;
+  if (ep) {
+    const dns = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+    if (!isIPv4(ep.host) && !dns.test(ep.host)) {
+      out.push(err("apiserverEndpoint", `'${ep.host}' is neither an IPv4 address nor a DNS name`, "write HOST or HOST:PORT of a VIP, load balancer or DNS name in front of every control-plane node, e.g. 'api.lab.example:6443'"));
+    } else if (!(ep.port >= 1 && ep.port <= 65535)) {
+      out.push(err("apiserverEndpoint", `port ${ep.port} is out of range`, "write a port from 1 to 65535, or leave it out for apiserverPort"));
+    } else {
+      const node = c.nodes.find((n) => n.ip === ep.host);
+      if (node && !node.roles.has("control-plane")) {
+        out.push(err("apiserverEndpoint", `${ep.host} is node ${node.name}, which runs no kube-apiserver`, "point it at a control-plane node, or better a VIP or DNS name in front of all of them"));
+      }
+    }
+  }
   for (const [i, san] of c.network.extraApiserverSans.entries()) {
     if (!isIPv4(san) && !/^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(san)) {
       out.push(err(`extraApiserverSans[${i}]`, `'${san}' is neither an IPv4 address nor a DNS name`, "write an address or a lowercase DNS name"));

@@ -72,14 +72,28 @@ function partition(sans: string[]): { dnsNames: string[]; ipAddresses: string[] 
   return { dnsNames: sans.filter((s) => !isIp(s)), ipAddresses: sans.filter(isIp) };
 }
 
-/** The apiserver URL a component reaches, by where it runs. */
+/**
+ * The apiserver URL a component reaches, by where it runs. `external` (the admin
+ * kubeconfig, the Kubernetes provider, the API gate) is apiserverEndpoint when set, else the
+ * first control-plane node: with that node down, admin access and addons fail though the
+ * other apiservers are healthy.
+ */
 export function apiserverUrls(c: ClusterConfig): { local: string; viaProxy: string; external: string } {
   const first = nodesWith(c, "control-plane")[0];
+  const ep = c.network.apiserverEndpoint ?? { host: first?.ip ?? "127.0.0.1", port: c.network.apiserverPort };
   return {
     local: `https://127.0.0.1:${c.network.apiserverPort}`,
     viaProxy: `https://127.0.0.1:${c.network.localProxyPort}`,
-    external: `https://${first?.ip ?? "127.0.0.1"}:${c.network.apiserverPort}`,
+    external: `https://${ep.host}:${ep.port}`,
   };
+}
+
+/** Which endpoint the admin kubeconfig uses, and whether it is a single point of failure (a stack output). */
+export function adminEndpointNote(c: ClusterConfig): string {
+  const first = nodesWith(c, "control-plane")[0];
+  return c.network.apiserverEndpoint
+    ? "apiserverEndpoint (config)"
+    : `the first control-plane node, ${first?.name}: a single point of failure for admin access and addons; set apiserverEndpoint to a VIP or DNS name in front of every control-plane node`;
 }
 
 export function planPki(c: ClusterConfig): PkiPlan {
@@ -99,6 +113,7 @@ export function planPki(c: ClusterConfig): PkiPlan {
       c.network.kubernetesServiceIp,
       ...kubernetesServiceNames(c.domain),
       ...c.network.extraApiserverSans,
+      ...(c.network.apiserverEndpoint ? [c.network.apiserverEndpoint.host] : []),
     ]),
   );
   const client = (id: string, commonName: string, ca: CaId, organization?: string): CertPlan => ({
