@@ -194,6 +194,9 @@ describe("addons under mocks", () => {
     expect(deps("kubernetes:apps/v1:Deployment", "deployment-kubernetes-dashboard-kubernetes-dashboard")).toContain("daemonset-kube-system-weave-net");
     expect(deps("kubernetes:apps/v1:DaemonSet", "daemonset-kube-system-weave-net")).toEqual(expect.arrayContaining(["nodes-registered", "api-reachable"]));
     expect(deps("command:local:Command", "api-reachable")).toContain("nodes-registered");
+    // the provider is configured only after the gate: configured earlier, it caches
+    // "cluster unreachable" for the whole run (a real first up failed every addon so)
+    expect(deps("pulumi:providers:kubernetes", "k8s-lab-api")).toEqual(["api-reachable"]);
   });
 
   it("creates each token Secret after its ServiceAccount and each namespaced object after its Namespace", async () => {

@@ -42,25 +42,13 @@ export interface AddonsArgs {
 
 export class Addons extends pulumi.ComponentResource {
   readonly provider: k8s.Provider;
-  /** The admin endpoint answers from the machine running Pulumi; every object waits for it. */
+  /** The admin endpoint answers from the machine running Pulumi; the provider and every object wait for it. */
   readonly apiReachable: command.local.Command;
   /** Every applied object by group (rbac, cni, coredns, dashboard). */
   readonly groups: Readonly<Record<string, pulumi.CustomResource[]>>;
 
   constructor(name: string, args: AddonsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("k8slab:addons:Addons", name, {}, opts);
-    this.provider = new k8s.Provider(
-      `${args.cluster.name}-api`,
-      {
-        kubeconfig: pulumi.secret(args.kubeconfig),
-        deleteUnreachable: true,
-        enableServerSideApply: true,
-        // a lab apiserver on a slow guest takes longer than the default 32 s to send its
-        // OpenAPI document to several requests at once (seen on TCG guests)
-        kubeClientSettings: { timeout: 120 },
-      },
-      { parent: this },
-    );
     const server = apiserverUrls(args.cluster).external;
     this.apiReachable = new command.local.Command(
       "api-reachable",
@@ -72,6 +60,21 @@ export class Addons extends pulumi.ComponentResource {
         addPreviousOutputInEnv: false,
       },
       { parent: this, dependsOn: args.after },
+    );
+    this.provider = new k8s.Provider(
+      `${args.cluster.name}-api`,
+      {
+        kubeconfig: pulumi.secret(args.kubeconfig),
+        deleteUnreachable: true,
+        enableServerSideApply: true,
+        // a lab apiserver on a slow guest takes longer than the default 32 s to send its
+        // OpenAPI document to several requests at once (seen on TCG guests)
+        kubeClientSettings: { timeout: 120 },
+      },
+      // configured only once the cluster answers: a provider configured while the VMs are
+      // still booting caches "cluster unreachable" for the whole run (seen in a real first
+      // up: every addon failed with "no route to host" although the API answered by then)
+      { parent: this, dependsOn: [this.apiReachable] },
     );
     const groups: Record<string, pulumi.CustomResource[]> = {};
     let previous: pulumi.Input<pulumi.Resource>[] = [...args.after, this.apiReachable];
