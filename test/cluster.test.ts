@@ -7,7 +7,7 @@ import * as YAML from "yaml";
 import { ClusterConfig, loadConfig, parseCidr, nthAddress } from "../components/config";
 import { HostStepPlan } from "../components/host";
 import { apiserverFlags, controllerManagerFlags, encryptionConfig } from "../components/control-plane/plan";
-import { KUBE_PROXY_CONFIG, containerdConfig, kubeletConfiguration, registryHosts } from "../components/worker/plan";
+import { KUBELET_CONFIG, KUBE_PROXY_CONFIG, containerdConfig, kubeletConfiguration, registryHosts } from "../components/worker/plan";
 import { planPki } from "../components/pki";
 import { allHostSteps } from "../components/render/plan";
 import { Recorded } from "./mocks";
@@ -86,6 +86,21 @@ describe("workers", () => {
     const kubelet = allHostSteps(c).find((s) => s.layer === "kubelet")!;
     expect(kubelet.activate.join("\n")).toContain("ln -sfn /run/systemd/resolve/resolv.conf /etc/kubernetes/kubelet-resolv.conf");
     expect(kubeletConfiguration(cfg({ controlPlaneTaint: true }), c.nodes[0])).toHaveProperty("registerWithTaints", [{ key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" }]);
+  });
+
+  it("runs a kubelet, kube-proxy and containerd on control-plane-only nodes too, tainted NoSchedule, and waits for them to register", () => {
+    const split = cfg({
+      cni: "bridge",
+      nodes: ["name=cp-1 ip=192.168.253.21 roles=etcd,control-plane", "name=cp-2 ip=192.168.253.22 roles=etcd,control-plane", "name=cp-3 ip=192.168.253.23 roles=etcd,control-plane", "name=w-1 ip=192.168.253.31 roles=worker"],
+    });
+    const steps = allHostSteps(split);
+    for (const layer of ["containerd", "kubelet", "kube-proxy"]) expect({ layer, nodes: steps.filter((s) => s.layer === layer).map((s) => s.node).sort() }).toEqual({ layer, nodes: ["cp-1", "cp-2", "cp-3", "w-1"] });
+    const taints = (node: string) => YAML.parse(fileOn(steps, node, KUBELET_CONFIG)!.content as string).registerWithTaints;
+    expect(taints("cp-2")).toEqual([{ key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" }]);
+    expect(taints("w-1")).toBeUndefined();
+    // with every node a worker too, control-plane nodes take pods unless controlPlaneTaint
+    expect(YAML.parse(fileOn(allHostSteps(c), "k8s-1", KUBELET_CONFIG)!.content as string).registerWithTaints).toBeUndefined();
+    expect(steps.find((s) => s.layer === "nodes-registered")!.activate.join("\n")).toContain("want=cp-1,cp-2,cp-3,w-1");
   });
 
   it("runs kube-proxy in iptables or nftables mode with the pod CIDR", () => {

@@ -37,11 +37,15 @@ describe("bridge pod network", () => {
     expect(r.errors.map((e) => e.key + ": " + e.message).join("\n")).toMatch(/podCidr: 10\.244\.0\.0\/20 has no \/24 numbered like k8s-1's address 192\.168\.253\.140/);
   });
 
-  it("routes every other worker's subnet via its node, and writes CNI config only on workers", () => {
-    const mixed = loadConfig({ ...dev, nodes: [...(dev.nodes as string[]), "name=cp-4 ip=192.168.253.150 roles=control-plane"] }).config!;
-    const cp = mixed.nodes.find((n) => n.name === "cp-4")!;
-    expect(podRoutes(mixed, cp).map((r) => `${r.subnet} via ${r.via}`)).toEqual(["10.244.140.0/24 via 192.168.253.140", "10.244.139.0/24 via 192.168.253.139", "10.244.141.0/24 via 192.168.253.141"]);
-    expect(planPodNetwork(mixed, cp).files.map((f) => f.path)).toEqual([POD_ROUTES_UNIT]);
+  it("routes every other kubelet node's subnet via its node, and writes CNI config only where a kubelet runs", () => {
+    // a control-plane-only node runs a kubelet (tainted), an etcd-only node none
+    const mixed = loadConfig({ ...dev, nodes: [...(dev.nodes as string[]), "name=cp-4 ip=192.168.253.150 roles=control-plane", "name=etcd-5 ip=192.168.253.151 roles=etcd"] }).config!;
+    const [cp, etcd] = [mixed.nodes.find((n) => n.name === "cp-4")!, mixed.nodes.find((n) => n.name === "etcd-5")!];
+    const all = ["10.244.140.0/24 via 192.168.253.140", "10.244.139.0/24 via 192.168.253.139", "10.244.141.0/24 via 192.168.253.141", "10.244.150.0/24 via 192.168.253.150"];
+    expect(podRoutes(mixed, etcd).map((r) => `${r.subnet} via ${r.via}`)).toEqual(all);
+    expect(podRoutes(mixed, cp).map((r) => `${r.subnet} via ${r.via}`)).toEqual(all.slice(0, 3));
+    expect(planPodNetwork(mixed, etcd).files.map((f) => f.path)).toEqual([POD_ROUTES_UNIT]);
+    expect(planPodNetwork(mixed, cp).files.map((f) => f.path).sort()).toEqual([BRIDGE_CONFLIST, POD_ROUTES_UNIT].sort());
     const w = planPodNetwork(mixed, mixed.nodes[0]);
     expect(w.files.map((f) => f.path).sort()).toEqual([BRIDGE_CONFLIST, POD_ROUTES_UNIT].sort());
     const conf = JSON.parse(w.files.find((f) => f.path === BRIDGE_CONFLIST)!.content as string);

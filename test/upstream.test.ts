@@ -8,7 +8,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { ClusterConfig, contains, loadConfig, parseCidr } from "../components/config";
+import { ClusterConfig, contains, kubeletNodes, loadConfig, parseCidr } from "../components/config";
 import { renderTree } from "../components/render";
 import { encryptionConfig } from "../components/control-plane/plan";
 import { stackConfig, ROOT } from "./harness";
@@ -195,7 +195,8 @@ describe("component configs, judged by the pinned releases' own Go code", () => 
       const c = config(v);
       const { verdicts, judged } = judgeTree(renderTree(c), path.join(dir, name.replace(/\W+/g, "-")));
       expect({ name, rejected: rejected(verdicts) }).toEqual({ name, rejected: [] });
-      const workers = c.nodes.filter((n) => n.roles.has("worker")).length;
+      // every worker and every control-plane node runs a kubelet (kubeadm's layout)
+      const workers = kubeletNodes(c).length;
       const etcds = c.nodes.filter((n) => n.roles.has("etcd")).length;
       expect({ name, kubelets: judged["kubelet-config"], containerd: judged.containerd, etcd: judged.etcd }).toEqual({ name, kubelets: workers, containerd: workers, etcd: etcds });
     }

@@ -453,3 +453,17 @@ export function deriveModel(raw: RawConfig): { config: ClusterConfig; problems: 
 export function nodesWith(c: Pick<ClusterConfig, "nodes">, role: Role): NodeSpec[] {
   return c.nodes.filter((n) => n.roles.has(role));
 }
+
+/**
+ * Whether a node runs a kubelet, kube-proxy, containerd and the pod network: every worker
+ * and, as kubeadm does, every control-plane node (tainted NoSchedule when it is not also a
+ * worker) — its apiserver reaches aggregated APIs and webhooks through pod and service IPs.
+ */
+export function runsKubelet(n: NodeSpec): boolean {
+  return n.roles.has("worker") || n.roles.has("control-plane");
+}
+
+/** The nodes that run a kubelet (runsKubelet). */
+export function kubeletNodes(c: Pick<ClusterConfig, "nodes">): NodeSpec[] {
+  return c.nodes.filter(runsKubelet);
+}

@@ -4,7 +4,7 @@
 // only), their files and units; and the cluster gate that every node has registered.
 // Depends on: config, host, pki (paths, identities), etcd (client URLs).
 import * as YAML from "yaml";
-import { ClusterConfig, NodeSpec, nodesWith } from "../config";
+import { ClusterConfig, NodeSpec, kubeletNodes, nodesWith } from "../config";
 import { BIN_DIR } from "../host/artifacts";
 import { HostStepPlan, disableUnits, restartUnits, waitUntil } from "../host/plan";
 import { commandLine, renderUnit } from "../host/systemd";
@@ -217,7 +217,7 @@ export function planControlPlane(c: ClusterConfig, node: NodeSpec): HostStepPlan
 /** The cluster gate: every node has registered with the apiservers (Ready needs the CNI, later). */
 export function planNodesRegistered(c: ClusterConfig): HostStepPlan {
   const first = nodesWith(c, "control-plane")[0];
-  const names = c.nodes.map((n) => n.name).sort();
+  const names = kubeletNodes(c).map((n) => n.name).sort();
   const kubectl = `${BIN_DIR}/kubectl --kubeconfig ${ADMIN_KUBECONFIG}`;
   return {
     node: first.name,

@@ -4,7 +4,7 @@
 // node's cache with the right digest is not fetched again.
 // Depends on: config, host/plan.
 import * as path from "path";
-import { ArtifactName, ArtifactSpec, ClusterConfig, NodeSpec } from "../config";
+import { ArtifactName, ArtifactSpec, ClusterConfig, NodeSpec, runsKubelet } from "../config";
 import { HostStepPlan, HostUpload, shq } from "./plan";
 import { PROXY_ENV_FILE } from "./prep";
 
@@ -64,7 +64,7 @@ export function artifactsFor(c: ClusterConfig, node: NodeSpec): ArtifactSpec[] {
   const names: ArtifactName[] = [];
   if (node.roles.has("etcd")) names.push("etcd");
   if (node.roles.has("control-plane")) names.push("kubernetes-server");
-  if (node.roles.has("worker")) {
+  if (runsKubelet(node)) {
     if (!node.roles.has("control-plane")) names.push("kubernetes-node");
     names.push("containerd", "runc", "crictl", "cni-plugins");
   }

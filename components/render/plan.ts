@@ -2,7 +2,7 @@
 // HostStepPlans, grouped in waves (steps in a wave may run in parallel; rolling layers are
 // one node per wave). The render command and the tests read the same plans the
 // components ship. Depends on: config, host, etcd, lb, control-plane, worker.
-import { ClusterConfig, nodesWith } from "../config";
+import { ClusterConfig, kubeletNodes, nodesWith } from "../config";
 import { HostStepPlan, MaterialRef, Rolling, planArtifacts, planNodePrep } from "../host";
 import { planEtcdHealthGate, planEtcdMember } from "../etcd/plan";
 import { planKubeNginx } from "../lb/plan";
@@ -27,10 +27,10 @@ export function planHostLayers(c: ClusterConfig): PlannedLayer[] {
     { layer: "etcd-health", rolling: "none", steps: [planEtcdHealthGate(c)] },
     { layer: "control-plane", rolling: "all", steps: nodesWith(c, "control-plane").map((n) => planControlPlane(c, n)) },
     ...(c.addons.cni === "bridge" ? [{ layer: "pod-network", rolling: "none" as const, steps: c.nodes.map((n) => planPodNetwork(c, n)) }] : []),
-    { layer: "containerd", rolling: "control-plane", steps: nodesWith(c, "worker").map((n) => planContainerd(c, n)) },
-    ...(c.registry.archives.length ? [{ layer: "images", rolling: "none" as const, steps: nodesWith(c, "worker").map((n) => planImages(c, n)) }] : []),
-    { layer: "kubelet", rolling: "control-plane", steps: nodesWith(c, "worker").map((n) => planKubelet(c, n)) },
-    { layer: "kube-proxy", rolling: "control-plane", steps: nodesWith(c, "worker").map((n) => planKubeProxy(c, n)) },
+    { layer: "containerd", rolling: "control-plane", steps: kubeletNodes(c).map((n) => planContainerd(c, n)) },
+    ...(c.registry.archives.length ? [{ layer: "images", rolling: "none" as const, steps: kubeletNodes(c).map((n) => planImages(c, n)) }] : []),
+    { layer: "kubelet", rolling: "control-plane", steps: kubeletNodes(c).map((n) => planKubelet(c, n)) },
+    { layer: "kube-proxy", rolling: "control-plane", steps: kubeletNodes(c).map((n) => planKubeProxy(c, n)) },
     { layer: "nodes-registered", rolling: "none", steps: [planNodesRegistered(c)] },
   ];
 }

@@ -4,7 +4,7 @@
 import { planPodNetwork } from "./pod-network";
 import { planImages } from "./images";
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterConfig, nodesWith } from "../config";
+import { ClusterConfig, kubeletNodes } from "../config";
 import { HostStep, MaterialResolver, NodeAccess, shipSteps } from "../host";
 import { planContainerd, planKubeProxy, planKubelet } from "./plan";
 
@@ -39,7 +39,7 @@ export class Workers extends pulumi.ComponentResource {
   constructor(name: string, args: WorkersArgs, opts?: pulumi.ComponentResourceOptions) {
     super("k8slab:worker:Workers", name, {}, opts);
     const c = args.cluster;
-    const workers = nodesWith(c, "worker");
+    const workers = kubeletNodes(c);
     const ship = { access: args.access, material: args.material, wipeData: c.wipeDataOnDestroy, rolling: "control-plane" as const, established: args.established };
     this.containerd = shipSteps(c, workers.map((n) => planContainerd(c, n)), { ...ship, after: args.afterRuntime }, this);
     this.podNetwork = c.addons.cni === "bridge" ? shipSteps(c, c.nodes.map((n) => planPodNetwork(c, n)), { ...ship, rolling: "none", after: args.afterRuntime }, this) : {};

@@ -108,7 +108,8 @@ export function crictlConfig(): string {
 }
 
 export function kubeletConfiguration(c: ClusterConfig, node: NodeSpec): Record<string, unknown> {
-  const taint = c.controlPlaneTaint && node.roles.has("control-plane");
+  // a control-plane node that is not a worker runs a kubelet for the control plane's sake only
+  const taint = node.roles.has("control-plane") && (c.controlPlaneTaint || !node.roles.has("worker"));
   return {
     apiVersion: "kubelet.config.k8s.io/v1beta1",
     kind: "KubeletConfiguration",

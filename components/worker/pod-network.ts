@@ -4,7 +4,7 @@
 // other node's pod subnet via that node's address (a oneshot unit, on every node: control
 // planes reach pods too). No overlay, no images, nothing to pull.
 // Depends on: config, host (paths, plan helpers), worker/plan (CNI paths).
-import { ClusterConfig, NodeSpec, parseCidr, podSubnetOf } from "../config";
+import { ClusterConfig, NodeSpec, parseCidr, podSubnetOf, runsKubelet } from "../config";
 import { HostStepPlan, disableUnits, restartUnits } from "../host/plan";
 import { renderUnit } from "../host/systemd";
 import { CNI_CONF_DIR } from "./plan";
@@ -46,7 +46,7 @@ export function bridgeConflist(c: ClusterConfig, node: NodeSpec): Record<string,
 /** Routes from this node to every other node's pod subnet. */
 export function podRoutes(c: ClusterConfig, node: NodeSpec): Array<{ node: string; subnet: string; via: string }> {
   const subnets = podSubnets(c);
-  return c.nodes.filter((n) => n.name !== node.name && n.roles.has("worker")).map((n) => ({ node: n.name, subnet: subnets[n.name], via: n.ip }));
+  return c.nodes.filter((n) => n.name !== node.name && runsKubelet(n)).map((n) => ({ node: n.name, subnet: subnets[n.name], via: n.ip }));
 }
 
 export function podRoutesUnit(c: ClusterConfig, node: NodeSpec): string {
@@ -68,7 +68,7 @@ export function podRoutesUnit(c: ClusterConfig, node: NodeSpec): string {
 }
 
 export function planPodNetwork(c: ClusterConfig, node: NodeSpec): HostStepPlan {
-  const worker = node.roles.has("worker");
+  const worker = runsKubelet(node);
   const routes = podRoutes(c, node);
   return {
     node: node.name,
