@@ -9,7 +9,7 @@ import { ESTABLISHED_OUTPUT, NodeAccess, NodeBase, previouslyEstablished } from 
 import { EtcdCluster } from "./components/etcd";
 import { KubeNginx } from "./components/lb";
 import { LabVms } from "./components/vm";
-import { ControlPlane, nodesRegistered } from "./components/control-plane";
+import { ControlPlane, adminAccess, nodesRegistered } from "./components/control-plane";
 import { Workers } from "./components/worker";
 import { Addons, dashboardAccess, headlampAccess } from "./components/addons";
 
@@ -40,7 +40,8 @@ export = async () => {
     afterRuntime: (n) => [base.artifacts[n]],
     afterAgents: (n) => [lb.proxies[n], ...Object.values(controlPlane.nodes)],
   });
-  const registered = nodesRegistered({ cluster, access, material, after: Object.values(workers.kubelets) });
+  const admins = adminAccess({ cluster, access, material, after: Object.values(controlPlane.nodes) });
+  const registered = nodesRegistered({ cluster, access, material, after: [...Object.values(workers.kubelets), admins] });
   const addons = new Addons("addons", { cluster, kubeconfig: pki.kubeconfigs["admin"], after: [registered, ...Object.values(workers.kubeProxies)] });
 
   return {
@@ -54,7 +55,10 @@ export = async () => {
     nodeIps: Object.fromEntries(cluster.nodes.map((n) => [n.name, n.ip])),
     /** One SSH command per node; save the key first: pulumi stack output --show-secrets sshPrivateKey > lab-key && chmod 600 lab-key */
     sshCommands: Object.fromEntries(cluster.nodes.map((n) => [n.name, `ssh -i lab-key ${cluster.ssh.user}@${n.ip}`])),
+    /** The everyday admin: group k8s-lab:cluster-admins, bound to cluster-admin (secret). */
     adminKubeconfig: pki.kubeconfigs["admin"],
+    /** Break-glass only (system:masters, which no RBAC change can lock out); kept nowhere else (secret). */
+    breakGlassKubeconfig: pki.kubeconfigs["super-admin"],
     sshPublicKey: key.publicKeyOpenssh,
     sshPrivateKey: key.privateKeyOpenssh,
     /** The dashboard, reachable only from this machine (never --address 0.0.0.0 --accept-hosts '.*'). */

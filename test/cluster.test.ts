@@ -163,7 +163,9 @@ describe("changes and secrets under mocks", () => {
     const deps = (name: string) => rec.dependsOnNames("k8slab:host:HostStep", name);
     expect(deps("control-plane-k8s-1")).toEqual(expect.arrayContaining(["etcd-health", "artifacts-k8s-1"]));
     expect(deps("control-plane-k8s-2")).toContain("control-plane-k8s-1");
-    expect(deps("nodes-registered")).toEqual(["kubelet-k8s-1", "kubelet-k8s-2", "kubelet-k8s-3"]);
+    expect(deps("nodes-registered")).toEqual(["kubelet-k8s-1", "kubelet-k8s-2", "kubelet-k8s-3", "admin-access"]);
+    // the admin binding after every control-plane node
+    expect(deps("admin-access")).toEqual(["control-plane-k8s-1", "control-plane-k8s-2", "control-plane-k8s-3"]);
   });
 
   it("ships the encryption key only inside secret scripts", async () => {

@@ -27,7 +27,7 @@ describe("host steps under mocks", () => {
 
   it("registers one step per node and layer, plus one etcd health gate", () => {
     const names = rec.ofType(CMD).map((r) => r.name).sort();
-    const expected = ["etcd-health", "nodes-registered"];
+    const expected = ["etcd-health", "admin-access", "nodes-registered"];
     for (const n of ["k8s-1", "k8s-2", "k8s-3"]) {
       expected.push(`prep-${n}`, `artifacts-${n}`, `kube-nginx-${n}`, `etcd-${n}`, `control-plane-${n}`, `containerd-${n}`, `kubelet-${n}`, `kube-proxy-${n}`);
     }
@@ -268,7 +268,7 @@ describe("real tools over every host step", () => {
   });
 
   it("every apply and delete script passes bash -n and shellcheck", () => {
-    expect(steps.length).toBe(3 * 8 + 2);
+    expect(steps.length).toBe(3 * 8 + 3);
     for (const s of steps) {
       for (const script of [renderApplyScript(s, placeholderMaterial), renderDeleteScript(s, true)]) {
         expect({ step: `${s.layer}-${s.node}`, ...bashSyntax(script) }).toMatchObject({ status: 0 });

@@ -131,7 +131,9 @@ describe("certificates (openssl)", () => {
 
   it("names the node identities and roles as RBAC expects", () => {
     const subj = (id: string) => x509Text(path.join(issued.dir, `${id}.crt`)).subject;
-    expect(subj("admin")).toMatch(/O=system:masters/);
+    // the everyday admin is not system:masters (bound to cluster-admin instead); break-glass is
+    expect(subj("admin")).toBe("O=k8s-lab:cluster-admins,CN=admin");
+    expect(subj("super-admin")).toBe("O=system:masters,CN=k8s-lab-super-admin");
     expect(subj("kube-controller-manager")).toBe("CN=system:kube-controller-manager");
     expect(subj("kube-scheduler")).toBe("CN=system:kube-scheduler");
     expect(subj("kube-proxy")).toBe("CN=system:kube-proxy");
@@ -176,6 +178,7 @@ describe("certificates (openssl)", () => {
 describe("kubeconfigs", () => {
   const expectedServer: Record<string, string> = {
     admin: "https://192.168.253.140:6443",
+    "super-admin": "https://192.168.253.140:6443",
     "kube-controller-manager": "https://127.0.0.1:6443",
     "kube-scheduler": "https://127.0.0.1:6443",
     "kube-proxy": "https://127.0.0.1:8443",

@@ -8,11 +8,11 @@ describe("default dev stack", () => {
     const { rec, outputs, error } = await runProgram(stackConfig("dev"));
     expect(error).toBeUndefined();
     const counts = rec.countByType();
-    // 3 CAs, 9 cluster-wide leaves + 3 etcd members + 3 kubelets, the SA key and the SSH key.
+    // 3 CAs, 10 cluster-wide leaves (with the break-glass super-admin) + 3 etcd members + 3 kubelets, the SA key and the SSH key.
     expect(counts["tls:index/selfSignedCert:SelfSignedCert"]).toBe(3);
-    expect(counts["tls:index/locallySignedCert:LocallySignedCert"]).toBe(15);
-    expect(counts["tls:index/certRequest:CertRequest"]).toBe(15);
-    expect(counts["tls:index/privateKey:PrivateKey"]).toBe(3 + 15 + 1 + 1);
+    expect(counts["tls:index/locallySignedCert:LocallySignedCert"]).toBe(16);
+    expect(counts["tls:index/certRequest:CertRequest"]).toBe(16);
+    expect(counts["tls:index/privateKey:PrivateKey"]).toBe(3 + 16 + 1 + 1);
     expect(counts["k8slab:pki:ClusterPki"]).toBe(1);
     expect(rec.invokes).toEqual([]);
     const ips = (await settle(outputs!.nodeIps)).value;
@@ -29,10 +29,25 @@ describe("default dev stack", () => {
     expect(ssh.value).toMatch(/PRIVATE KEY/);
   });
 
+  it("keeps the system:masters break-glass kubeconfig in the stack's secrets only: on a node for one command, never kept", async () => {
+    const { rec, outputs } = await runProgram(stackConfig("dev"));
+    const breakGlass = await settle(outputs!.breakGlassKubeconfig as pulumi.Output<string>);
+    expect(breakGlass.secret).toBe(true);
+    const admin = (await settle(outputs!.adminKubeconfig as pulumi.Output<string>)).value;
+    expect(breakGlass.value).not.toBe(admin);
+    // the one step that carries it sends it only in a secret script, writes it to tmpfs and removes it
+    // (files travel base64-encoded in the script, wrapped at 76 columns)
+    const b64 = Buffer.from(breakGlass.value, "utf8").toString("base64");
+    const carriers = rec.ofType("command:remote:Command").filter((r) => String(r.inputs.stdin ?? "").replace(/\n/g, "").includes(b64));
+    expect(carriers.map((r) => r.name)).toEqual(["admin-access"]);
+    expect(carriers[0].secretPaths).toContain("stdin");
+    expect(String(carriers[0].inputs.stdin)).toContain("trap 'rm -f /run/k8s-lab/super-admin.conf' EXIT");
+  });
+
   it("runs the same in preview mode", async () => {
     const { rec, error } = await runProgram(stackConfig("dev"), { preview: true });
     expect(error).toBeUndefined();
-    expect(rec.ofType("tls:index/locallySignedCert:LocallySignedCert")).toHaveLength(15);
+    expect(rec.ofType("tls:index/locallySignedCert:LocallySignedCert")).toHaveLength(16);
   });
 
   it("uses the SSH key from config instead of generating one", async () => {

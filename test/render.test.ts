@@ -87,9 +87,9 @@ describe("npm run render", () => {
 
   it("writes the numbers: resources by type, host steps and SSH sessions per node, the critical path", () => {
     const s = JSON.parse(fs.readFileSync(path.join(out, "summary.json"), "utf8"));
-    expect(s.resourcesByType["k8slab:host:HostStep"]).toBe(26);
-    expect(s.hostStepsPerNode).toEqual({ "k8s-1": 10, "k8s-2": 8, "k8s-3": 8 });
-    expect(s.sshSessionsPerNode).toEqual({ "k8s-1": 10, "k8s-2": 8, "k8s-3": 8 });
+    expect(s.resourcesByType["k8slab:host:HostStep"]).toBe(27);
+    expect(s.hostStepsPerNode).toEqual({ "k8s-1": 11, "k8s-2": 8, "k8s-3": 8 });
+    expect(s.sshSessionsPerNode).toEqual({ "k8s-1": 11, "k8s-2": 8, "k8s-3": 8 });
     expect(s.criticalPath[0]).toBe("prep-k8s-1");
     // it ends where nothing waits any more: kube-proxy (after its kubelet) or the registration gate
     expect(s.criticalPath[s.criticalPath.length - 1]).toMatch(/^(nodes-registered|kube-proxy-k8s-\d)$/);

@@ -177,14 +177,15 @@ describe("component configs, judged by the pinned releases' own Go code", () => 
     const { verdicts, judged } = judgeTree(devTree, path.join(dir, "dev-judged"));
     expect(rejected(verdicts)).toEqual([]);
     // per node: kubelet, kube-proxy, scheduler, encryption, audit, etcd, containerd, and
-    // five kubeconfigs (admin, controller-manager, scheduler, kubelet, kube-proxy)
+    // five kubeconfigs (admin, controller-manager, scheduler, kubelet, kube-proxy); and the
+    // break-glass kubeconfig in admin-access on the first node
     expect(judged).toEqual({
       "kubelet-config": 3,
       "kube-proxy-config": 3,
       "kube-scheduler-config": 3,
       "encryption-config": 3,
       "audit-policy": 3,
-      kubeconfig: 15,
+      kubeconfig: 16,
       etcd: 3,
       containerd: 3,
     });

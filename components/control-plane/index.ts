@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { ClusterConfig, nodesWith } from "../config";
 import { HostStep, MaterialRef, MaterialResolver, NodeAccess, shipSteps } from "../host";
-import { encryptionConfig, planControlPlane, planNodesRegistered } from "./plan";
+import { encryptionConfig, planAdminAccess, planControlPlane, planNodesRegistered } from "./plan";
 
 export * from "./plan";
 
@@ -39,11 +39,16 @@ export class ControlPlane extends pulumi.ComponentResource {
   }
 }
 
+/** The admin certificate's group bound to cluster-admin, after every control-plane node is up. */
+export function adminAccess(args: NodesRegisteredArgs, parent?: pulumi.Resource): HostStep {
+  return new HostStep("admin-access", { plan: planAdminAccess(args.cluster), access: args.access, material: args.material }, { parent, dependsOn: args.after });
+}
+
 export interface NodesRegisteredArgs {
   cluster: ClusterConfig;
   access: NodeAccess;
   material: MaterialResolver;
-  /** Every kubelet step. */
+  /** What must be done first (every control-plane step; every kubelet step and admin access). */
   after: pulumi.Input<pulumi.Resource>[];
 }
 

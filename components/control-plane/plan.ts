@@ -9,6 +9,7 @@ import { BIN_DIR } from "../host/artifacts";
 import { HostStepPlan, disableUnits, restartUnits, waitUntil } from "../host/plan";
 import { commandLine, renderUnit } from "../host/systemd";
 import { KUBECONFIG_DIR, PKI_DIR, certAndKey, certFile, secretFile } from "../pki/files";
+import { CLUSTER_ADMINS_GROUP } from "../pki/plan";
 import { APISERVER_ETCD_CLIENT, etcdCaRef, etcdClientUrls } from "../etcd/plan";
 
 export const APISERVER_UNIT = "/etc/systemd/system/kube-apiserver.service";
@@ -215,6 +216,34 @@ export function planControlPlane(c: ClusterConfig, node: NodeSpec): HostStepPlan
 }
 
 /** The cluster gate: every node has registered with the apiservers (Ready needs the CNI, later). */
+/** Where the break-glass kubeconfig sits while admin-access runs (tmpfs; removed at once). */
+export const SUPER_ADMIN_KUBECONFIG = "/run/k8s-lab/super-admin.conf";
+export const CLUSTER_ADMINS_BINDING = "k8s-lab:cluster-admins";
+
+/**
+ * Grants the admin certificate's group cluster-admin, as kubeadm does: the binding is made
+ * with the system:masters break-glass credential, which visits the first control-plane
+ * node's tmpfs for this one command and is never kept on a node.
+ */
+export function planAdminAccess(c: ClusterConfig): HostStepPlan {
+  const first = nodesWith(c, "control-plane")[0];
+  const server = `--server https://127.0.0.1:${c.network.apiserverPort} --request-timeout 30s`;
+  return {
+    node: first.name,
+    ip: first.ip,
+    layer: "admin-access",
+    description: `ClusterRoleBinding ${CLUSTER_ADMINS_BINDING}: group ${CLUSTER_ADMINS_GROUP} (the admin certificate) → cluster-admin`,
+    files: [secretFile(SUPER_ADMIN_KUBECONFIG, "kubeconfig:super-admin")],
+    activate: [
+      `trap 'rm -f ${SUPER_ADMIN_KUBECONFIG}' EXIT`,
+      `${BIN_DIR}/kubectl create clusterrolebinding ${CLUSTER_ADMINS_BINDING} --clusterrole=cluster-admin --group=${CLUSTER_ADMINS_GROUP} --dry-run=client -o yaml | ${BIN_DIR}/kubectl --kubeconfig ${SUPER_ADMIN_KUBECONFIG} ${server} apply -f -`,
+    ],
+    // the admin's own binding: removable with the admin's own rights
+    deactivate: [`${BIN_DIR}/kubectl --kubeconfig ${ADMIN_KUBECONFIG} ${server} delete clusterrolebinding ${CLUSTER_ADMINS_BINDING} --ignore-not-found >/dev/null 2>&1 || true`],
+    healthGate: `kubectl apply of the binding as system:masters succeeds`,
+  };
+}
+
 export function planNodesRegistered(c: ClusterConfig): HostStepPlan {
   const first = nodesWith(c, "control-plane")[0];
   const names = kubeletNodes(c).map((n) => n.name).sort();

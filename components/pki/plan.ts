@@ -72,6 +72,9 @@ function partition(sans: string[]): { dnsNames: string[]; ipAddresses: string[] 
   return { dnsNames: sans.filter((s) => !isIp(s)), ipAddresses: sans.filter(isIp) };
 }
 
+/** The admin certificate's group; a ClusterRoleBinding (control-plane layer, admin-access) grants it cluster-admin. */
+export const CLUSTER_ADMINS_GROUP = "k8s-lab:cluster-admins";
+
 /**
  * The apiserver URL a component reaches, by where it runs. `external` (the admin
  * kubeconfig, the Kubernetes provider, the API gate) is apiserverEndpoint when set, else the
@@ -145,7 +148,11 @@ export function planPki(c: ClusterConfig): PkiPlan {
     client("apiserver-etcd-client", "kube-apiserver-etcd-client", etcdCa),
     client("etcd-healthcheck-client", "kube-etcd-healthcheck-client", etcdCa),
     client("front-proxy-client", "front-proxy-client", "front-proxy-ca"),
-    client("admin", "admin", "cluster-ca", "system:masters"),
+    // as kubeadm does since 1.29: the everyday admin in a group bound to cluster-admin (the
+    // binding can be removed or narrowed), the system:masters break-glass identity only in
+    // the stack's secrets
+    client("admin", "admin", "cluster-ca", CLUSTER_ADMINS_GROUP),
+    client("super-admin", "k8s-lab-super-admin", "cluster-ca", "system:masters"),
     client("kube-controller-manager", "system:kube-controller-manager", "cluster-ca"),
     client("kube-scheduler", "system:kube-scheduler", "cluster-ca"),
     client("kube-proxy", "system:kube-proxy", "cluster-ca"),
@@ -156,6 +163,7 @@ export function planPki(c: ClusterConfig): PkiPlan {
   const urls = apiserverUrls(c);
   const kubeconfigs: KubeconfigPlan[] = [
     { id: "admin", cert: "admin", server: urls.external },
+    { id: "super-admin", cert: "super-admin", server: urls.external },
     { id: "kube-controller-manager", cert: "kube-controller-manager", server: urls.local },
     { id: "kube-scheduler", cert: "kube-scheduler", server: urls.local },
     { id: "kube-proxy", cert: "kube-proxy", server: urls.viaProxy },

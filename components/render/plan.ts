@@ -6,7 +6,7 @@ import { ClusterConfig, kubeletNodes, nodesWith } from "../config";
 import { HostStepPlan, MaterialRef, Rolling, planArtifacts, planNodePrep } from "../host";
 import { planEtcdHealthGate, planEtcdMember } from "../etcd/plan";
 import { planKubeNginx } from "../lb/plan";
-import { planControlPlane, planNodesRegistered } from "../control-plane/plan";
+import { planAdminAccess, planControlPlane, planNodesRegistered } from "../control-plane/plan";
 import { planContainerd, planKubeProxy, planKubelet } from "../worker/plan";
 import { planPodNetwork } from "../worker/pod-network";
 import { planImages } from "../worker/images";
@@ -26,6 +26,7 @@ export function planHostLayers(c: ClusterConfig): PlannedLayer[] {
     { layer: "etcd", rolling: "all", steps: nodesWith(c, "etcd").map((n) => planEtcdMember(c, n)) },
     { layer: "etcd-health", rolling: "none", steps: [planEtcdHealthGate(c)] },
     { layer: "control-plane", rolling: "all", steps: nodesWith(c, "control-plane").map((n) => planControlPlane(c, n)) },
+    { layer: "admin-access", rolling: "none", steps: [planAdminAccess(c)] },
     ...(c.addons.cni === "bridge" ? [{ layer: "pod-network", rolling: "none" as const, steps: c.nodes.map((n) => planPodNetwork(c, n)) }] : []),
     { layer: "containerd", rolling: "control-plane", steps: kubeletNodes(c).map((n) => planContainerd(c, n)) },
     ...(c.registry.archives.length ? [{ layer: "images", rolling: "none" as const, steps: kubeletNodes(c).map((n) => planImages(c, n)) }] : []),
