@@ -42,6 +42,11 @@ const skip = process.env.K8SLAB_SKIP_LIBVIRT === "1";
       path.join(dir, "libvirtd.conf"),
       ['listen_tls = 0', 'listen_tcp = 0', 'auth_unix_rw = "none"', 'auth_unix_ro = "none"', `log_outputs = "2:file:${dir}/libvirtd.log"`].join("\n") + "\n",
     );
+    // a second libvirtd would take the first one's socket, and removes it when it exits: a
+    // running `npm run lab:e2e` then lost its libvirtd mid-run (seen). Refuse instead.
+    if (spawnSync("virsh", ["-q", "-c", URI, "uri"], { stdio: "ignore" }).status === 0) {
+      throw new Error(`a libvirtd already answers on ${URI} (npm run lab:e2e?); this test starts its own and would take that one's socket: stop it first`);
+    }
     const add = spawnSync("ip", ["netns", "add", NS], { encoding: "utf8" });
     if (add.status !== 0) throw new Error(`ip netns add failed: ${add.stderr}`);
     sh("ip link set lo up");

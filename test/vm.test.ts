@@ -1,5 +1,6 @@
 // VM layer: the graph under mocks, and the real validators over every XML, user-data and
 // script it produces.
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
@@ -233,5 +234,23 @@ describe("guest boot facts a real run found", () => {
       expect(r.stderr).toBe("");
       expect(r.status).toBe(0);
     });
+  });
+});
+
+describe("libvirt scripts when libvirt does not answer (found by a real destroy)", () => {
+  it("fail with the URI named, every create and delete, instead of reporting the object gone", () => {
+    const c = loadConfig(stackConfig("dev")).config!;
+    const n = c.nodes[0];
+    const plans: LibvirtObjectPlan[] = [planNetwork(c), planPool(c), planBaseVolume(c), planNodeVolume(c, n), planCloudInitDisk(c, n, "ssh-ed25519 AAAA test"), planDomain(c, n)];
+    const uri = `qemu:///system?socket=${tmpdir("no-libvirt-")}/libvirt-sock`;
+    let scripts = 0;
+    for (const p of plans) {
+      for (const [what, script] of [["create", p.create], ["delete", p.delete]] as const) {
+        const r = spawnSync("bash", ["-c", script], { env: { ...process.env, LIBVIRT_URI: uri }, encoding: "utf8" });
+        expect({ obj: `${p.kind} ${p.name} ${what}`, status: r.status, stderr: r.stderr.trim() }).toEqual({ obj: `${p.kind} ${p.name} ${what}`, status: 1, stderr: `cannot reach libvirt at ${uri} (is libvirtd running?); nothing was changed` });
+        scripts++;
+      }
+    }
+    expect(scripts).toBe(12);
   });
 });

@@ -100,6 +100,8 @@ tar -xzf "$artifacts/kubernetes-server-linux-amd64.tar.gz" -O --wildcards "*kube
 if [[ -e /dev/kvm ]]; then kvm_mode=$(stat -c %a /dev/kvm); chgrp kvm /dev/kvm; chmod 0660 /dev/kvm; fi
 printf 'log_outputs="1:file:%s/virtlogd.log"\n' "$run" > "$run/virtlogd.conf"
 printf 'listen_tls = 0\nlisten_tcp = 0\nauth_unix_rw = "none"\nauth_unix_ro = "none"\nlog_outputs = "2:file:%s/libvirtd.log"\n' "$run" > "$run/libvirtd.conf"
+# another libvirtd (the libvirt test of npm test, a system one) would lose its socket to ours
+if virsh -q -c qemu:///system uri >/dev/null 2>&1; then echo "lab:e2e: a libvirtd already answers on qemu:///system; stop it first (this run starts its own)" >&2; exit 1; fi
 ip netns add $NS
 ip netns exec $NS ip link set lo up
 ip netns exec $NS virtlogd -d -f "$run/virtlogd.conf" -p "$run/virtlogd.pid"

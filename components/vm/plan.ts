@@ -186,7 +186,14 @@ export function metaData(c: ClusterConfig, node: NodeSpec, userDataText: string)
 
 // ---- scripts (run on the machine running Pulumi, against the libvirt URI) ------------
 
-const HEAD = ["set -euo pipefail", 'virsh() { command virsh --quiet -c "$LIBVIRT_URI" "$@"; }'];
+// Every script first proves libvirt answers: a delete that cannot connect must fail, not
+// read "not found" and report the VM deleted (seen in a real destroy whose libvirtd socket
+// was gone: every libvirt object "deleted" in 0.05 s, every disk left behind).
+const HEAD = [
+  "set -euo pipefail",
+  'virsh() { command virsh --quiet -c "$LIBVIRT_URI" "$@"; }',
+  'virsh uri >/dev/null 2>&1 || { echo "cannot reach libvirt at $LIBVIRT_URI (is libvirtd running?); nothing was changed" >&2; exit 1; }',
+];
 
 function heredoc(target: string, text: string): string[] {
   let marker = "K8SLAB_XML";
