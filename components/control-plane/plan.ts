@@ -1,7 +1,8 @@
 // Control-plane planning: on each control-plane node, kube-apiserver (etcd over TLS,
 // Node+RBAC, NodeRestriction, service-account keys, Secrets encrypted at rest, audit log,
 // front-proxy), kube-controller-manager and kube-scheduler (leader election, loopback
-// only), their files and units; and the cluster gate that every node has registered.
+// only), their files and units; the admin group's binding to cluster-admin (admin-access);
+// and the cluster gate that every kubelet node has registered.
 // Depends on: config, host, pki (paths, identities), etcd (client URLs).
 import * as YAML from "yaml";
 import { ClusterConfig, NodeSpec, kubeletNodes, nodesWith } from "../config";
@@ -215,7 +216,6 @@ export function planControlPlane(c: ClusterConfig, node: NodeSpec): HostStepPlan
   };
 }
 
-/** The cluster gate: every node has registered with the apiservers (Ready needs the CNI, later). */
 /** Where the break-glass kubeconfig sits while admin-access runs (tmpfs; removed at once). */
 export const SUPER_ADMIN_KUBECONFIG = "/run/k8s-lab/super-admin.conf";
 export const CLUSTER_ADMINS_BINDING = "k8s-lab:cluster-admins";
@@ -244,6 +244,7 @@ export function planAdminAccess(c: ClusterConfig): HostStepPlan {
   };
 }
 
+/** The cluster gate: every kubelet node has registered with the apiservers (Ready needs the CNI, later). */
 export function planNodesRegistered(c: ClusterConfig): HostStepPlan {
   const first = nodesWith(c, "control-plane")[0];
   const names = kubeletNodes(c).map((n) => n.name).sort();
