@@ -7,6 +7,7 @@ import { PROJECT, engineConfig, readStackFile } from "../components/config/stack
 import { valuesAsEngineGives } from "../components/config";
 import { nodeNamesOf, runInStack } from "../components/render/evaluate";
 import { Recorder, mocks } from "./mocks";
+import { urnOfArgs } from "./graph";
 
 export { PROJECT };
 export const ROOT = path.resolve(__dirname, "..");
@@ -50,6 +51,11 @@ export async function runProgram(
   const program = ((mod as unknown as { default?: unknown }).default ?? mod) as () => Promise<Record<string, unknown>>;
   if (typeof program !== "function") throw new Error("index.ts must export the program function");
   // inside the root Stack, as under the CLI; the recorder sees each resource's options
-  const { outputs, error } = await runInStack(program, (type, name, o) => rec.options.set(`${type}::${name}`, o));
+  const { outputs, error } = await runInStack(program, (type, name, o) => {
+    rec.options.set(`${type}::${name}`, o);
+    const urn = urnOfArgs(type, name, o);
+    if (rec.byUrn.has(urn)) throw new Error(`two resources with URN ${urn}`);
+    rec.byUrn.set(urn, { urn, opts: o });
+  });
   return error === undefined ? { rec, outputs } : { rec, error };
 }

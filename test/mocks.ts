@@ -26,6 +26,8 @@ export class Recorder {
   resources: Recorded[] = [];
   /** Resource options by `type::name`, as the program passed them. */
   options = new Map<string, pulumi.CustomResourceOptions>();
+  /** The same options by URN (see test/graph.ts). */
+  byUrn = new Map<string, { urn: string; opts: pulumi.CustomResourceOptions }>();
   invokes: string[] = [];
   /** Names of the stacks the program referenced. */
   stackReferences: string[] = [];
