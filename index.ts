@@ -1,17 +1,13 @@
-// The lab, top to bottom: config (checked before anything is registered) → PKI and VMs
-// (or existing hosts) → node prep and artifacts → etcd and the local apiserver proxy →
-// control plane → containerd, kubelet, kube-proxy → addons.
+// The lab, top to bottom: config (checked before anything is registered) → the cluster
+// plan (every VM object, host step, gate and addon object, with the edges between them:
+// components/cluster/plan.ts) → the shipper that makes them resources → outputs.
 // Pulumi runs the exported function; its result is the stack outputs.
 import * as pulumi from "@pulumi/pulumi";
-import { loadStackConfig } from "./components/config";
-import { ClusterPki, adminEndpointNote, apiserverUrls, nodeAccessKey, pkiMaterial } from "./components/pki";
-import { ESTABLISHED_OUTPUT, NodeAccess, NodeBase, previouslyEstablished } from "./components/host";
-import { EtcdCluster } from "./components/etcd";
-import { KubeNginx } from "./components/lb";
-import { LabVms } from "./components/vm";
-import { ControlPlane, adminAccess, nodesRegistered } from "./components/control-plane";
-import { Workers } from "./components/worker";
-import { Addons, dashboardAccess, headlampAccess } from "./components/addons";
+import { loadStackConfig } from "./components/config/stack";
+import { adminEndpointNote, apiserverUrls } from "./components/pki";
+import { ESTABLISHED_OUTPUT, HostStep, previouslyEstablished } from "./components/host";
+import { planCluster, shipCluster } from "./components/cluster";
+import { dashboardAccess, headlampAccess } from "./components/addons";
 
 const SAVE_KUBECONFIG = "save the admin kubeconfig first: pulumi stack output --show-secrets adminKubeconfig > admin.conf";
 
@@ -20,33 +16,15 @@ export = async () => {
   // nodes the last `up` left running roll on a change; on the first `up` every layer is
   // created on all nodes at once
   const established = await previouslyEstablished();
+  const plan = planCluster(cluster, { established });
+  const { pki, key, resources, layers } = shipCluster(plan, { sshPrivateKey });
 
-  const pki = new ClusterPki(cluster.name, { cluster });
-  const key = nodeAccessKey(cluster, sshPrivateKey);
-  const material = pkiMaterial(pki);
-
-  const vms = new LabVms("vms", { cluster, sshPublicKey: key.publicKeyOpenssh, sshPrivateKey: key.privateKeyOpenssh });
-  // a replaced VM (new disk, new domain) gets every host step again
-  const access: NodeAccess = { user: cluster.ssh.user, privateKey: key.privateKeyOpenssh, hostIdentity: (n) => vms.ready[n]?.id };
-  const base = new NodeBase("nodes", { cluster, access, after: (n) => [vms.ready[n]] });
-  const etcd = new EtcdCluster("etcd", { cluster, access, material, established, after: (n) => [base.artifacts[n]] });
-  const lb = new KubeNginx("kube-nginx", { cluster, access, established, after: (n) => [base.prep[n]] });
-  const controlPlane = new ControlPlane("control-plane", { cluster, access, material, established, after: (n) => [base.artifacts[n], etcd.healthy] });
-  const workers = new Workers("workers", {
-    cluster,
-    access,
-    material,
-    established,
-    afterRuntime: (n) => [base.artifacts[n]],
-    afterAgents: (n) => [lb.proxies[n], ...Object.values(controlPlane.nodes)],
-  });
-  const admins = adminAccess({ cluster, access, material, after: Object.values(controlPlane.nodes) });
-  const registered = nodesRegistered({ cluster, access, material, after: [...Object.values(workers.kubelets), admins] });
-  const addons = new Addons("addons", { cluster, kubeconfig: pki.kubeconfigs["admin"], after: [registered, ...Object.values(workers.kubeProxies)] });
-
+  // the nodes run once every node registered and every kube-proxy is up (their commands' ids
+  // resolve only when they succeeded)
+  const running = plan.steps.filter((s) => s.layer === "nodes-registered" || s.layer === "kube-proxy").map((s) => (resources.get(s.id) as HostStep).command.id);
   return {
     /** The nodes this `up` left running: the next `up` rolls changes over them one at a time. Recorded once every host step succeeded (the addons may still have failed: these nodes run). */
-    [ESTABLISHED_OUTPUT]: pulumi.all([registered.command.id, ...Object.values(workers.kubeProxies).map((k) => k.command.id), addons.urn]).apply(() => cluster.nodes.map((n) => n.name)),
+    [ESTABLISHED_OUTPUT]: pulumi.all([...running, layers.addons.urn]).apply(() => cluster.nodes.map((n) => n.name)),
     /** The apiserver the admin kubeconfig talks to. */
     apiserverEndpoint: apiserverUrls(cluster).external,
     /** Why that endpoint: the apiserverEndpoint setting, or the first node (a single point of failure). */

@@ -2,26 +2,7 @@
 // by URN (its parents' type chain, its type and name) and the explicit dependsOn edges,
 // transitively reduced so two wirings that order the same things compare equal.
 import * as pulumi from "@pulumi/pulumi";
-
-type Internal = { __pulumiType?: string; __name?: string; __parentResource?: Internal };
-
-/** `parentType$…$type::name`, as in the URN after the project (the root Stack is left out). */
-export function urnOf(r: unknown): string {
-  const types: string[] = [];
-  let name = "";
-  for (let x = r as Internal | undefined, first = true; x; x = x.__parentResource, first = false) {
-    if (x.__pulumiType === "pulumi:pulumi:Stack") break;
-    types.unshift(x.__pulumiType ?? "?");
-    if (first) name = x.__name ?? "?";
-  }
-  return `${types.join("$")}::${name}`;
-}
-
-/** URN of a resource about to be registered (from a stack transformation's args). */
-export function urnOfArgs(type: string, name: string, opts: pulumi.ResourceOptions): string {
-  const parent = opts.parent ? urnOf(opts.parent).split("::")[0] : "";
-  return `${parent ? `${parent}$` : ""}${type}::${name}`;
-}
+import { urnOf } from "../components/render/engine";
 
 export interface ResourceGraph {
   urns: string[];

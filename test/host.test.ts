@@ -9,7 +9,7 @@ import { HostStepPlan, artifactsFor, planNodePrep, waitUntil, renderApplyScript,
 import { ETCD_UNIT, ETCD_CONFIG, etcdMemberConfig } from "../components/etcd/plan";
 import { DISTRO_NGINX_BACK, DISTRO_NGINX_MARK, DISTRO_NGINX_OFF, NGINX_CONF, NGINX_UNIT, STREAM_MODULE, nginxConfig, planKubeNginx } from "../components/lb/plan";
 import { allHostSteps, placeholderMaterial } from "../components/render/plan";
-import { Recorded } from "./mocks";
+import { Recorded } from "../components/render/engine";
 import { runProgram, stackConfig } from "./harness";
 import { bashSyntax, containsPrivateKey, filesInScript, run, shellcheck, systemdVerify, tmpdir } from "./tools";
 
@@ -18,7 +18,7 @@ const CMD = "command:remote:Command";
 const decodeDelete = (r: Recorded) => Buffer.from(/^echo (\S+) \| base64 -d \| sudo -n bash -s$/.exec(r.inputs.delete)![1], "base64").toString("utf8");
 
 describe("host steps under mocks", () => {
-  let rec: import("./mocks").Recorder;
+  let rec: import("../components/render/engine").Recorder;
   beforeAll(async () => {
     const r = await runProgram(dev);
     expect(r.error).toBeUndefined();

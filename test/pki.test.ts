@@ -1,5 +1,5 @@
-// The PKI under mocks that issue REAL keys and certificates (test/mocks.ts), checked with
-// openssl: chains, subjects, SANs, usages, key pairs and kubeconfigs.
+// The PKI under the stand-in engine, whose tls resources issue REAL keys and certificates
+// (components/render/test-pki.ts), checked with openssl: chains, subjects, SANs, usages, key pairs and kubeconfigs.
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -8,7 +8,7 @@ import * as YAML from "yaml";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterConfig, loadConfig } from "../components/config";
 import type { ClusterPki, PkiPlan } from "../components/pki";
-import { Recorder, mocks } from "./mocks";
+import { Recorder, standInEngine } from "../components/render/engine";
 import { PROJECT, runProgram, settle, stackConfig } from "./harness";
 
 const dev = stackConfig("dev");
@@ -27,7 +27,7 @@ interface Issued {
 
 async function issue(values: Record<string, unknown>): Promise<Issued> {
   const rec = new Recorder();
-  await pulumi.runtime.setMocks(mocks(rec), PROJECT, "dev", false);
+  await pulumi.runtime.setMocks(standInEngine(rec), PROJECT, "dev", false);
   const { ClusterPki: Pki } = await import("../components/pki");
   const cluster = loadConfig(values).config!;
   const pki: ClusterPki = new Pki("k8s-lab", { cluster });

@@ -3,20 +3,15 @@
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { loadConfig, PROJECT, engineConfig } from "../components/config";
-import { renderTree, hostStepsPerNode } from "../components/render";
-import { countByType, criticalPath, evaluateProgram, sshSessionsPerHost, Program } from "../components/render/evaluate";
-import { stackConfig, ROOT } from "./harness";
+import { loadConfig } from "../components/config";
+import { RENDER_MARKER, planNumbers, renderTree, writeTree } from "../components/render";
+import { planCluster } from "../components/cluster/plan";
+import { runProgram, stackConfig, ROOT } from "./harness";
 import { run, systemdVerify, tmpdir } from "./tools";
 
 const dev = stackConfig("dev");
 const cfg = (v: Record<string, unknown> = {}) => loadConfig({ ...dev, ...v }).config!;
 const workers = (n: number) => Array.from({ length: n }, (_, i) => `name=node-${i + 1} ip=192.168.253.${20 + i} roles=${i < 3 ? "etcd,control-plane,worker" : "worker"}`);
-
-let program: Program;
-beforeAll(async () => {
-  program = ((await import("../index")) as unknown as { default: Program }).default;
-});
 
 describe("render tree", () => {
   it("is byte-identical for the same config", () => {
@@ -50,7 +45,10 @@ describe("render tree", () => {
     expect([...t.keys()].filter((k) => k.startsWith("addons/"))).toEqual(["addons/01-rbac.yaml", "addons/02-cni.yaml", "addons/03-coredns.yaml", "addons/04-dashboard.yaml"]);
     const runbook = t.get("RUNBOOK.md")!;
     for (const h of ["prep — all nodes in parallel", "etcd — one node at a time", "control-plane — one node at a time", "kubelet — control-plane nodes one at a time", "Addons through the Kubernetes API"]) expect(runbook).toContain(h);
-    expect(runbook.indexOf("## 6. etcd-health")).toBeGreaterThan(runbook.indexOf("## 5. etcd"));
+    const heading = (layer: string) => runbook.search(new RegExp(`^## \\d+\\. ${layer}( —|$)`, "m"));
+    const order = ["prep", "artifacts", "etcd", "etcd-health", "control-plane", "kubelet", "kube-proxy", "nodes-registered"].map(heading);
+    expect(order.every((i) => i > 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
   });
 
   it("orders every unit After= what it Wants= or Requires=, and repeats no directive", () => {
@@ -87,7 +85,7 @@ describe("npm run render", () => {
 
   it("writes the numbers: resources by type, host steps and SSH sessions per node, the critical path", () => {
     const s = JSON.parse(fs.readFileSync(path.join(out, "summary.json"), "utf8"));
-    expect(s.resourcesByType["k8slab:host:HostStep"]).toBe(27);
+    expect(s.stepsByKind).toEqual({ host: 27, "kubernetes-object": expect.any(Number), "kubernetes-provider": 1, libvirt: 12, "local-gate": 1, ready: 3 });
     expect(s.hostStepsPerNode).toEqual({ "k8s-1": 11, "k8s-2": 8, "k8s-3": 8 });
     expect(s.sshSessionsPerNode).toEqual({ "k8s-1": 11, "k8s-2": 8, "k8s-3": 8 });
     expect(s.criticalPath[0]).toBe("prep-k8s-1");
@@ -128,17 +126,51 @@ describe("npm run render", () => {
 });
 
 describe("plan numbers (the benchmark's measures)", () => {
-  it("keeps the critical path constant as workers are added, and SSH sessions per node at 12 or fewer", async () => {
+  it("agree with what the program registers, keep the critical path constant as workers are added, and SSH sessions per node at 12 or fewer", async () => {
     const paths: number[] = [];
     for (const n of [3, 10, 25]) {
-      const values = { ...dev, nodes: workers(n) };
-      const e = await evaluateProgram(program, { project: PROJECT, stack: "bench", config: engineConfig(values) });
-      expect(e.error).toBeUndefined();
-      expect(countByType(e.resources)["k8slab:host:HostStep"]).toBe(Object.values(hostStepsPerNode(cfg({ nodes: workers(n) }))).reduce((a, b) => a + b, 0));
-      for (const s of Object.values(sshSessionsPerHost(e.resources))) expect(s).toBeLessThanOrEqual(12);
-      paths.push(criticalPath(e.resources).length);
+      const c = cfg({ nodes: workers(n) });
+      const numbers = planNumbers(planCluster(c));
+      const { rec, error } = await runProgram({ ...dev, nodes: workers(n) });
+      expect(error).toBeUndefined();
+      expect(rec.countByType()["k8slab:host:HostStep"]).toBe(Object.values(numbers.hostStepsPerNode).reduce((a, b) => a + b, 0));
+      const byIp = Object.fromEntries(Object.entries(numbers.sshSessionsPerNode).map(([node, k]) => [c.nodes.find((x) => x.name === node)!.ip, k]));
+      expect(rec.sshSessionsPerHost()).toEqual(byIp);
+      for (const k of Object.values(numbers.sshSessionsPerNode)) expect(k).toBeLessThanOrEqual(12);
+      paths.push(numbers.criticalPath.length);
     }
     expect(paths[0]).toBeGreaterThan(5);
     expect(new Set(paths).size).toBe(1);
   }, 120000);
+});
+
+describe("render --out", () => {
+  it("refuses a non-empty directory that is not a previous render, and deletes nothing it did not write", () => {
+    const dir = tmpdir("out-");
+    try {
+      fs.writeFileSync(path.join(dir, "mine.txt"), "keep me");
+      const tree = new Map([["a/b.txt", "1"], ["c.txt", "2"]]);
+      expect(() => writeTree(dir, tree)).toThrow(/not empty and is not a previous render/);
+      expect(fs.readFileSync(path.join(dir, "mine.txt"), "utf8")).toBe("keep me");
+      fs.rmSync(path.join(dir, "mine.txt"));
+      writeTree(dir, tree);
+      expect(fs.existsSync(path.join(dir, RENDER_MARKER))).toBe(true);
+      // a file added after the render survives the next render; the render's own files are replaced
+      fs.writeFileSync(path.join(dir, "notes.md"), "mine");
+      writeTree(dir, new Map([["c.txt", "3"]]));
+      expect(fs.existsSync(path.join(dir, "a/b.txt"))).toBe(false);
+      expect(fs.existsSync(path.join(dir, "a"))).toBe(false);
+      expect(fs.readFileSync(path.join(dir, "c.txt"), "utf8")).toBe("3");
+      expect(fs.readFileSync(path.join(dir, "notes.md"), "utf8")).toBe("mine");
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("leaves the checkout alone: npm run render -- --out . fails with the reason", () => {
+    const r = run("node", [path.join(ROOT, "bin/components/render/cli.js"), "--stack", "dev", "--out", ROOT]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/is not empty and is not a previous render/);
+    expect(fs.existsSync(path.join(ROOT, "package.json"))).toBe(true);
+  });
 });

@@ -1,16 +1,13 @@
-// Addons layer: applies the planned objects through the Kubernetes API with an explicit
-// provider built from the admin kubeconfig (never the ambient KUBECONFIG), each object as
-// a typed @pulumi/kubernetes resource: RBAC and the CNI first, then CoreDNS and the
-// dashboard. A gate on the machine running Pulumi waits until the admin endpoint answers
-// there first (the provider connects from there and does not retry). `deleteUnreachable`
-// lets `pulumi destroy` finish when the VMs are already gone.
-// Depends on: config, pki/plan (the admin endpoint), addons/plan, @pulumi/kubernetes, @pulumi/command.
+// Addons layer (shipping): the gate on the machine running Pulumi that waits until the
+// admin endpoint answers there (the provider connects from there and does not retry), the
+// explicit provider built from the admin kubeconfig (never the ambient KUBECONFIG;
+// `deleteUnreachable` lets `pulumi destroy` finish when the VMs are already gone), and each
+// planned object as a typed @pulumi/kubernetes resource. Which objects, in which order, is
+// the cluster plan's. Depends on: addons/plan, @pulumi/kubernetes, @pulumi/command.
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as command from "@pulumi/command";
-import { ClusterConfig } from "../config";
-import { apiserverUrls } from "../pki/plan";
-import { K8sObject, apiReachableScript, planAddons, prerequisitesOf, resourceName } from "./plan";
+import { K8sObject } from "./plan";
 
 export * from "./plan";
 
@@ -31,75 +28,35 @@ const KINDS: Record<string, Ctor> = {
   "rbac.authorization.k8s.io/v1/RoleBinding": k8s.rbac.v1.RoleBinding,
 };
 
-export interface AddonsArgs {
-  /** The checked cluster model. */
-  cluster: ClusterConfig;
-  /** Admin kubeconfig (secret); the provider uses it and nothing else. */
-  kubeconfig: pulumi.Input<string>;
-  /** The cluster must be up first: every node registered. */
-  after: pulumi.Input<pulumi.Resource>[];
+/** The admin endpoint answers from the machine running Pulumi; the provider waits for it. */
+export function apiReachableGate(name: string, script: string, triggers: string[], opts: pulumi.CustomResourceOptions): command.local.Command {
+  return new command.local.Command(name, { interpreter: ["/bin/bash", "-c"], create: "bash -s", stdin: script, triggers, addPreviousOutputInEnv: false }, opts);
 }
 
-export class Addons extends pulumi.ComponentResource {
-  readonly provider: k8s.Provider;
-  /** The admin endpoint answers from the machine running Pulumi; the provider and every object wait for it. */
-  readonly apiReachable: command.local.Command;
-  /** Every applied object by group (rbac, cni, coredns, dashboard). */
-  readonly groups: Readonly<Record<string, pulumi.CustomResource[]>>;
+/**
+ * The provider every object uses: the admin kubeconfig (secret) and nothing ambient.
+ * Configure it only once the cluster answers (dependsOn the gate): a provider configured
+ * while the VMs are still booting caches "cluster unreachable" for the whole run (seen in a
+ * real first up: every addon failed with "no route to host" although the API answered).
+ */
+export function apiProvider(name: string, kubeconfig: pulumi.Input<string>, opts: pulumi.CustomResourceOptions): k8s.Provider {
+  return new k8s.Provider(
+    name,
+    {
+      kubeconfig: pulumi.secret(kubeconfig),
+      deleteUnreachable: true,
+      enableServerSideApply: true,
+      // a lab apiserver on a slow guest takes longer than the default 32 s to send its
+      // OpenAPI document to several requests at once (seen on TCG guests)
+      kubeClientSettings: { timeout: 120 },
+    },
+    opts,
+  );
+}
 
-  constructor(name: string, args: AddonsArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("k8slab:addons:Addons", name, {}, opts);
-    const server = apiserverUrls(args.cluster).external;
-    this.apiReachable = new command.local.Command(
-      "api-reachable",
-      {
-        interpreter: ["/bin/bash", "-c"],
-        create: "bash -s",
-        stdin: apiReachableScript(server),
-        triggers: [server],
-        addPreviousOutputInEnv: false,
-      },
-      { parent: this, dependsOn: args.after },
-    );
-    this.provider = new k8s.Provider(
-      `${args.cluster.name}-api`,
-      {
-        kubeconfig: pulumi.secret(args.kubeconfig),
-        deleteUnreachable: true,
-        enableServerSideApply: true,
-        // a lab apiserver on a slow guest takes longer than the default 32 s to send its
-        // OpenAPI document to several requests at once (seen on TCG guests)
-        kubeClientSettings: { timeout: 120 },
-      },
-      // configured only once the cluster answers: a provider configured while the VMs are
-      // still booting caches "cluster unreachable" for the whole run (seen in a real first
-      // up: every addon failed with "no route to host" although the API answered by then)
-      { parent: this, dependsOn: [this.apiReachable] },
-    );
-    const groups: Record<string, pulumi.CustomResource[]> = {};
-    let previous: pulumi.Input<pulumi.Resource>[] = [...args.after, this.apiReachable];
-    const planned = planAddons(args.cluster);
-    const everyObject = planned.flatMap((g) => g.objects);
-    const applied = new Map<K8sObject, pulumi.CustomResource>();
-    for (const group of planned) {
-      const created = group.objects.map((o) => {
-        const ctor = KINDS[`${o.apiVersion}/${o.kind}`];
-        if (!ctor) throw new Error(`addons: no typed resource for ${o.apiVersion} ${o.kind}`);
-        // its Namespace, a token Secret's ServiceAccount: planned earlier in the same list
-        const first = prerequisitesOf(o, everyObject).map((p) => {
-          const r = applied.get(p.object);
-          if (!r) throw new Error(`addons: ${resourceName(o)} needs ${resourceName(p.object)} first (${p.reason}), but it is planned after it`);
-          return r;
-        });
-        const r = new ctor(resourceName(o), o, { parent: this, provider: this.provider, dependsOn: [...previous, ...first] });
-        applied.set(o, r);
-        return r;
-      });
-      groups[group.name] = created;
-      // the pod network before CoreDNS and the dashboard (they would stay Pending without it)
-      if (group.name === "cni") previous = [...args.after, this.apiReachable, ...created];
-    }
-    this.groups = groups;
-    this.registerOutputs({});
-  }
+/** One planned object as its typed resource. */
+export function applyObject(name: string, o: K8sObject, provider: pulumi.ProviderResource, opts: pulumi.CustomResourceOptions): pulumi.CustomResource {
+  const ctor = KINDS[`${o.apiVersion}/${o.kind}`];
+  if (!ctor) throw new Error(`addons: no typed resource for ${o.apiVersion} ${o.kind}`);
+  return new ctor(name, o, { ...opts, provider });
 }

@@ -1,8 +1,10 @@
 // Reads a stack's config file (Pulumi.<stack>.yaml) without the Pulumi CLI, for the render
-// command, the benchmark and the tests. Depends on: yaml.
+// command, the benchmark and the tests, and decodes values as the engine hands them to the
+// program. Pure. Depends on: yaml, config/keys.
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
+import { KEYS, KeySpec } from "./keys";
 
 export const PROJECT = "k8s-lab";
 
@@ -24,5 +26,32 @@ export function readStackFile(root: string, stack: string): Record<string, unkno
 export function engineConfig(values: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(values)) if (v !== undefined) out[`${PROJECT}:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
+  return out;
+}
+
+/**
+ * One key's value as the program reads it from the engine, where every value is a string:
+ * strings as they are, every other type JSON-decoded (`pulumi config set nodeMemoryMiB 2048`
+ * writes "2048", a YAML list arrives as JSON); a value that does not decode is passed on as
+ * text, so the schema names the key.
+ */
+export function decodeConfigValue(k: KeySpec, text: string | undefined): unknown {
+  if (text === undefined || k.type === "string") return text;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** A stack file's values as the program reads them (through the engine's strings). */
+export function valuesAsEngineGives(values: Record<string, unknown>): Record<string, unknown> {
+  const strings = engineConfig(values);
+  const out: Record<string, unknown> = {};
+  for (const [key, text] of Object.entries(strings)) {
+    const name = key.slice(PROJECT.length + 1);
+    const k = KEYS.find((x) => x.key === name);
+    out[name] = k ? decodeConfigValue(k, text) : text;
+  }
   return out;
 }

@@ -10,6 +10,7 @@ import { BIN_DIR } from "../host/artifacts";
 import { HostStepPlan, disableUnits, restartUnits, waitUntil } from "../host/plan";
 import { commandLine, renderUnit } from "../host/systemd";
 import { KUBECONFIG_DIR, PKI_DIR, certAndKey, certFile, secretFile } from "../pki/files";
+import { material } from "../pki/material";
 import { CLUSTER_ADMINS_GROUP } from "../pki/plan";
 import { APISERVER_ETCD_CLIENT, etcdCaRef, etcdClientUrls } from "../etcd/plan";
 
@@ -178,22 +179,22 @@ export function planControlPlane(c: ClusterConfig, node: NodeSpec): HostStepPlan
     layer: "control-plane",
     description: "kube-apiserver, kube-controller-manager and kube-scheduler",
     files: [
-      certFile(`${PKI_DIR}/ca.crt`, "ca:cluster-ca"),
-      secretFile(`${PKI_DIR}/ca.key`, "cakey:cluster-ca"),
-      certFile(`${PKI_DIR}/front-proxy-ca.crt`, "ca:front-proxy-ca"),
+      certFile(`${PKI_DIR}/ca.crt`, material.caCert("cluster-ca")),
+      secretFile(`${PKI_DIR}/ca.key`, material.caKey("cluster-ca")),
+      certFile(`${PKI_DIR}/front-proxy-ca.crt`, material.caCert("front-proxy-ca")),
       certFile(APISERVER_ETCD_CA, etcdCaRef(c)),
       ...certAndKey(`${PKI_DIR}/apiserver`, "apiserver"),
       ...certAndKey(`${PKI_DIR}/apiserver-kubelet-client`, "apiserver-kubelet-client"),
       ...certAndKey(APISERVER_ETCD_CLIENT, "apiserver-etcd-client"),
       ...certAndKey(`${PKI_DIR}/front-proxy-client`, "front-proxy-client"),
-      secretFile(`${PKI_DIR}/sa.key`, "sa:key"),
-      certFile(`${PKI_DIR}/sa.pub`, "sa:pub"),
-      secretFile(ENCRYPTION_CONFIG, "secret:encryption-config"),
+      secretFile(`${PKI_DIR}/sa.key`, material.serviceAccountKey()),
+      certFile(`${PKI_DIR}/sa.pub`, material.serviceAccountPublicKey()),
+      secretFile(ENCRYPTION_CONFIG, material.encryptionConfig()),
       { path: AUDIT_POLICY, content: auditPolicy(), mode: "0644" },
       { path: SCHEDULER_CONFIG, content: schedulerConfig(), mode: "0644" },
-      secretFile(`${KUBECONFIG_DIR}/controller-manager.conf`, "kubeconfig:kube-controller-manager"),
-      secretFile(`${KUBECONFIG_DIR}/scheduler.conf`, "kubeconfig:kube-scheduler"),
-      secretFile(ADMIN_KUBECONFIG, "kubeconfig:admin"),
+      secretFile(`${KUBECONFIG_DIR}/controller-manager.conf`, material.kubeconfig("kube-controller-manager")),
+      secretFile(`${KUBECONFIG_DIR}/scheduler.conf`, material.kubeconfig("kube-scheduler")),
+      secretFile(ADMIN_KUBECONFIG, material.kubeconfig("admin")),
       { path: APISERVER_UNIT, content: apiserverUnit(c, node), mode: "0644" },
       { path: CONTROLLER_MANAGER_UNIT, content: controllerManagerUnit(c), mode: "0644" },
       { path: SCHEDULER_UNIT, content: schedulerUnit(), mode: "0644" },
@@ -233,7 +234,7 @@ export function planAdminAccess(c: ClusterConfig): HostStepPlan {
     ip: first.ip,
     layer: "admin-access",
     description: `ClusterRoleBinding ${CLUSTER_ADMINS_BINDING}: group ${CLUSTER_ADMINS_GROUP} (the admin certificate) → cluster-admin`,
-    files: [secretFile(SUPER_ADMIN_KUBECONFIG, "kubeconfig:super-admin")],
+    files: [secretFile(SUPER_ADMIN_KUBECONFIG, material.kubeconfig("super-admin"))],
     activate: [
       `trap 'rm -f ${SUPER_ADMIN_KUBECONFIG}' EXIT`,
       `${BIN_DIR}/kubectl create clusterrolebinding ${CLUSTER_ADMINS_BINDING} --clusterrole=cluster-admin --group=${CLUSTER_ADMINS_GROUP} --dry-run=client -o yaml | ${BIN_DIR}/kubectl --kubeconfig ${SUPER_ADMIN_KUBECONFIG} ${server} apply -f -`,

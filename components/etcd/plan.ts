@@ -9,6 +9,7 @@ import { HostStepPlan, MaterialRef, disableUnits, shq, waitUntil } from "../host
 import { commandLine, renderUnit } from "../host/systemd";
 import { BIN_DIR } from "../host/artifacts";
 import { ETCD_PKI_DIR, PKI_DIR, certAndKey, certFile } from "../pki/files";
+import { material } from "../pki/material";
 
 export const ETCD_DATA_DIR = "/var/lib/etcd";
 export const ETCD_SNAPSHOT_DIR = "/var/lib/etcd-snapshots";
@@ -17,7 +18,7 @@ export const ETCD_UNIT = "/etc/systemd/system/etcd.service";
 export const CLIENT_PORT = 2379;
 export const PEER_PORT = 2380;
 
-export const etcdCaRef = (c: ClusterConfig): MaterialRef => (c.pki.separateEtcdCa ? "ca:etcd-ca" : "ca:cluster-ca");
+export const etcdCaRef = (c: ClusterConfig): MaterialRef => material.caCert(c.pki.separateEtcdCa ? "etcd-ca" : "cluster-ca");
 
 /** https client URLs of every member: what kube-apiserver's --etcd-servers lists. */
 export function etcdClientUrls(c: ClusterConfig): string[] {

@@ -3,11 +3,11 @@
 // functions that turn that into the apply and delete scripts and the digests that trigger
 // a re-run. Secret file contents are references (`MaterialRef`) resolved at ship time,
 // so plans stay plain data the render command and the tests can read.
-// Depends on nothing.
+// Pure. Depends on: pki/material (the reference type).
 import { createHash } from "crypto";
+import { MaterialRef, materialName } from "../pki/material";
 
-/** Key material known only when the PKI is issued: `cert:<id>`, `key:<id>`, `kubeconfig:<id>`, `sa:key`, `sa:pub`… */
-export type MaterialRef = `${"cert" | "key" | "ca" | "cakey" | "kubeconfig" | "sa" | "secret"}:${string}`;
+export type { MaterialRef };
 
 export interface HostFile {
   /** Absolute path on the node. */
@@ -133,9 +133,11 @@ export function stepDigests(step: HostStepPlan, resolve: (ref: MaterialRef) => s
   return { files, script };
 }
 
-/** Every reference a step needs resolved. */
+/** Every reference a step needs resolved, once each, in file order. */
 export function materialRefs(step: HostStepPlan): MaterialRef[] {
-  return step.files.flatMap((f) => (typeof f.content === "string" ? [] : [f.content.ref]));
+  const seen = new Map<string, MaterialRef>();
+  for (const f of step.files) if (typeof f.content !== "string") seen.set(materialName(f.content.ref), f.content.ref);
+  return [...seen.values()];
 }
 
 // ---- shell helpers shared by every layer's plan --------------------------------------

@@ -1,6 +1,8 @@
 // Where key material lands on the nodes (the kubeadm layout, so guides and tools agree),
-// and the references host steps use for it. Depends on: host/plan (MaterialRef).
-import type { HostFile, MaterialRef } from "../host/plan";
+// and the files host steps use for it. Depends on: host/plan, pki/material.
+import type { HostFile } from "../host/plan";
+import { MaterialRef, material } from "./material";
+import type { CertId } from "./plan";
 
 export const PKI_DIR = "/etc/kubernetes/pki";
 export const ETCD_PKI_DIR = `${PKI_DIR}/etcd`;
@@ -15,6 +17,6 @@ export function secretFile(path: string, ref: MaterialRef): HostFile {
   return { path, content: { ref }, mode: "0600", secret: true };
 }
 /** A certificate and its key at `<base>.crt` / `<base>.key`. */
-export function certAndKey(base: string, certId: string): HostFile[] {
-  return [certFile(`${base}.crt`, `cert:${certId}`), secretFile(`${base}.key`, `key:${certId}`)];
+export function certAndKey(base: string, certId: CertId): HostFile[] {
+  return [certFile(`${base}.crt`, material.cert(certId)), secretFile(`${base}.key`, material.key(certId))];
 }

@@ -4,11 +4,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { ClusterConfig } from "../config";
-import type { MaterialRef } from "../host/plan";
-import { CaId, CertPlan, PkiPlan, planPki, renderKubeconfig } from "./plan";
+import { MaterialRef, materialName } from "./material";
+import { CaId, CertPlan, PkiPlan, caCertInputs, certRequestInputs, keyInputs, leafCertInputs, planPki, renderKubeconfig } from "./plan";
 
 export * from "./plan";
 export * from "./files";
+export * from "./material";
 
 /** A certificate with its private key (secret). */
 export interface IssuedCert {
@@ -22,52 +23,24 @@ export interface ClusterPkiArgs {
 }
 
 function newKey(name: string, plan: PkiPlan, parent: pulumi.Resource): tls.PrivateKey {
-  return new tls.PrivateKey(name, { algorithm: plan.key.algorithm, ecdsaCurve: plan.key.ecdsaCurve, rsaBits: plan.key.rsaBits }, { parent });
+  return new tls.PrivateKey(name, keyInputs(plan), { parent });
 }
 
 function issueCa(id: CaId, plan: PkiPlan, parent: pulumi.Resource): IssuedCert {
   const ca = plan.cas.find((x) => x.id === id)!;
   const key = newKey(id, plan, parent);
   const privateKeyPem = pulumi.secret(key.privateKeyPem);
-  const cert = new tls.SelfSignedCert(
-    id,
-    {
-      privateKeyPem,
-      subject: { commonName: ca.commonName },
-      isCaCertificate: true,
-      allowedUses: ca.usages,
-      validityPeriodHours: plan.caValidityHours,
-      setSubjectKeyId: true,
-    },
-    { parent },
-  );
+  const cert = new tls.SelfSignedCert(id, { privateKeyPem, ...caCertInputs(ca, plan) }, { parent });
   return { certPem: cert.certPem, privateKeyPem };
 }
 
 function issueLeaf(c: CertPlan, ca: IssuedCert, plan: PkiPlan, parent: pulumi.Resource): IssuedCert {
   const key = newKey(c.id, plan, parent);
   const privateKeyPem = pulumi.secret(key.privateKeyPem);
-  const csr = new tls.CertRequest(
-    c.id,
-    {
-      privateKeyPem,
-      subject: { commonName: c.commonName, organization: c.organization },
-      dnsNames: c.dnsNames,
-      ipAddresses: c.ipAddresses,
-    },
-    { parent },
-  );
+  const csr = new tls.CertRequest(c.id, { privateKeyPem, ...certRequestInputs(c) }, { parent });
   const cert = new tls.LocallySignedCert(
     c.id,
-    {
-      certRequestPem: csr.certRequestPem,
-      caCertPem: ca.certPem,
-      caPrivateKeyPem: ca.privateKeyPem,
-      allowedUses: c.usages,
-      validityPeriodHours: plan.certValidityHours,
-      earlyRenewalHours: plan.earlyRenewalHours,
-      setSubjectKeyId: true,
-    },
+    { certRequestPem: csr.certRequestPem, caCertPem: ca.certPem, caPrivateKeyPem: ca.privateKeyPem, ...leafCertInputs(c, plan) },
     { parent },
   );
   return { certPem: cert.certPem, privateKeyPem };
@@ -134,23 +107,27 @@ export function nodeAccessKey(
   return { publicKeyOpenssh: key.publicKeyOpenssh, privateKeyOpenssh: pulumi.secret(key.privateKeyOpenssh) };
 }
 
-/** Resolves host-step references (`cert:<id>`, `key:<id>`, `ca:<ca>`, `cakey:<ca>`, `kubeconfig:<id>`, `sa:key|pub`) to PKI outputs. */
-export function pkiMaterial(pki: ClusterPki): (ref: MaterialRef) => pulumi.Output<string> {
+/**
+ * Resolves host-step references to outputs: the PKI's certificates, keys and kubeconfigs,
+ * and `extra` for what other layers generate (the Secrets encryption configuration).
+ * A reference to something not issued is a programming error (planCluster checks first).
+ */
+export function pkiMaterial(pki: ClusterPki, extra: { encryptionConfig?: pulumi.Output<string> } = {}): (ref: MaterialRef) => pulumi.Output<string> {
   return (ref) => {
-    const [kind, id] = ref.split(/:(.*)/s, 2) as [string, string];
     const pick = (): pulumi.Output<string> | undefined => {
-      switch (kind) {
-        case "cert": return pki.certs[id]?.certPem;
-        case "key": return pki.certs[id]?.privateKeyPem;
-        case "ca": return pki.cas[id]?.certPem;
-        case "cakey": return pki.cas[id]?.privateKeyPem;
-        case "kubeconfig": return pki.kubeconfigs[id];
-        case "sa": return id === "key" ? pki.serviceAccountKey.privateKeyPem : id === "pub" ? pki.serviceAccountKey.publicKeyPem : undefined;
-        default: return undefined;
+      switch (ref.kind) {
+        case "ca-cert": return pki.cas[ref.ca]?.certPem;
+        case "ca-key": return pki.cas[ref.ca]?.privateKeyPem;
+        case "cert": return pki.certs[ref.cert]?.certPem;
+        case "key": return pki.certs[ref.cert]?.privateKeyPem;
+        case "kubeconfig": return pki.kubeconfigs[ref.kubeconfig];
+        case "service-account-key": return pki.serviceAccountKey.privateKeyPem;
+        case "service-account-public-key": return pki.serviceAccountKey.publicKeyPem;
+        case "encryption-config": return extra.encryptionConfig;
       }
     };
     const out = pick();
-    if (!out) throw new Error(`no PKI material for reference ${ref}`);
+    if (!out) throw new Error(`no key material for ${materialName(ref)}`);
     return out;
   };
 }

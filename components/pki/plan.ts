@@ -10,6 +10,24 @@ export type AllowedUse = "cert_signing" | "crl_signing" | "key_encipherment" | "
 
 export type CaId = "cluster-ca" | "front-proxy-ca" | "etcd-ca";
 
+/** Every leaf certificate the cluster has: the fixed ones by name, per-node ones by node. */
+export type CertId =
+  | "apiserver"
+  | "apiserver-kubelet-client"
+  | "apiserver-etcd-client"
+  | "etcd-healthcheck-client"
+  | "front-proxy-client"
+  | "admin"
+  | "super-admin"
+  | "kube-controller-manager"
+  | "kube-scheduler"
+  | "kube-proxy"
+  | `etcd-member-${string}`
+  | `kubelet-${string}`;
+
+/** Every kubeconfig the PKI writes. */
+export type KubeconfigId = "admin" | "super-admin" | "kube-controller-manager" | "kube-scheduler" | "kube-proxy" | `kubelet-${string}`;
+
 export interface CaPlan {
   id: CaId;
   commonName: string;
@@ -18,7 +36,7 @@ export interface CaPlan {
 
 export interface CertPlan {
   /** Stable id, also the resource name: `apiserver`, `etcd-member-k8s-1`, `kubelet-k8s-2`… */
-  id: string;
+  id: CertId;
   /** Issuing CA. */
   ca: CaId;
   commonName: string;
@@ -32,9 +50,9 @@ export interface CertPlan {
 
 export interface KubeconfigPlan {
   /** `admin`, `kube-controller-manager`, `kube-scheduler`, `kube-proxy`, `kubelet-<node>`. */
-  id: string;
+  id: KubeconfigId;
   /** The certificate (by id) whose identity the kubeconfig carries. */
-  cert: string;
+  cert: CertId;
   /** The apiserver URL it talks to. */
   server: string;
   node?: string;
@@ -119,7 +137,7 @@ export function planPki(c: ClusterConfig): PkiPlan {
       ...(c.network.apiserverEndpoint ? [c.network.apiserverEndpoint.host] : []),
     ]),
   );
-  const client = (id: string, commonName: string, ca: CaId, organization?: string): CertPlan => ({
+  const client = (id: CertId, commonName: string, ca: CaId, organization?: string): CertPlan => ({
     id, ca, commonName, organization, dnsNames: [], ipAddresses: [], usages: CLIENT,
   });
   const etcdMember = (n: NodeSpec): CertPlan => ({
@@ -167,7 +185,7 @@ export function planPki(c: ClusterConfig): PkiPlan {
     { id: "kube-controller-manager", cert: "kube-controller-manager", server: urls.local },
     { id: "kube-scheduler", cert: "kube-scheduler", server: urls.local },
     { id: "kube-proxy", cert: "kube-proxy", server: urls.viaProxy },
-    ...c.nodes.map((n) => ({ id: `kubelet-${n.name}`, cert: `kubelet-${n.name}`, server: urls.viaProxy, node: n.name })),
+    ...c.nodes.map((n): KubeconfigPlan => ({ id: `kubelet-${n.name}`, cert: `kubelet-${n.name}`, server: urls.viaProxy, node: n.name })),
   ];
 
   return {
@@ -204,4 +222,26 @@ export function renderKubeconfig(m: KubeconfigMaterial): string {
     "current-context": context,
     preferences: {},
   });
+}
+
+// ---- what the tls provider is asked for (shared by ClusterPki and the render's test PKI) ----
+
+/** tls.PrivateKey inputs for every key of the PKI. */
+export function keyInputs(plan: PkiPlan): { algorithm: "ECDSA" | "RSA"; ecdsaCurve?: "P256"; rsaBits?: number } {
+  return { algorithm: plan.key.algorithm, ecdsaCurve: plan.key.ecdsaCurve, rsaBits: plan.key.rsaBits };
+}
+
+/** tls.SelfSignedCert inputs of a CA (without the private key). */
+export function caCertInputs(ca: CaPlan, plan: PkiPlan) {
+  return { subject: { commonName: ca.commonName }, isCaCertificate: true, allowedUses: ca.usages, validityPeriodHours: plan.caValidityHours, setSubjectKeyId: true };
+}
+
+/** tls.CertRequest inputs of a leaf (without the private key). */
+export function certRequestInputs(c: CertPlan) {
+  return { subject: { commonName: c.commonName, organization: c.organization }, dnsNames: c.dnsNames, ipAddresses: c.ipAddresses };
+}
+
+/** tls.LocallySignedCert inputs of a leaf (without the CSR and the CA). */
+export function leafCertInputs(c: CertPlan, plan: PkiPlan) {
+  return { allowedUses: c.usages, validityPeriodHours: plan.certValidityHours, earlyRenewalHours: plan.earlyRenewalHours, setSubjectKeyId: true };
 }

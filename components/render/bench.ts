@@ -1,9 +1,11 @@
 // npm run bench: times program evaluation under the stand-in engine (what `pulumi preview`
-// spends in the program) for 3, 10 and 50 nodes, and prints resource counts, SSH sessions
-// per node and the critical path for each size.
+// spends in the program) for 3, 10 and 50 nodes, and prints, from the cluster plan, the
+// steps, SSH sessions per node and the critical path for each size.
 import * as path from "path";
-import { PROJECT, engineConfig, readStackFile } from "../config";
-import { countByType, criticalPath, evaluateProgram, sshSessionsPerHost, Program } from "./evaluate";
+import { PROJECT, engineConfig, loadConfig, readStackFile, valuesAsEngineGives } from "../config";
+import { Program, runUnderEngine } from "./engine";
+import { planCluster } from "../cluster/plan";
+import { planNumbers } from ".";
 
 const ROOT = path.resolve(__dirname, "..", "..", "..");
 
@@ -16,24 +18,25 @@ export function benchNodes(n: number): string[] {
 }
 
 async function main(): Promise<void> {
-  const { default: program } = (await import("../../index")) as unknown as { default: Program };
+  const load = async () => ((await import("../../index")) as unknown as { default: Program }).default;
   const base = readStackFile(ROOT, "dev");
   const rows: string[] = ["| nodes | evaluation (ms, best of 3) | resources | host steps | max SSH sessions per node | critical path (host steps) |", "| --- | --- | --- | --- | --- | --- |"];
   for (const n of [3, 10, 50]) {
     const values = { ...base, nodes: benchNodes(n) };
     let best = Infinity;
-    let last;
+    let resources = 0;
     for (let i = 0; i < 3; i++) {
-      last = await evaluateProgram(program, { project: PROJECT, stack: "bench", config: engineConfig(values) });
-      if (last.error) throw last.error;
-      best = Math.min(best, last.ms);
+      const run = await runUnderEngine({ project: PROJECT, stack: "bench", config: engineConfig(values), load });
+      if (run.error) throw run.error;
+      best = Math.min(best, run.ms);
+      resources = run.rec.resources.length;
     }
-    const counts = countByType(last!.resources);
-    const total = Object.values(counts).reduce((a, b) => a + b, 0);
-    const ssh = Math.max(...Object.values(sshSessionsPerHost(last!.resources)));
-    const cp = criticalPath(last!.resources);
-    rows.push(`| ${n} | ${best.toFixed(0)} | ${total} | ${counts["k8slab:host:HostStep"]} | ${ssh} | ${cp.length} |`);
-    console.error(`${n} nodes: critical path ${cp.join(" → ")}`);
+    const loaded = loadConfig(valuesAsEngineGives(values));
+    if (!loaded.config) throw new Error(JSON.stringify(loaded.errors));
+    const numbers = planNumbers(planCluster(loaded.config));
+    const hostSteps = Object.values(numbers.hostStepsPerNode).reduce((a, b) => a + b, 0);
+    rows.push(`| ${n} | ${best.toFixed(0)} | ${resources} | ${hostSteps} | ${Math.max(...Object.values(numbers.sshSessionsPerNode))} | ${numbers.criticalPath.length} |`);
+    console.error(`${n} nodes: critical path ${numbers.criticalPath.join(" → ")}`);
   }
   console.log(rows.join("\n"));
 }

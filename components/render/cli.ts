@@ -1,14 +1,12 @@
 // npm run render -- --stack dev --out <dir> [--test-pki]
 // Writes the whole plan of a stack as files: no Pulumi CLI, no hypervisor, no network.
 // Key material is a clearly marked placeholder, or with --test-pki real test certificates
-// (then the tree is not byte-identical between runs).
-import { randomBytes } from "crypto";
+// (then the tree is not byte-identical between runs). The output directory must be new,
+// empty or a previous render; nothing else in it is ever deleted.
 import * as path from "path";
-import * as pulumi from "@pulumi/pulumi";
-import { ClusterConfig, PROJECT, engineConfig, formatErrors, loadConfig, readStackFile, valuesAsEngineGives } from "../config";
-import { countByType, criticalPath, evaluateProgram, plainInputs, sshSessionsPerHost, Program } from "./evaluate";
-import { PlanNumbers, hostStepsPerNode, renderTree, writeTree } from ".";
-import type { MaterialRef } from "../host/plan";
+import { PROJECT, formatErrors, loadConfig, readStackFile, valuesAsEngineGives } from "../config";
+import { renderTree, writeTree } from ".";
+import { issueTestPki } from "./test-pki";
 
 const ROOT = path.resolve(__dirname, "..", "..", "..");
 
@@ -24,76 +22,20 @@ async function main(): Promise<number> {
     console.error("usage: npm run render -- --stack dev --out <dir> [--test-pki]");
     return 2;
   }
-  const values = readStackFile(ROOT, stack);
-  const loaded = loadConfig(valuesAsEngineGives(values));
+  // read exactly as the engine hands config to the program
+  const loaded = loadConfig(valuesAsEngineGives(readStackFile(ROOT, stack)));
   if (!loaded.config) {
     console.error(formatErrors(loaded.errors));
     return 1;
   }
   const c = loaded.config;
-
-  // the program itself, under the stand-in engine: the numbers come from what it registers
-  const { default: program } = (await import("../../index")) as unknown as { default: Program };
-  const evaluation = await evaluateProgram(program, { project: PROJECT, stack, config: engineConfig(values) });
-  if (evaluation.error) throw evaluation.error;
-  const ipToName = Object.fromEntries(c.nodes.map((n) => [n.ip, n.name]));
-  const numbers: PlanNumbers = {
-    resourcesByType: countByType(evaluation.resources),
-    hostStepsPerNode: hostStepsPerNode(c),
-    sshSessionsPerNode: Object.fromEntries(Object.entries(sshSessionsPerHost(evaluation.resources)).map(([ip, n]) => [ipToName[ip] ?? ip, n])),
-    criticalPath: criticalPath(evaluation.resources),
-  };
-
-  let material: ((ref: MaterialRef) => string) | undefined;
-  let sshPublicKey: string | undefined;
-  if (process.argv.includes("--test-pki")) {
-    const issued = await issueTestPki(c, stack);
-    material = issued.material;
-    sshPublicKey = issued.sshPublicKey;
-  }
-  const files = renderTree(c, { material, sshPublicKey, numbers });
+  const pki = process.argv.includes("--test-pki") ? await issueTestPki(c) : undefined;
+  const files = renderTree(c, { material: pki?.material, sshPublicKey: pki?.sshPublicKey });
   writeTree(path.resolve(out), files);
-  console.log(`rendered ${files.size} files for stack ${stack} into ${path.resolve(out)}`);
-  console.log(`critical path: ${numbers.criticalPath.length} host steps; SSH sessions per node: ${JSON.stringify(numbers.sshSessionsPerNode)}`);
+  const summary = JSON.parse(files.get("summary.json")!);
+  console.log(`rendered ${files.size} files for ${PROJECT} stack ${stack} into ${path.resolve(out)}`);
+  console.log(`critical path: ${summary.criticalPath.length} host steps; SSH sessions per node: ${JSON.stringify(summary.sshSessionsPerNode)}`);
   return 0;
-}
-
-/** Issues the cluster's PKI with the tls emulator, through the real ClusterPki component. */
-async function issueTestPki(c: ClusterConfig, stack: string) {
-  const { certRequest, generateKey, locallySignedCert, selfSignedCert } = await import("./tls-emulator");
-  await pulumi.runtime.setMocks(
-    {
-      async newResource(a) {
-        const i = plainInputs(a.inputs);
-        switch (a.type) {
-          case "tls:index/privateKey:PrivateKey": return { id: a.name, state: { ...i, ...generateKey(i) } };
-          case "tls:index/selfSignedCert:SelfSignedCert": return { id: a.name, state: await selfSignedCert(i) };
-          case "tls:index/certRequest:CertRequest": return { id: a.name, state: await certRequest(i) };
-          case "tls:index/locallySignedCert:LocallySignedCert": return { id: a.name, state: await locallySignedCert(i) };
-          default: return { id: a.name, state: {} };
-        }
-      },
-      call: (a) => { throw new Error(`render: unexpected invoke ${a.token}`); },
-    },
-    PROJECT,
-    stack,
-    true,
-  );
-  const { ClusterPki, pkiMaterial, nodeAccessKey } = await import("../pki");
-  const { encryptionConfig } = await import("../control-plane/plan");
-  const pki = new ClusterPki(c.name, { cluster: c });
-  const resolve = pkiMaterial(pki);
-  const refs = new Set<MaterialRef>();
-  const { allHostSteps } = await import("./plan");
-  for (const s of allHostSteps(c)) for (const f of s.files) if (typeof f.content !== "string") refs.add(f.content.ref);
-  const values = new Map<MaterialRef, string>();
-  for (const ref of refs) {
-    if (ref === "secret:encryption-config") values.set(ref, encryptionConfig(randomBytes(32).toString("base64")));
-    else values.set(ref, await new Promise<string>((ok) => resolve(ref).apply((v) => ok(v))));
-  }
-  const key = nodeAccessKey(c, undefined);
-  const sshPublicKey = await new Promise<string>((ok) => key.publicKeyOpenssh.apply((v) => ok(v)));
-  return { material: (ref: MaterialRef) => values.get(ref)!, sshPublicKey };
 }
 
 main().then(

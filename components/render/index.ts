@@ -1,25 +1,22 @@
 // Render layer: the whole plan as files, without a hypervisor or the Pulumi CLI — every
 // file each node receives, every script, the libvirt XML and cloud-init, the addon objects
-// as YAML, a RUNBOOK.md in execution order and the plan's numbers. It reads the same
-// planning functions the components ship; nothing here is a second template.
-// Depends on: config, host, vm, addons, pki, render/plan, render/evaluate.
+// as YAML, a RUNBOOK.md in execution order (what each step waits for, and why) and the
+// plan's numbers. Everything comes from the cluster plan the shipper ships; nothing here
+// is a second template. Depends on: config, cluster/plan, host/plan, pki/material.
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { ClusterConfig } from "../config";
 import { MaterialRef, renderApplyScript, renderDeleteScript } from "../host/plan";
-import { planAddons } from "../addons/plan";
-import { LibvirtObjectPlan, planBaseVolume, planCloudInitDisk, planDomain, planNetwork, planNodeVolume, planPool, readinessScript } from "../vm/plan";
-import { planHostLayers, placeholderMaterial } from "./plan";
-
-export * from "./plan";
+import { materialName } from "../pki/material";
+import { ClusterPlan, HostStep, LibvirtStep, PlannedLayer, criticalPath, edgesInto, hostSteps, hostStepsPerNode, materialInPlan, planCluster, sshSessionsPerNode } from "../cluster/plan";
 
 export interface PlanNumbers {
-  resourcesByType: Record<string, number>;
+  /** Steps of the plan by kind (host steps, libvirt objects, Kubernetes objects…). */
+  stepsByKind: Record<string, number>;
   hostStepsPerNode: Record<string, number>;
   sshSessionsPerNode: Record<string, number>;
   criticalPath: string[];
-  evaluationMs?: number;
 }
 
 export interface RenderOptions {
@@ -27,37 +24,60 @@ export interface RenderOptions {
   material?: (ref: MaterialRef) => string;
   /** The SSH public key written into user-data; default: a placeholder. */
   sshPublicKey?: string;
-  /** The plan's numbers, from evaluating the program. */
-  numbers?: PlanNumbers;
 }
 
 const pad = (n: number) => String(n).padStart(2, "0");
 
+/** Clearly marked stand-ins for key material, for rendering without a PKI. */
+export function placeholderMaterial(ref: MaterialRef): string {
+  return `-----BEGIN K8S-LAB PLACEHOLDER-----\n${materialName(ref)} (issued by pulumi up)\n-----END K8S-LAB PLACEHOLDER-----\n`;
+}
+
+/** The plan's numbers. */
+export function planNumbers(plan: ClusterPlan): PlanNumbers {
+  const stepsByKind: Record<string, number> = {};
+  for (const s of plan.steps) stepsByKind[s.kind] = (stepsByKind[s.kind] ?? 0) + 1;
+  return {
+    stepsByKind: Object.fromEntries(Object.entries(stepsByKind).sort()),
+    hostStepsPerNode: hostStepsPerNode(plan),
+    sshSessionsPerNode: sshSessionsPerNode(plan),
+    criticalPath: criticalPath(plan),
+  };
+}
+
+/** Host layers in plan order, numbered as the step scripts are. */
+function hostLayers(plan: ClusterPlan): Array<{ layer: PlannedLayer; steps: HostStep[]; index: number }> {
+  const byId = new Map(hostSteps(plan).map((s) => [s.id, s]));
+  return plan.layers
+    .map((layer) => ({ layer, steps: layer.steps.map((id) => byId.get(id)).filter((s): s is HostStep => !!s) }))
+    .filter((l) => l.steps.length > 0)
+    .map((l, i) => ({ ...l, index: i + 1 }));
+}
+
 /** The rendered tree: relative path → content, in a stable order. */
 export function renderTree(c: ClusterConfig, o: RenderOptions = {}): Map<string, string> {
+  const plan = planCluster(c);
   const material = o.material ?? placeholderMaterial;
+  // every reference resolves, or the render fails naming it (as the shipper would)
+  for (const ref of materialInPlan(plan)) if (typeof material(ref) !== "string") throw new Error(`render: no key material for ${materialName(ref)}`);
   const sshKey = o.sshPublicKey ?? "ssh-ed25519 PLACEHOLDER-generated-by-pulumi-up k8s-lab";
   const files = new Map<string, string>();
-  const layers = planHostLayers(c);
 
   // what lands on each node, at its path on the node; and each step's scripts
-  layers.forEach((layer, li) => {
-    for (const step of layer.steps) {
+  for (const { steps, index } of hostLayers(plan)) {
+    for (const s of steps) {
+      const step = s.plan;
       for (const f of step.files) {
         files.set(path.posix.join("nodes", step.node, f.path), typeof f.content === "string" ? f.content : material(f.content.ref));
       }
-      const base = path.posix.join("steps", step.node, `${pad(li + 1)}-${step.layer}`);
+      const base = path.posix.join("steps", step.node, `${pad(index)}-${step.layer}`);
       files.set(`${base}.apply.sh`, renderApplyScript(step, material));
-      files.set(`${base}.delete.sh`, renderDeleteScript(step, c.wipeDataOnDestroy));
+      files.set(`${base}.delete.sh`, renderDeleteScript(step, s.wipeData));
     }
-  });
+  }
 
   // libvirt objects
-  const vm: LibvirtObjectPlan[] = [];
-  if (c.hypervisor.mode === "libvirt") {
-    vm.push(planNetwork(c), planPool(c), planBaseVolume(c));
-    for (const n of c.nodes) vm.push(planNodeVolume(c, n), planCloudInitDisk(c, n, sshKey), planDomain(c, n));
-  }
+  const vm = plan.steps.filter((s): s is LibvirtStep => s.kind === "libvirt").map((s) => s.object(sshKey));
   vm.forEach((p, i) => {
     const dir = p.node ? path.posix.join("libvirt", p.node) : "libvirt";
     for (const [name, text] of Object.entries(p.documents)) files.set(path.posix.join(dir, name), text);
@@ -65,17 +85,22 @@ export function renderTree(c: ClusterConfig, o: RenderOptions = {}): Map<string,
     files.set(`${base}.create.sh`, `#!/usr/bin/env bash\n# LIBVIRT_URI=${c.hypervisor.uri}\n${p.create}\n`);
     files.set(`${base}.delete.sh`, `#!/usr/bin/env bash\n# LIBVIRT_URI=${c.hypervisor.uri}\n${p.delete}\n`);
   });
-  for (const n of c.nodes) files.set(path.posix.join("libvirt", "scripts", `ready-${n.name}.sh`), `#!/usr/bin/env bash\n# the SSH private key on stdin\n${readinessScript(c, n, c.hypervisor.mode === "libvirt")}\n`);
+  for (const s of plan.steps) if (s.kind === "ready") files.set(path.posix.join("libvirt", "scripts", `${s.id}.sh`), `#!/usr/bin/env bash\n# the SSH private key on stdin\n${s.script}\n`);
 
-  // addons
-  const addons = planAddons(c);
-  addons.forEach((g, i) => files.set(path.posix.join("addons", `${pad(i + 1)}-${g.name}.yaml`), g.objects.map((obj) => YAML.stringify(obj, { lineWidth: 0 })).join("---\n")));
-
-  files.set("RUNBOOK.md", runbook(c, vm, o.numbers));
-  if (o.numbers) {
-    files.set("summary.json", JSON.stringify(o.numbers, null, 2) + "\n");
-    files.set("SUMMARY.md", summaryMarkdown(o.numbers));
+  // addons, by group in the order they are applied
+  const groups: string[] = [];
+  const objects = new Map<string, string[]>();
+  for (const s of plan.steps) {
+    if (s.kind !== "kubernetes-object") continue;
+    if (!objects.has(s.group)) (groups.push(s.group), objects.set(s.group, []));
+    objects.get(s.group)!.push(YAML.stringify(s.object, { lineWidth: 0 }));
   }
+  groups.forEach((g, i) => files.set(path.posix.join("addons", `${pad(i + 1)}-${g}.yaml`), objects.get(g)!.join("---\n")));
+
+  const numbers = planNumbers(plan);
+  files.set("RUNBOOK.md", runbook(plan, vm.map((p) => ({ kind: p.kind, name: p.name })), groups, objects, numbers));
+  files.set("summary.json", JSON.stringify(numbers, null, 2) + "\n");
+  files.set("SUMMARY.md", summaryMarkdown(numbers));
   return new Map([...files.entries()].sort(([a], [b]) => a.localeCompare(b)));
 }
 
@@ -84,9 +109,9 @@ export function summaryMarkdown(n: PlanNumbers): string {
   return [
     "# Plan summary",
     "",
-    "| resource type | count |",
+    "| step kind | count |",
     "| --- | --- |",
-    ...rows(n.resourcesByType),
+    ...rows(n.stepsByKind),
     "",
     "| node | host steps | SSH sessions |",
     "| --- | --- | --- |",
@@ -97,19 +122,24 @@ export function summaryMarkdown(n: PlanNumbers): string {
   ].join("\n");
 }
 
-function runbook(c: ClusterConfig, vm: LibvirtObjectPlan[], numbers?: PlanNumbers): string {
+function runbook(plan: ClusterPlan, vm: Array<{ kind: string; name: string }>, groups: string[], objects: Map<string, string[]>, numbers: PlanNumbers): string {
+  const c = plan.config;
   const out: string[] = [
     `# Runbook: ${c.name}, the hard way`,
     "",
-    "Every step `pulumi up` takes, in its order, with the files it writes and the commands it runs.",
-    "Steps listed under one heading run in parallel unless the heading says *one node at a time*;",
-    "each waits for its health gate before the next heading starts on that node. Run the scripts",
-    "under `steps/<node>/` as root on that node to do the same by hand.",
+    "Every step `pulumi up` takes, in its order, with the files it writes, the commands it runs and",
+    "what it waits for. Steps under one heading run in parallel unless the heading says *one node at",
+    "a time* (rolling applies to nodes that already run the cluster; on the first `up` they are",
+    "created together). Run the scripts under `steps/<node>/` as root on that node to do the same by hand.",
     "",
     `Nodes: ${c.nodes.map((n) => `${n.name} (${n.ip}; ${[...n.roles].join(", ")})`).join(", ")}.`,
     `Networks: nodes ${c.network.nodeCidr}, pods ${c.network.podCidr}, services ${c.network.serviceCidr} (kubernetes ${c.network.kubernetesServiceIp}, DNS ${c.network.clusterDnsIp}).`,
     "",
   ];
+  const waits = (id: string) => {
+    const edges = edgesInto(plan, id).filter((e) => !e.rolling);
+    return edges.length ? ["Waits for:", "", ...edges.map((e) => `- \`${e.before}\`: ${e.reason}`), ""] : [];
+  };
   let stage = 0;
   if (vm.length) {
     out.push(`## ${++stage}. Virtual machines (libvirt, ${c.hypervisor.uri})`, "");
@@ -118,35 +148,55 @@ function runbook(c: ClusterConfig, vm: LibvirtObjectPlan[], numbers?: PlanNumber
   } else {
     out.push(`## ${++stage}. Existing hosts`, "", "Per node, wait until SSH answers (`libvirt/scripts/ready-<node>.sh`).", "");
   }
-  planHostLayers(c).forEach((layer, li) => {
-    const how = { all: " — one node at a time", "control-plane": " — control-plane nodes one at a time, worker-only nodes in parallel", none: layer.steps.length > 1 ? " — all nodes in parallel" : "" }[layer.rolling];
-    out.push(`## ${++stage}. ${layer.layer}${how}`, "");
-    for (const s of layer.steps) {
+  for (const { layer, steps, index } of hostLayers(plan)) {
+    const how = { all: " — one node at a time", "control-plane": " — control-plane nodes one at a time, worker-only nodes in parallel", none: steps.length > 1 ? " — all nodes in parallel" : "" }[layer.rolling];
+    out.push(`## ${++stage}. ${layer.name}${how}`, "");
+    for (const { id, plan: s } of steps) {
       out.push(`### ${s.node}: ${s.description}`, "");
       if (s.files.length) out.push("Files:", "", ...s.files.map((f) => `- \`${f.path}\` (${f.mode}${f.secret ? ", secret" : ""})`), "");
-      out.push(`Script: \`steps/${s.node}/${pad(li + 1)}-${s.layer}.apply.sh\`; undo: \`${pad(li + 1)}-${s.layer}.delete.sh\`.`, "");
+      out.push(...waits(id));
+      out.push(`Script: \`steps/${s.node}/${pad(index)}-${s.layer}.apply.sh\`; undo: \`${pad(index)}-${s.layer}.delete.sh\`.`, "");
       out.push("```bash", ...s.activate, "```", "");
       if (s.healthGate) out.push(`Health gate: ${s.healthGate}.`, "");
     }
-  });
-  out.push(`## ${++stage}. Addons through the Kubernetes API`, "", ...planAddons(c).map((g, i) => `${i + 1}. ${g.name}: \`addons/${pad(i + 1)}-${g.name}.yaml\` (${g.objects.length} objects)`), "");
-  if (numbers) out.push(`Critical path: ${numbers.criticalPath.length} host steps (${numbers.criticalPath.join(" → ")}).`, "");
+  }
+  out.push(`## ${++stage}. Addons through the Kubernetes API`, "", ...waits("api-reachable"));
+  out.push(...groups.map((g, i) => `${i + 1}. ${g}: \`addons/${pad(i + 1)}-${g}.yaml\` (${objects.get(g)!.length} objects)`), "");
+  out.push(`Critical path: ${numbers.criticalPath.length} host steps one after another (${numbers.criticalPath.join(" → ")}).`, "");
   return out.join("\n");
 }
 
-/** Writes the tree under `dir` (replacing what a previous render left there). */
+/** The file a render leaves in its output directory: it lists what the render wrote. */
+export const RENDER_MARKER = ".k8s-lab-render";
+
+/**
+ * Writes the tree under `dir`. The directory must be new, empty, or a previous render (it
+ * holds RENDER_MARKER): then only the files that render listed are removed first. Nothing
+ * the command did not write is ever deleted; anything else is refused with the reason.
+ */
 export function writeTree(dir: string, files: Map<string, string>): void {
-  fs.rmSync(dir, { recursive: true, force: true });
+  const marker = path.join(dir, RENDER_MARKER);
+  if (fs.existsSync(dir)) {
+    if (!fs.statSync(dir).isDirectory()) throw new Error(`render: --out ${dir} is a file, not a directory`);
+    const entries = fs.readdirSync(dir);
+    if (entries.length > 0) {
+      if (!fs.existsSync(marker)) {
+        throw new Error(`render: --out ${dir} is not empty and is not a previous render (no ${RENDER_MARKER}); choose a new or empty directory`);
+      }
+      const previous = fs.readFileSync(marker, "utf8").split("\n").filter(Boolean);
+      for (const rel of previous) {
+        const target = path.resolve(dir, rel);
+        if (!target.startsWith(path.resolve(dir) + path.sep)) throw new Error(`render: ${marker} names ${rel}, outside ${dir}`);
+        fs.rmSync(target, { force: true });
+        // remove the directories the render made, if they are empty now
+        for (let d = path.dirname(target); d !== path.resolve(dir) && fs.existsSync(d) && fs.readdirSync(d).length === 0; d = path.dirname(d)) fs.rmdirSync(d);
+      }
+    }
+  }
   for (const [rel, content] of files) {
     const target = path.join(dir, rel);
     fs.mkdirSync(path.dirname(target), { recursive: true });
     fs.writeFileSync(target, content);
   }
-}
-
-/** Host steps per node, from the plan. */
-export function hostStepsPerNode(c: ClusterConfig): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const s of planHostLayers(c).flatMap((l) => l.steps)) out[s.node] = (out[s.node] ?? 0) + 1;
-  return Object.fromEntries(Object.entries(out).sort());
+  fs.writeFileSync(marker, [...files.keys()].join("\n") + "\n");
 }

@@ -11,6 +11,7 @@ import { HostStepPlan, disableUnits, restartUnits, waitUntil } from "../host/pla
 import { proxyEnvironment } from "../host/prep";
 import { commandLine, renderUnit } from "../host/systemd";
 import { KUBECONFIG_DIR, certFile, secretFile } from "../pki/files";
+import { material } from "../pki/material";
 
 export const CONTAINERD_CONFIG = "/etc/containerd/config.toml";
 export const CONTAINERD_CERTS_D = "/etc/containerd/certs.d";
@@ -218,10 +219,10 @@ export function planKubelet(c: ClusterConfig, node: NodeSpec): HostStepPlan {
     layer: "kubelet",
     description: `kubelet, cgroup driver ${CGROUP_DRIVER}, cluster DNS ${c.network.clusterDnsIp}, via the local proxy`,
     files: [
-      certFile(`${KUBELET_PKI}/ca.crt`, "ca:cluster-ca"),
-      certFile(`${KUBELET_PKI}/kubelet.crt`, `cert:kubelet-${node.name}`),
-      secretFile(`${KUBELET_PKI}/kubelet.key`, `key:kubelet-${node.name}`),
-      secretFile(KUBELET_KUBECONFIG, `kubeconfig:kubelet-${node.name}`),
+      certFile(`${KUBELET_PKI}/ca.crt`, material.caCert("cluster-ca")),
+      certFile(`${KUBELET_PKI}/kubelet.crt`, material.cert(`kubelet-${node.name}`)),
+      secretFile(`${KUBELET_PKI}/kubelet.key`, material.key(`kubelet-${node.name}`)),
+      secretFile(KUBELET_KUBECONFIG, material.kubeconfig(`kubelet-${node.name}`)),
       { path: KUBELET_CONFIG, content: YAML.stringify(kubeletConfiguration(c, node)), mode: "0644" },
       { path: KUBELET_UNIT, content: kubeletUnit(node), mode: "0644" },
     ],
@@ -247,7 +248,7 @@ export function planKubeProxy(c: ClusterConfig, node: NodeSpec): HostStepPlan {
     layer: "kube-proxy",
     description: `kube-proxy in ${c.network.kubeProxyMode} mode, cluster CIDR ${c.network.podCidr}`,
     files: [
-      secretFile(KUBE_PROXY_KUBECONFIG, "kubeconfig:kube-proxy"),
+      secretFile(KUBE_PROXY_KUBECONFIG, material.kubeconfig("kube-proxy")),
       { path: KUBE_PROXY_CONFIG, content: YAML.stringify(kubeProxyConfiguration(c, node)), mode: "0644" },
       { path: KUBE_PROXY_UNIT, content: kubeProxyUnit(), mode: "0644" },
     ],

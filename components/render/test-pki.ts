@@ -1,10 +1,16 @@
-// An in-process stand-in for the tls provider: real keys (node:crypto), CSRs and X.509
-// certificates (@peculiar/x509) built from the same inputs @pulumi/tls receives. The unit
-// tests' mocks and `npm run render -- --test-pki` issue the cluster's PKI with it, so the
-// real tools (openssl) can check what the program asks for. Depends on nothing in the lab.
+// The render's test-PKI mode (`npm run render -- --test-pki`): the cluster's PKI issued in
+// process with real keys (node:crypto), CSRs and X.509 certificates (@peculiar/x509) from
+// exactly the inputs ClusterPki gives @pulumi/tls (pki/plan builds them for both), so the
+// real tools (openssl, the upstream judges) can check what the program asks for. The one
+// TLS double: the stand-in engine answers tls resources with these same functions.
+// Pure (no Pulumi SDK). Depends on: pki/plan, pki/material, control-plane/plan (encryption config).
 import "reflect-metadata";
 import * as crypto from "crypto";
 import * as x509 from "@peculiar/x509";
+import { ClusterConfig } from "../config";
+import { MaterialRef, materialName } from "../pki/material";
+import { caCertInputs, certRequestInputs, keyInputs, leafCertInputs, planPki, renderKubeconfig } from "../pki/plan";
+import { encryptionConfig } from "../control-plane/plan";
 
 type CryptoKey = crypto.webcrypto.CryptoKey;
 type Algorithm = crypto.webcrypto.Algorithm;
@@ -229,4 +235,58 @@ export async function locallySignedCert(inputs: Record<string, any>): Promise<Re
     ],
   });
   return { ...inputs, certPem: cert.toString("pem") + "\n", validityStartTime: v.notBefore.toISOString(), validityEndTime: v.notAfter.toISOString(), readyForRenewal: false };
+}
+
+// ---- the whole PKI of a cluster ---------------------------------------------------------
+
+export interface TestPki {
+  /** Every reference the plans can make, resolved. */
+  material: (ref: MaterialRef) => string;
+  /** An OpenSSH public key for the user-data. */
+  sshPublicKey: string;
+}
+
+/** Issues the cluster's PKI as ClusterPki would, for the render and the upstream tests. */
+export async function issueTestPki(c: ClusterConfig): Promise<TestPki> {
+  const plan = planPki(c);
+  const values = new Map<string, string>();
+  const put = (ref: MaterialRef, v: string) => values.set(materialName(ref), v);
+  const cas = new Map<string, { certPem: string; privateKeyPem: string }>();
+  for (const ca of plan.cas) {
+    const { privateKeyPem } = generateKey(keyInputs(plan));
+    const { certPem } = await selfSignedCert({ privateKeyPem, ...caCertInputs(ca, plan) });
+    cas.set(ca.id, { certPem, privateKeyPem });
+    put({ kind: "ca-cert", ca: ca.id }, certPem);
+    put({ kind: "ca-key", ca: ca.id }, privateKeyPem);
+  }
+  const certs = new Map<string, { certPem: string; privateKeyPem: string; commonName: string }>();
+  for (const leaf of plan.certs) {
+    const ca = cas.get(leaf.ca)!;
+    const { privateKeyPem } = generateKey(keyInputs(plan));
+    const { certRequestPem } = await certRequest({ privateKeyPem, ...certRequestInputs(leaf) });
+    const { certPem } = await locallySignedCert({ certRequestPem, caCertPem: ca.certPem, caPrivateKeyPem: ca.privateKeyPem, ...leafCertInputs(leaf, plan) });
+    certs.set(leaf.id, { certPem, privateKeyPem, commonName: leaf.commonName });
+    put({ kind: "cert", cert: leaf.id }, certPem);
+    put({ kind: "key", cert: leaf.id }, privateKeyPem);
+  }
+  for (const k of plan.kubeconfigs) {
+    const cert = certs.get(k.cert)!;
+    put(
+      { kind: "kubeconfig", kubeconfig: k.id },
+      renderKubeconfig({ clusterName: c.name, server: k.server, user: cert.commonName, caPem: cas.get("cluster-ca")!.certPem, certPem: cert.certPem, keyPem: cert.privateKeyPem }),
+    );
+  }
+  const sa = generateKey(keyInputs(plan));
+  put({ kind: "service-account-key" }, sa.privateKeyPem);
+  put({ kind: "service-account-public-key" }, sa.publicKeyPem);
+  put({ kind: "encryption-config" }, encryptionConfig(crypto.randomBytes(32).toString("base64")));
+  const ssh = generateKey({ algorithm: "ED25519" });
+  return {
+    material: (ref) => {
+      const v = values.get(materialName(ref));
+      if (v === undefined) throw new Error(`test PKI: nothing issued for ${materialName(ref)}`);
+      return v;
+    },
+    sshPublicKey: ssh.publicKeyOpenssh,
+  };
 }

@@ -1,0 +1,103 @@
+// The shipper: turns the cluster plan into Pulumi resources, one generic walk over its
+// steps in dependency order — libvirt objects and readiness gates (vm), host steps (host),
+// the API gate, the provider and the objects (addons) — with every edge of the plan as a
+// `dependsOn`. Each step sits under its layer's named component, so `pulumi preview` reads
+// as a tree of layers. Key material comes from the PKI (and the control plane's Secrets
+// encryption key), resolved by typed reference.
+// Depends on: cluster/plan, pki, host, vm, addons, control-plane, @pulumi/pulumi.
+import * as pulumi from "@pulumi/pulumi";
+import { ClusterPki, NodeAccessKey, nodeAccessKey, pkiMaterial } from "../pki";
+import { HostStep, NodeAccess } from "../host/step";
+import { libvirtObject, readinessGate } from "../vm";
+import { apiProvider, apiReachableGate, applyObject } from "../addons";
+import { secretsEncryptionConfig } from "../control-plane";
+import { ClusterPlan, Owner, PlannedStep, edgesInto, topologicalOrder } from "./plan";
+
+export * from "./plan";
+
+/** The component each owner's steps sit under: type and name are part of every URN, keep them. */
+const OWNERS: Record<Exclude<Owner, "stack">, { type: string; name: string }> = {
+  vms: { type: "k8slab:vm:LabVms", name: "vms" },
+  nodes: { type: "k8slab:host:NodeBase", name: "nodes" },
+  etcd: { type: "k8slab:etcd:EtcdCluster", name: "etcd" },
+  "kube-nginx": { type: "k8slab:lb:KubeNginx", name: "kube-nginx" },
+  "control-plane": { type: "k8slab:control-plane:ControlPlane", name: "control-plane" },
+  workers: { type: "k8slab:worker:Workers", name: "workers" },
+  addons: { type: "k8slab:addons:Addons", name: "addons" },
+};
+
+/** A layer in the preview tree: it holds its steps and nothing else. */
+export class Layer extends pulumi.ComponentResource {
+  constructor(type: string, name: string, opts?: pulumi.ComponentResourceOptions) {
+    super(type, name, {}, opts);
+  }
+  /** Every step is registered. */
+  complete(): void {
+    this.registerOutputs({});
+  }
+}
+
+export interface ShipClusterArgs {
+  /** The SSH private key from config (secret); a key is generated when none is set. */
+  sshPrivateKey?: pulumi.Output<string>;
+}
+
+export interface ShippedCluster {
+  pki: ClusterPki;
+  key: NodeAccessKey;
+  /** Every step's resource, by step id. */
+  resources: ReadonlyMap<string, pulumi.Resource>;
+  layers: Readonly<Record<Exclude<Owner, "stack">, Layer>>;
+}
+
+/** Ships the plan. Resources are registered in dependency order; every edge becomes a dependsOn. */
+export function shipCluster(plan: ClusterPlan, args: ShipClusterArgs = {}): ShippedCluster {
+  const c = plan.config;
+  const pki = new ClusterPki(c.name, { cluster: c });
+  const key = nodeAccessKey(c, args.sshPrivateKey);
+  const layers = Object.fromEntries(Object.entries(OWNERS).map(([owner, o]) => [owner, new Layer(o.type, o.name)])) as Record<Exclude<Owner, "stack">, Layer>;
+  const parentOf = (s: PlannedStep) => (s.owner === "stack" ? undefined : layers[s.owner]);
+  const encryptionConfig = secretsEncryptionConfig(layers["control-plane"]);
+  const material = pkiMaterial(pki, { encryptionConfig });
+
+  const resources = new Map<string, pulumi.Resource>();
+  const readyId = (node: string) => {
+    const r = resources.get(`ready-${node}`);
+    return r ? (r as pulumi.CustomResource).id : undefined;
+  };
+  // a replaced VM (new disk, new domain) gets every host step again
+  const access: NodeAccess = { user: c.ssh.user, privateKey: key.privateKeyOpenssh, hostIdentity: readyId };
+  let provider: pulumi.ProviderResource | undefined;
+
+  for (const step of topologicalOrder(plan)) {
+    const dependsOn = edgesInto(plan, step.id).map((e) => resources.get(e.before)!);
+    const opts = { parent: parentOf(step), dependsOn };
+    let r: pulumi.Resource;
+    switch (step.kind) {
+      case "libvirt": {
+        const object = step.needsSshKey ? key.publicKeyOpenssh.apply((k) => step.object(k)) : step.object("");
+        r = libvirtObject(step.id, object, c.hypervisor.uri, opts, step.replacedWith.map((x) => resources.get(x) as pulumi.CustomResource));
+        break;
+      }
+      case "ready":
+        r = readinessGate(step.id, { script: step.script, uri: c.hypervisor.uri, sshPrivateKey: key.privateKeyOpenssh, machine: dependsOn as pulumi.CustomResource[] }, opts);
+        break;
+      case "host":
+        r = new HostStep(step.id, { plan: step.plan, access, material, wipeData: step.wipeData }, opts);
+        break;
+      case "local-gate":
+        r = apiReachableGate(step.id, step.script, step.triggers, opts);
+        break;
+      case "kubernetes-provider":
+        r = provider = apiProvider(step.id, pki.kubeconfigs["admin"], opts);
+        break;
+      case "kubernetes-object":
+        if (!provider) throw new Error(`cluster plan: ${step.id} before the Kubernetes provider`);
+        r = applyObject(step.id, step.object, provider, opts);
+        break;
+    }
+    resources.set(step.id, r);
+  }
+  for (const l of Object.values(layers)) l.complete();
+  return { pki, key, resources, layers };
+}
