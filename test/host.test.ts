@@ -5,7 +5,7 @@ import * as path from "path";
 import * as fc from "fast-check";
 import * as YAML from "yaml";
 import { loadConfig, nodesWith } from "../components/config";
-import { HostStepPlan, artifactsFor, planNodePrep, waitUntil, renderApplyScript, renderDeleteScript, stepDigests } from "../components/host";
+import { HostStepPlan, artifactsFor, planNodePrep, restartAndAwait, waitUntil, renderApplyScript, renderDeleteScript, stepDigests } from "../components/host";
 import { ETCD_UNIT, ETCD_CONFIG, etcdMemberConfig } from "../components/etcd/plan";
 import { DISTRO_NGINX_BACK, DISTRO_NGINX_MARK, DISTRO_NGINX_OFF, NGINX_CONF, NGINX_UNIT, STREAM_MODULE, nginxConfig, planKubeNginx } from "../components/lb/plan";
 import { allHostSteps, placeholderMaterial } from "../components/render/plan";
@@ -379,6 +379,40 @@ describe("the bounded wait every layer's health check uses", () => {
       const script = [...s.activate, ...s.deactivate].join("\n");
       expect({ step: `${s.layer}-${s.node}`, loops: script.match(/for _ in \$\(seq/g) ?? [] }).toEqual({ step: `${s.layer}-${s.node}`, loops: [] });
     }
+  });
+});
+
+describe("the service helpers every layer uses", () => {
+  it("restart a unit, then wait for its health check, and say what failed, where and for how long", () => {
+    const bin = tmpdir("stub-systemctl-");
+    try {
+      fs.writeFileSync(path.join(bin, "systemctl"), `#!/bin/sh\necho "systemctl $*" >> ${bin}/log\n`, { mode: 0o755 });
+      const script = ["set -euo pipefail", ...restartAndAwait("kubelet", "k8s-2", { check: "false", seconds: 1, failing: "is not healthy (probe)", interval: 1, seeAlso: "crictl ps" })].join("\n");
+      const r = run("env", [`PATH=${bin}:/usr/bin:/bin`, "bash", "-c", script]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toBe("kubelet on k8s-2 is not healthy (probe) 1 s after its restart; see: journalctl -u kubelet, and crictl ps\n");
+      expect(fs.readFileSync(path.join(bin, "log"), "utf8")).toBe("systemctl daemon-reload\nsystemctl enable -q kubelet\nsystemctl restart kubelet\n");
+    } finally {
+      fs.rmSync(bin, { recursive: true, force: true });
+    }
+  });
+
+  it("undo every unit a step writes: disabled before its files go, systemd reloaded after", () => {
+    const c = loadConfig({ ...dev, cni: "bridge" }).config!;
+    let units = 0;
+    for (const s of allHostSteps(c)) {
+      const written = s.files.map((f) => /^\/etc\/systemd\/system\/([^/]+\.service)$/.exec(f.path)?.[1]).filter((u): u is string => !!u);
+      if (!written.length) continue;
+      const del = renderDeleteScript(s, false).split("\n");
+      const removed = del.findIndex((l) => l.startsWith("rm -rf -- "));
+      for (const u of written) {
+        units++;
+        const disabled = del.findIndex((l) => new RegExp(`^systemctl disable -q --now .*\\b${u.replace(/\.service$/, "")}\\b`).test(l));
+        expect({ step: `${s.layer}-${s.node}`, u, disabledBeforeRemoval: disabled >= 0 && disabled < removed }).toEqual({ step: `${s.layer}-${s.node}`, u, disabledBeforeRemoval: true });
+      }
+      expect({ step: `${s.layer}-${s.node}`, reloadAfter: del.lastIndexOf("systemctl daemon-reload") > removed }).toEqual({ step: `${s.layer}-${s.node}`, reloadAfter: true });
+    }
+    expect(units).toBeGreaterThanOrEqual(3 * 7);
   });
 });
 

@@ -7,7 +7,7 @@
 import * as YAML from "yaml";
 import { ClusterConfig, NodeSpec, kubeletNodes, nodesWith } from "../config";
 import { BIN_DIR } from "../host/artifacts";
-import { HostStepPlan, disableUnits, restartUnits, waitUntil } from "../host/plan";
+import { HostStepPlan, restartAndAwait, restartUnits, unitRemoval, waitUntil } from "../host/plan";
 import { commandLine, renderUnit } from "../host/systemd";
 import { KUBECONFIG_DIR, PKI_DIR, certAndKey, certFile, secretFile } from "../pki/files";
 import { material } from "../pki/material";
@@ -201,18 +201,17 @@ export function planControlPlane(c: ClusterConfig, node: NodeSpec): HostStepPlan
     ],
     activate: [
       "install -d -m 0700 /var/log/kubernetes",
-      ...restartUnits("kube-apiserver"),
-      ...waitUntil(
-        readyz(c),
-        APISERVER_READY_TIMEOUT_S,
-        `kube-apiserver on ${node.name} is not ready (GET /readyz as admin on 127.0.0.1:${c.network.apiserverPort}) ${APISERVER_READY_TIMEOUT_S} s after its restart; see: journalctl -u kube-apiserver, and ${readyz(c)}?verbose`,
-        3,
-      ),
+      ...restartAndAwait("kube-apiserver", node.name, {
+        check: readyz(c),
+        seconds: APISERVER_READY_TIMEOUT_S,
+        failing: `is not ready (GET /readyz as admin on 127.0.0.1:${c.network.apiserverPort})`,
+        interval: 3,
+        seeAlso: `${readyz(c)}?verbose`,
+      }),
       ...restartUnits("kube-controller-manager", "kube-scheduler"),
     ],
-    deactivate: [disableUnits("kube-scheduler", "kube-controller-manager", "kube-apiserver")],
+    ...unitRemoval(["kube-scheduler", "kube-controller-manager", "kube-apiserver"]),
     createdPaths: ["/var/log/kubernetes"],
-    afterRemove: ["systemctl daemon-reload"],
     healthGate: `GET /readyz as admin on 127.0.0.1:${c.network.apiserverPort} within ${APISERVER_READY_TIMEOUT_S} s`,
   };
 }

@@ -5,7 +5,7 @@
 // Depends on: config, host, pki/files.
 import * as YAML from "yaml";
 import { ClusterConfig, NodeSpec, nodesWith } from "../config";
-import { HostStepPlan, MaterialRef, disableUnits, shq, waitUntil } from "../host/plan";
+import { HostStepPlan, MaterialRef, awaitHealthy, shq, unitRemoval, waitUntil } from "../host/plan";
 import { commandLine, renderUnit } from "../host/systemd";
 import { BIN_DIR } from "../host/artifacts";
 import { ETCD_PKI_DIR, PKI_DIR, certAndKey, certFile } from "../pki/files";
@@ -101,21 +101,21 @@ export function planEtcdMember(c: ClusterConfig, node: NodeSpec): HostStepPlan {
       `if [[ -d ${ETCD_DATA_DIR}/member ]]; then`,
       "  # an existing member: restart it and wait until it is healthy again before the next node",
       "  systemctl restart etcd",
-      ...waitUntil(`${etcdctl(local)} endpoint health`, 120, `etcd on ${node.name} is not healthy 120 s after its restart; see: journalctl -u etcd`).map((l) => `  ${l}`),
+      ...awaitHealthy("etcd", node.name, { check: `${etcdctl(local)} endpoint health`, seconds: 120, failing: "is not healthy" }).map((l) => `  ${l}`),
       "  exit 0",
       "fi",
       "# a new member cannot be healthy before a quorum of members runs: never block on it",
       "systemctl start --no-block etcd",
     ],
-    deactivate: [
-      `if systemctl is-active -q etcd && ${etcdctl(local)} endpoint health >/dev/null 2>&1; then`,
-      `  install -d -m 0700 ${ETCD_SNAPSHOT_DIR}`,
-      `  ${etcdctl(local)} snapshot save "${ETCD_SNAPSHOT_DIR}/$(date +%Y%m%dT%H%M%S).db" >/dev/null || true`,
-      `  find ${ETCD_SNAPSHOT_DIR} -name '*.db' -printf '%T@ %p\\n' | sort -rn | tail -n +4 | cut -d' ' -f2- | xargs -r rm -f`,
-      "fi",
-      disableUnits("etcd"),
-    ],
-    afterRemove: ["systemctl daemon-reload"],
+    ...unitRemoval(["etcd"], {
+      before: [
+        `if systemctl is-active -q etcd && ${etcdctl(local)} endpoint health >/dev/null 2>&1; then`,
+        `  install -d -m 0700 ${ETCD_SNAPSHOT_DIR}`,
+        `  ${etcdctl(local)} snapshot save "${ETCD_SNAPSHOT_DIR}/$(date +%Y%m%dT%H%M%S).db" >/dev/null || true`,
+        `  find ${ETCD_SNAPSHOT_DIR} -name '*.db' -printf '%T@ %p\\n' | sort -rn | tail -n +4 | cut -d' ' -f2- | xargs -r rm -f`,
+        "fi",
+      ],
+    }),
     dataDirs: [ETCD_DATA_DIR, ETCD_SNAPSHOT_DIR],
     healthGate: "existing members: etcdctl endpoint health on 127.0.0.1 within 120 s of the restart",
   };

@@ -166,3 +166,41 @@ export function restartUnits(...units: string[]): string[] {
 export function disableUnits(...units: string[]): string {
   return `systemctl disable -q --now ${units.join(" ")} 2>/dev/null || true`;
 }
+
+/** How a service proves it is up after a restart. */
+export interface ServiceHealth {
+  /** A command that succeeds once the service is up. */
+  check: string;
+  /** How long to wait for it. */
+  seconds: number;
+  /** What is wrong when it never succeeds, e.g. "is not healthy (http://127.0.0.1:10248/healthz)". */
+  failing: string;
+  /** Seconds between checks. Default: 2. */
+  interval?: number;
+  /** Another command worth running besides the unit's journal. */
+  seeAlso?: string;
+}
+
+/** The message of a service that did not come up: what, where, how long, and where to look. */
+export function notUpMessage(unit: string, node: string, h: ServiceHealth): string {
+  return `${unit} on ${node} ${h.failing} ${h.seconds} s after its restart; see: journalctl -u ${unit}${h.seeAlso ? `, and ${h.seeAlso}` : ""}`;
+}
+
+/** Waits until a restarted unit is healthy, or fails the step saying why (see waitUntil). */
+export function awaitHealthy(unit: string, node: string, h: ServiceHealth): string[] {
+  return waitUntil(h.check, h.seconds, notUpMessage(unit, node, h), h.interval);
+}
+
+/** (Re)starts a unit on a node and waits until it is healthy. */
+export function restartAndAwait(unit: string, node: string, h: ServiceHealth): string[] {
+  return [...restartUnits(unit), ...awaitHealthy(unit, node, h)];
+}
+
+/**
+ * The delete side of a step that runs units: `before` (e.g. a last snapshot), stop and
+ * disable the units, `after` (e.g. give back what the step took over); once the unit files
+ * are gone, systemd forgets them.
+ */
+export function unitRemoval(units: string[], o: { before?: string[]; after?: string[] } = {}): Pick<HostStepPlan, "deactivate" | "afterRemove"> {
+  return { deactivate: [...(o.before ?? []), disableUnits(...units), ...(o.after ?? [])], afterRemove: ["systemctl daemon-reload"] };
+}

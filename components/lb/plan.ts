@@ -4,7 +4,7 @@
 // is left alone). Kubelet and kube-proxy reach the apiservers only through it.
 // Depends on: config, host.
 import { ClusterConfig, NodeSpec, nodesWith } from "../config";
-import { HostStepPlan, disableUnits, restartUnits, waitUntil } from "../host/plan";
+import { HostStepPlan, restartAndAwait, unitRemoval } from "../host/plan";
 import { renderUnit } from "../host/systemd";
 
 export const NGINX_DIR = "/etc/kube-nginx";
@@ -102,12 +102,10 @@ export function planKubeNginx(c: ClusterConfig, node: NodeSpec): HostStepPlan {
       `[[ -e ${STREAM_MODULE} ]] || { echo "nginx's stream module is not installed on ${node.name} (Debian: libnginx-mod-stream, RHEL: nginx-mod-stream)" >&2; exit 1; }`,
       `${NGINX_BIN} -t -q -c ${NGINX_CONF}`,
       ...DISTRO_NGINX_OFF,
-      ...restartUnits("kube-nginx"),
-      ...waitUntil(`(exec 3<>/dev/tcp/127.0.0.1/${port})`, 30, `kube-nginx on ${node.name} does not listen on 127.0.0.1:${port} 30 s after its restart; see: journalctl -u kube-nginx`, 1),
+      ...restartAndAwait("kube-nginx", node.name, { check: `(exec 3<>/dev/tcp/127.0.0.1/${port})`, seconds: 30, failing: `does not listen on 127.0.0.1:${port}`, interval: 1 }),
     ],
-    deactivate: [disableUnits("kube-nginx"), ...DISTRO_NGINX_BACK],
+    ...unitRemoval(["kube-nginx"], { after: DISTRO_NGINX_BACK }),
     createdPaths: [NGINX_DIR],
-    afterRemove: ["systemctl daemon-reload"],
     healthGate: `127.0.0.1:${port} accepts connections`,
   };
 }

@@ -7,7 +7,7 @@ import * as TOML from "smol-toml";
 import * as YAML from "yaml";
 import { ClusterConfig, NodeSpec } from "../config";
 import { BIN_DIR, CNI_BIN_DIR } from "../host/artifacts";
-import { HostStepPlan, disableUnits, restartUnits, waitUntil } from "../host/plan";
+import { HostStepPlan, ServiceHealth, restartAndAwait, unitRemoval } from "../host/plan";
 import { proxyEnvironment } from "../host/prep";
 import { commandLine, renderUnit } from "../host/systemd";
 import { KUBECONFIG_DIR, certFile, secretFile } from "../pki/files";
@@ -201,12 +201,10 @@ export function planContainerd(c: ClusterConfig, node: NodeSpec): HostStepPlan {
     files,
     activate: [
       `install -d -m 0755 ${CNI_CONF_DIR}`,
-      ...restartUnits("containerd"),
-      ...waitUntil(`${BIN_DIR}/crictl info`, 60, `containerd on ${node.name} does not answer CRI calls (crictl info) 60 s after its restart; see: journalctl -u containerd`, 1),
+      ...restartAndAwait("containerd", node.name, { check: `${BIN_DIR}/crictl info`, seconds: 60, failing: "does not answer CRI calls (crictl info)", interval: 1 }),
     ],
-    deactivate: [disableUnits("containerd")],
+    ...unitRemoval(["containerd"]),
     createdPaths: [CONTAINERD_CERTS_D, "/etc/systemd/system/containerd.service.d"],
-    afterRemove: ["systemctl daemon-reload"],
     dataDirs: ["/var/lib/containerd"],
     healthGate: "crictl info answers",
   };
@@ -230,12 +228,10 @@ export function planKubelet(c: ClusterConfig, node: NodeSpec): HostStepPlan {
       "# the real upstream resolvers: with systemd-resolved, /etc/resolv.conf points at 127.0.0.53 and CoreDNS would forward to itself",
       `if [[ -s /run/systemd/resolve/resolv.conf ]]; then ln -sfn /run/systemd/resolve/resolv.conf ${KUBELET_RESOLV_CONF}; else ln -sfn /etc/resolv.conf ${KUBELET_RESOLV_CONF}; fi`,
       "swapoff -a",
-      ...restartUnits("kubelet"),
-      ...waitUntil("curl -fsS --max-time 3 http://127.0.0.1:10248/healthz", 120, `kubelet on ${node.name} is not healthy (http://127.0.0.1:10248/healthz) 120 s after its restart; see: journalctl -u kubelet`),
+      ...restartAndAwait("kubelet", node.name, httpHealth("http://127.0.0.1:10248/healthz", 120)),
     ],
-    deactivate: [disableUnits("kubelet")],
+    ...unitRemoval(["kubelet"]),
     createdPaths: [KUBELET_RESOLV_CONF],
-    afterRemove: ["systemctl daemon-reload"],
     dataDirs: ["/var/lib/kubelet"],
     healthGate: "kubelet /healthz on 127.0.0.1:10248",
   };
@@ -253,12 +249,15 @@ export function planKubeProxy(c: ClusterConfig, node: NodeSpec): HostStepPlan {
       { path: KUBE_PROXY_UNIT, content: kubeProxyUnit(), mode: "0644" },
     ],
     activate: [
-      ...restartUnits("kube-proxy"),
-      ...waitUntil("curl -fsS --max-time 3 http://127.0.0.1:10256/healthz", 180, `kube-proxy on ${node.name} is not healthy (http://127.0.0.1:10256/healthz) 180 s after its restart; see: journalctl -u kube-proxy`),
+      ...restartAndAwait("kube-proxy", node.name, httpHealth("http://127.0.0.1:10256/healthz", 180)),
     ],
-    deactivate: [disableUnits("kube-proxy")],
-    afterRemove: ["systemctl daemon-reload"],
+    ...unitRemoval(["kube-proxy"]),
     dataDirs: ["/var/lib/kube-proxy"],
     healthGate: "kube-proxy /healthz on port 10256",
   };
+}
+
+/** A local HTTP health endpoint (kubelet, kube-proxy) as a service health check. */
+function httpHealth(url: string, seconds: number): ServiceHealth {
+  return { check: `curl -fsS --max-time 3 ${url}`, seconds, failing: `is not healthy (${url})` };
 }

@@ -5,7 +5,7 @@
 // planes reach pods too). No overlay, no images, nothing to pull.
 // Depends on: config, host (paths, plan helpers), worker/plan (CNI paths).
 import { ClusterConfig, NodeSpec, parseCidr, podSubnetOf, runsKubelet } from "../config";
-import { HostStepPlan, disableUnits, restartUnits } from "../host/plan";
+import { HostStepPlan, restartUnits, unitRemoval } from "../host/plan";
 import { renderUnit } from "../host/systemd";
 import { CNI_CONF_DIR } from "./plan";
 
@@ -80,8 +80,7 @@ export function planPodNetwork(c: ClusterConfig, node: NodeSpec): HostStepPlan {
       { path: POD_ROUTES_UNIT, content: podRoutesUnit(c, node), mode: "0644" },
     ],
     activate: [...restartUnits("k8s-lab-pod-routes")],
-    deactivate: [disableUnits("k8s-lab-pod-routes"), ...(worker ? [`${IP} link del ${BRIDGE_NAME} 2>/dev/null || true`] : [])],
-    afterRemove: ["systemctl daemon-reload"],
+    ...unitRemoval(["k8s-lab-pod-routes"], { after: worker ? [`${IP} link del ${BRIDGE_NAME} 2>/dev/null || true`] : [] }),
     healthGate: `ip route shows ${routes.length} routes with proto ${ROUTE_PROTO}`,
   };
 }
