@@ -4,8 +4,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { CATALOG, computedNoProxy, loadConfig, valuesAsEngineGives } from "../components/config";
-import { runProgram, stackConfig } from "./harness";
+import * as YAML from "yaml";
+import { CATALOG, KEYS, computedNoProxy, loadConfig, rawSchema, valuesAsEngineGives } from "../components/config";
+import { ROOT, runProgram, stackConfig } from "./harness";
 
 const dev = stackConfig("dev");
 const allRoles = "roles=etcd,control-plane,worker";
@@ -187,5 +188,30 @@ describe("config as the engine gives it", () => {
     const domain = res.rec.named("domain-k8s-1", "command:local:Command");
     expect(domain.inputs.stdin).toContain("<memory unit=\"MiB\">4096</memory>");
     expect(loadConfig(valuesAsEngineGives(written)).config!.nodes[0].memoryMiB).toBe(4096);
+  });
+});
+
+describe("each key declared once (config/keys.ts)", () => {
+  it("gives the schema, the catalogue and Pulumi.yaml the same keys", () => {
+    const schemaKeys = Object.keys(rawSchema.shape).sort();
+    expect(schemaKeys.length).toBeGreaterThan(50);
+    expect(KEYS.map((k) => k.key).sort()).toEqual(schemaKeys);
+    const declared = Object.keys(YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")).config).sort();
+    expect(declared).toEqual(KEYS.filter((k) => k.default !== undefined).map((k) => k.key).sort());
+  });
+
+  it("has every default accepted by its own schema, and a key is optional exactly when it has no default", () => {
+    for (const k of KEYS) {
+      const field = rawSchema.shape[k.key as keyof typeof rawSchema.shape];
+      expect({ key: k.key, optional: field.safeParse(undefined).success }).toEqual({ key: k.key, optional: k.default === undefined });
+      if (k.default !== undefined) expect({ key: k.key, ok: field.safeParse(k.default).success }).toEqual({ key: k.key, ok: true });
+    }
+  });
+
+  it("reads each key with the Pulumi type its schema takes", () => {
+    const typeOf = Object.fromEntries(KEYS.map((k) => [k.key, k.type]));
+    expect(typeOf).toMatchObject({ nodeVcpu: "integer", pkiRsaBits: "integer", cni: "string", nodes: "array", dashboard: "boolean", sshPrivateKey: "string" });
+    // a number given for a string key (or the reverse) is the schema's error, naming the key
+    expect(loadConfig({ ...dev, kubeletMaxPods: "110" }).errors[0].key).toBe("kubeletMaxPods");
   });
 });

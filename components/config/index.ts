@@ -5,6 +5,9 @@
 // Depends on: zod, yaml, ipaddr.js.
 export * from "./keys";
 export * from "./model";
+export * from "./raw";
+export * from "./nodes";
+export * from "./derive";
 export * from "./network";
 export * from "./preflight";
 export * from "./versions";

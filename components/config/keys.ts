@@ -1,7 +1,9 @@
-// The stack configuration keys: name, Pulumi type, description and default of each.
-// Pulumi.yaml declares exactly these (a test keeps the two in step), so `pulumi config`
-// documents itself. Owns: the key catalogue. Depends on: versions (default versions).
-
+// The stack configuration keys, each declared once: its schema (zod), its default and its
+// description. Everything else follows from this table: the Pulumi.yaml entries (type and
+// default, config/project-file.ts), the raw-value schema and its TypeScript type
+// (RawConfig), the defaults merged before checking, and the messages that name the key.
+// Owns: the key catalogue. Pure. Depends on: zod, versions (default versions and images).
+import { z } from "zod";
 import { DEFAULT_IMAGES } from "./versions";
 
 export type KeyType = "string" | "integer" | "boolean" | "array";
@@ -22,74 +24,131 @@ export const DEFAULT_NODES = [
   "name=k8s-3 ip=192.168.253.141 roles=etcd,control-plane,worker",
 ];
 
-export const KEYS: KeySpec[] = [
+const str = z.string().trim().min(1);
+const int = (min: number, max: number) => z.number().int().min(min).max(max);
+
+interface Declared<S extends z.ZodType> {
+  schema: S;
+  description: string;
+  default?: z.input<S>;
+  secret?: boolean;
+  /** The Pulumi config type when the program reads the value differently (a secret is only "set"). */
+  configType?: KeyType;
+}
+type KeyOptions = { secret?: boolean; configType?: KeyType };
+function key<S extends z.ZodType>(schema: S, description: string, o: KeyOptions & { default: z.input<S> }): Declared<S> & { default: z.input<S> };
+function key<S extends z.ZodType>(schema: S, description: string, o?: KeyOptions): Declared<S>;
+function key<S extends z.ZodType>(schema: S, description: string, o: KeyOptions & { default?: z.input<S> } = {}): Declared<S> {
+  return { schema, description, ...o };
+}
+
+/** Every key: `name: key(schema, description, { default })`. A key without a default is optional. */
+export const CONFIG_KEYS = {
   // cluster
-  { key: "clusterName", type: "string", default: "k8s-lab", description: "Name of the cluster; prefixes VM, network and kubeconfig context names. A DNS-1123 label." },
-  { key: "clusterDomain", type: "string", default: "cluster.local", description: "Cluster DNS domain served by CoreDNS." },
+  clusterName: key(z.string().regex(/^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$/, "must be a DNS-1123 label of at most 32 characters (lowercase letters, digits, '-')"), "Name of the cluster; prefixes VM, network and kubeconfig context names. A DNS-1123 label.", { default: "k8s-lab" }),
+  clusterDomain: key(z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, "must be a lowercase DNS domain such as cluster.local"), "Cluster DNS domain served by CoreDNS.", { default: "cluster.local" }),
   // versions
-  { key: "kubernetesVersion", type: "string", default: "1.36.0", description: "Kubernetes release for every control-plane and node binary (supported: 1.34 to 1.37)." },
-  { key: "etcdVersion", type: "string", default: "3.6.5", description: "etcd release (3.5 or 3.6)." },
-  { key: "containerdVersion", type: "string", default: "2.2.0", description: "containerd release (2.x; 1.x is not supported by Kubernetes 1.36)." },
-  { key: "runcVersion", type: "string", default: "1.3.3", description: "runc release." },
-  { key: "crictlVersion", type: "string", default: "1.35.0", description: "crictl (cri-tools) release; keep within one minor of Kubernetes." },
-  { key: "cniPluginsVersion", type: "string", default: "1.8.0", description: "containernetworking/plugins release installed to /opt/cni/bin." },
-  { key: "artifactChecksums", type: "array", default: [], description: "Extra checksums for versions the catalogue does not know, as 'FILE=sha256:HEX' (or sha512:HEX), e.g. 'etcd-v3.6.6-linux-amd64.tar.gz=sha256:...'." },
+  kubernetesVersion: key(str, "Kubernetes release for every control-plane and node binary (supported: 1.34 to 1.37).", { default: "1.36.0" }),
+  etcdVersion: key(str, "etcd release (3.5 or 3.6).", { default: "3.6.5" }),
+  containerdVersion: key(str, "containerd release (2.x; 1.x is not supported by Kubernetes 1.36).", { default: "2.2.0" }),
+  runcVersion: key(str, "runc release.", { default: "1.3.3" }),
+  crictlVersion: key(str, "crictl (cri-tools) release; keep within one minor of Kubernetes.", { default: "1.35.0" }),
+  cniPluginsVersion: key(str, "containernetworking/plugins release installed to /opt/cni/bin.", { default: "1.8.0" }),
+  artifactChecksums: key(z.array(z.string()), "Extra checksums for versions the catalogue does not know, as 'FILE=sha256:HEX' (or sha512:HEX), e.g. 'etcd-v3.6.6-linux-amd64.tar.gz=sha256:...'.", { default: [] }),
   // nodes
-  { key: "nodes", type: "array", default: DEFAULT_NODES, description: "One entry per node: 'name=NAME ip=IP roles=etcd,control-plane,worker' plus optional vcpu=N memoryMiB=N diskGiB=N mac=MAC overrides." },
-  { key: "nodeVcpu", type: "integer", default: 2, description: "Default vCPUs per node (control-plane nodes need at least 2)." },
-  { key: "nodeMemoryMiB", type: "integer", default: 2048, description: "Default memory per node in MiB (control-plane nodes need at least 2048, every node 1024)." },
-  { key: "nodeDiskGiB", type: "integer", default: 20, description: "Default size of each node's disk overlay in GiB." },
-  { key: "kubeletMaxPods", type: "integer", default: 110, description: "Pods per node the kubelet accepts (KubeletConfiguration maxPods)." },
-  { key: "controlPlaneTaint", type: "boolean", default: false, description: "Taint control-plane nodes NoSchedule (off: every node also runs workloads, as in the lab guide)." },
+  nodes: key(z.array(z.string()), "One entry per node: 'name=NAME ip=IP roles=etcd,control-plane,worker' plus optional vcpu=N memoryMiB=N diskGiB=N mac=MAC overrides.", { default: DEFAULT_NODES }),
+  nodeVcpu: key(int(1, 256), "Default vCPUs per node (control-plane nodes need at least 2).", { default: 2 }),
+  nodeMemoryMiB: key(int(128, 1 << 22), "Default memory per node in MiB (control-plane nodes need at least 2048, every node 1024).", { default: 2048 }),
+  nodeDiskGiB: key(int(1, 65536), "Default size of each node's disk overlay in GiB.", { default: 20 }),
+  kubeletMaxPods: key(int(10, 1000), "Pods per node the kubelet accepts (KubeletConfiguration maxPods).", { default: 110 }),
+  controlPlaneTaint: key(z.boolean(), "Taint control-plane nodes NoSchedule (off: every node also runs workloads, as in the lab guide).", { default: false }),
   // network
-  { key: "nodeCidr", type: "string", default: "192.168.253.0/24", description: "Node network; the libvirt NAT network uses its first host address as gateway." },
-  { key: "podCidr", type: "string", default: "10.244.0.0/16", description: "Pod network; must not overlap the node or service network and must hold a /24 per node." },
-  { key: "serviceCidr", type: "string", default: "10.96.0.0/12", description: "Service cluster IP range." },
-  { key: "kubernetesServiceIp", type: "string", description: "ClusterIP of the 'kubernetes' service. Default: the first host address of serviceCidr." },
-  { key: "clusterDnsIp", type: "string", description: "ClusterIP of CoreDNS, given to every kubelet. Default: the tenth host address of serviceCidr." },
-  { key: "apiserverPort", type: "integer", default: 6443, description: "Secure port of every kube-apiserver." },
-  { key: "localProxyPort", type: "integer", default: 8443, description: "Port of the local nginx proxy on 127.0.0.1 in front of all apiservers (kubelet and kube-proxy use it)." },
-  { key: "kubeProxyMode", type: "string", default: "iptables", description: "kube-proxy mode: iptables or nftables (ipvs is deprecated)." },
-  { key: "apiserverEndpoint", type: "string", description: "Where the admin kubeconfig and the addons reach the kube-apiservers: HOST or HOST:PORT of a VIP, load balancer or DNS name in front of every control-plane node (added to the apiserver certificate). Unset: the first control-plane node's IP, a single point of failure." },
-  { key: "extraApiserverSans", type: "array", default: [], description: "Extra DNS names or IPs for the kube-apiserver serving certificate." },
+  nodeCidr: key(str, "Node network; the libvirt NAT network uses its first host address as gateway.", { default: "192.168.253.0/24" }),
+  podCidr: key(str, "Pod network; must not overlap the node or service network and must hold a /24 per node.", { default: "10.244.0.0/16" }),
+  serviceCidr: key(str, "Service cluster IP range.", { default: "10.96.0.0/12" }),
+  kubernetesServiceIp: key(str, "ClusterIP of the 'kubernetes' service. Default: the first host address of serviceCidr."),
+  clusterDnsIp: key(str, "ClusterIP of CoreDNS, given to every kubelet. Default: the tenth host address of serviceCidr."),
+  apiserverPort: key(int(1, 65535), "Secure port of every kube-apiserver.", { default: 6443 }),
+  localProxyPort: key(int(1, 65535), "Port of the local nginx proxy on 127.0.0.1 in front of all apiservers (kubelet and kube-proxy use it).", { default: 8443 }),
+  kubeProxyMode: key(z.enum(["iptables", "nftables"]), "kube-proxy mode: iptables or nftables (ipvs is deprecated).", { default: "iptables" }),
+  apiserverEndpoint: key(str, "Where the admin kubeconfig and the addons reach the kube-apiservers: HOST or HOST:PORT of a VIP, load balancer or DNS name in front of every control-plane node (added to the apiserver certificate). Unset: the first control-plane node's IP, a single point of failure."),
+  extraApiserverSans: key(z.array(str), "Extra DNS names or IPs for the kube-apiserver serving certificate.", { default: [] }),
   // access
-  { key: "sshUser", type: "string", default: "k8s", description: "Login user on every node, with passwordless sudo (created by cloud-init; on 'existing' hosts it must exist with NOPASSWD sudo)." },
-  { key: "sshPublicKey", type: "string", description: "OpenSSH public key for sshUser. Default: generated by the program together with sshPrivateKey." },
-  { key: "sshPrivateKey", type: "string", secret: true, description: "Private key matching sshPublicKey (set with --secret). Default: generated." },
+  sshUser: key(z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, "must be a POSIX user name (lowercase letters, digits, '_' and '-')"), "Login user on every node, with passwordless sudo (created by cloud-init; on 'existing' hosts it must exist with NOPASSWD sudo).", { default: "k8s" }),
+  sshPublicKey: key(str, "OpenSSH public key for sshUser. Default: generated by the program together with sshPrivateKey."),
+  sshPrivateKey: key(z.boolean(), "Private key matching sshPublicKey (set with --secret). Default: generated.", { secret: true, configType: "string" }),
   // hypervisor
-  { key: "hostMode", type: "string", default: "libvirt", description: "'libvirt': create the VMs; 'existing': use machines that already run at the node IPs." },
-  { key: "libvirtUri", type: "string", default: "qemu:///system", description: "libvirt connection URI; qemu+ssh://user@host/system for a remote hypervisor." },
-  { key: "domainType", type: "string", default: "kvm", description: "libvirt domain type: kvm, or qemu (TCG) on hosts without hardware virtualization." },
-  { key: "storagePool", type: "string", default: "k8s-lab", description: "libvirt storage pool for the base image, overlays and seed ISOs." },
-  { key: "storagePoolPath", type: "string", default: "/var/lib/libvirt/images/k8s-lab", description: "Directory of the storage pool on the hypervisor." },
-  { key: "baseImageUrl", type: "string", description: "Cloud image (qcow2 with cloud-init) downloaded once into the pool, pinned to a dated release. Needs baseImageChecksum." },
-  { key: "baseImageChecksum", type: "string", description: "sha256:HEX or sha512:HEX of the base image; required with baseImageUrl." },
-  { key: "baseImagePath", type: "string", description: "A qcow2 cloud image on the machine running Pulumi, uploaded once into the pool instead of downloading baseImageUrl." },
-  { key: "baseImageFamily", type: "string", default: "debian", description: "Distro family of the base image, for package names and proxy settings: debian or rhel." },
-  { key: "skipPackageInstall", type: "boolean", default: false, description: "The base image already has the node packages (air-gapped, pre-baked): cloud-init installs nothing." },
+  hostMode: key(z.enum(["libvirt", "existing"]), "'libvirt': create the VMs; 'existing': use machines that already run at the node IPs.", { default: "libvirt" }),
+  libvirtUri: key(str, "libvirt connection URI; qemu+ssh://user@host/system for a remote hypervisor.", { default: "qemu:///system" }),
+  domainType: key(z.enum(["kvm", "qemu"]), "libvirt domain type: kvm, or qemu (TCG) on hosts without hardware virtualization.", { default: "kvm" }),
+  storagePool: key(z.string().regex(/^[A-Za-z0-9_.-]+$/, "must be letters, digits, '.', '_' or '-'"), "libvirt storage pool for the base image, overlays and seed ISOs.", { default: "k8s-lab" }),
+  storagePoolPath: key(z.string().regex(/^\//, "must be an absolute path"), "Directory of the storage pool on the hypervisor.", { default: "/var/lib/libvirt/images/k8s-lab" }),
+  baseImageUrl: key(z.string().url(), "Cloud image (qcow2 with cloud-init) downloaded once into the pool, pinned to a dated release. Needs baseImageChecksum."),
+  baseImageChecksum: key(str, "sha256:HEX or sha512:HEX of the base image; required with baseImageUrl."),
+  baseImagePath: key(z.string().regex(/^\//, "must be an absolute path"), "A qcow2 cloud image on the machine running Pulumi, uploaded once into the pool instead of downloading baseImageUrl."),
+  baseImageFamily: key(z.enum(["debian", "rhel"]), "Distro family of the base image, for package names and proxy settings: debian or rhel.", { default: "debian" }),
+  skipPackageInstall: key(z.boolean(), "The base image already has the node packages (air-gapped, pre-baked): cloud-init installs nothing.", { default: false }),
   // downloads and proxies
-  { key: "httpProxy", type: "string", description: "HTTP proxy for downloads, the package manager and containerd, e.g. http://proxy.lab:3128." },
-  { key: "httpsProxy", type: "string", description: "HTTPS proxy; defaults to httpProxy when only that is set." },
-  { key: "noProxy", type: "array", default: [], description: "Extra NO_PROXY entries; the cluster's own networks, names and domains are added automatically." },
-  { key: "downloadMirror", type: "string", description: "Base URL of a mirror laid out as <base>/<component>/v<version>/<file> (see README)." },
-  { key: "artifactDir", type: "string", description: "Air-gapped installs: a directory on the machine running Pulumi holding every release file, copied to the nodes over SSH." },
-  { key: "registryMirrors", type: "array", default: [], description: "Container registry mirrors as 'REGISTRY=URL', e.g. 'registry.k8s.io=https://mirror.lab:5000'." },
-  { key: "imageOverrides", type: "array", default: [], description: "Replace addon images as 'NAME=IMAGE' (NAME: coredns, weaveKube, weaveNpc, flannel, flannelCniPlugin, dashboard, dashboardMetricsScraper, headlamp)." },
-  { key: "imageArchiveDir", type: "string", description: "Registry-less clusters: a directory on the machine running Pulumi with docker-archive tarballs (*.tar, e.g. from docker save); every worker imports them into containerd (digests checked). Every image the cluster runs must be in one, or behind registryMirrors." },
-  { key: "pauseImage", type: "string", default: DEFAULT_IMAGES.pause, description: "Sandbox (pause) image for containerd; pulled through registryMirrors." },
+  httpProxy: key(z.string().url(), "HTTP proxy for downloads, the package manager and containerd, e.g. http://proxy.lab:3128."),
+  httpsProxy: key(z.string().url(), "HTTPS proxy; defaults to httpProxy when only that is set."),
+  noProxy: key(z.array(str), "Extra NO_PROXY entries; the cluster's own networks, names and domains are added automatically.", { default: [] }),
+  downloadMirror: key(z.string().url(), "Base URL of a mirror laid out as <base>/<component>/v<version>/<file> (see README)."),
+  artifactDir: key(str, "Air-gapped installs: a directory on the machine running Pulumi holding every release file, copied to the nodes over SSH."),
+  registryMirrors: key(z.array(z.string()), "Container registry mirrors as 'REGISTRY=URL', e.g. 'registry.k8s.io=https://mirror.lab:5000'.", { default: [] }),
+  imageOverrides: key(z.array(z.string()), "Replace addon images as 'NAME=IMAGE' (NAME: coredns, weaveKube, weaveNpc, flannel, flannelCniPlugin, dashboard, dashboardMetricsScraper, headlamp).", { default: [] }),
+  imageArchiveDir: key(str, "Registry-less clusters: a directory on the machine running Pulumi with docker-archive tarballs (*.tar, e.g. from docker save); every worker imports them into containerd (digests checked). Every image the cluster runs must be in one, or behind registryMirrors."),
+  pauseImage: key(str, "Sandbox (pause) image for containerd; pulled through registryMirrors.", { default: DEFAULT_IMAGES.pause }),
   // addons
-  { key: "cni", type: "string", default: "weave", description: "Pod network: weave or flannel (add-ons), or bridge (the hard way: a bridge and host-local IPs per node, routes between nodes; no overlay, no images)." },
-  { key: "coredns", type: "boolean", default: true, description: "Deploy CoreDNS." },
-  { key: "dashboard", type: "boolean", default: true, description: "Deploy the Kubernetes Dashboard v2.7.0 (archived upstream)." },
-  { key: "headlamp", type: "boolean", default: false, description: "Also deploy Headlamp, a maintained Kubernetes web UI (the Dashboard project is archived)." },
-  { key: "dashboardLoginRole", type: "string", default: "view", description: "Role of the dashboard and Headlamp login accounts: view (read-only) or cluster-admin." },
+  cni: key(z.enum(["weave", "flannel", "bridge"]), "Pod network: weave or flannel (add-ons), or bridge (the hard way: a bridge and host-local IPs per node, routes between nodes; no overlay, no images).", { default: "weave" }),
+  coredns: key(z.boolean(), "Deploy CoreDNS.", { default: true }),
+  dashboard: key(z.boolean(), "Deploy the Kubernetes Dashboard v2.7.0 (archived upstream).", { default: true }),
+  headlamp: key(z.boolean(), "Also deploy Headlamp, a maintained Kubernetes web UI (the Dashboard project is archived).", { default: false }),
+  dashboardLoginRole: key(z.enum(["view", "cluster-admin"]), "Role of the dashboard and Headlamp login accounts: view (read-only) or cluster-admin.", { default: "view" }),
   // pki
-  { key: "pkiKeyAlgorithm", type: "string", default: "ECDSA", description: "Key algorithm of every certificate: ECDSA (P-256) or RSA." },
-  { key: "pkiRsaBits", type: "integer", default: 2048, description: "RSA key size when pkiKeyAlgorithm is RSA." },
-  { key: "caValidityHours", type: "integer", default: 87600, description: "Validity of the CAs in hours (10 years)." },
-  { key: "certValidityHours", type: "integer", default: 8760, description: "Validity of leaf certificates in hours (1 year)." },
-  { key: "certEarlyRenewalHours", type: "integer", default: 720, description: "Re-issue a leaf certificate this many hours before it expires (on the next up)." },
-  { key: "separateEtcdCa", type: "boolean", default: true, description: "Issue etcd certificates from their own CA (false: from the cluster CA)." },
+  pkiKeyAlgorithm: key(z.enum(["ECDSA", "RSA"]), "Key algorithm of every certificate: ECDSA (P-256) or RSA.", { default: "ECDSA" }),
+  pkiRsaBits: key(z.union([z.literal(2048), z.literal(3072), z.literal(4096)]), "RSA key size when pkiKeyAlgorithm is RSA.", { default: 2048 }),
+  caValidityHours: key(int(24, 24 * 365 * 30), "Validity of the CAs in hours (10 years).", { default: 87600 }),
+  certValidityHours: key(int(24, 24 * 365 * 10), "Validity of leaf certificates in hours (1 year).", { default: 8760 }),
+  certEarlyRenewalHours: key(int(0, 24 * 365), "Re-issue a leaf certificate this many hours before it expires (on the next up).", { default: 720 }),
+  separateEtcdCa: key(z.boolean(), "Issue etcd certificates from their own CA (false: from the cluster CA).", { default: true }),
   // lifecycle
-  { key: "wipeDataOnDestroy", type: "boolean", default: false, description: "On destroy of a host step, also remove data directories (etcd data)." },
-];
+  wipeDataOnDestroy: key(z.boolean(), "On destroy of a host step, also remove data directories (etcd data).", { default: false }),
+};
+
+type Keys = typeof CONFIG_KEYS;
+/** A key with a default is always present after defaults are merged; one without is optional. */
+type RawShape = { [K in keyof Keys]: Keys[K] extends { default: unknown } ? Keys[K]["schema"] : z.ZodOptional<Keys[K]["schema"]> };
+
+/** Schema of the raw key values, after defaults are applied. */
+export const rawSchema = z.object(
+  Object.fromEntries(Object.entries(CONFIG_KEYS).map(([k, d]) => [k, "default" in d ? d.schema : d.schema.optional()])) as RawShape,
+);
+export type RawConfig = z.infer<typeof rawSchema>;
+
+/** The Pulumi config type a schema reads as. */
+export function pulumiType(schema: z.ZodType): KeyType {
+  const def = (schema as unknown as { def: { type: string; options?: Array<{ def: { type: string; values?: unknown[] } }> } }).def;
+  switch (def.type) {
+    case "string":
+    case "enum":
+      return "string";
+    case "number":
+      return "integer";
+    case "boolean":
+      return "boolean";
+    case "array":
+      return "array";
+    case "union":
+      if (def.options?.every((o) => o.def.type === "literal" && o.def.values?.every((v) => typeof v === "number"))) return "integer";
+  }
+  throw new Error(`config key schema of type ${def.type} has no Pulumi config type`);
+}
+
+/** The catalogue as Pulumi.yaml and the messages see it. */
+export const KEYS: KeySpec[] = Object.entries(CONFIG_KEYS).map(([k, d]) => ({
+  key: k,
+  type: "configType" in d && d.configType ? d.configType : pulumiType(d.schema),
+  description: d.description,
+  ...("default" in d ? { default: d.default as KeySpec["default"] } : {}),
+  ...("secret" in d && d.secret ? { secret: true } : {}),
+}));

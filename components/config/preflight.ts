@@ -3,7 +3,9 @@
 // Owns: the rules and their messages. Depends on: model, network, versions.
 import * as fs from "fs";
 import * as path from "path";
-import { ClusterConfig, Problem, deriveModel, nodesWith, parseRaw } from "./model";
+import { ClusterConfig, Problem, nodesWith } from "./model";
+import { parseRaw } from "./raw";
+import { deriveModel } from "./derive";
 import { Cidr, broadcastAddress, contains, ipToInt, isIPv4, nthAddress, overlaps, parseCidr, podSubnetOf, slash24Count } from "./network";
 import { ArtifactName, ImageName, VERSION_KEYS, isDigest } from "./versions";
 import { ImageArchive, normalizeImageRef, readImageArchives } from "./image-archives";

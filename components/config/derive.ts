@@ -1,0 +1,155 @@
+// Derivation: from schema-checked raw values to the ClusterConfig — nodes parsed, service
+// IPs from the service range, artifacts resolved with their digests, mirrors, image
+// overrides and the computed NO_PROXY list. Pure. Depends on: keys (RawConfig), model,
+// nodes, network, versions.
+import type { RawConfig } from "./keys";
+import { ClusterConfig, NodeSpec, Problem } from "./model";
+import { parseNodeSpec, splitHostPort } from "./nodes";
+import { ArtifactName, ArtifactSpec, CATALOG, DEFAULT_IMAGES, ImageName, resolveArtifact } from "./versions";
+import { Cidr, nthAddress, parseCidr } from "./network";
+
+function parseAssignments(list: string[], key: string, what: string, example: string, problems: Problem[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  list.forEach((item, i) => {
+    const eq = item.indexOf("=");
+    if (eq <= 0 || eq === item.length - 1) {
+      problems.push({ severity: "error", key: `${key}[${i}]`, message: `'${item}' is not ${what}`, fix: `write it as ${example}` });
+      return;
+    }
+    out[item.slice(0, eq).trim()] = item.slice(eq + 1).trim();
+  });
+  return out;
+}
+
+/** NO_PROXY entries the cluster needs so that no in-cluster traffic goes to the proxy. */
+export function computedNoProxy(c: Pick<ClusterConfig, "nodes" | "network" | "domain">): string[] {
+  return [
+    "localhost",
+    "127.0.0.1",
+    "::1",
+    c.network.nodeCidr,
+    c.network.podCidr,
+    c.network.serviceCidr,
+    ...c.nodes.map((n) => n.name),
+    ...c.nodes.map((n) => n.ip),
+    ".svc",
+    `.${c.domain}`,
+  ];
+}
+
+function uniq<T>(xs: T[]): T[] {
+  return [...new Set(xs)];
+}
+
+/**
+ * Builds the model from schema-checked raw values. Network values that do not parse are
+ * carried as given; preflight reports them. Never throws.
+ */
+export function deriveModel(raw: RawConfig): { config: ClusterConfig; problems: Problem[] } {
+  const problems: Problem[] = [];
+  const nodes: NodeSpec[] = [];
+  raw.nodes.forEach((text, i) => {
+    const r = parseNodeSpec(text, i, { vcpu: raw.nodeVcpu, memoryMiB: raw.nodeMemoryMiB, diskGiB: raw.nodeDiskGiB });
+    problems.push(...r.problems);
+    if (r.node) nodes.push(r.node);
+  });
+
+  const serviceCidr: Cidr | undefined = parseCidr(raw.serviceCidr);
+  const nodeCidr: Cidr | undefined = parseCidr(raw.nodeCidr);
+  const firstService = serviceCidr && serviceCidr.size > 2 ? nthAddress(serviceCidr, 1) : "";
+  const tenthService = serviceCidr && serviceCidr.size > 11 ? nthAddress(serviceCidr, 10) : "";
+
+  const extraDigests = parseAssignments(raw.artifactChecksums, "artifactChecksums", "FILE=DIGEST", "'etcd-v3.6.6-linux-amd64.tar.gz=sha256:<64 hex digits>'", problems);
+  const versionOf: Record<ArtifactName, string> = {
+    "kubernetes-server": raw.kubernetesVersion,
+    "kubernetes-node": raw.kubernetesVersion,
+    etcd: raw.etcdVersion,
+    containerd: raw.containerdVersion,
+    runc: raw.runcVersion,
+    crictl: raw.crictlVersion,
+    "cni-plugins": raw.cniPluginsVersion,
+  };
+  const artifacts: Partial<Record<ArtifactName, ArtifactSpec>> = {};
+  for (const name of Object.keys(CATALOG) as ArtifactName[]) {
+    const a = resolveArtifact(name, versionOf[name], extraDigests);
+    if (a) artifacts[name] = a;
+  }
+
+  const registryMirrors = parseAssignments(raw.registryMirrors, "registryMirrors", "REGISTRY=URL", "'registry.k8s.io=https://mirror.lab:5000'", problems);
+  const overrides = parseAssignments(raw.imageOverrides, "imageOverrides", "NAME=IMAGE", "'coredns=registry.lab/coredns/coredns:v1.14.2'", problems);
+  const images: Record<ImageName, string> = { ...DEFAULT_IMAGES };
+  for (const [name, image] of Object.entries(overrides)) {
+    if (name in images) images[name as ImageName] = image;
+    else problems.push({ severity: "error", key: "imageOverrides", message: `'${name}' is not an image name`, fix: `use one of ${Object.keys(DEFAULT_IMAGES).join(", ")}` });
+  }
+
+  const config: ClusterConfig = {
+    name: raw.clusterName,
+    domain: raw.clusterDomain,
+    versions: {
+      kubernetes: raw.kubernetesVersion,
+      etcd: raw.etcdVersion,
+      containerd: raw.containerdVersion,
+      runc: raw.runcVersion,
+      crictl: raw.crictlVersion,
+      cniPlugins: raw.cniPluginsVersion,
+    },
+    artifacts,
+    nodes,
+    controlPlaneTaint: raw.controlPlaneTaint,
+    kubelet: { maxPods: raw.kubeletMaxPods },
+    network: {
+      nodeCidr: nodeCidr?.text ?? raw.nodeCidr,
+      podCidr: parseCidr(raw.podCidr)?.text ?? raw.podCidr,
+      serviceCidr: serviceCidr?.text ?? raw.serviceCidr,
+      gateway: nodeCidr && nodeCidr.size > 2 ? nthAddress(nodeCidr, 1) : "",
+      kubernetesServiceIp: raw.kubernetesServiceIp ?? firstService,
+      clusterDnsIp: raw.clusterDnsIp ?? tenthService,
+      apiserverPort: raw.apiserverPort,
+      localProxyPort: raw.localProxyPort,
+      kubeProxyMode: raw.kubeProxyMode,
+      extraApiserverSans: raw.extraApiserverSans,
+      apiserverEndpoint: raw.apiserverEndpoint === undefined ? undefined : splitHostPort(raw.apiserverEndpoint, raw.apiserverPort),
+    },
+    ssh: { user: raw.sshUser, publicKey: raw.sshPublicKey, privateKeyFromConfig: raw.sshPrivateKey === true },
+    hypervisor: {
+      mode: raw.hostMode,
+      uri: raw.libvirtUri,
+      domainType: raw.domainType,
+      pool: raw.storagePool,
+      poolPath: raw.storagePoolPath,
+      baseImage: raw.baseImagePath
+        ? { path: raw.baseImagePath }
+        : raw.baseImageUrl
+          ? { url: raw.baseImageUrl, checksum: raw.baseImageChecksum ?? "" }
+          : undefined,
+      skipPackageInstall: raw.skipPackageInstall,
+      imageFamily: raw.baseImageFamily,
+    },
+    downloads: { mirror: raw.downloadMirror?.replace(/\/+$/, ""), artifactDir: raw.artifactDir },
+    registry: { mirrors: registryMirrors, pauseImage: raw.pauseImage, archiveDir: raw.imageArchiveDir, archives: [] },
+    images,
+    addons: {
+      cni: raw.cni,
+      coredns: raw.coredns,
+      dashboard: raw.dashboard,
+      headlamp: raw.headlamp,
+      dashboardLoginRole: raw.dashboardLoginRole,
+    },
+    pki: {
+      algorithm: raw.pkiKeyAlgorithm,
+      rsaBits: raw.pkiRsaBits,
+      caValidityHours: raw.caValidityHours,
+      certValidityHours: raw.certValidityHours,
+      earlyRenewalHours: raw.certEarlyRenewalHours,
+      separateEtcdCa: raw.separateEtcdCa,
+    },
+    wipeDataOnDestroy: raw.wipeDataOnDestroy,
+  };
+  const http = raw.httpProxy;
+  const https = raw.httpsProxy ?? raw.httpProxy;
+  if (http || https) {
+    config.proxy = { http, https, noProxy: uniq([...computedNoProxy(config), ...raw.noProxy]) };
+  }
+  return { config, problems };
+}
