@@ -6,20 +6,14 @@ import { ClusterConfig, loadConfig } from "../components/config";
 import { ClusterPlan, checkMaterial, edgesInto, planCluster, topologicalOrder } from "../components/cluster/plan";
 import { material } from "../components/pki/material";
 import { renderTree } from "../components/render";
-import { runProgram, stackConfig } from "./harness";
+import { runProgram, stackConfig, SPLIT_ROLE_NODES } from "./harness";
 
 const dev = stackConfig("dev");
 const cfg = (v: Record<string, unknown> = {}): ClusterConfig => loadConfig({ ...dev, ...v }).config!;
 const split = {
   cni: "bridge",
   dashboard: false,
-  nodes: [
-    "name=cp-1 ip=192.168.253.21 roles=etcd,control-plane",
-    "name=cp-2 ip=192.168.253.22 roles=etcd,control-plane",
-    "name=cp-3 ip=192.168.253.23 roles=etcd,control-plane",
-    "name=w-1 ip=192.168.253.31 roles=worker",
-    "name=w-2 ip=192.168.253.32 roles=worker",
-  ],
+  nodes: SPLIT_ROLE_NODES,
 };
 
 describe("the cluster plan", () => {

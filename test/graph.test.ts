@@ -6,7 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { graphText, resourceGraph, transitiveReduction } from "./graph";
-import { ROOT, runProgram, stackConfig } from "./harness";
+import { ROOT, runProgram, stackConfig, SPLIT_ROLE_NODES } from "./harness";
 
 const dev = stackConfig("dev");
 
@@ -18,13 +18,7 @@ const STACKS: Record<string, { values: Record<string, unknown>; established: "al
     values: {
       cni: "bridge",
       dashboard: false,
-      nodes: [
-        "name=cp-1 ip=192.168.253.21 roles=etcd,control-plane",
-        "name=cp-2 ip=192.168.253.22 roles=etcd,control-plane",
-        "name=cp-3 ip=192.168.253.23 roles=etcd,control-plane",
-        "name=w-1 ip=192.168.253.31 roles=worker",
-        "name=w-2 ip=192.168.253.32 roles=worker",
-      ],
+      nodes: SPLIT_ROLE_NODES,
     },
     established: "all",
   },

@@ -7,6 +7,15 @@ import { PROJECT, engineConfig, readStackFile, valuesAsEngineGives } from "../co
 import { Program, Recorder, runUnderEngine } from "../components/render/engine";
 
 export { PROJECT };
+
+/** Three control-plane + etcd nodes that run no pods, and two worker-only nodes. */
+export const SPLIT_ROLE_NODES = [
+  "name=cp-1 ip=192.168.253.21 roles=etcd,control-plane",
+  "name=cp-2 ip=192.168.253.22 roles=etcd,control-plane",
+  "name=cp-3 ip=192.168.253.23 roles=etcd,control-plane",
+  "name=w-1 ip=192.168.253.31 roles=worker",
+  "name=w-2 ip=192.168.253.32 roles=worker",
+];
 export const ROOT = path.resolve(__dirname, "..");
 
 export interface RunResult {

@@ -11,7 +11,7 @@ import * as YAML from "yaml";
 import { ClusterConfig, contains, kubeletNodes, loadConfig, parseCidr } from "../components/config";
 import { renderTree } from "../components/render";
 import { encryptionConfig } from "../components/control-plane/plan";
-import { stackConfig, ROOT } from "./harness";
+import { stackConfig, ROOT, SPLIT_ROLE_NODES } from "./harness";
 import { tmpdir } from "./tools";
 import { FlagFixture, fixtureFile } from "./upstream/help";
 
@@ -30,13 +30,7 @@ export const VARIANTS: Record<string, Record<string, unknown>> = {
   },
   "control-plane-only nodes, bridge CNI": {
     cni: "bridge",
-    nodes: [
-      "name=cp-1 ip=192.168.253.21 roles=etcd,control-plane",
-      "name=cp-2 ip=192.168.253.22 roles=etcd,control-plane",
-      "name=cp-3 ip=192.168.253.23 roles=etcd,control-plane",
-      "name=w-1 ip=192.168.253.31 roles=worker",
-      "name=w-2 ip=192.168.253.32 roles=worker",
-    ],
+    nodes: SPLIT_ROLE_NODES,
   },
 };
 
