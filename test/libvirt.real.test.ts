@@ -87,7 +87,7 @@ const skip = process.env.K8SLAB_SKIP_LIBVIRT === "1";
     });
     expect(error).toBeUndefined();
     const cmd = (name: string): Recorded => rec.named(name, "command:local:Command");
-    const order = ["network-klabtest", "pool-klabtest", "volume-base", "volume-node-1", "cloudinit-node-1", "domain-node-1"];
+    const order = ["network-klabtest", "address-node-1", "pool-klabtest", "volume-base", "volume-node-1", "cloudinit-node-1", "domain-node-1"];
 
     for (const name of order) {
       const r = cmd(name);
@@ -99,7 +99,13 @@ const skip = process.env.K8SLAB_SKIP_LIBVIRT === "1";
     for (const name of order) sh(cmd(name).inputs.stdin, { env: cmd(name).inputs.environment });
 
     expect(virsh("net-info klabtest").out).toMatch(/Active:\s+yes/);
+    // the node's own entry in the running network: its DHCP reservation (served by dnsmasq
+    // now, not only after a restart) and its DNS names
     expect(virsh("net-dumpxml klabtest").out).toContain("<host mac='52:54:00:fe:4d:0a' name='node-1' ip='10.254.77.10'/>");
+    expect(virsh("net-dumpxml klabtest").out).toMatch(/<host ip='10\.254\.77\.10'>\s*<hostname>node-1<\/hostname>/);
+    expect(virsh("net-dumpxml --inactive klabtest").out).toContain("<host mac='52:54:00:fe:4d:0a' name='node-1' ip='10.254.77.10'/>");
+    expect(sh("cat /var/lib/libvirt/dnsmasq/klabtest.conf").out).toMatch(/^dhcp-range=10\.254\.77\.1,static$/m);
+    expect(sh("cat /var/lib/libvirt/dnsmasq/klabtest.hostsfile").out).toContain("52:54:00:fe:4d:0a,10.254.77.10,node-1");
     expect(virsh("pool-info klabtest").out).toMatch(/State:\s+running/);
     const vols = virsh("vol-list klabtest").out;
     for (const v of ["klabtest-base.qcow2", "klabtest-node-1.qcow2", "klabtest-node-1-seed.iso"]) expect(vols).toContain(v);
@@ -107,6 +113,12 @@ const skip = process.env.K8SLAB_SKIP_LIBVIRT === "1";
     expect(virsh("vol-info --pool klabtest klabtest-node-1.qcow2").out).toMatch(/Capacity:\s+2\.00 GiB/);
     expect(virsh("domstate klabtest-node-1").out.trim()).toBe("running");
     expect(virsh("dominfo klabtest-node-1").out).toMatch(/Autostart:\s+enable/);
+
+    // a node's entry goes with it, the network stays for the others
+    sh(cmd("address-node-1").inputs.delete, { env: cmd("address-node-1").inputs.environment });
+    expect(virsh("net-dumpxml klabtest").out).not.toContain("52:54:00:fe:4d:0a");
+    expect(virsh("net-dumpxml --inactive klabtest").out).not.toContain("52:54:00:fe:4d:0a");
+    expect(virsh("net-info klabtest").out).toMatch(/Active:\s+yes/);
 
     for (const name of [...order].reverse()) sh(cmd(name).inputs.delete, { env: cmd(name).inputs.environment });
     cleanup = [];

@@ -70,7 +70,7 @@ describe("render tree", () => {
     const b = renderTree(cfg({ nodes }));
     const changed = [...b.keys()].filter((k) => a.get(k) !== b.get(k));
     // the XML itself, and the create script that carries it
-    expect(changed.sort()).toEqual(["libvirt/k8s-2/domain.xml", "libvirt/scripts/09-domain-k8s-lab-k8s-2.create.sh"]);
+    expect(changed.sort()).toEqual(["libvirt/k8s-2/domain.xml", "libvirt/scripts/11-domain-k8s-lab-k8s-2.create.sh"]);
     expect(b.get("libvirt/k8s-2/domain.xml")).toContain('<memory unit="MiB">4096</memory>');
   });
 });
@@ -85,7 +85,7 @@ describe("npm run render", () => {
 
   it("writes the numbers: resources by type, host steps and SSH sessions per node, the critical path", () => {
     const s = JSON.parse(fs.readFileSync(path.join(out, "summary.json"), "utf8"));
-    expect(s.stepsByKind).toEqual({ host: 27, "kubernetes-object": expect.any(Number), "kubernetes-provider": 1, libvirt: 12, "local-gate": 1, ready: 3 });
+    expect(s.stepsByKind).toEqual({ host: 27, "kubernetes-object": expect.any(Number), "kubernetes-provider": 1, libvirt: 15, "local-gate": 1, ready: 3 });
     expect(s.hostStepsPerNode).toEqual({ "k8s-1": 11, "k8s-2": 8, "k8s-3": 8 });
     expect(s.sshSessionsPerNode).toEqual({ "k8s-1": 11, "k8s-2": 8, "k8s-3": 8 });
     expect(s.criticalPath[0]).toBe("prep-k8s-1");

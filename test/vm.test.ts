@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { loadConfig } from "../components/config";
-import { LibvirtObjectPlan, domainXml, networkXml, planBaseVolume, planCloudInitDisk, planDomain, planNetwork, planNodeVolume, planPool, poolXml, readinessScript, userData } from "../components/vm/plan";
+import { LibvirtObjectPlan, domainXml, networkXml, planBaseVolume, planCloudInitDisk, planDomain, planNetwork, planNodeAddress, planNodeVolume, planPool, poolXml, readinessScript, userData } from "../components/vm/plan";
 import { runProgram, stackConfig } from "./harness";
 import { Recorder } from "../components/render/engine";
 import { bashSyntax, run, shellcheck, tmpdir } from "./tools";
@@ -25,17 +25,18 @@ describe("VM graph under mocks", () => {
     rec = r.rec;
   });
 
-  it("has one network and pool, one base image, and one overlay, seed and domain per node", () => {
+  it("has one network and pool, one base image, and one network entry, overlay, seed and domain per node", () => {
     const names = vmLocal(rec).map((r) => r.name).sort();
     const expected = ["network-k8s-lab", "pool-k8s-lab", "volume-base"];
-    for (const n of ["k8s-1", "k8s-2", "k8s-3"]) expected.push(`volume-${n}`, `cloudinit-${n}`, `domain-${n}`, `ready-${n}`);
+    for (const n of ["k8s-1", "k8s-2", "k8s-3"]) expected.push(`address-${n}`, `volume-${n}`, `cloudinit-${n}`, `domain-${n}`, `ready-${n}`);
     expect(names).toEqual(expected.sort());
   });
 
   it("orders network → volumes → domain → readiness → host steps", () => {
     expect(depNames(rec, LOCAL, "volume-base")).toEqual(["pool-k8s-lab"]);
     expect(depNames(rec, LOCAL, "volume-k8s-1")).toEqual(["volume-base"]);
-    expect(depNames(rec, LOCAL, "domain-k8s-1")).toEqual(["cloudinit-k8s-1", "network-k8s-lab", "volume-k8s-1"]);
+    expect(depNames(rec, LOCAL, "address-k8s-1")).toEqual(["network-k8s-lab"]);
+    expect(depNames(rec, LOCAL, "domain-k8s-1")).toEqual(["address-k8s-1", "cloudinit-k8s-1", "network-k8s-lab", "volume-k8s-1"]);
     expect(depNames(rec, LOCAL, "ready-k8s-1")).toEqual(["domain-k8s-1"]);
     expect(depNames(rec, "k8slab:host:HostStep", "prep-k8s-1")).toEqual(["ready-k8s-1"]);
   });
@@ -104,11 +105,14 @@ describe("validators", () => {
     expect(validate("domain", domainXml(c, c.nodes[0]).replace("<vcpu", "<vcpus")).status).not.toBe(0); // the check can fail
   });
 
-  it("puts the fixed MAC, IP and name of every node into the network and its domain", () => {
+  it("gives every node its fixed MAC, IP and names in its own network entry and its domain; the network names no node", () => {
     const c = variants.kvm;
     const net = networkXml(c);
     for (const n of c.nodes) {
-      expect(net).toContain(`<host mac="${n.mac}" name="${n.name}" ip="${n.ip}"/>`);
+      expect(net).not.toContain(n.mac);
+      expect(net).not.toContain(n.ip);
+      const entry = planNodeAddress(c, n);
+      expect(entry.triggers).toEqual({ dhcpHost: `<host mac="${n.mac}" name="${n.name}" ip="${n.ip}"/>`, dnsHost: `<host ip="${n.ip}"><hostname>${n.name}</hostname><hostname>${n.name}.k8s-lab.lab</hostname></host>` });
       expect(domainXml(c, n)).toContain(`<mac address="${n.mac}"/>`);
     }
     expect(net).toContain('<ip address="192.168.253.1" netmask="255.255.255.0">');
@@ -135,7 +139,9 @@ describe("validators", () => {
     expect(doc.hostname).toBe("k8s-1");
     expect(doc.runcmd).toEqual(expect.arrayContaining([["swapoff", "-a"], ["sed", "-ri", "/^[^#].*\\sswap\\s/s/^/#k8s-lab# /", "/etc/fstab"], ["modprobe", "br_netfilter"]]));
     expect(doc.users[0].ssh_authorized_keys).toEqual([KEY]);
-    expect(doc.write_files.find((f: { path: string }) => f.path === "/etc/hosts").content).toContain("192.168.253.141 k8s-3.k8s-lab.lab k8s-3");
+    // its own name only: a seed that named the other nodes would change (and replace the VM) when a node is added
+    expect(doc.write_files.find((f: { path: string }) => f.path === "/etc/hosts").content).toContain("192.168.253.140 k8s-1.k8s-lab.lab k8s-1");
+    expect(doc.write_files.find((f: { path: string }) => f.path === "/etc/hosts").content).not.toContain("k8s-3");
     expect(doc.write_files.find((f: { path: string }) => f.path === "/etc/sysctl.d/90-k8s-lab.conf").content).toContain("net.bridge.bridge-nf-call-iptables = 1");
     expect(doc.packages).toEqual(expect.arrayContaining(["conntrack", "socat", "ipset", "libnginx-mod-stream"]));
     expect(YAML.parse(userData(variants.rhelAirGappedImage, c.nodes[0], KEY)).packages).toBeUndefined();

@@ -9,7 +9,7 @@ import { ClusterConfig, NodeSpec, kubeletNodes, nodesWith } from "../config";
 import { HostStepPlan, materialRefs } from "../host/plan";
 import { planNodePrep } from "../host/prep";
 import { planArtifacts } from "../host/artifacts";
-import { LibvirtObjectPlan, planBaseVolume, planCloudInitDisk, planDomain, planNetwork, planNodeVolume, planPool, readinessScript } from "../vm/plan";
+import { LibvirtObjectPlan, planBaseVolume, planCloudInitDisk, planDomain, planNetwork, planNodeAddress, planNodeVolume, planPool, readinessScript } from "../vm/plan";
 import { MaterialRef, isIssued, materialName } from "../pki/material";
 import { apiserverUrls, planPki } from "../pki/plan";
 import { planEtcdHealthGate, planEtcdMember } from "../etcd/plan";
@@ -176,14 +176,17 @@ export function planCluster(c: ClusterConfig, o: PlanOptions = {}): ClusterPlan 
       b.edge(disk.id, base.id, "the node's disk is an overlay on the base image");
       const seed = libvirt(`cloudinit-${n.name}`, (key) => planCloudInitDisk(c, n, key), n.name);
       b.edge(seed.id, pool.id, "the cloud-init seed is a volume in the pool");
+      const address = libvirt(`address-${n.name}`, () => planNodeAddress(c, n), n.name);
+      b.edge(address.id, network.id, "the node's DHCP reservation and DNS names are entries of the lab network");
       const domain = libvirt(`domain-${n.name}`, () => planDomain(c, n), n.name, [disk.id, seed.id]);
       b.edge(domain.id, network.id, "the domain's NIC is on the lab network");
+      b.edge(domain.id, address.id, "the guest's DHCP lease must give it the node's fixed IP");
       b.edge(domain.id, disk.id, "the domain boots from its disk");
       b.edge(domain.id, seed.id, "cloud-init reads the seed at first boot");
       const r = b.add<ReadyStep>({ id: `ready-${n.name}`, kind: "ready", layer: "vm:ready", owner: "vms", node: n.name, script: readinessScript(c, n, true) });
       b.edge(r.id, domain.id, "the guest must be running to answer SSH");
       ready[n.name] = r.id;
-      vmSteps.push(disk, seed, domain, r);
+      vmSteps.push(address, disk, seed, domain, r);
     }
   } else {
     for (const n of c.nodes) {

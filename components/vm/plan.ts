@@ -43,7 +43,11 @@ function netmask(prefix: number): string {
 
 const xml = (obj: object) => create({ version: "1.0" }, obj).end({ prettyPrint: true, headless: true }) + "\n";
 
-/** NAT network for the node CIDR: fixed MAC → IP and name for every node, DNS names for the nodes. */
+/**
+ * NAT network for the node CIDR. It names no node: each node's fixed address and DNS names
+ * are its own entry (planNodeAddress), added to the running network, so adding or removing
+ * a node never redefines the network under the other nodes.
+ */
 export function networkXml(c: ClusterConfig): string {
   const n = libvirtNames(c);
   const cidr = parseCidr(c.network.nodeCidr)!;
@@ -53,14 +57,19 @@ export function networkXml(c: ClusterConfig): string {
       forward: { "@mode": "nat" },
       bridge: { "@name": n.bridge, "@stp": "on", "@delay": "0" },
       domain: { "@name": n.dnsDomain, "@localOnly": "yes" },
-      dns: { host: c.nodes.map((node) => ({ "@ip": node.ip, hostname: [node.name, `${node.name}.${n.dnsDomain}`] })) },
-      ip: {
-        "@address": c.network.gateway,
-        "@netmask": netmask(cidr.prefix),
-        dhcp: { host: c.nodes.map((node) => ({ "@mac": node.mac, "@name": node.name, "@ip": node.ip })) },
-      },
+      ip: { "@address": c.network.gateway, "@netmask": netmask(cidr.prefix), dhcp: {} },
     },
   });
+}
+
+/** A node's DHCP reservation (MAC → IP and name) and DNS entry, as `virsh net-update` takes them. */
+export function nodeAddressXml(c: ClusterConfig, node: NodeSpec): { dhcpHost: string; dnsHost: string } {
+  const d = libvirtNames(c).dnsDomain;
+  const one = (obj: object) => create(obj).end({ headless: true });
+  return {
+    dhcpHost: one({ host: { "@mac": node.mac, "@name": node.name, "@ip": node.ip } }),
+    dnsHost: one({ host: { "@ip": node.ip, hostname: [node.name, `${node.name}.${d}`] } }),
+  };
 }
 
 export function poolXml(c: ClusterConfig): string {
@@ -118,10 +127,15 @@ export function domainXml(c: ClusterConfig, node: NodeSpec): string {
   });
 }
 
-/** /etc/hosts with every node, so names resolve before (and without) cluster DNS. */
-export function etcHosts(c: ClusterConfig): string {
+/**
+ * /etc/hosts of one node: its own name, so it resolves before any network is up. The other
+ * nodes' names come from the lab network's DNS (each node's entry, planNodeAddress): the
+ * seed names no other node, so adding one never changes a running node's seed (which would
+ * replace the VM).
+ */
+export function etcHosts(c: ClusterConfig, node: NodeSpec): string {
   const d = libvirtNames(c).dnsDomain;
-  return ["127.0.0.1 localhost", "::1 localhost ip6-localhost ip6-loopback", ...c.nodes.map((n) => `${n.ip} ${n.name}.${d} ${n.name}`)].join("\n") + "\n";
+  return ["127.0.0.1 localhost", "::1 localhost ip6-localhost ip6-loopback", `${node.ip} ${node.name}.${d} ${node.name}`].join("\n") + "\n";
 }
 
 /** cloud-init user-data for one node (the SSH public key is filled in at ship time). */
@@ -129,7 +143,7 @@ export function userData(c: ClusterConfig, node: NodeSpec, sshPublicKey: string)
   const n = libvirtNames(c);
   const env = proxyEnvironment(c);
   const files: Array<Record<string, unknown>> = [
-    { path: "/etc/hosts", content: etcHosts(c), permissions: "0644" },
+    { path: "/etc/hosts", content: etcHosts(c, node), permissions: "0644" },
     { path: MODULES_FILE, content: KERNEL_MODULES.join("\n") + "\n", permissions: "0644" },
     { path: SYSCTL_FILE, content: Object.entries(SYSCTLS).map(([k, v]) => `${k} = ${v}`).join("\n") + "\n", permissions: "0644" },
   ];
@@ -208,7 +222,7 @@ function deleteVolume(pool: string, vol: string): string {
 
 export interface LibvirtObjectPlan {
   /** What it is, libvirt-provider style. */
-  kind: "Network" | "Pool" | "Volume" | "CloudInitDisk" | "Domain";
+  kind: "Network" | "NetworkHost" | "Pool" | "Volume" | "CloudInitDisk" | "Domain";
   name: string;
   /** Node it belongs to, if any. */
   node?: string;
@@ -245,6 +259,28 @@ export function planNetwork(c: ClusterConfig): LibvirtObjectPlan {
     ].join("\n"),
     triggers: { xml: doc },
     documents: { "network.xml": doc },
+  };
+}
+
+/**
+ * One node's entry in the lab network: its DHCP reservation and its DNS names, added to the
+ * defined and the running network (`virsh net-update … --config`, and `--live` when it
+ * runs); removed on delete. Re-running replaces the entry, so it is idempotent.
+ */
+export function planNodeAddress(c: ClusterConfig, node: NodeSpec): LibvirtObjectPlan {
+  const n = libvirtNames(c);
+  const { dhcpHost, dnsHost } = nodeAddressXml(c, node);
+  const net = shq(n.network);
+  const flags = [`flags=(--config); if [[ $(virsh net-info ${net} | awk '/^Active:/ {print $2}') == yes ]]; then flags+=(--live); fi`];
+  const remove = [`virsh net-update ${net} delete ip-dhcp-host ${shq(dhcpHost)} "\${flags[@]}" >/dev/null 2>&1 || true`, `virsh net-update ${net} delete dns-host ${shq(dnsHost)} "\${flags[@]}" >/dev/null 2>&1 || true`];
+  return {
+    kind: "NetworkHost",
+    name: node.name,
+    node: node.name,
+    create: [...HEAD, ...flags, ...remove, `virsh net-update ${net} add-last ip-dhcp-host ${shq(dhcpHost)} "\${flags[@]}" >/dev/null`, `virsh net-update ${net} add-last dns-host ${shq(dnsHost)} "\${flags[@]}" >/dev/null`].join("\n"),
+    delete: [...HEAD, `if virsh net-info ${net} >/dev/null 2>&1; then`, ...[...flags, ...remove].map((l) => `  ${l}`), "fi"].join("\n"),
+    triggers: { dhcpHost, dnsHost },
+    documents: { "network-host.xml": `${dhcpHost}\n${dnsHost}\n` },
   };
 }
 
