@@ -37,6 +37,8 @@ export = async () => {
     adminKubeconfig: pki.kubeconfigs["admin"],
     /** Break-glass only (system:masters, which no RBAC change can lock out); kept nowhere else (secret). */
     breakGlassKubeconfig: pki.kubeconfigs["super-admin"],
+    /** When each CA and certificate expires (RFC 3339), by id; leaves are re-issued on `up` within certEarlyRenewalHours of it. */
+    certificateExpiry: pki.expiry,
     sshPublicKey: key.publicKeyOpenssh,
     sshPrivateKey: key.privateKeyOpenssh,
     /** The dashboard, reachable only from this machine (never --address 0.0.0.0 --accept-hosts '.*'). */

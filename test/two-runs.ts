@@ -3,6 +3,7 @@
 // it; the two registrations are compared by URN, and each difference is classified the
 // way the engine and the providers would: create, delete, replace or update.
 import { Recorded, Recorder } from "../components/render/engine";
+import { DEFAULT_NODES } from "../components/config/keys";
 import { runProgram } from "./harness";
 
 export type Op = "create" | "delete" | "replace" | "update";
@@ -47,7 +48,11 @@ export function diffRuns(before: Recorder, after: Recorder): Change[] {
       continue;
     }
     const keys = [...new Set([...Object.keys(old.inputs), ...Object.keys(r.inputs)])].filter((k) => JSON.stringify(old.inputs[k]) !== JSON.stringify(r.inputs[k]));
-    if (keys.length) out.push({ op: opFor(r.type, keys), type: r.type, name: r.name, urn, keys });
+    const trigger = (rec: Recorder) => JSON.stringify(rec.options.get(`${r.type}::${r.name}`)?.replacementTrigger ?? null);
+    if (trigger(before) !== trigger(after)) keys.push("(replacementTrigger)");
+    // same inputs, new outputs: the provider re-issued it (a certificate inside its renewal window)
+    if (!keys.length && /^(tls|random):/.test(r.type) && JSON.stringify(old.state) !== JSON.stringify(r.state)) keys.push("(re-issued)");
+    if (keys.length) out.push({ op: keys.some((k) => k.startsWith("(")) ? "replace" : opFor(r.type, keys), type: r.type, name: r.name, urn, keys });
   }
   for (const [urn, r] of a) if (!b.has(urn)) out.push({ op: "delete", type: r.type, name: r.name, urn, keys: [] });
   // a replaced resource gets a new id: whatever names that id in its triggers (a domain its
@@ -69,18 +74,24 @@ export function diffRuns(before: Recorder, after: Recorder): Change[] {
 }
 
 /** `up` with `before`, then `up` with `after` on the cluster the first one left running. */
-export async function changeConfig(before: Record<string, unknown>, after: Record<string, unknown>): Promise<{ first: Recorder; second: Recorder; changes: Change[] }> {
+export async function changeConfig(
+  before: Record<string, unknown>,
+  after: Record<string, unknown>,
+  /** What happens between the two runs (e.g. a certificate reaches its renewal window). */
+  between: () => void = () => {},
+): Promise<{ first: Recorder; second: Recorder; changes: Change[] }> {
   const first = await runProgram(before, { established: [] });
   if (first.error) throw first.error;
-  const running = (first.outputs?.establishedNodes ?? []) as unknown;
-  const established = await Promise.resolve(running).then(() => nodeNames(before));
+  between();
+  // every node of the first `up` runs now (the program records them in establishedNodes)
+  const established = nodeNames(before);
   const second = await runProgram(after, { established });
   if (second.error) throw second.error;
   return { first: first.rec, second: second.rec, changes: diffRuns(first.rec, second.rec) };
 }
 
 function nodeNames(values: Record<string, unknown>): string[] {
-  return ((values.nodes as string[]) ?? []).flatMap((n) => /(?:^|\s)name=(\S+)/.exec(n)?.[1] ?? []);
+  return ((values.nodes as string[] | undefined) ?? DEFAULT_NODES).flatMap((n) => /(?:^|\s)name=(\S+)/.exec(n)?.[1] ?? []);
 }
 
 /** `op name` for every change, in a stable order, for exact assertions. */

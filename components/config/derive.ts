@@ -143,6 +143,7 @@ export function deriveModel(raw: RawConfig): { config: ClusterConfig; problems: 
       certValidityHours: raw.certValidityHours,
       earlyRenewalHours: raw.certEarlyRenewalHours,
       separateEtcdCa: raw.separateEtcdCa,
+      rotation: raw.pkiRotation,
     },
     wipeDataOnDestroy: raw.wipeDataOnDestroy,
   };

@@ -110,6 +110,7 @@ export const CONFIG_KEYS = {
   caValidityHours: key(int(24, 24 * 365 * 30), "Validity of the CAs in hours (10 years).", { default: 87600 }),
   certValidityHours: key(int(24, 24 * 365 * 10), "Validity of leaf certificates in hours (1 year).", { default: 8760 }),
   certEarlyRenewalHours: key(int(0, 24 * 365), "Re-issue a leaf certificate this many hours before it expires (on the next up).", { default: 720 }),
+  pkiRotation: key(z.string(), "Any text: changing it re-issues every leaf key and certificate now (the CAs stay), and the services that read them restart, one node at a time. Unset: leaves are re-issued only inside their renewal window.", { default: "" }),
   separateEtcdCa: key(z.boolean(), "Issue etcd certificates from their own CA (false: from the cluster CA).", { default: true }),
   // lifecycle
   wipeDataOnDestroy: key(z.boolean(), "On destroy of a host step, also remove data directories (etcd data).", { default: false }),

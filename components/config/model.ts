@@ -91,6 +91,8 @@ export interface ClusterConfig {
     certValidityHours: number;
     earlyRenewalHours: number;
     separateEtcdCa: boolean;
+    /** pkiRotation: a change re-issues every leaf. */
+    rotation: string;
   };
   wipeDataOnDestroy: boolean;
 }

@@ -15,6 +15,8 @@ export * from "./material";
 export interface IssuedCert {
   certPem: pulumi.Output<string>;
   privateKeyPem: pulumi.Output<string>;
+  /** When it expires (RFC 3339), as the tls provider reports it. */
+  expires: pulumi.Output<string>;
 }
 
 export interface ClusterPkiArgs {
@@ -22,8 +24,9 @@ export interface ClusterPkiArgs {
   cluster: ClusterConfig;
 }
 
-function newKey(name: string, plan: PkiPlan, parent: pulumi.Resource): tls.PrivateKey {
-  return new tls.PrivateKey(name, keyInputs(plan), { parent });
+/** `rotation`: a value whose change replaces the resource (pkiRotation, leaves only). */
+function newKey(name: string, plan: PkiPlan, parent: pulumi.Resource, rotation?: string): tls.PrivateKey {
+  return new tls.PrivateKey(name, keyInputs(plan), { parent, ...(rotation ? { replacementTrigger: rotation } : {}) });
 }
 
 function issueCa(id: CaId, plan: PkiPlan, parent: pulumi.Resource): IssuedCert {
@@ -31,11 +34,12 @@ function issueCa(id: CaId, plan: PkiPlan, parent: pulumi.Resource): IssuedCert {
   const key = newKey(id, plan, parent);
   const privateKeyPem = pulumi.secret(key.privateKeyPem);
   const cert = new tls.SelfSignedCert(id, { privateKeyPem, ...caCertInputs(ca, plan) }, { parent });
-  return { certPem: cert.certPem, privateKeyPem };
+  return { certPem: cert.certPem, privateKeyPem, expires: cert.validityEndTime };
 }
 
-function issueLeaf(c: CertPlan, ca: IssuedCert, plan: PkiPlan, parent: pulumi.Resource): IssuedCert {
-  const key = newKey(c.id, plan, parent);
+function issueLeaf(c: CertPlan, ca: IssuedCert, plan: PkiPlan, parent: pulumi.Resource, rotation: string): IssuedCert {
+  // a new pkiRotation value replaces the key, and with it the request and the certificate
+  const key = newKey(c.id, plan, parent, rotation);
   const privateKeyPem = pulumi.secret(key.privateKeyPem);
   const csr = new tls.CertRequest(c.id, { privateKeyPem, ...certRequestInputs(c) }, { parent });
   const cert = new tls.LocallySignedCert(
@@ -43,7 +47,7 @@ function issueLeaf(c: CertPlan, ca: IssuedCert, plan: PkiPlan, parent: pulumi.Re
     { certRequestPem: csr.certRequestPem, caCertPem: ca.certPem, caPrivateKeyPem: ca.privateKeyPem, ...leafCertInputs(c, plan) },
     { parent },
   );
-  return { certPem: cert.certPem, privateKeyPem };
+  return { certPem: cert.certPem, privateKeyPem, expires: cert.validityEndTime };
 }
 
 /**
@@ -57,6 +61,8 @@ export class ClusterPki extends pulumi.ComponentResource {
   readonly certs: Readonly<Record<string, IssuedCert>>;
   /** Kubeconfigs with embedded keys: secret. */
   readonly kubeconfigs: Readonly<Record<string, pulumi.Output<string>>>;
+  /** Every CA's and leaf's expiry (RFC 3339), by id. */
+  readonly expiry: pulumi.Output<Record<string, string>>;
   /** The service-account token signing key pair (private half secret). */
   readonly serviceAccountKey: { privateKeyPem: pulumi.Output<string>; publicKeyPem: pulumi.Output<string> };
 
@@ -66,7 +72,7 @@ export class ClusterPki extends pulumi.ComponentResource {
     const cas: Record<string, IssuedCert> = {};
     for (const ca of plan.cas) cas[ca.id] = issueCa(ca.id, plan, this);
     const certs: Record<string, IssuedCert> = {};
-    for (const c of plan.certs) certs[c.id] = issueLeaf(c, cas[c.ca], plan, this);
+    for (const c of plan.certs) certs[c.id] = issueLeaf(c, cas[c.ca], plan, this, args.cluster.pki.rotation);
 
     const kubeconfigs: Record<string, pulumi.Output<string>> = {};
     for (const k of plan.kubeconfigs) {
@@ -85,6 +91,7 @@ export class ClusterPki extends pulumi.ComponentResource {
     this.certs = certs;
     this.kubeconfigs = kubeconfigs;
     this.serviceAccountKey = { privateKeyPem: pulumi.secret(saKey.privateKeyPem), publicKeyPem: saKey.publicKeyPem };
+    this.expiry = pulumi.all(Object.fromEntries([...Object.entries(cas), ...Object.entries(certs)].map(([id, c]) => [id, c.expires])));
     this.registerOutputs({ kubeconfigs: Object.keys(kubeconfigs), certs: Object.keys(certs) });
   }
 }

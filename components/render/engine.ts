@@ -127,9 +127,16 @@ function kubernetesState(type: string, inputs: Record<string, any>, name: string
  * type, name and inputs (PEM inputs by digest).
  */
 const providerState = new Map<string, Record<string, any>>();
-function stateKey(type: string, name: string, inputs: Record<string, any>): string {
+function stateKey(type: string, name: string, inputs: Record<string, any>, replacementTrigger: unknown): string {
   const norm = JSON.stringify(inputs, (_k, v) => (typeof v === "string" && v.includes("-----BEGIN") ? crypto.createHash("sha256").update(v).digest("hex") : v));
-  return `${type}\0${name}\0${norm}`;
+  return `${type}\0${name}\0${norm}\0${JSON.stringify(replacementTrigger ?? null)}`;
+}
+
+/** Forgets what the provider holds for the resources named (as a renewal re-issues a certificate). */
+export function forgetProviderState(type: string, name: string): number {
+  let n = 0;
+  for (const k of [...providerState.keys()]) if (k.startsWith(`${type}\0${name}\0`)) (providerState.delete(k), n++);
+  return n;
 }
 
 /** What a reference to this stack reads: the previous `up`'s established nodes. */
@@ -153,7 +160,8 @@ export function standInEngine(rec: Recorder, established: string[] = []): pulumi
       rec.resources.push(entry);
       if (args.custom === false) return { id: undefined, state: {} };
       const fn = STATE[args.type];
-      const key = stateKey(args.type, args.name, inputs);
+      // a changed replacementTrigger replaces the resource: the provider issues it anew
+      const key = stateKey(args.type, args.name, inputs, rec.options.get(`${args.type}::${args.name}`)?.replacementTrigger);
       const kept = /^(tls|random):/.test(args.type) ? providerState.get(key) : undefined;
       const state = kept ?? (fn ? await fn(inputs, args.name) : kubernetesState(args.type, inputs, args.name));
       if (!state) throw new Error(`stand-in engine: no outputs for resource type ${args.type} (${args.name}); add it to components/render/engine.ts`);
