@@ -12,9 +12,9 @@ import { planArtifacts } from "../host/artifacts";
 import { LibvirtObjectPlan, planBaseVolume, planCloudInitDisk, planDomain, planNetwork, planNodeAddress, planNodeVolume, planPool, readinessScript } from "../vm/plan";
 import { MaterialRef, isIssued, materialName } from "../pki/material";
 import { apiserverUrls, planPki } from "../pki/plan";
-import { planEtcdHealthGate, planEtcdMember } from "../etcd/plan";
+import { planEtcdHealthGate, planEtcdMember, planEtcdSnapshots } from "../etcd/plan";
 import { planKubeNginx } from "../lb/plan";
-import { planAdminAccess, planControlPlane, planNodesRegistered } from "../control-plane/plan";
+import { planAdminAccess, planControlPlane, planNodeMembership, planNodesRegistered } from "../control-plane/plan";
 import { planContainerd, planKubeProxy, planKubelet } from "../worker/plan";
 import { planPodNetwork } from "../worker/pod-network";
 import { planImages } from "../worker/images";
@@ -39,6 +39,8 @@ interface StepBase {
   owner: Owner;
   /** The node it acts on (SSH target or VM), if any. */
   node?: string;
+  /** Skip this step's delete when that step is deleted in the same operation (a whole destroy). */
+  deletedWith?: string;
 }
 
 /** A libvirt object made with virsh on the machine running Pulumi. */
@@ -228,6 +230,11 @@ export function planCluster(c: ClusterConfig, o: PlanOptions = {}): ClusterPlan 
   const etcdHealth = Object.values(hostLayer("etcd-health", "etcd", "none", [planEtcdHealthGate(c)], () => "etcd-health"))[0];
   each(etcdHealth.id, ids(etcd), (x) => `every member runs (${x})`);
 
+  if (c.etcdSnapshots) {
+    const snapshots = hostLayer("etcd-snapshots", "etcd", "none", nodesWith(c, "etcd").map((n) => planEtcdSnapshots(c, n)));
+    for (const s of Object.values(snapshots)) b.edge(s.id, etcdHealth.id, "a snapshot needs a healthy member");
+  }
+
   const kubeNginx = hostLayer("kube-nginx", "kube-nginx", "control-plane", c.nodes.map((n) => planKubeNginx(c, n)));
   for (const n of c.nodes) b.edge(kubeNginx[n.name].id, prep[n.name].id, "nginx is installed by node prep");
 
@@ -259,6 +266,22 @@ export function planCluster(c: ClusterConfig, o: PlanOptions = {}): ClusterPlan 
     b.edge(s.id, kubelet[n].id, "its Node object: kube-proxy reads the node's IPs from it (started first, it assumes loopback)");
     b.edge(s.id, kubeNginx[n].id, "kube-proxy reaches the apiservers through the local proxy");
     each(s.id, ids(controlPlane), (x) => `an apiserver to watch (${x})`);
+  }
+  // each node's membership: uncordoned once it runs; drained and removed before its kubelet
+  // and its VM go when it leaves the config (not in a whole destroy: the control plane goes too)
+  // (run from the first control-plane node, where the admin kubeconfig is: one short SSH
+  // session there per node)
+  const firstControlPlane = controlPlane[nodesWith(c, "control-plane")[0].name];
+  const membership: Record<string, HostStep> = {};
+  for (const n of kubeletHosts) {
+    const plan = planNodeMembership(c, n);
+    membership[n.name] = b.add<HostStep>({ id: stepId("node", n.name), kind: "host", layer: "node", owner: "workers", node: plan.node, plan, wipeData, deletedWith: firstControlPlane.id });
+  }
+  b.layer("node", "workers", "none", Object.values(membership));
+  for (const [n, s] of Object.entries(membership)) {
+    b.edge(s.id, kubelet[n].id, "uncordoned once its kubelet runs; drained before its kubelet stops");
+    b.edge(s.id, kubeProxy[n].id, "drained before kube-proxy stops routing its pods' Services");
+    b.edge(s.id, adminAccess.id, "kubectl as admin (the admin group's binding)");
   }
   const registered = Object.values(hostLayer("nodes-registered", "stack", "none", [planNodesRegistered(c)], () => "nodes-registered"))[0];
   each(registered.id, ids(kubelet), (x) => `${x} registers its node`);

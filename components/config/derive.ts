@@ -145,6 +145,7 @@ export function deriveModel(raw: RawConfig): { config: ClusterConfig; problems: 
       separateEtcdCa: raw.separateEtcdCa,
       rotation: raw.pkiRotation,
     },
+    etcdSnapshots: raw.etcdSnapshotSchedule === "off" ? undefined : { schedule: raw.etcdSnapshotSchedule, retention: raw.etcdSnapshotRetention },
     wipeDataOnDestroy: raw.wipeDataOnDestroy,
   };
   const http = raw.httpProxy;

@@ -112,6 +112,9 @@ export const CONFIG_KEYS = {
   certEarlyRenewalHours: key(int(0, 24 * 365), "Re-issue a leaf certificate this many hours before it expires (on the next up).", { default: 720 }),
   pkiRotation: key(z.string(), "Any text: changing it re-issues every leaf key and certificate now (the CAs stay), and the services that read them restart, one node at a time. Unset: leaves are re-issued only inside their renewal window.", { default: "" }),
   separateEtcdCa: key(z.boolean(), "Issue etcd certificates from their own CA (false: from the cluster CA).", { default: true }),
+  // etcd snapshots
+  etcdSnapshotSchedule: key(z.string().trim().min(1), "When each etcd member saves a snapshot, as a systemd OnCalendar expression (e.g. hourly, '*-*-* 00/6:00:00'), or 'off'.", { default: "*-*-* 00/6:00:00" }),
+  etcdSnapshotRetention: key(int(1, 1000), "Scheduled snapshots kept per member (the oldest are removed).", { default: 8 }),
   // lifecycle
   wipeDataOnDestroy: key(z.boolean(), "On destroy of a host step, also remove data directories (etcd data).", { default: false }),
 };

@@ -94,6 +94,8 @@ export interface ClusterConfig {
     /** pkiRotation: a change re-issues every leaf. */
     rotation: string;
   };
+  /** Scheduled etcd snapshots on every member; absent when switched off. */
+  etcdSnapshots?: { schedule: string; retention: number };
   wipeDataOnDestroy: boolean;
 }
 

@@ -7,7 +7,7 @@
 import * as YAML from "yaml";
 import { ClusterConfig, NodeSpec, kubeletNodes, nodesWith } from "../config";
 import { BIN_DIR } from "../host/artifacts";
-import { HostStepPlan, restartAndAwait, restartUnits, unitRemoval, waitUntil } from "../host/plan";
+import { HostStepPlan, restartAndAwait, restartUnits, shq, unitRemoval, waitUntil } from "../host/plan";
 import { commandLine, renderUnit } from "../host/systemd";
 import { KUBECONFIG_DIR, PKI_DIR, certAndKey, certFile, secretFile } from "../pki/files";
 import { material } from "../pki/material";
@@ -257,7 +257,9 @@ export function planNodesRegistered(c: ClusterConfig): HostStepPlan {
     files: [],
     activate: [
       `want=${names.join(",")}`,
-      `registered() { have=$(${kubectl} get nodes -o jsonpath='{.items[*].metadata.name}' 2>/dev/null | tr ' ' '\\n' | sort | paste -sd, -); [[ $have == "$want" ]]; }`,
+      // every wanted node, not exactly these: a node being removed still has its Node object
+      // until its own step (node-<name>) drains and deletes it, after this gate
+      `registered() { have=$(${kubectl} get nodes -o jsonpath='{.items[*].metadata.name}' 2>/dev/null | tr ' ' '\\n' | sort | paste -sd, -); [[ $(comm -23 <(tr , '\\n' <<<"$want") <(tr , '\\n' <<<"$have") | wc -l) -eq 0 ]]; }`,
       "deadline=$((SECONDS + 300))",
       "until registered; do",
       '  if ((SECONDS >= deadline)); then echo "nodes registered after 300 s: ${have:-none}; expected: $want (see journalctl -u kubelet on the missing nodes)" >&2; exit 1; fi',
@@ -269,5 +271,45 @@ export function planNodesRegistered(c: ClusterConfig): HostStepPlan {
     ],
     deactivate: [],
     healthGate: `kubectl get nodes lists ${names.join(", ")}; /openapi/v2 is served`,
+  };
+}
+
+/** How long a drain may take before the removal stops with the pods that kept it. */
+export const DRAIN_TIMEOUT_S = 300;
+
+/**
+ * A node's membership of the cluster, kept from the first control-plane node with the
+ * admin kubeconfig. Create: once the node has registered, uncordon it (after a drain, or a
+ * first join). Delete — when the node leaves the config, before its kubelet, runtime and VM
+ * go — cordon it, drain it through the eviction API (PodDisruptionBudgets are respected;
+ * DaemonSet pods stay; bounded time, then the step fails naming what blocked it) and delete
+ * its Node object. In a whole `pulumi destroy` the control plane goes too and the drain is
+ * skipped (the shipper sets deletedWith).
+ */
+export function planNodeMembership(c: ClusterConfig, node: NodeSpec): HostStepPlan {
+  const first = nodesWith(c, "control-plane")[0];
+  const kubectl = `${BIN_DIR}/kubectl --kubeconfig ${ADMIN_KUBECONFIG} --request-timeout 30s`;
+  const name = shq(node.name);
+  return {
+    node: first.name,
+    ip: first.ip,
+    layer: "node",
+    description: `${node.name} is a schedulable member of the cluster (drained and removed when it leaves the config)`,
+    files: [],
+    activate: [
+      ...waitUntil(`${kubectl} get node ${name}`, 300, `node ${node.name} has not registered 300 s after its kubelet started; see: journalctl -u kubelet on ${node.name}`, 3),
+      `${kubectl} uncordon ${name} >/dev/null`,
+    ],
+    deactivate: [
+      `if ${kubectl} get node ${name} >/dev/null 2>&1; then`,
+      `  ${kubectl} cordon ${name} >/dev/null`,
+      `  if ! ${kubectl} drain ${name} --ignore-daemonsets --delete-emptydir-data --timeout=${DRAIN_TIMEOUT_S}s >&2; then`,
+      `    echo "the drain of ${node.name} did not finish in ${DRAIN_TIMEOUT_S} s (a PodDisruptionBudget or a pod that cannot be evicted holds it): see kubectl get pods -A -o wide --field-selector spec.nodeName=${node.name}; the node stays cordoned" >&2`,
+      "    exit 1",
+      "  fi",
+      `  ${kubectl} delete node ${name} --ignore-not-found >/dev/null`,
+      "fi",
+    ],
+    healthGate: `the Node object ${node.name} exists and is schedulable`,
   };
 }

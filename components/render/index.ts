@@ -9,6 +9,7 @@ import * as YAML from "yaml";
 import { ClusterConfig } from "../config";
 import { MaterialRef, renderApplyScript, renderDeleteScript } from "../host/plan";
 import { materialName } from "../pki/material";
+import { restoreRunbook } from "../etcd/plan";
 import { ClusterPlan, HostStep, LibvirtStep, PlannedLayer, criticalPath, edgesInto, hostSteps, hostStepsPerNode, materialInPlan, planCluster, sshSessionsPerNode } from "../cluster/plan";
 
 export interface PlanNumbers {
@@ -45,6 +46,11 @@ export function planNumbers(plan: ClusterPlan): PlanNumbers {
   };
 }
 
+/** A step's script name: its layer, or its id when it acts for another node (node-<name> runs on the first control-plane node). */
+function scriptName(s: HostStep): string {
+  return s.id === `${s.layer}-${s.plan.node}` ? s.layer : s.id;
+}
+
 /** Host layers in plan order, numbered as the step scripts are. */
 function hostLayers(plan: ClusterPlan): Array<{ layer: PlannedLayer; steps: HostStep[]; index: number }> {
   const byId = new Map(hostSteps(plan).map((s) => [s.id, s]));
@@ -70,7 +76,7 @@ export function renderTree(c: ClusterConfig, o: RenderOptions = {}): Map<string,
       for (const f of step.files) {
         files.set(path.posix.join("nodes", step.node, f.path), typeof f.content === "string" ? f.content : material(f.content.ref));
       }
-      const base = path.posix.join("steps", step.node, `${pad(index)}-${step.layer}`);
+      const base = path.posix.join("steps", step.node, `${pad(index)}-${scriptName(s)}`);
       files.set(`${base}.apply.sh`, renderApplyScript(step, material));
       files.set(`${base}.delete.sh`, renderDeleteScript(step, s.wipeData));
     }
@@ -151,11 +157,12 @@ function runbook(plan: ClusterPlan, vm: Array<{ kind: string; name: string }>, g
   for (const { layer, steps, index } of hostLayers(plan)) {
     const how = { all: " — one node at a time", "control-plane": " — control-plane nodes one at a time, worker-only nodes in parallel", none: steps.length > 1 ? " — all nodes in parallel" : "" }[layer.rolling];
     out.push(`## ${++stage}. ${layer.name}${how}`, "");
-    for (const { id, plan: s } of steps) {
-      out.push(`### ${s.node}: ${s.description}`, "");
+    for (const hs of steps) {
+      const { id, plan: s } = hs;
+      out.push(`### ${scriptName(hs) === s.layer ? s.node : `${hs.id} (run on ${s.node})`}: ${s.description}`, "");
       if (s.files.length) out.push("Files:", "", ...s.files.map((f) => `- \`${f.path}\` (${f.mode}${f.secret ? ", secret" : ""})`), "");
       out.push(...waits(id));
-      out.push(`Script: \`steps/${s.node}/${pad(index)}-${s.layer}.apply.sh\`; undo: \`${pad(index)}-${s.layer}.delete.sh\`.`, "");
+      out.push(`Script: \`steps/${s.node}/${pad(index)}-${scriptName(hs)}.apply.sh\`; undo: \`${pad(index)}-${scriptName(hs)}.delete.sh\`.`, "");
       out.push("```bash", ...s.activate, "```", "");
       if (s.healthGate) out.push(`Health gate: ${s.healthGate}.`, "");
     }
@@ -163,6 +170,16 @@ function runbook(plan: ClusterPlan, vm: Array<{ kind: string; name: string }>, g
   out.push(`## ${++stage}. Addons through the Kubernetes API`, "", ...waits("api-reachable"));
   out.push(...groups.map((g, i) => `${i + 1}. ${g}: \`addons/${pad(i + 1)}-${g}.yaml\` (${objects.get(g)!.length} objects)`), "");
   out.push(`Critical path: ${numbers.criticalPath.length} host steps one after another (${numbers.criticalPath.join(" → ")}).`, "");
+  out.push(
+    "## Restore etcd from a snapshot",
+    "",
+    c.etcdSnapshots
+      ? `Every member saves a snapshot at '${c.etcdSnapshots.schedule}' (the newest ${c.etcdSnapshots.retention} kept), and one before each restart of etcd by \`pulumi up\`.`
+      : "Scheduled snapshots are off (etcdSnapshotSchedule: off); each member still saves one before `pulumi up` restarts it.",
+    "",
+    ...restoreRunbook(c),
+    "",
+  );
   return out.join("\n");
 }
 
