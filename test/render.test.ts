@@ -90,8 +90,8 @@ describe("npm run render", () => {
     expect(s.hostStepsPerNode).toEqual({ "k8s-1": 15, "k8s-2": 9, "k8s-3": 9 });
     expect(s.sshSessionsPerNode).toEqual({ "k8s-1": 15, "k8s-2": 9, "k8s-3": 9 });
     expect(s.criticalPath[0]).toBe("prep-k8s-1");
-    // it ends where nothing waits any more: kube-proxy (after its kubelet) or the registration gate
-    expect(s.criticalPath[s.criticalPath.length - 1]).toMatch(/^(nodes-registered|kube-proxy-k8s-\d)$/);
+    // it ends where nothing waits any more: a node's membership (after its kube-proxy) or the registration gate
+    expect(s.criticalPath[s.criticalPath.length - 1]).toMatch(/^(nodes-registered|node-k8s-\d)$/);
     expect(s.criticalPath).toEqual(expect.arrayContaining(["etcd-health"]));
   });
 
