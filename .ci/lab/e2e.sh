@@ -52,9 +52,38 @@ remove_leftovers() {
   $v pool-destroy "$CLUSTER" >/dev/null 2>&1 || true
   $v pool-undefine "$CLUSTER" >/dev/null 2>&1 || true
 }
+# on a failure, before anything is torn down: what the cluster looked like (diagnostics.log).
+# The key comes from the state (a failed up writes no stack outputs); kubectl runs on k8s-1
+# with the admin kubeconfig the control-plane step left there.
+diagnose() {
+  local out=$run/diagnostics.log key=$run/diag-key
+  pulumi stack export --stack $STACK --show-secrets 2>/dev/null | node -e '
+    let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
+      const r = (JSON.parse(s).deployment.resources || []).find((x) => x.type === "tls:index/privateKey:PrivateKey" && x.urn.endsWith("-ssh"));
+      const k = r && r.outputs && r.outputs.privateKeyOpenssh;
+      if (k) process.stdout.write(typeof k === "string" ? k : k.plaintext ? JSON.parse(k.plaintext) : "");
+    });' > "$key" 2>/dev/null
+  chmod 600 "$key"
+  [[ -s $key ]] || { echo "lab:e2e: no SSH key in the state; no diagnostics" >&2; return 0; }
+  local on="timeout 120 ip netns exec $NS ssh -i $key -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=10"
+  local kc="sudo /usr/local/bin/kubectl --kubeconfig /etc/kubernetes/admin.conf --request-timeout 30s"
+  {
+    echo "### nodes, pods, events (from k8s-1)"
+    $on k8s@192.168.253.140 "$kc get nodes -o wide; $kc get pods -A -o wide; $kc get events -A --sort-by=.lastTimestamp | tail -n 60"
+    echo "### pods not ready, described"
+    $on k8s@192.168.253.140 "for p in \$($kc get pods -A --no-headers | awk '{split(\$3, r, \"/\")} r[1] != r[2] && \$4 != \"Completed\" {print \$1\"/\"\$2}'); do $kc describe pod -n \${p%%/*} \${p#*/}; done"
+    for ip in 192.168.253.140 192.168.253.139 192.168.253.141; do
+      echo "### $ip: kubelet and containerd, last 80 lines each"
+      $on k8s@$ip "sudo journalctl -u kubelet --no-pager -n 80; sudo journalctl -u containerd --no-pager -n 80; uptime"
+    done
+  } > "$out" 2>&1
+  rm -f "$key"
+  echo "lab:e2e: diagnostics in $out" >&2
+}
 cleanup() {
   local rc=$?
   set +e
+  [[ $rc -ne 0 && -n ${diagnose_ready:-} ]] && diagnose
   table
   if [[ $rc -ne 0 && -n ${E2E_KEEP_ON_FAILURE:-} ]]; then
     echo "lab:e2e: FAILED (exit $rc); everything is left running. Look: ip netns exec $NS ssh -i $run/lab-key k8s@192.168.253.140" >&2
@@ -134,6 +163,7 @@ pulumi stack init $STACK --secrets-provider passphrase >/dev/null 2>&1 || pulumi
 
 # ---- 4. up from nothing -------------------------------------------------------------------
 phase "pulumi up (from nothing)"
+diagnose_ready=1
 ns pulumi up --stack $STACK --yes --skip-preview --non-interactive --event-log "$run/up.events" > "$run/up.log" 2>&1 || { tail -n 60 "$run/up.log" >&2; exit 1; }
 
 # ---- 5. checks, for real -------------------------------------------------------------------
