@@ -19,6 +19,14 @@ describe("default dev stack", () => {
     expect(ips).toEqual({ "k8s-1": "192.168.253.140", "k8s-2": "192.168.253.139", "k8s-3": "192.168.253.141" });
   });
 
+  it("gives every Kubernetes object the longer await a lab of TCG guests needs", async () => {
+    const { rec, error } = await runProgram(stackConfig("dev"));
+    expect(error).toBeUndefined();
+    const objects = rec.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:") && r.type !== "pulumi:providers:kubernetes");
+    expect(objects.length).toBeGreaterThan(10);
+    for (const o of objects) expect({ o: o.name, t: rec.options.get(`${o.type}::${o.name}`)?.customTimeouts }).toEqual({ o: o.name, t: { create: "25m", update: "25m" } });
+  });
+
   it("keeps the admin kubeconfig and the SSH private key secret in the stack outputs", async () => {
     const { outputs } = await runProgram(stackConfig("dev"));
     const kubeconfig = await settle(outputs!.adminKubeconfig as pulumi.Output<string>);

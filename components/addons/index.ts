@@ -55,8 +55,16 @@ export function apiProvider(name: string, kubeconfig: pulumi.Input<string>, opts
 }
 
 /** One planned object as its typed resource. */
+/**
+ * How long the provider awaits an object (a Deployment's replicas ready, a Service's
+ * endpoints). Its default, 10 minutes, is not enough on a lab of TCG guests: CoreDNS took
+ * 605 s on the 2-core machine of the e2e run (run 9), while the controller-manager and
+ * scheduler lost their leases every few minutes under the load.
+ */
+export const AWAIT_TIMEOUTS: pulumi.CustomTimeouts = { create: "25m", update: "25m" };
+
 export function applyObject(name: string, o: K8sObject, provider: pulumi.ProviderResource, opts: pulumi.CustomResourceOptions): pulumi.CustomResource {
   const ctor = KINDS[`${o.apiVersion}/${o.kind}`];
   if (!ctor) throw new Error(`addons: no typed resource for ${o.apiVersion} ${o.kind}`);
-  return new ctor(name, o, { ...opts, provider });
+  return new ctor(name, o, { customTimeouts: AWAIT_TIMEOUTS, ...opts, provider });
 }
