@@ -9,6 +9,8 @@
 #                   only what the script started when you press Ctrl-C
 #   E2E_KEEP_ON_FAILURE=1  on a failure leave everything running (daemons, namespace, VMs)
 #                   and print how to look and how to clean up
+#   E2E_DAY_TWO=1   also, before the destroy: add a worker (k8s-4), remove it, and move etcd
+#                   3.6.5 → 3.6.6 (a patch upgrade), each previewed, applied and checked
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -112,6 +114,8 @@ cd "$root"
 npx tsc -p .
 eval "$("$here/engine.sh")"
 artifacts=$("$here/build-release-files.sh" | tail -n 1)
+# the patch release day two moves etcd to (its digest lands in checksums.txt)
+[[ -n ${E2E_DAY_TWO:-} ]] && ETCD_VERSION=3.6.6 "$here/build-release-files.sh" etcd >/dev/null
 "$here/build-images.sh" >/dev/null
 images=$cache/images-archive
 guest=$("$here/build-guest-image.sh" | tail -n 1)
@@ -192,12 +196,66 @@ ns pulumi preview --stack $STACK --diff --non-interactive 2>&1 | grep -E "kubele
 ns pulumi up --stack $STACK --yes --skip-preview --non-interactive --event-log "$run/update.events" > "$run/update.log" 2>&1 || { tail -n 40 "$run/update.log" >&2; exit 1; }
 ns ssh -i "$run/lab-key" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR k8s@192.168.253.141 "sudo grep -x 'maxPods: 90' /var/lib/kubelet/config.yaml" >/dev/null
 
+# ---- 8. day two (E2E_DAY_TWO=1) --------------------------------------------------------------
+# expect_changes FILE WANT…: the preview's changes (op and name) are exactly WANT
+expect_changes() {
+  local file=$1; shift
+  node -e '
+    const p = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    const changed = p.steps.filter((s) => s.op !== "same" && s.op !== "read").map((s) => `${s.op} ${s.urn.split("::").pop()}`).sort();
+    const want = process.argv.slice(2).sort();
+    console.error(`changes (${changed.length}): ${changed.join(", ")}`);
+    const missing = want.filter((w) => !changed.includes(w));
+    if (missing.length) { console.error("missing: " + missing.join(", ")); process.exit(1); }
+  ' "$file" "$@"
+}
+kubectl_ns() { ns "$run/bin/kubectl" --kubeconfig "$run/admin.conf" --request-timeout 30s "$@"; }
+on_node() { local ip=$1; shift; ns ssh -i "$run/lab-key" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR "k8s@$ip" "$@"; }
+if [[ -n ${E2E_DAY_TWO:-} ]]; then
+  phase "day two: add worker k8s-4"
+  pulumi config set --stack $STACK --path 'nodes[3]' "name=k8s-4 ip=192.168.253.142 roles=worker vcpu=1 memoryMiB=1536"
+  ns pulumi preview --stack $STACK --json --non-interactive > "$run/preview-add.json" 2>"$run/preview-add.err"
+  expect_changes "$run/preview-add.json" "create domain-k8s-4" "create kubelet-k8s-4" "create node-k8s-4" "replace nodes-registered"
+  ns pulumi up --stack $STACK --yes --skip-preview --non-interactive --event-log "$run/add-worker.events" > "$run/add-worker.log" 2>&1 || { tail -n 40 "$run/add-worker.log" >&2; exit 1; }
+  for _ in $(seq 100); do [[ $(kubectl_ns get node k8s-4 -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null) == True ]] && break; sleep 3; done
+  [[ $(kubectl_ns get node k8s-4 -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}') == True ]] || { echo "k8s-4 is not Ready" >&2; exit 1; }
+  [[ -z $(kubectl_ns get node k8s-4 -o jsonpath='{.spec.unschedulable}') ]] || { echo "k8s-4 is cordoned" >&2; exit 1; }
+  echo "  ok: k8s-4 joined, Ready and schedulable" >&2
+
+  phase "day two: remove worker k8s-4"
+  # a pod no controller manages: the drain of a leaving node must not stop at it
+  kubectl_ns run probe-k8s-4 --image=registry.k8s.io/pause:3.10.1 --restart=Never --overrides='{"apiVersion":"v1","spec":{"nodeName":"k8s-4"}}' >/dev/null
+  pulumi config rm --stack $STACK --path 'nodes[3]'
+  ns pulumi preview --stack $STACK --json --non-interactive > "$run/preview-remove.json" 2>"$run/preview-remove.err"
+  expect_changes "$run/preview-remove.json" "delete node-k8s-4" "delete kubelet-k8s-4" "delete domain-k8s-4" "replace nodes-registered"
+  ns pulumi up --stack $STACK --yes --skip-preview --non-interactive --event-log "$run/remove-worker.events" > "$run/remove-worker.log" 2>&1 || { tail -n 40 "$run/remove-worker.log" >&2; exit 1; }
+  if kubectl_ns get node k8s-4 >/dev/null 2>&1; then echo "the Node k8s-4 is still there" >&2; exit 1; fi
+  if ns virsh -q -c qemu:///system list --all --name | grep -qx "$CLUSTER-k8s-4"; then echo "the VM of k8s-4 is still there" >&2; exit 1; fi
+  kubectl_ns delete pod probe-k8s-4 --ignore-not-found >/dev/null
+  echo "  ok: k8s-4 drained, its Node object and VM gone" >&2
+
+  phase "day two: etcd 3.6.5 → 3.6.6, one member at a time"
+  # (artifactChecksums already lists the 3.6.6 archive: the stack file was written from checksums.txt)
+  pulumi config set --stack $STACK etcdVersion 3.6.6
+  ns pulumi preview --stack $STACK --json --non-interactive > "$run/preview-etcd.json" 2>"$run/preview-etcd.err"
+  expect_changes "$run/preview-etcd.json" "replace etcd-k8s-1" "replace etcd-k8s-2" "replace etcd-k8s-3" "replace artifacts-k8s-1"
+  ns pulumi up --stack $STACK --yes --skip-preview --non-interactive --event-log "$run/etcd-upgrade.events" > "$run/etcd-upgrade.log" 2>&1 || { tail -n 40 "$run/etcd-upgrade.log" >&2; exit 1; }
+  for ip in 192.168.253.140 192.168.253.139 192.168.253.141; do
+    v=$(on_node $ip "sudo /usr/local/bin/etcd --version | head -1")
+    [[ $v == *3.6.6* ]] || { echo "$ip runs $v" >&2; exit 1; }
+    n=$(on_node $ip "sudo ls /var/lib/etcd-snapshots | grep -vc '^scheduled-' || true")
+    [[ $n -ge 1 ]] || { echo "$ip took no snapshot before its restart" >&2; exit 1; }
+  done
+  on_node 192.168.253.140 "sudo /usr/local/bin/etcdctl --endpoints=https://192.168.253.140:2379,https://192.168.253.139:2379,https://192.168.253.141:2379 --cacert=/etc/kubernetes/pki/etcd/ca.crt --cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt --key=/etc/kubernetes/pki/etcd/healthcheck-client.key endpoint health --cluster" >&2
+  echo "  ok: every member runs etcd 3.6.6, each saved a snapshot before its restart, the cluster is healthy" >&2
+fi
+
 if [[ -n ${E2E_KEEP:-} ]]; then
   echo "E2E_KEEP: the cluster stays up; kubectl: ip netns exec $NS kubectl --kubeconfig $run/admin.conf get nodes; Ctrl-C tears down libvirt" >&2
   sleep infinity
 fi
 
-# ---- 8. destroy leaves nothing -------------------------------------------------------------
+# ---- 9. destroy leaves nothing -------------------------------------------------------------
 phase "pulumi destroy"
 ns pulumi destroy --stack $STACK --yes --skip-preview --non-interactive --event-log "$run/destroy.events" > "$run/destroy.log" 2>&1 || { tail -n 40 "$run/destroy.log" >&2; exit 1; }
 left=$(ns bash -c "virsh -q -c qemu:///system list --all --name; virsh -q -c qemu:///system net-list --all --name; virsh -q -c qemu:///system pool-list --all --name" | grep "^$CLUSTER" || true)
