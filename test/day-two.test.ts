@@ -4,20 +4,26 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { planNodeMembership } from "../components/control-plane/plan";
-import { renderDeleteScript } from "../components/host/plan";
+import { DRAINED_FOR_ANNOTATION, planNodeMembership, planUpgradeDrain, planUpgradeUncordon } from "../components/control-plane/plan";
+import { renderApplyScript, renderDeleteScript } from "../components/host/plan";
 import { run, shellcheck, systemdVerify, tmpdir } from "./tools";
 import { ETCD_SNAPSHOT_DIR, SCHEDULED_PREFIX, SNAPSHOT_SCRIPT, etcdUnit, snapshotScript, snapshotUnits } from "../components/etcd/plan";
 import { renderTree } from "../components/render";
-import { loadConfig } from "../components/config";
+import { LastUp, lastUpProblems, loadConfig } from "../components/config";
 import { hostSteps as hostStepsOf, planCluster } from "../components/cluster/plan";
 import { materialRefs } from "../components/host/plan";
 import { planPki } from "../components/pki/plan";
-import { forgetProviderState } from "../components/render/engine";
+import { Recorder, forgetProviderState } from "../components/render/engine";
 import { Change, changeConfig, summary } from "./two-runs";
-import { runProgram, settle, stackConfig } from "./harness";
+import { resolvedOutputs, runProgram, settle, stackConfig } from "./harness";
 
 const dev = stackConfig("dev");
+
+/** `type::name` of the resource a step's delete is skipped with. */
+function deletedWithOf(rec: Recorder, step: string): string | undefined {
+  const w = rec.options.get(`k8slab:host:HostStep::${step}`)?.deletedWith as { __pulumiType?: string; __name?: string } | undefined;
+  return w && `${w.__pulumiType}::${w.__name}`;
+}
 
 describe("add a worker", () => {
   it("creates the new node's VM, certificates and steps, and changes nothing on the running nodes but the gate that lists them", async () => {
@@ -97,9 +103,9 @@ describe("remove a worker", () => {
     const waitsFor = (name: string) => first.dependsOnNames("k8slab:host:HostStep", name);
     expect(waitsFor("node-k8s-4")).toEqual(expect.arrayContaining(["kubelet-k8s-4", "kube-proxy-k8s-4"]));
     expect(waitsFor("kubelet-k8s-4")).toContain("containerd-k8s-4");
-    // in a whole destroy the control plane goes too, and the drain is skipped
-    const deletedWith = first.options.get("k8slab:host:HostStep::node-k8s-4")?.deletedWith as { __name?: string } | undefined;
-    expect(deletedWith?.__name).toBe("control-plane-k8s-1");
+    // in a whole destroy the control plane goes too, and the drain is skipped: the step is
+    // deleted with the cluster CA's key, which only a whole destroy deletes
+    expect(deletedWithOf(first, "node-k8s-4")).toBe("tls:index/privateKey:PrivateKey::cluster-ca");
   }, 60000);
 
   it("drains through the eviction API with a deadline, says what blocked it, and deletes the Node object", () => {
@@ -114,7 +120,7 @@ describe("remove a worker", () => {
       expect(fs.readFileSync(path.join(bin, "log"), "utf8").trim().split("\n")).toEqual([
         "get node k8s-4",
         "cordon k8s-4",
-        "drain k8s-4 --ignore-daemonsets --delete-emptydir-data --timeout=300s",
+        "drain k8s-4 --ignore-daemonsets --delete-emptydir-data --force --timeout=300s",
         "delete node k8s-4 --ignore-not-found",
       ]);
       fs.rmSync(path.join(bin, "log"));
@@ -175,5 +181,188 @@ describe("etcd snapshots", () => {
     const runbook = renderTree(loadConfig(dev).config!).get("RUNBOOK.md")!;
     const restore = runbook.slice(runbook.indexOf("## Restore etcd from a snapshot"));
     expect(restore).toContain("etcdutl snapshot restore /root/restore.db --name k8s-2 --initial-cluster k8s-1=https://192.168.253.140:2380,k8s-2=https://192.168.253.139:2380,k8s-3=https://192.168.253.141:2380");
+  });
+});
+
+describe("etcd members and control-plane nodes", () => {
+  const k8s4 = "name=k8s-4 ip=192.168.253.142 roles=etcd,control-plane,worker";
+  const k8s5 = "name=k8s-5 ip=192.168.253.143 roles=etcd,control-plane,worker";
+  const five = { ...dev, nodes: [...(dev.nodes as string[]), k8s4, k8s5] };
+  const isNew = (c: Change) => /k8s-[45]/.test(c.name);
+
+  it("adding two members announces and starts them one at a time and never restarts the running members", async () => {
+    const { changes, second } = await changeConfig(dev, five);
+    // the running members keep their files: how each started is recorded (lastUp), not re-derived
+    expect(summary(changes.filter((c) => !isNew(c) && c.type === "command:remote:Command")).sort()).toEqual([
+      "replace control-plane-k8s-1", // the apiserver certificate's SANs, --etcd-servers
+      "replace control-plane-k8s-2",
+      "replace control-plane-k8s-3",
+      "replace etcd-health", // asks every member
+      "replace kube-nginx-k8s-1", // its upstreams: every apiserver
+      "replace kube-nginx-k8s-2",
+      "replace kube-nginx-k8s-3",
+      "replace nodes-registered",
+    ]);
+    expect(summary(changes.filter((c) => !isNew(c) && c.type !== "command:remote:Command")).sort()).toEqual(["replace apiserver", "replace apiserver"]); // its request and certificate
+    expect(summary(changes.filter(isNew)).every((x) => x.startsWith("create "))).toBe(true);
+    // k8s-4 joins after the running members, k8s-5 after k8s-4; the apiservers restart (one
+    // at a time) only once every member runs
+    expect(second.dependsOnNames("k8slab:host:HostStep", "etcd-k8s-4")).toEqual(expect.arrayContaining(["etcd-k8s-1", "etcd-k8s-2", "etcd-k8s-3"]));
+    expect(second.dependsOnNames("k8slab:host:HostStep", "etcd-k8s-5")).toContain("etcd-k8s-4");
+    expect(second.dependsOnNames("k8slab:host:HostStep", "etcd-health")).toEqual(expect.arrayContaining(["etcd-k8s-4", "etcd-k8s-5"]));
+    expect(second.dependsOnNames("k8slab:host:HostStep", "control-plane-k8s-2")).toEqual(expect.arrayContaining(["control-plane-k8s-1", "etcd-health"]));
+    expect(second.dependsOnNames("k8slab:host:HostStep", "kube-nginx-k8s-2")).toContain("kube-nginx-k8s-1");
+    // each joiner's initial-cluster is the membership at the moment it joins
+    const out = await resolvedOutputs((await runProgram(five, { previousOutputs: await resolvedOutputs((await runProgram(dev, { established: [] })).outputs!) })).outputs!);
+    const joins = (out.lastUp as LastUp).etcd;
+    const peers = ["k8s-1=https://192.168.253.140:2380", "k8s-2=https://192.168.253.139:2380", "k8s-3=https://192.168.253.141:2380"];
+    expect(joins["k8s-1"]).toEqual({ cluster: peers.join(","), state: "new" });
+    expect(joins["k8s-4"]).toEqual({ cluster: [...peers, "k8s-4=https://192.168.253.142:2380"].join(","), state: "existing" });
+    expect(joins["k8s-5"]).toEqual({ cluster: [...peers, "k8s-4=https://192.168.253.142:2380", "k8s-5=https://192.168.253.143:2380"].join(","), state: "existing" });
+  }, 90000);
+
+  it("removing two of five members takes each out of etcd through its own member before its etcd stops, and restarts no member", async () => {
+    const { changes, first } = await changeConfig(five, dev);
+    expect(summary(changes.filter((c) => !isNew(c) && c.type === "command:remote:Command")).sort()).toEqual([
+      "replace control-plane-k8s-1",
+      "replace control-plane-k8s-2",
+      "replace control-plane-k8s-3",
+      "replace etcd-health",
+      "replace kube-nginx-k8s-1",
+      "replace kube-nginx-k8s-2",
+      "replace kube-nginx-k8s-3",
+      "replace nodes-registered",
+    ]);
+    expect(changes.filter(isNew).every((c) => c.op === "delete")).toBe(true);
+    expect(summary(changes.filter(isNew))).toEqual(expect.arrayContaining(["delete etcd-membership-k8s-4", "delete etcd-k8s-4", "delete etcd-membership-k8s-5", "delete control-plane-k8s-5", "delete node-k8s-5", "delete domain-k8s-5"]));
+    // deleted before the member's etcd step (which stops it); skipped in a whole destroy
+    expect(first.dependsOnNames("k8slab:host:HostStep", "etcd-membership-k8s-4")).toContain("etcd-k8s-4");
+    expect(deletedWithOf(first, "etcd-membership-k8s-4")).toBe("tls:index/privateKey:PrivateKey::cluster-ca");
+  }, 90000);
+
+  it("refuses, before changing anything, a removal that would lose etcd's quorum, naming the key and the fix", async () => {
+    const first = await runProgram(dev, { established: [] });
+    const oneMember = { ...dev, nodes: (dev.nodes as string[]).map((n, i) => (i === 0 ? n : n.replace("roles=etcd,", "roles="))) };
+    const second = await runProgram(oneMember, { previousOutputs: await resolvedOutputs(first.outputs!) });
+    expect(String(second.error)).toContain("error: nodes: removing k8s-2, k8s-3 from etcd in one up (3 → 1 members) leaves 1 of the 3 members that hold the data; a quorum of 3 is 2");
+    expect(String(second.error)).toContain("remove etcd members one at a time");
+    expect(second.rec.resources).toEqual([]);
+    // one at a time is accepted (with the even-count warning of preflight)
+    const twoMembers = { ...dev, nodes: (dev.nodes as string[]).map((n, i) => (i === 2 ? n.replace("roles=etcd,", "roles=") : n)) };
+    expect((await runProgram(twoMembers, { previousOutputs: await resolvedOutputs(first.outputs!) })).error).toBeUndefined();
+  }, 90000);
+
+  it("refuses moving the first control-plane node, and a Kubernetes downgrade or skipped minor", () => {
+    const c = loadConfig(dev).config!;
+    const last: LastUp = { etcd: {}, controlPlane: ["k8s-1", "k8s-2", "k8s-3"], kubernetesVersion: "1.36.0" };
+    const moved = loadConfig({ ...dev, nodes: [(dev.nodes as string[])[1], (dev.nodes as string[])[0], (dev.nodes as string[])[2]] }).config!;
+    expect(lastUpProblems(moved, last).map((p) => `${p.key}: ${p.message}`)).toEqual([
+      expect.stringContaining("nodes: the first control-plane node was k8s-1 and would become k8s-2"),
+    ]);
+    expect(lastUpProblems(c, last)).toEqual([]);
+    expect(lastUpProblems(c, { ...last, kubernetesVersion: "1.36.2" }).map((p) => p.key + ": " + p.message)).toEqual([expect.stringContaining("kubernetesVersion: 1.36.0 is older than the 1.36.2")]);
+    expect(lastUpProblems(c, { ...last, kubernetesVersion: "1.34.3" }).map((p) => p.fix)).toEqual(["upgrade to 1.35.x first (pulumi up), then to 1.36.0"]);
+    expect(lastUpProblems(c, { ...last, kubernetesVersion: "1.35.4" })).toEqual([]);
+  });
+});
+
+describe("Kubernetes upgrade", () => {
+  it("1.35.4 → 1.36.0 installs the binaries everywhere, then restarts the control plane one node at a time, then the kubelets and kube-proxies, and nothing else", async () => {
+    const { changes, second } = await changeConfig({ ...dev, kubernetesVersion: "1.35.4" }, dev);
+    const steps = summary(changes.filter((c) => c.type === "command:remote:Command")).sort();
+    expect(steps).toEqual(
+      ["artifacts", "control-plane", "upgrade-drain", "kubelet", "kube-proxy", "upgrade-uncordon"].flatMap((l) => ["k8s-1", "k8s-2", "k8s-3"].map((n) => `replace ${l}-${n}`)).sort(),
+    );
+    // no VM, certificate, etcd member, runtime or addon object changes
+    expect(summary(changes.filter((c) => c.type !== "command:remote:Command"))).toEqual([]);
+    const waits = (s: string) => second.dependsOnNames("k8slab:host:HostStep", s);
+    expect(waits("control-plane-k8s-1")).toContain("artifacts-k8s-1");
+    expect(waits("control-plane-k8s-2")).toContain("control-plane-k8s-1");
+    expect(waits("control-plane-k8s-3")).toContain("control-plane-k8s-2");
+    for (const n of ["k8s-1", "k8s-2", "k8s-3"]) {
+      expect(waits(`kubelet-${n}`)).toEqual(expect.arrayContaining(["control-plane-k8s-1", "control-plane-k8s-2", "control-plane-k8s-3"]));
+      expect(waits(`kube-proxy-${n}`)).toContain(`kubelet-${n}`);
+    }
+    expect(waits("kubelet-k8s-2")).toContain("kubelet-k8s-1");
+    // each node drained before its kubelet restarts, uncordoned after, one node at a time
+    for (const n of ["k8s-1", "k8s-2", "k8s-3"]) {
+      expect(waits(`kubelet-${n}`)).toContain(`upgrade-drain-${n}`);
+      expect(waits(`upgrade-uncordon-${n}`)).toEqual(expect.arrayContaining([`kubelet-${n}`, `kube-proxy-${n}`]));
+    }
+    expect(waits("upgrade-drain-k8s-2")).toContain("upgrade-uncordon-k8s-1");
+    expect(waits("upgrade-drain-k8s-3")).toContain("upgrade-uncordon-k8s-2");
+  }, 90000);
+
+  it("an etcd patch release (its checksum given in artifactChecksums) restarts only the members, one at a time", async () => {
+    const next = { ...dev, etcdVersion: "3.6.6", artifactChecksums: [`etcd-v3.6.6-linux-amd64.tar.gz=sha256:${"ab".repeat(32)}`] };
+    const { changes, second } = await changeConfig(dev, next);
+    expect(summary(changes).sort()).toEqual(["artifacts", "etcd"].flatMap((l) => ["k8s-1", "k8s-2", "k8s-3"].map((n) => `replace ${l}-${n}`)).sort());
+    expect(second.dependsOnNames("k8slab:host:HostStep", "etcd-k8s-2")).toContain("etcd-k8s-1");
+    expect(second.dependsOnNames("k8slab:host:HostStep", "etcd-k8s-3")).toContain("etcd-k8s-2");
+    // each member saves a snapshot before it stops (the delete half of its replacement)
+    const member = hostStepsOf(planCluster(loadConfig(next).config!)).find((s) => s.id === "etcd-k8s-1")!;
+    expect(renderDeleteScript(member.plan, false)).toMatch(/snapshot save "\/var\/lib\/etcd-snapshots\/\$\(date/);
+  }, 90000);
+});
+
+describe("drain around a kubelet's upgrade", () => {
+  const c = loadConfig(dev).config!;
+  /** Runs a step's apply script with a kubectl that logs its arguments and answers from the environment. */
+  function withStubKubectl(script: string, env: Record<string, string>): { status: number | null; stderr: string; calls: string[] } {
+    const bin = tmpdir("stub-kubectl-");
+    try {
+      fs.writeFileSync(
+        path.join(bin, "kubectl"),
+        [
+          "#!/bin/bash",
+          `echo "$*" | sed 's/--kubeconfig [^ ]* --request-timeout 30s //' >> ${bin}/log`,
+          'if [[ $* == *" get node "* ]]; then',
+          '  [[ -n ${NODE_MISSING:-} ]] && { echo "Error from server (NotFound)" >&2; exit 1; }',
+          '  if [[ $* == *kubeletVersion* ]]; then echo -n "$KUBELET_VERSION"; else echo -n "${ANNOTATION:-}"; fi',
+          "fi",
+          "exit 0",
+          "",
+        ].join("\n"),
+        { mode: 0o755 },
+      );
+      const r = run("env", [...Object.entries(env).map(([k, v]) => `${k}=${v}`), "bash", "-c", script.replaceAll("/usr/local/bin/kubectl", `${bin}/kubectl`)]);
+      const log = path.join(bin, "log");
+      return { status: r.status, stderr: r.stderr, calls: fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n") : [] };
+    } finally {
+      fs.rmSync(bin, { recursive: true, force: true });
+    }
+  }
+  const apply = (plan: ReturnType<typeof planUpgradeDrain>) => renderApplyScript(plan, () => "");
+
+  it("drains a node whose kubelet runs another release, marks it, and leaves other nodes alone", () => {
+    const drain = apply(planUpgradeDrain(c, c.nodes[1]));
+    expect(withStubKubectl(drain, { KUBELET_VERSION: "v1.35.4" }).calls).toEqual([
+      "get node k8s-2 -o jsonpath={.status.nodeInfo.kubeletVersion}",
+      `annotate node k8s-2 --overwrite ${DRAINED_FOR_ANNOTATION}=v1.36.0`,
+      "cordon k8s-2",
+      "drain k8s-2 --ignore-daemonsets --delete-emptydir-data --timeout=300s",
+    ]);
+    // already there, or no Node yet (a first up): nothing but the question
+    expect(withStubKubectl(drain, { KUBELET_VERSION: "v1.36.0" }).calls).toEqual(["get node k8s-2 -o jsonpath={.status.nodeInfo.kubeletVersion}"]);
+    expect(withStubKubectl(drain, { NODE_MISSING: "1", KUBELET_VERSION: "" })).toMatchObject({ status: 0, calls: ["get node k8s-2 -o jsonpath={.status.nodeInfo.kubeletVersion}"] });
+    expect(shellcheck(drain).stdout).toBe("");
+  });
+
+  it("uncordons only a node the upgrade drained, once it reports the release", () => {
+    const uncordon = apply(planUpgradeUncordon(c, c.nodes[1]));
+    const drained = withStubKubectl(uncordon, { KUBELET_VERSION: "v1.36.0", ANNOTATION: "v1.36.0" });
+    expect(drained.status).toBe(0);
+    expect(drained.calls.slice(-2)).toEqual(["uncordon k8s-2", `annotate node k8s-2 ${DRAINED_FOR_ANNOTATION}-`]);
+    const byHand = withStubKubectl(uncordon, { KUBELET_VERSION: "v1.36.0" });
+    expect(byHand.calls.some((x) => x.startsWith("uncordon"))).toBe(false);
+    expect(shellcheck(uncordon).stdout).toBe("");
+  });
+
+  it("on an upgrade, drains one running node at a time; otherwise adds no order between nodes", () => {
+    const last: LastUp = { etcd: {}, controlPlane: ["k8s-1", "k8s-2", "k8s-3"], kubernetesVersion: "1.35.4" };
+    const established = new Set(["k8s-1", "k8s-2", "k8s-3"]);
+    const chain = (l: LastUp) => planCluster(c, { established, lastUp: l }).edges.filter((e) => e.after.startsWith("upgrade-drain-") && e.before.startsWith("upgrade-uncordon-")).map((e) => `${e.after} after ${e.before}`);
+    expect(chain(last)).toEqual(["upgrade-drain-k8s-2 after upgrade-uncordon-k8s-1", "upgrade-drain-k8s-3 after upgrade-uncordon-k8s-2"]);
+    expect(chain({ ...last, kubernetesVersion: "1.36.0" })).toEqual([]);
   });
 });

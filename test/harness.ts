@@ -37,6 +37,13 @@ export async function settle<T>(o: pulumi.Output<T> | T): Promise<{ value: T; se
   return { value: await internal.promise(), secret: await internal.isSecret };
 }
 
+/** A program run's stack outputs with every Output resolved (secrets in plain text), as a reference to the stack reads them. */
+export async function resolvedOutputs(outputs: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(outputs)) out[k] = (await settle(pulumi.output(v))).value;
+  return out;
+}
+
 const loadProgram = async (): Promise<Program> => {
   const mod = await import("../index");
   return ((mod as unknown as { default?: unknown }).default ?? mod) as Program;
@@ -45,7 +52,7 @@ const loadProgram = async (): Promise<Program> => {
 /** Runs index.ts with the given config under a fresh stand-in engine. Never throws: the error is returned. */
 export async function runProgram(
   values: Record<string, unknown>,
-  opts: { preview?: boolean; secrets?: Record<string, string>; established?: "all" | string[] } = {},
+  opts: { preview?: boolean; secrets?: Record<string, string>; established?: "all" | string[]; previousOutputs?: Record<string, unknown> } = {},
 ): Promise<RunResult> {
   const { rec, outputs, error } = await runUnderEngine({
     project: PROJECT,
@@ -54,6 +61,7 @@ export async function runProgram(
     secretKeys: Object.keys(opts.secrets ?? {}).map((k) => `${PROJECT}:${k}`),
     // by default a change to a running cluster: every node was established by an earlier `up`
     established: opts.established,
+    previousOutputs: opts.previousOutputs,
     preview: opts.preview,
     load: loadProgram,
   });

@@ -29,7 +29,8 @@ describe("host steps under mocks", () => {
     const names = rec.ofType(CMD).map((r) => r.name).sort();
     const expected = ["etcd-health", "admin-access", "nodes-registered"];
     for (const n of ["k8s-1", "k8s-2", "k8s-3"]) {
-      expected.push(`prep-${n}`, `artifacts-${n}`, `kube-nginx-${n}`, `etcd-${n}`, `etcd-snapshots-${n}`, `control-plane-${n}`, `containerd-${n}`, `kubelet-${n}`, `kube-proxy-${n}`, `node-${n}`);
+      expected.push(`prep-${n}`, `artifacts-${n}`, `kube-nginx-${n}`, `etcd-${n}`, `etcd-membership-${n}`, `etcd-snapshots-${n}`, `control-plane-${n}`, `containerd-${n}`);
+      expected.push(`upgrade-drain-${n}`, `kubelet-${n}`, `kube-proxy-${n}`, `upgrade-uncordon-${n}`, `node-${n}`);
     }
     expect(names).toEqual(expected.sort());
   });
@@ -83,15 +84,16 @@ describe("host steps under mocks", () => {
     expect(leaks).toEqual([]);
   });
 
-  it("keeps every node within 12 SSH sessions (the first control-plane node: 12 plus one per node)", () => {
+  it("keeps every node within 13 SSH sessions (the first control-plane node: 13 plus three per node)", () => {
     const perNode = new Map<string, number>();
     for (const r of [...rec.ofType(CMD), ...rec.ofType("command:remote:CopyToRemote")]) {
       const host = r.inputs.connection.host as string;
       perNode.set(host, (perNode.get(host) ?? 0) + 1);
     }
     expect(perNode.size).toBe(3);
-    // the first control-plane node also runs each node's membership step (one session per node)
-    for (const [host, n] of perNode) expect({ host, n: n - (host === "192.168.253.140" ? perNode.size : 0) <= 12 }).toEqual({ host, n: true });
+    // the first control-plane node also runs each node's membership, upgrade-drain and
+    // upgrade-uncordon steps (three short sessions per node)
+    for (const [host, n] of perNode) expect({ host, n: n - (host === "192.168.253.140" ? 3 * perNode.size : 0) <= 13 }).toEqual({ host, n: true });
   });
 
   it("retries SSH dials long enough for a booting VM", () => {
@@ -110,10 +112,10 @@ describe("re-runs and changes", () => {
     expect(changed(snapshot(a.rec.resources), snapshot(b.rec.resources))).toEqual([]);
   });
 
-  it("a new etcd version touches only the etcd nodes' artifact steps", async () => {
+  it("a new etcd version touches only the etcd nodes' artifact steps and their members (which must restart on the new binary)", async () => {
     const a = await runProgram(dev);
     const b = await runProgram({ ...dev, etcdVersion: "3.6.6", artifactChecksums: [`etcd-v3.6.6-linux-amd64.tar.gz=sha256:${"c".repeat(64)}`] });
-    expect(changed(snapshot(a.rec.resources), snapshot(b.rec.resources))).toEqual(["artifacts-k8s-1", "artifacts-k8s-2", "artifacts-k8s-3"]);
+    expect(changed(snapshot(a.rec.resources), snapshot(b.rec.resources))).toEqual(["artifacts-k8s-1", "artifacts-k8s-2", "artifacts-k8s-3", "etcd-k8s-1", "etcd-k8s-2", "etcd-k8s-3"]);
   });
 
   it("a new proxy port touches only kube-nginx and the two agents that connect through it", async () => {
@@ -269,7 +271,7 @@ describe("real tools over every host step", () => {
   });
 
   it("every apply and delete script passes bash -n and shellcheck", () => {
-    expect(steps.length).toBe(3 * 10 + 3);
+    expect(steps.length).toBe(3 * 13 + 3);
     for (const s of steps) {
       for (const script of [renderApplyScript(s, placeholderMaterial), renderDeleteScript(s, true)]) {
         expect({ step: `${s.layer}-${s.node}`, ...bashSyntax(script) }).toMatchObject({ status: 0 });

@@ -3,8 +3,7 @@
 // it; the two registrations are compared by URN, and each difference is classified the
 // way the engine and the providers would: create, delete, replace or update.
 import { Recorded, Recorder } from "../components/render/engine";
-import { DEFAULT_NODES } from "../components/config/keys";
-import { runProgram } from "./harness";
+import { resolvedOutputs, runProgram } from "./harness";
 
 export type Op = "create" | "delete" | "replace" | "update";
 
@@ -83,15 +82,12 @@ export async function changeConfig(
   const first = await runProgram(before, { established: [] });
   if (first.error) throw first.error;
   between();
-  // every node of the first `up` runs now (the program records them in establishedNodes)
-  const established = nodeNames(before);
-  const second = await runProgram(after, { established });
+  // the second `up` reads what the first recorded (establishedNodes, lastUp), as through
+  // the program's reference to its own stack
+  const previousOutputs = await resolvedOutputs(first.outputs!);
+  const second = await runProgram(after, { previousOutputs });
   if (second.error) throw second.error;
   return { first: first.rec, second: second.rec, changes: diffRuns(first.rec, second.rec) };
-}
-
-function nodeNames(values: Record<string, unknown>): string[] {
-  return ((values.nodes as string[] | undefined) ?? DEFAULT_NODES).flatMap((n) => /(?:^|\s)name=(\S+)/.exec(n)?.[1] ?? []);
 }
 
 /** `op name` for every change, in a stable order, for exact assertions. */

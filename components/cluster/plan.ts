@@ -5,16 +5,16 @@
 // the runbook, the critical path and the SSH sessions per node from it. Adding a layer
 // means adding it here, once.
 // Pure (no Pulumi SDK). Depends on: config, host, vm, pki, etcd, lb, control-plane, worker, addons (their plans).
-import { ClusterConfig, NodeSpec, kubeletNodes, nodesWith } from "../config";
+import { ClusterConfig, LastUp, NodeSpec, kubeletNodes, nodesWith } from "../config";
 import { HostStepPlan, materialRefs } from "../host/plan";
 import { planNodePrep } from "../host/prep";
 import { planArtifacts } from "../host/artifacts";
 import { LibvirtObjectPlan, planBaseVolume, planCloudInitDisk, planDomain, planNetwork, planNodeAddress, planNodeVolume, planPool, readinessScript } from "../vm/plan";
 import { MaterialRef, isIssued, materialName } from "../pki/material";
 import { apiserverUrls, planPki } from "../pki/plan";
-import { planEtcdHealthGate, planEtcdMember, planEtcdSnapshots } from "../etcd/plan";
+import { EtcdMembership, planEtcdHealthGate, planEtcdMember, planEtcdMembership, planEtcdMembershipOf, planEtcdSnapshots } from "../etcd/plan";
 import { planKubeNginx } from "../lb/plan";
-import { planAdminAccess, planControlPlane, planNodeMembership, planNodesRegistered } from "../control-plane/plan";
+import { planAdminAccess, planControlPlane, planNodeMembership, planNodesRegistered, planUpgradeDrain, planUpgradeUncordon } from "../control-plane/plan";
 import { planContainerd, planKubeProxy, planKubelet } from "../worker/plan";
 import { planPodNetwork } from "../worker/pod-network";
 import { planImages } from "../worker/images";
@@ -39,8 +39,13 @@ interface StepBase {
   owner: Owner;
   /** The node it acts on (SSH target or VM), if any. */
   node?: string;
-  /** Skip this step's delete when that step is deleted in the same operation (a whole destroy). */
-  deletedWith?: string;
+  /**
+   * Skip this step's delete when the cluster itself goes (a whole destroy): draining a node
+   * or taking a member out of etcd is pointless then. The shipper ties it to the cluster
+   * CA's key, which nothing but a whole destroy deletes (a replaced step would not do: the
+   * engine counts a replacement's delete too).
+   */
+  deletedWithCluster?: boolean;
 }
 
 /** A libvirt object made with virsh on the machine running Pulumi. */
@@ -110,6 +115,8 @@ export interface PlannedLayer {
 
 export interface ClusterPlan {
   config: ClusterConfig;
+  /** etcd's members across this `up` (recorded in the lastUp output). */
+  etcd: EtcdMembership;
   /** In an order that respects every edge. */
   steps: PlannedStep[];
   layers: PlannedLayer[];
@@ -119,6 +126,8 @@ export interface ClusterPlan {
 export interface PlanOptions {
   /** Nodes that already run the cluster (the previous `up`): only they roll. Default: none. */
   established?: ReadonlySet<string>;
+  /** What the last `up` recorded (etcd members and how each started). Default: nothing recorded. */
+  lastUp?: LastUp;
 }
 
 /** Does this node's step wait for the previous one in its layer's chain? */
@@ -201,14 +210,14 @@ export function planCluster(c: ClusterConfig, o: PlanOptions = {}): ClusterPlan 
 
   // ---- host layers ------------------------------------------------------------------------
   /** Ships one layer's plans: a step per plan, rolling edges between established nodes. */
-  const hostLayer = (layer: string, owner: Owner, rolling: Rolling, plans: HostStepPlan[], idOf: (p: HostStepPlan) => string = (p) => stepId(layer, p.node)) => {
+  const hostLayer = (layer: string, owner: Owner, rolling: Rolling, plans: HostStepPlan[], idOf: (p: HostStepPlan) => string = (p) => stepId(layer, p.node), notRolled: readonly string[] = []) => {
     const out: Record<string, HostStep> = {};
     let previous: HostStep | undefined;
     for (const plan of plans) {
       const step = b.add<HostStep>({ id: idOf(plan), kind: "host", layer, owner, node: plan.node, plan, wipeData });
       out[plan.node] = step;
       const node = byNode.get(plan.node);
-      if (node && rollsWith(rolling, node, established)) {
+      if (node && !notRolled.includes(node.name) && rollsWith(rolling, node, established)) {
         if (previous) b.edges.push({ after: step.id, before: previous.id, reason: `rolling update: ${ROLLING_REASON[rolling]}`, rolling: true });
         previous = step;
       }
@@ -225,10 +234,25 @@ export function planCluster(c: ClusterConfig, o: PlanOptions = {}): ClusterPlan 
   const artifacts = hostLayer("artifacts", "nodes", "none", c.nodes.map((n) => planArtifacts(c, n)));
   for (const n of c.nodes) b.edge(artifacts[n.name].id, prep[n.name].id, "node prep made the directories and installed the packages");
 
-  const etcd = hostLayer("etcd", "etcd", "all", nodesWith(c, "etcd").map((n) => planEtcdMember(c, n)));
+  const etcdMembers = planEtcdMembership(c, o.lastUp?.etcd, established);
+  const { joining } = etcdMembers;
+  const etcd = hostLayer("etcd", "etcd", "all", nodesWith(c, "etcd").map((n) => planEtcdMember(c, n, etcdMembers.joins[n.name])), undefined, joining);
   for (const [n, s] of Object.entries(etcd)) b.edge(s.id, artifacts[n].id, "the etcd binaries");
+  // members added to a running cluster join after its members, one at a time
+  const staying = Object.keys(etcd).filter((n) => !joining.includes(n));
+  joining.forEach((n, i) => {
+    each(etcd[n].id, staying.map((m) => etcd[m].id), (x) => `joins the running cluster: after its members (${x}) and their restarts, if any`);
+    if (i > 0) b.edge(etcd[n].id, etcd[joining[i - 1]].id, "one member joins at a time: a member announced but not yet started counts against the quorum");
+  });
   const etcdHealth = Object.values(hostLayer("etcd-health", "etcd", "none", [planEtcdHealthGate(c)], () => "etcd-health"))[0];
   each(etcdHealth.id, ids(etcd), (x) => `every member runs (${x})`);
+  const etcdMembership: Record<string, HostStep> = {};
+  for (const n of nodesWith(c, "etcd")) {
+    etcdMembership[n.name] = b.add<HostStep>({ id: stepId("etcd-membership", n.name), kind: "host", layer: "etcd-membership", owner: "etcd", node: n.name, plan: planEtcdMembershipOf(n), wipeData, deletedWithCluster: true });
+    b.edge(etcdMembership[n.name].id, etcd[n.name].id, "taken out of the member list through its own etcd, before that etcd stops");
+    b.edge(etcdMembership[n.name].id, etcdHealth.id, "the member list needs a quorum");
+  }
+  b.layer("etcd-membership", "etcd", "none", Object.values(etcdMembership));
 
   if (c.etcdSnapshots) {
     const snapshots = hostLayer("etcd-snapshots", "etcd", "none", nodesWith(c, "etcd").map((n) => planEtcdSnapshots(c, n)));
@@ -253,7 +277,20 @@ export function planCluster(c: ClusterConfig, o: PlanOptions = {}): ClusterPlan 
   const images = c.registry.archives.length ? hostLayer("images", "workers", "none", kubeletHosts.map((n) => planImages(c, n))) : {};
   for (const [n, s] of Object.entries(images)) b.edge(s.id, containerd[n].id, "the archives are imported into containerd");
 
+  // around a kubelet's move to another release: drained before, uncordoned after (run from
+  // the first control-plane node as admin; no-ops unless the running kubelet differs)
+  const onFirstControlPlane = (layer: string, plans: HostStepPlan[], nodes: NodeSpec[], extra: Partial<HostStep> = {}) => {
+    const out: Record<string, HostStep> = {};
+    plans.forEach((plan, i) => (out[nodes[i].name] = b.add<HostStep>({ id: stepId(layer, nodes[i].name), kind: "host", layer, owner: "workers", node: plan.node, plan, wipeData, ...extra })));
+    b.layer(layer, "workers", "none", Object.values(out));
+    return out;
+  };
+  const drain = onFirstControlPlane("upgrade-drain", kubeletHosts.map((n) => planUpgradeDrain(c, n)), kubeletHosts);
   const kubelet = hostLayer("kubelet", "workers", "control-plane", kubeletHosts.map((n) => planKubelet(c, n)));
+  for (const [n, s] of Object.entries(drain)) {
+    b.edge(s.id, adminAccess.id, "kubectl as admin (the admin group's binding)");
+    b.edge(kubelet[n].id, s.id, "drained before its kubelet moves to another release");
+  }
   for (const [n, s] of Object.entries(kubelet)) {
     b.edge(s.id, containerd[n].id, "the CRI socket");
     b.edge(s.id, podNetwork[n]?.id, "the bridge CNI configuration");
@@ -271,17 +308,24 @@ export function planCluster(c: ClusterConfig, o: PlanOptions = {}): ClusterPlan 
   // and its VM go when it leaves the config (not in a whole destroy: the control plane goes too)
   // (run from the first control-plane node, where the admin kubeconfig is: one short SSH
   // session there per node)
-  const firstControlPlane = controlPlane[nodesWith(c, "control-plane")[0].name];
-  const membership: Record<string, HostStep> = {};
-  for (const n of kubeletHosts) {
-    const plan = planNodeMembership(c, n);
-    membership[n.name] = b.add<HostStep>({ id: stepId("node", n.name), kind: "host", layer: "node", owner: "workers", node: plan.node, plan, wipeData, deletedWith: firstControlPlane.id });
-  }
-  b.layer("node", "workers", "none", Object.values(membership));
+  const membership = onFirstControlPlane("node", kubeletHosts.map((n) => planNodeMembership(c, n)), kubeletHosts, { deletedWithCluster: true });
   for (const [n, s] of Object.entries(membership)) {
     b.edge(s.id, kubelet[n].id, "uncordoned once its kubelet runs; drained before its kubelet stops");
     b.edge(s.id, kubeProxy[n].id, "drained before kube-proxy stops routing its pods' Services");
     b.edge(s.id, adminAccess.id, "kubectl as admin (the admin group's binding)");
+  }
+  const uncordon = onFirstControlPlane("upgrade-uncordon", kubeletHosts.map((n) => planUpgradeUncordon(c, n)), kubeletHosts);
+  for (const [n, s] of Object.entries(uncordon)) {
+    b.edge(s.id, kubelet[n].id, "its kubelet runs the release");
+    b.edge(s.id, kubeProxy[n].id, "its kube-proxy runs the release");
+    b.edge(s.id, adminAccess.id, "kubectl as admin (the admin group's binding)");
+  }
+  // an upgrade drains one running node at a time, whatever its roles
+  if (o.lastUp && o.lastUp.kubernetesVersion !== c.versions.kubernetes) {
+    const running = kubeletHosts.filter((n) => established.has(n.name));
+    for (let i = 1; i < running.length; i++) {
+      b.edges.push({ after: drain[running[i].name].id, before: uncordon[running[i - 1].name].id, reason: `upgrade ${o.lastUp.kubernetesVersion} → ${c.versions.kubernetes}: one node drained at a time`, rolling: true });
+    }
   }
   const registered = Object.values(hostLayer("nodes-registered", "stack", "none", [planNodesRegistered(c)], () => "nodes-registered"))[0];
   each(registered.id, ids(kubelet), (x) => `${x} registers its node`);
@@ -320,7 +364,7 @@ export function planCluster(c: ClusterConfig, o: PlanOptions = {}): ClusterPlan 
   }
   b.layer("addons", "addons", "none", objectSteps);
 
-  const plan: ClusterPlan = { config: c, steps: b.steps, layers: b.layers, edges: b.edges };
+  const plan: ClusterPlan = { config: c, etcd: etcdMembers, steps: b.steps, layers: b.layers, edges: b.edges };
   checkMaterial(plan);
   topologicalOrder(plan);
   return plan;

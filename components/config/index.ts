@@ -10,6 +10,7 @@ export * from "./nodes";
 export * from "./derive";
 export * from "./network";
 export * from "./preflight";
+export * from "./last-up";
 export * from "./versions";
 export * from "./image-archives";
 export * from "./stack-file";

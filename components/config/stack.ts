@@ -3,7 +3,7 @@
 // components/config that loads the Pulumi SDK (the barrel stays pure for the plans).
 // Depends on: config (barrel), @pulumi/pulumi.
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterConfig, KEYS, PreflightEnv, decodeConfigValue, formatErrors, formatProblem, loadConfig, realEnv } from ".";
+import { ClusterConfig, KEYS, LastUp, PreflightEnv, decodeConfigValue, formatErrors, formatProblem, lastUpProblems, loadConfig, realEnv } from ".";
 
 export interface StackConfig {
   cluster: ClusterConfig;
@@ -41,6 +41,18 @@ export function loadStackConfig(cfg: pulumi.Config = new pulumi.Config(), env: P
   for (const w of result.warnings) pulumi.log.warn(formatProblem(w).replace(/^warning: /, ""));
   if (!result.config) throw new pulumi.RunError(formatErrors(result.errors));
   return { cluster: result.config, sshPrivateKey };
+}
+
+/**
+ * The day-two rules: this config against what the last `up` left running. Throws one
+ * RunError naming every problem before any change is registered (only the read of the
+ * stack's own outputs precedes it).
+ */
+export function checkAgainstLastUp(cluster: ClusterConfig, lastUp: LastUp | undefined, running: ReadonlySet<string>): void {
+  const problems = lastUpProblems(cluster, lastUp, running);
+  for (const w of problems.filter((p) => p.severity === "warning")) pulumi.log.warn(formatProblem(w).replace(/^warning: /, ""));
+  const errors = problems.filter((p) => p.severity === "error");
+  if (errors.length) throw new pulumi.RunError(formatErrors(errors));
 }
 
 /** Keys in this project's namespace that Pulumi.yaml does not declare (typos). */

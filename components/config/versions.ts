@@ -45,7 +45,9 @@ interface CatalogEntry {
 
 /**
  * Sources of the digests below (all linux/amd64):
- * - kubernetes 1.36.0: the sha512 table of CHANGELOG-1.36.md (server and node tarballs);
+ * - kubernetes 1.36.0 and 1.35.4 (the previous minor's latest patch, so that a cluster on
+ *   1.35 can move to 1.36 through `up`): the sha512 tables of CHANGELOG-1.36.md and
+ *   CHANGELOG-1.35.md (server and node tarballs);
  * - etcd 3.6.5, containerd 2.2.0, runc 1.3.3: the projects' release checksums as recorded
  *   by downstream build files that pin them;
  * - crictl 1.35.0 and CNI plugins 1.8.0: kubespray's checksums.yml.
@@ -59,6 +61,8 @@ export const CATALOG: Record<ArtifactName, CatalogEntry> = {
     digests: {
       "1.36.0":
         "sha512:1c64da92575451c2c7ff97c79b772e603995f8e76da1371a6b0746aaa27b65dce81c4d734cbb50f40e71486a8e08df36f14e12974f97d4d29e41f23a172a6a25",
+      "1.35.4":
+        "sha512:7454c2d9023de3230972e965e1e2a587a291e2a1abee703bb0737057e1646b23ebac538b93dd778e93579e3c293dc1fa8d002e6848ad5ebc01598bc47358fe44",
     },
   },
   "kubernetes-node": {
@@ -69,6 +73,8 @@ export const CATALOG: Record<ArtifactName, CatalogEntry> = {
     digests: {
       "1.36.0":
         "sha512:8bba5bd0cb77997ad965739caff3c8839fd16f284cf28a0e46c44538ce0b6fd83c5f3c608dd86c4831c3de9306bbfd02ce26bbe9a426754b6253efa1d5cc030f",
+      "1.35.4":
+        "sha512:bfdde7cb0eb382d28b37a499d041a210a10afc86280b1d0eefeec179e8563b8848f744ad0302a239662e3b5219622cdc2925a69c9d8098d7cd6237c659d78932",
     },
   },
   etcd: {

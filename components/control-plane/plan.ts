@@ -6,7 +6,7 @@
 // Depends on: config, host, pki (paths, identities), etcd (client URLs).
 import * as YAML from "yaml";
 import { ClusterConfig, NodeSpec, kubeletNodes, nodesWith } from "../config";
-import { BIN_DIR } from "../host/artifacts";
+import { BIN_DIR, releasesRun } from "../host/artifacts";
 import { HostStepPlan, restartAndAwait, restartUnits, shq, unitRemoval, waitUntil } from "../host/plan";
 import { commandLine, renderUnit } from "../host/systemd";
 import { KUBECONFIG_DIR, PKI_DIR, certAndKey, certFile, secretFile } from "../pki/files";
@@ -177,6 +177,7 @@ export function planControlPlane(c: ClusterConfig, node: NodeSpec): HostStepPlan
     node: node.name,
     ip: node.ip,
     layer: "control-plane",
+    runs: releasesRun(c, node, ["kubernetes"]),
     description: "kube-apiserver, kube-controller-manager and kube-scheduler",
     files: [
       certFile(`${PKI_DIR}/ca.crt`, material.caCert("cluster-ca")),
@@ -282,9 +283,10 @@ export const DRAIN_TIMEOUT_S = 300;
  * admin kubeconfig. Create: once the node has registered, uncordon it (after a drain, or a
  * first join). Delete — when the node leaves the config, before its kubelet, runtime and VM
  * go — cordon it, drain it through the eviction API (PodDisruptionBudgets are respected;
- * DaemonSet pods stay; bounded time, then the step fails naming what blocked it) and delete
+ * DaemonSet pods stay; pods without a controller are deleted, as the node's removal would;
+ * bounded time, then the step fails naming what blocked it) and delete
  * its Node object. In a whole `pulumi destroy` the control plane goes too and the drain is
- * skipped (the shipper sets deletedWith).
+ * skipped (the step is deleted with the cluster).
  */
 export function planNodeMembership(c: ClusterConfig, node: NodeSpec): HostStepPlan {
   const first = nodesWith(c, "control-plane")[0];
@@ -303,7 +305,8 @@ export function planNodeMembership(c: ClusterConfig, node: NodeSpec): HostStepPl
     deactivate: [
       `if ${kubectl} get node ${name} >/dev/null 2>&1; then`,
       `  ${kubectl} cordon ${name} >/dev/null`,
-      `  if ! ${kubectl} drain ${name} --ignore-daemonsets --delete-emptydir-data --timeout=${DRAIN_TIMEOUT_S}s >&2; then`,
+      "  # --force: pods no controller manages cannot outlive the node anyway",
+      `  if ! ${kubectl} drain ${name} --ignore-daemonsets --delete-emptydir-data --force --timeout=${DRAIN_TIMEOUT_S}s >&2; then`,
       `    echo "the drain of ${node.name} did not finish in ${DRAIN_TIMEOUT_S} s (a PodDisruptionBudget or a pod that cannot be evicted holds it): see kubectl get pods -A -o wide --field-selector spec.nodeName=${node.name}; the node stays cordoned" >&2`,
       "    exit 1",
       "  fi",
@@ -311,5 +314,78 @@ export function planNodeMembership(c: ClusterConfig, node: NodeSpec): HostStepPl
       "fi",
     ],
     healthGate: `the Node object ${node.name} exists and is schedulable`,
+  };
+}
+
+/** Marks a node drained by an upgrade (so that only such a node is uncordoned after it). */
+export const DRAINED_FOR_ANNOTATION = "k8s-lab.io/drained-for-upgrade-to";
+
+const adminKubectl = `${BIN_DIR}/kubectl --kubeconfig ${ADMIN_KUBECONFIG} --request-timeout 30s`;
+
+/**
+ * Before a node's kubelet moves to another Kubernetes release: cordon and drain it, from
+ * the first control-plane node (the eviction API, PodDisruptionBudgets respected, bounded
+ * time). Only when the node's running kubelet reports another version: nothing on a first
+ * `up` (no Node yet) or when the version is already there. Triggered by the release alone
+ * (`runs`), so a kubelet configuration change does not drain.
+ */
+export function planUpgradeDrain(c: ClusterConfig, node: NodeSpec): HostStepPlan {
+  const first = nodesWith(c, "control-plane")[0];
+  const name = shq(node.name);
+  const target = `v${c.versions.kubernetes}`;
+  return {
+    node: first.name,
+    ip: first.ip,
+    layer: "upgrade-drain",
+    description: `drain ${node.name} before its kubelet moves to ${target} (only if it runs another version)`,
+    files: [],
+    activate: [
+      `running=$(${adminKubectl} get node ${name} -o jsonpath='{.status.nodeInfo.kubeletVersion}' 2>/dev/null || true)`,
+      `if [[ -z $running || $running == ${target} ]]; then exit 0; fi`,
+      `echo "${node.name}: kubelet $running → ${target}: cordon and drain" >&2`,
+      `${adminKubectl} annotate node ${name} --overwrite ${DRAINED_FOR_ANNOTATION}=${target} >/dev/null`,
+      `${adminKubectl} cordon ${name} >/dev/null`,
+      `if ! ${adminKubectl} drain ${name} --ignore-daemonsets --delete-emptydir-data --timeout=${DRAIN_TIMEOUT_S}s >&2; then`,
+      `  echo "the drain of ${node.name} did not finish in ${DRAIN_TIMEOUT_S} s (a PodDisruptionBudget or a pod that cannot be evicted holds it): see kubectl get pods -A -o wide --field-selector spec.nodeName=${node.name}; the node stays cordoned and its kubelet is not upgraded" >&2`,
+      "  exit 1",
+      "fi",
+    ],
+    deactivate: [],
+    runs: releasesRun(c, node, ["kubernetes"]),
+    healthGate: `${node.name} cordoned and drained, or already on ${target}`,
+  };
+}
+
+/**
+ * After a node's kubelet and kube-proxy moved to the release: wait until the Node reports
+ * it, then uncordon the node if the upgrade drained it (a node cordoned by hand stays so).
+ */
+export function planUpgradeUncordon(c: ClusterConfig, node: NodeSpec): HostStepPlan {
+  const first = nodesWith(c, "control-plane")[0];
+  const name = shq(node.name);
+  const target = `v${c.versions.kubernetes}`;
+  const annotation = DRAINED_FOR_ANNOTATION.replaceAll(".", "\\.");
+  return {
+    node: first.name,
+    ip: first.ip,
+    layer: "upgrade-uncordon",
+    description: `uncordon ${node.name} once its kubelet reports ${target} (only if the upgrade drained it)`,
+    files: [],
+    activate: [
+      ...waitUntil(
+        `[[ $(${adminKubectl} get node ${name} -o jsonpath='{.status.nodeInfo.kubeletVersion}') == ${target} ]]`,
+        300,
+        `node ${node.name} does not report kubelet ${target} 300 s after its kubelet restarted; see: journalctl -u kubelet on ${node.name}`,
+        3,
+      ),
+      `if [[ -n $(${adminKubectl} get node ${name} -o jsonpath='{.metadata.annotations.${annotation}}') ]]; then`,
+      `  ${adminKubectl} uncordon ${name} >/dev/null`,
+      `  ${adminKubectl} annotate node ${name} ${DRAINED_FOR_ANNOTATION}- >/dev/null`,
+      `  echo "${node.name}: on ${target}, uncordoned" >&2`,
+      "fi",
+    ],
+    deactivate: [],
+    runs: releasesRun(c, node, ["kubernetes"]),
+    healthGate: `${node.name} reports kubelet ${target}; uncordoned if the upgrade drained it`,
   };
 }

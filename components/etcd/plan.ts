@@ -1,13 +1,17 @@
 // etcd planning: one member per etcd node — its config file (YAML), systemd unit and TLS
-// files — and the cluster health gate. Members start without waiting for each other (a
-// member started alone blocks until quorum); a member that already has data is restarted
-// and must be healthy again before the step returns, so changes roll one node at a time.
+// files — its membership (taken out of the cluster before its etcd stops) and the cluster
+// health gate. The first members start without waiting for each other (a member started
+// alone blocks until quorum); a member that already has data is restarted and must be
+// healthy again before the step returns, so changes roll one node at a time. A member
+// added to a running cluster is announced first (etcdctl member add) and joins with
+// initial-cluster-state existing, one at a time; how each member started is recorded in
+// the stack (lastUp) so that members coming and going never rewrite the others' files.
 // Depends on: config, host, pki/files.
 import * as YAML from "yaml";
-import { ClusterConfig, NodeSpec, nodesWith } from "../config";
-import { HostStepPlan, MaterialRef, awaitHealthy, shq, unitRemoval, waitUntil } from "../host/plan";
+import { ClusterConfig, EtcdJoin, NodeSpec, nodesWith } from "../config";
+import { HostStepPlan, MaterialRef, awaitHealthy, restartAndAwait, shq, unitRemoval, waitUntil } from "../host/plan";
 import { commandLine, renderUnit } from "../host/systemd";
-import { BIN_DIR } from "../host/artifacts";
+import { BIN_DIR, releasesRun } from "../host/artifacts";
 import { ETCD_PKI_DIR, PKI_DIR, certAndKey, certFile } from "../pki/files";
 import { material } from "../pki/material";
 
@@ -25,12 +29,75 @@ export function etcdClientUrls(c: ClusterConfig): string[] {
   return nodesWith(c, "etcd").map((n) => `https://${n.ip}:${CLIENT_PORT}`);
 }
 
+export const peerUrl = (n: Pick<NodeSpec, "ip">) => `https://${n.ip}:${PEER_PORT}`;
+
+/** Every configured member, as initial-cluster lists them. */
 export function initialCluster(c: ClusterConfig): string {
-  return nodesWith(c, "etcd").map((n) => `${n.name}=https://${n.ip}:${PEER_PORT}`).join(",");
+  return nodesWith(c, "etcd").map((n) => `${n.name}=${peerUrl(n)}`).join(",");
 }
 
-/** The member's configuration, as etcd's --config-file reads it. */
-export function etcdMemberConfig(c: ClusterConfig, node: NodeSpec): Record<string, unknown> {
+/** `name=url,…` → [name, url] pairs. */
+function clusterEntries(cluster: string): Array<[string, string]> {
+  return cluster.split(",").filter(Boolean).map((e) => {
+    const i = e.indexOf("=");
+    return [e.slice(0, i), e.slice(i + 1)];
+  });
+}
+
+/** The members of etcd across one `up`: how each configured member starts, who joins, who leaves. */
+export interface EtcdMembership {
+  /** How each configured member started (or starts now), by node name. */
+  joins: Record<string, EtcdJoin>;
+  /** Members added to the running cluster in this `up`, in the order they join. */
+  joining: string[];
+  /** Members of the running cluster no longer configured (removed at the end of this `up`). */
+  leaving: string[];
+}
+
+/**
+ * Plans membership from what the last `up` recorded. Nothing recorded: the established
+ * etcd nodes bootstrapped together (a stack from before the record), or, on a first `up`,
+ * every member bootstraps now. A joining member's initial-cluster is the membership at the
+ * moment it joins: every member of the running cluster (leaving ones are removed only at
+ * the end of the `up`), the members that joined before it, and itself.
+ */
+export function planEtcdMembership(c: ClusterConfig, recorded: Record<string, EtcdJoin> | undefined, established: ReadonlySet<string>): EtcdMembership {
+  const members = nodesWith(c, "etcd");
+  let previous: Record<string, EtcdJoin> = recorded ?? {};
+  if (!Object.keys(previous).length) {
+    const running = members.filter((n) => established.has(n.name));
+    const cluster = running.map((n) => `${n.name}=${peerUrl(n)}`).join(",");
+    previous = Object.fromEntries(running.map((n) => [n.name, { cluster, state: "new" as const }]));
+  }
+  if (!Object.keys(previous).length) {
+    const cluster = initialCluster(c);
+    return { joins: Object.fromEntries(members.map((n) => [n.name, { cluster, state: "new" as const }])), joining: [], leaving: [] };
+  }
+  // the running members' peer URLs, as each recorded its own entry
+  const urlOf = (name: string) => {
+    const node = members.find((n) => n.name === name);
+    return clusterEntries(previous[name].cluster).find(([n]) => n === name)?.[1] ?? (node ? peerUrl(node) : "");
+  };
+  const configured = members.map((n) => n.name);
+  const staying = configured.filter((n) => previous[n]);
+  const leaving = Object.keys(previous).filter((n) => !configured.includes(n)).sort();
+  const running: string[] = [...staying, ...leaving].map((n) => `${n}=${urlOf(n)}`);
+  const joins: Record<string, EtcdJoin> = {};
+  const joining: string[] = [];
+  for (const n of members) {
+    if (previous[n.name]) {
+      joins[n.name] = previous[n.name];
+      continue;
+    }
+    running.push(`${n.name}=${peerUrl(n)}`);
+    joins[n.name] = { cluster: running.join(","), state: "existing" };
+    joining.push(n.name);
+  }
+  return { joins, joining, leaving };
+}
+
+/** The member's configuration, as etcd's --config-file reads it. Default `join`: one of the first members. */
+export function etcdMemberConfig(c: ClusterConfig, node: NodeSpec, join: EtcdJoin = { cluster: initialCluster(c), state: "new" }): Record<string, unknown> {
   const tls = { "cert-file": `${ETCD_PKI_DIR}/server.crt`, "key-file": `${ETCD_PKI_DIR}/server.key`, "trusted-ca-file": `${ETCD_PKI_DIR}/ca.crt`, "client-cert-auth": true };
   return {
     name: node.name,
@@ -40,9 +107,9 @@ export function etcdMemberConfig(c: ClusterConfig, node: NodeSpec): Record<strin
     "listen-metrics-urls": "http://127.0.0.1:2381",
     "advertise-client-urls": `https://${node.ip}:${CLIENT_PORT}`,
     "initial-advertise-peer-urls": `https://${node.ip}:${PEER_PORT}`,
-    "initial-cluster": initialCluster(c),
+    "initial-cluster": join.cluster,
     "initial-cluster-token": `${c.name}-etcd`,
-    "initial-cluster-state": "new",
+    "initial-cluster-state": join.state,
     "client-transport-security": tls,
     "peer-transport-security": { ...tls }, // a copy: no YAML anchor in the file
     "quota-backend-bytes": 2 * 1024 ** 3,
@@ -77,24 +144,67 @@ export function etcdUnit(): string {
   );
 }
 
+/**
+ * Runs a membership change, retrying while etcd refuses it as "unhealthy cluster": etcd
+ * accepts a member add or remove only once every member has been connected for a few
+ * seconds (seen: a member add one second after the cluster started), e.g. right after a
+ * member's restart. Any other error, or 60 s of refusals, fails the step with etcd's message.
+ */
+function reconfigure(command: string): string[] {
+  return [
+    "for attempt in $(seq 30); do",
+    `  if out=$(${command} 2>&1); then break; fi`,
+    '  if [[ $out != *"unhealthy cluster"* ]] || ((attempt == 30)); then echo "$out" >&2; exit 1; fi',
+    "  sleep 2",
+    "done",
+  ];
+}
+
 const etcdctl = (endpoints: string) =>
   `${BIN_DIR}/etcdctl --endpoints=${endpoints} --cacert=${ETCD_PKI_DIR}/ca.crt --cert=${ETCD_PKI_DIR}/healthcheck-client.crt --key=${ETCD_PKI_DIR}/healthcheck-client.key`;
 
-export function planEtcdMember(c: ClusterConfig, node: NodeSpec): HostStepPlan {
+/** Members that joined a running cluster: announced, then started, and healthy before the step returns. */
+function joinActivation(node: NodeSpec, join: EtcdJoin): string[] {
   const local = `https://127.0.0.1:${CLIENT_PORT}`;
+  const others = clusterEntries(join.cluster).filter(([n]) => n !== node.name).map(([, url]) => url.replace(`:${PEER_PORT}`, `:${CLIENT_PORT}`));
+  const endpoints = [...others, local].join(",");
+  return [
+    `install -d -m 0700 ${ETCD_DATA_DIR}`,
+    "systemctl daemon-reload",
+    "systemctl enable -q etcd",
+    "# joined a running cluster: it must be in the member list before its first start",
+    `members=$(${etcdctl(endpoints)} member list) || { echo "etcd on ${node.name}: no member of the cluster answers (${endpoints}); it cannot join" >&2; exit 1; }`,
+    `if ! grep -qF ${shq(peerUrl(node))} <<<"$members"; then`,
+    `  # data left by an earlier membership would start the old, removed member: keep it aside`,
+    `  if [[ -d ${ETCD_DATA_DIR}/member ]]; then mv ${ETCD_DATA_DIR} "${ETCD_DATA_DIR}.removed-$(date -u +%Y%m%dT%H%M%SZ)"; install -d -m 0700 ${ETCD_DATA_DIR}; fi`,
+    ...reconfigure(`${etcdctl(endpoints)} member add ${node.name} --peer-urls=${peerUrl(node)}`).map((l) => `  ${l}`),
+    "fi",
+    ...restartAndAwait("etcd", node.name, { check: `${etcdctl(local)} endpoint health`, seconds: 120, failing: "is not healthy" }),
+  ];
+}
+
+export function planEtcdMember(c: ClusterConfig, node: NodeSpec, join: EtcdJoin = { cluster: initialCluster(c), state: "new" }): HostStepPlan {
+  const local = `https://127.0.0.1:${CLIENT_PORT}`;
+  const members = clusterEntries(join.cluster).length;
   return {
     node: node.name,
     ip: node.ip,
     layer: "etcd",
-    description: `etcd member ${node.name} of ${nodesWith(c, "etcd").length}, peer and client TLS`,
+    runs: releasesRun(c, node, ["etcd"]),
+    // (no member count here: the script's first line would change, and re-run the step,
+    // whenever another member comes or goes)
+    description:
+      join.state === "new"
+        ? `etcd member ${node.name}, started with the first ${members} members, peer and client TLS`
+        : `etcd member ${node.name}, joined a running cluster as its member ${members} (etcdctl member add, then initial-cluster-state existing), peer and client TLS`,
     files: [
       certFile(`${ETCD_PKI_DIR}/ca.crt`, etcdCaRef(c)),
       ...certAndKey(`${ETCD_PKI_DIR}/server`, `etcd-member-${node.name}`),
       ...certAndKey(`${ETCD_PKI_DIR}/healthcheck-client`, "etcd-healthcheck-client"),
-      { path: ETCD_CONFIG, content: "# generated by k8s-lab (components/etcd)\n" + YAML.stringify(etcdMemberConfig(c, node)), mode: "0644" },
+      { path: ETCD_CONFIG, content: "# generated by k8s-lab (components/etcd)\n" + YAML.stringify(etcdMemberConfig(c, node, join)), mode: "0644" },
       { path: ETCD_UNIT, content: etcdUnit(), mode: "0644" },
     ],
-    activate: [
+    activate: join.state === "existing" ? joinActivation(node, join) : [
       `install -d -m 0700 ${ETCD_DATA_DIR}`,
       "systemctl daemon-reload",
       "systemctl enable -q etcd",
@@ -118,6 +228,42 @@ export function planEtcdMember(c: ClusterConfig, node: NodeSpec): HostStepPlan {
     }),
     dataDirs: [ETCD_DATA_DIR, ETCD_SNAPSHOT_DIR],
     healthGate: "existing members: etcdctl endpoint health on 127.0.0.1 within 120 s of the restart",
+  };
+}
+
+/**
+ * A member's place in the cluster. Create: it is listed. Delete (the node leaves the etcd
+ * role or the config): taken out with etcdctl member remove through its own, still running
+ * etcd, then stopped, its data kept aside; it runs before the member's etcd step is
+ * deleted. Skipped in a whole destroy (the shipper deletes it with the cluster).
+ */
+export function planEtcdMembershipOf(node: NodeSpec): HostStepPlan {
+  const local = `https://127.0.0.1:${CLIENT_PORT}`;
+  const url = peerUrl(node);
+  return {
+    node: node.name,
+    ip: node.ip,
+    layer: "etcd-membership",
+    description: `${node.name} in etcd's member list; removed from it (etcdctl member remove) before its etcd stops when it leaves`,
+    files: [],
+    activate: [
+      `${etcdctl(local)} member list | grep -qF ${shq(url)} || { echo "etcd on ${node.name}: ${url} is not in the member list" >&2; exit 1; }`,
+    ],
+    deactivate: [
+      `if ! members=$(${etcdctl(local)} member list 2>&1); then`,
+      `  echo "etcd on ${node.name} does not answer, so it cannot take itself out of the cluster: $members" >&2`,
+      `  echo "on a healthy member: etcdctl member list, then etcdctl member remove <ID of ${url}>; then run pulumi up again" >&2`,
+      "  exit 1",
+      "fi",
+      `id=$(awk -F', ' -v u=${shq(url)} '$4 == u {print $1}' <<<"$members")`,
+      `if [[ -n $id ]]; then`,
+      ...reconfigure(`${etcdctl(local)} member remove "$id"`).map((l) => `  ${l}`),
+      `  echo "etcd member ${node.name} ($id) removed from the cluster" >&2`,
+      "fi",
+      "systemctl stop etcd || true",
+      `if [[ -d ${ETCD_DATA_DIR}/member ]]; then mv ${ETCD_DATA_DIR} "${ETCD_DATA_DIR}.removed-$(date -u +%Y%m%dT%H%M%SZ)"; fi`,
+    ],
+    healthGate: `etcdctl member list names ${url}`,
   };
 }
 

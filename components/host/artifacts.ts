@@ -71,6 +71,19 @@ export function artifactsFor(c: ClusterConfig, node: NodeSpec): ArtifactSpec[] {
   return names.map((n) => c.artifacts[n]!).filter(Boolean);
 }
 
+/**
+ * What a service step on this node runs, for its triggers (HostStepPlan.runs): the release
+ * files of `names`, the Kubernetes binaries from the server tarball on a control-plane node
+ * and from the node tarball elsewhere ("kubernetes").
+ */
+export function releasesRun(c: ClusterConfig, node: NodeSpec, names: Array<ArtifactName | "kubernetes">): string[] {
+  return names
+    .map((n) => (n === "kubernetes" ? (node.roles.has("control-plane") ? "kubernetes-server" : "kubernetes-node") : n))
+    .map((n) => c.artifacts[n])
+    .filter((a): a is ArtifactSpec => a !== undefined)
+    .map((a) => `${a.name} ${a.version} ${a.digest}`);
+}
+
 /** Where the node downloads an artifact from: the mirror when set, else upstream. */
 export function sourceUrl(c: ClusterConfig, a: ArtifactSpec): string {
   return c.downloads.mirror ? `${c.downloads.mirror}/${a.mirrorPath}` : a.url;

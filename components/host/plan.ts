@@ -60,6 +60,12 @@ export interface HostStepPlan {
   afterRemove?: string[];
   /** How the step proves it worked, for the runbook. */
   healthGate?: string;
+  /**
+   * The release files whose binaries this step's services run (`name version digest`):
+   * part of its triggers, so a new version (an upgrade) restarts the step, in its layer's
+   * rolling order, after the artifacts step installed the binaries.
+   */
+  runs?: string[];
 }
 
 export interface FileDigest {
@@ -129,7 +135,8 @@ export function renderDeleteScript(step: HostStepPlan, wipeData: boolean): strin
 export function stepDigests(step: HostStepPlan, resolve: (ref: MaterialRef) => string, wipeData: boolean): { files: FileDigest[]; script: string } {
   const files = resolvedFiles(step, resolve).map((f) => ({ path: f.path, sha256: sha256(`${f.mode}\0${f.owner ?? "root:root"}\0${f.text}`) }));
   const uploads = (step.upload?.files ?? []).map((u) => `${step.upload!.targetDir}/${u.name}\0${u.digest}`);
-  const script = sha256([...step.activate, "\0", ...step.deactivate, "\0", ...uploads, "\0", renderDeleteScript(step, wipeData)].join("\n"));
+  const runs = step.runs?.length ? ["\0", ...step.runs] : [];
+  const script = sha256([...step.activate, "\0", ...step.deactivate, "\0", ...uploads, "\0", renderDeleteScript(step, wipeData), ...runs].join("\n"));
   return { files, script };
 }
 

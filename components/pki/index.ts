@@ -29,12 +29,12 @@ function newKey(name: string, plan: PkiPlan, parent: pulumi.Resource, rotation?:
   return new tls.PrivateKey(name, keyInputs(plan), { parent, ...(rotation ? { replacementTrigger: rotation } : {}) });
 }
 
-function issueCa(id: CaId, plan: PkiPlan, parent: pulumi.Resource): IssuedCert {
+function issueCa(id: CaId, plan: PkiPlan, parent: pulumi.Resource): IssuedCert & { key: tls.PrivateKey } {
   const ca = plan.cas.find((x) => x.id === id)!;
   const key = newKey(id, plan, parent);
   const privateKeyPem = pulumi.secret(key.privateKeyPem);
   const cert = new tls.SelfSignedCert(id, { privateKeyPem, ...caCertInputs(ca, plan) }, { parent });
-  return { certPem: cert.certPem, privateKeyPem, expires: cert.validityEndTime };
+  return { certPem: cert.certPem, privateKeyPem, expires: cert.validityEndTime, key };
 }
 
 function issueLeaf(c: CertPlan, ca: IssuedCert, plan: PkiPlan, parent: pulumi.Resource, rotation: string): IssuedCert {
@@ -63,6 +63,12 @@ export class ClusterPki extends pulumi.ComponentResource {
   readonly kubeconfigs: Readonly<Record<string, pulumi.Output<string>>>;
   /** Every CA's and leaf's expiry (RFC 3339), by id. */
   readonly expiry: pulumi.Output<Record<string, string>>;
+  /**
+   * The cluster CA's key: never replaced (pkiRotation renews leaves only), so deleted only
+   * when the whole cluster is destroyed — what steps pointless in a whole destroy are
+   * deleted with.
+   */
+  readonly clusterAnchor: pulumi.Resource;
   /** The service-account token signing key pair (private half secret). */
   readonly serviceAccountKey: { privateKeyPem: pulumi.Output<string>; publicKeyPem: pulumi.Output<string> };
 
@@ -70,7 +76,14 @@ export class ClusterPki extends pulumi.ComponentResource {
     super("k8slab:pki:ClusterPki", name, {}, opts);
     const plan = planPki(args.cluster);
     const cas: Record<string, IssuedCert> = {};
-    for (const ca of plan.cas) cas[ca.id] = issueCa(ca.id, plan, this);
+    let anchor: pulumi.Resource | undefined;
+    for (const ca of plan.cas) {
+      const { key, ...issued } = issueCa(ca.id, plan, this);
+      cas[ca.id] = issued;
+      if (ca.id === "cluster-ca") anchor = key;
+    }
+    if (!anchor) throw new Error("pki: the plan has no cluster-ca");
+    this.clusterAnchor = anchor;
     const certs: Record<string, IssuedCert> = {};
     for (const c of plan.certs) certs[c.id] = issueLeaf(c, cas[c.ca], plan, this, args.cluster.pki.rotation);
 

@@ -139,19 +139,23 @@ export function forgetProviderState(type: string, name: string): number {
   return n;
 }
 
-/** What a reference to this stack reads: the previous `up`'s established nodes. */
-export function stackReferenceState(name: string, established: string[]): Record<string, unknown> {
-  return { name, outputs: { [ESTABLISHED_OUTPUT]: established }, secretOutputNames: [] };
+/**
+ * What a reference to this stack reads: the previous `up`'s outputs when given (as a
+ * program run returned them), else only its established nodes (a stack whose last `up`
+ * recorded nothing more).
+ */
+export function stackReferenceState(name: string, established: string[], previous?: Record<string, unknown>): Record<string, unknown> {
+  return { name, outputs: previous ?? { [ESTABLISHED_OUTPUT]: established }, secretOutputNames: [] };
 }
 
-/** The mocks: `established` is what the program reads from its own stack (the previous `up`). */
-export function standInEngine(rec: Recorder, established: string[] = []): pulumi.runtime.Mocks {
+/** The mocks: `established` (or all of `previous`) is what the program reads from its own stack (the previous `up`). */
+export function standInEngine(rec: Recorder, established: string[] = [], previous?: Record<string, unknown>): pulumi.runtime.Mocks {
   return {
     async newResource(args: pulumi.runtime.MockResourceArgs): Promise<pulumi.runtime.MockResourceResult> {
       if (args.type === "pulumi:pulumi:Stack") return { id: undefined, state: {} };
       if (args.type === "pulumi:pulumi:StackReference") {
         rec.stackReferences.push(args.inputs.name);
-        return { id: args.inputs.name, state: stackReferenceState(args.inputs.name, established) };
+        return { id: args.inputs.name, state: stackReferenceState(args.inputs.name, established, previous) };
       }
       const secretPaths: string[] = [];
       const plainStrings: Array<{ path: string; value: string }> = [];
@@ -257,6 +261,8 @@ export interface EngineOptions {
   secretKeys?: string[];
   /** The previous `up`'s established nodes: "all" (default, a change to a running cluster) or a list ([] = first `up`). */
   established?: "all" | string[];
+  /** The previous `up`'s outputs, resolved (then `established` is not used). Default: only the established nodes. */
+  previousOutputs?: Record<string, unknown>;
   /** A preview rather than an update. Default: false. */
   preview?: boolean;
   /** The program; imported only after the mocks are set, so it can never run against a real engine. */
@@ -267,7 +273,7 @@ export interface EngineOptions {
 export async function runUnderEngine(o: EngineOptions): Promise<EngineRun> {
   const rec = new Recorder();
   const established = o.established === undefined || o.established === "all" ? nodeNamesOf(o.config, o.project) : o.established;
-  await pulumi.runtime.setMocks(standInEngine(rec, established), o.project, o.stack, o.preview ?? false, "organization");
+  await pulumi.runtime.setMocks(standInEngine(rec, established, o.previousOutputs), o.project, o.stack, o.preview ?? false, "organization");
   pulumi.runtime.setAllConfig(o.config, o.secretKeys ?? []);
   const program = await o.load();
   if (typeof program !== "function") throw new Error("the program must export a function");

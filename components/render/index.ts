@@ -9,6 +9,7 @@ import * as YAML from "yaml";
 import { ClusterConfig } from "../config";
 import { MaterialRef, renderApplyScript, renderDeleteScript } from "../host/plan";
 import { materialName } from "../pki/material";
+import { dayTwoRunbook } from "./day-two";
 import { restoreRunbook } from "../etcd/plan";
 import { ClusterPlan, HostStep, LibvirtStep, PlannedLayer, criticalPath, edgesInto, hostSteps, hostStepsPerNode, materialInPlan, planCluster, sshSessionsPerNode } from "../cluster/plan";
 
@@ -161,6 +162,7 @@ function runbook(plan: ClusterPlan, vm: Array<{ kind: string; name: string }>, g
       const { id, plan: s } = hs;
       out.push(`### ${scriptName(hs) === s.layer ? s.node : `${hs.id} (run on ${s.node})`}: ${s.description}`, "");
       if (s.files.length) out.push("Files:", "", ...s.files.map((f) => `- \`${f.path}\` (${f.mode}${f.secret ? ", secret" : ""})`), "");
+      if (s.runs?.length) out.push(`Runs (a new release restarts it): ${s.runs.map((r) => `\`${r.split(" ").slice(0, 2).join(" ")}\``).join(", ")}.`, "");
       out.push(...waits(id));
       out.push(`Script: \`steps/${s.node}/${pad(index)}-${scriptName(hs)}.apply.sh\`; undo: \`${pad(index)}-${scriptName(hs)}.delete.sh\`.`, "");
       out.push("```bash", ...s.activate, "```", "");
@@ -170,6 +172,7 @@ function runbook(plan: ClusterPlan, vm: Array<{ kind: string; name: string }>, g
   out.push(`## ${++stage}. Addons through the Kubernetes API`, "", ...waits("api-reachable"));
   out.push(...groups.map((g, i) => `${i + 1}. ${g}: \`addons/${pad(i + 1)}-${g}.yaml\` (${objects.get(g)!.length} objects)`), "");
   out.push(`Critical path: ${numbers.criticalPath.length} host steps one after another (${numbers.criticalPath.join(" → ")}).`, "");
+  out.push(...dayTwoRunbook(c));
   out.push(
     "## Restore etcd from a snapshot",
     "",

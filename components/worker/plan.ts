@@ -6,7 +6,7 @@
 import * as TOML from "smol-toml";
 import * as YAML from "yaml";
 import { ClusterConfig, NodeSpec } from "../config";
-import { BIN_DIR, CNI_BIN_DIR } from "../host/artifacts";
+import { BIN_DIR, CNI_BIN_DIR, releasesRun } from "../host/artifacts";
 import { HostStepPlan, ServiceHealth, restartAndAwait, unitRemoval } from "../host/plan";
 import { proxyEnvironment } from "../host/prep";
 import { commandLine, renderUnit } from "../host/systemd";
@@ -197,6 +197,7 @@ export function planContainerd(c: ClusterConfig, node: NodeSpec): HostStepPlan {
     node: node.name,
     ip: node.ip,
     layer: "containerd",
+    runs: releasesRun(c, node, ["containerd", "runc"]),
     description: `containerd ${c.versions.containerd} with CRI, systemd cgroups, sandbox ${c.registry.pauseImage}`,
     files,
     activate: [
@@ -215,6 +216,7 @@ export function planKubelet(c: ClusterConfig, node: NodeSpec): HostStepPlan {
     node: node.name,
     ip: node.ip,
     layer: "kubelet",
+    runs: releasesRun(c, node, ["kubernetes"]),
     description: `kubelet, cgroup driver ${CGROUP_DRIVER}, cluster DNS ${c.network.clusterDnsIp}, via the local proxy`,
     files: [
       certFile(`${KUBELET_PKI}/ca.crt`, material.caCert("cluster-ca")),
@@ -242,6 +244,7 @@ export function planKubeProxy(c: ClusterConfig, node: NodeSpec): HostStepPlan {
     node: node.name,
     ip: node.ip,
     layer: "kube-proxy",
+    runs: releasesRun(c, node, ["kubernetes"]),
     description: `kube-proxy in ${c.network.kubeProxyMode} mode, cluster CIDR ${c.network.podCidr}`,
     files: [
       secretFile(KUBE_PROXY_KUBECONFIG, material.kubeconfig("kube-proxy")),

@@ -13,3 +13,8 @@ for judge in kubernetes etcd containerd; do
   (cd "$judge" && go build -trimpath -tags no_btrfs -o "../.bin/$judge-judge" .)
   echo "upstream judges: $judge $((SECONDS - start)) s" >&2
 done
+# etcd and etcdctl themselves (same pinned release as the judge): the membership scripts
+# run against a real cluster
+start=$SECONDS
+(cd etcd && go build -trimpath -o ../.bin/etcd ./cmd/etcd && go build -trimpath -o ../.bin/etcdctl go.etcd.io/etcd/etcdctl/v3)
+echo "upstream judges: etcd, etcdctl $((SECONDS - start)) s" >&2

@@ -1,0 +1,129 @@
+// What the last successful `up` left running (the stack's `lastUp` output, read back by the
+// next `up`), and the day-two rules that compare a new config with it: etcd must keep a
+// quorum of the members that hold the data, the first control-plane node stays first,
+// Kubernetes moves at most one minor up and never down. Run after the config's own
+// preflight and before any change is registered; the same Problem shape and messages.
+// Pure. Depends on: model.
+import { ClusterConfig, Problem, nodesWith } from "./model";
+
+/** The stack output the program records what it left running in. */
+export const LAST_UP_OUTPUT = "lastUp";
+
+/**
+ * How an etcd member first started: its initial-cluster and initial-cluster-state. etcd
+ * reads them only on a member's first start; they are kept for its whole life so that
+ * members joining or leaving later never rewrite (and restart) the others.
+ */
+export interface EtcdJoin {
+  /** `name=https://ip:2380,…`: the members when it started, itself included. */
+  cluster: string;
+  /** "new": bootstrapped with the first members; "existing": joined a running cluster. */
+  state: "new" | "existing";
+}
+
+export interface LastUp {
+  /** Each etcd member, by node name, with how it started. */
+  etcd: Record<string, EtcdJoin>;
+  /** The control-plane nodes, first one first. */
+  controlPlane: string[];
+  /** The Kubernetes version every node ran. */
+  kubernetesVersion: string;
+}
+
+/** Reads the recorded value leniently: anything malformed counts as "not recorded". */
+export function parseLastUp(v: unknown): LastUp | undefined {
+  if (!v || typeof v !== "object") return undefined;
+  const o = v as Record<string, unknown>;
+  if (!o.etcd || typeof o.etcd !== "object" || !Array.isArray(o.controlPlane) || typeof o.kubernetesVersion !== "string") return undefined;
+  const etcd: Record<string, EtcdJoin> = {};
+  for (const [name, j] of Object.entries(o.etcd as Record<string, unknown>)) {
+    const x = j as Partial<EtcdJoin> | undefined;
+    if (!x || typeof x.cluster !== "string" || (x.state !== "new" && x.state !== "existing")) return undefined;
+    etcd[name] = { cluster: x.cluster, state: x.state };
+  }
+  return { etcd, controlPlane: o.controlPlane.filter((x): x is string => typeof x === "string"), kubernetesVersion: o.kubernetesVersion };
+}
+
+/** The quorum of an etcd cluster of n members. */
+export const quorum = (n: number) => Math.floor(n / 2) + 1;
+
+function minorOf(v: string): [number, number, number] | undefined {
+  const m = /^(\d+)\.(\d+)\.(\d+)$/.exec(v);
+  return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : undefined;
+}
+
+/**
+ * The rules against the last `up`. `last` undefined: nothing recorded — a first `up`, or a
+ * stack last updated by a version of this program that did not record it (then `running`
+ * names the nodes it left, and membership changes are refused for one `up`).
+ */
+export function lastUpProblems(c: ClusterConfig, last: LastUp | undefined, running: ReadonlySet<string> = new Set()): Problem[] {
+  const out: Problem[] = [];
+  const members = nodesWith(c, "etcd").map((n) => n.name);
+  if (!last) {
+    if (running.size) {
+      const gone = [...running].filter((n) => !c.nodes.some((x) => x.name === n));
+      if (gone.length) {
+        out.push({
+          severity: "error",
+          key: "nodes",
+          message: `the last up did not record the cluster's members (a stack from an older version of this program), and ${gone.join(", ")} would be removed: an etcd member among them would stay in etcd's member list`,
+          fix: "run `pulumi up` once with the nodes unchanged (it records them), then remove the nodes",
+        });
+      }
+    }
+    return out;
+  }
+
+  // etcd: the members that stay must be a quorum of today's cluster
+  const before = Object.keys(last.etcd);
+  if (before.length) {
+    const staying = before.filter((m) => members.includes(m));
+    const leaving = before.filter((m) => !members.includes(m));
+    const q = quorum(before.length);
+    if (staying.length < q) {
+      out.push({
+        severity: "error",
+        key: "nodes",
+        message: `removing ${leaving.join(", ")} from etcd in one up (${before.length} → ${members.length} members) leaves ${staying.length} of the ${before.length} members that hold the data; a quorum of ${before.length} is ${q}, so etcd would stop answering before the change is done`,
+        fix: `remove etcd members one at a time (keep ${q} of ${before.join(", ")} in this up), or restore from a snapshot (RUNBOOK.md) to start over with fewer`,
+      });
+    }
+  }
+
+  // the first control-plane node runs the cluster-wide steps
+  const firstBefore = last.controlPlane[0];
+  const firstNow = nodesWith(c, "control-plane")[0]?.name;
+  if (firstBefore && firstNow && firstBefore !== firstNow) {
+    out.push({
+      severity: "error",
+      key: "nodes",
+      message: `the first control-plane node was ${firstBefore} and would become ${firstNow}: the first one runs the cluster-wide steps (admin-access, every node's membership, nodes-registered), and moving them would drain and re-register every node`,
+      fix: `keep ${firstBefore} as the first node with roles=control-plane in nodes (other control-plane nodes can come and go)`,
+    });
+  }
+
+  // Kubernetes: one minor up at a time, never down (the version-skew policy)
+  const was = minorOf(last.kubernetesVersion);
+  const now = minorOf(c.versions.kubernetes);
+  if (was && now) {
+    const [, wMinor, wPatch] = was;
+    const [, nMinor, nPatch] = now;
+    if (nMinor < wMinor || (nMinor === wMinor && nPatch < wPatch)) {
+      out.push({
+        severity: "error",
+        key: "kubernetesVersion",
+        message: `${c.versions.kubernetes} is older than the ${last.kubernetesVersion} the cluster runs: a downgrade is not supported (etcd holds objects the older apiserver may not read)`,
+        fix: `set kubernetesVersion back to ${last.kubernetesVersion} (or a later patch), or rebuild the cluster`,
+      });
+    } else if (nMinor > wMinor + 1) {
+      out.push({
+        severity: "error",
+        key: "kubernetesVersion",
+        message: `${c.versions.kubernetes} skips a minor: the cluster runs ${last.kubernetesVersion}, and kube-apiserver moves one minor at a time`,
+        fix: `upgrade to 1.${wMinor + 1}.x first (pulumi up), then to ${c.versions.kubernetes}`,
+      });
+    }
+  }
+  return out;
+}
