@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { DRAINED_FOR_ANNOTATION, planNodeMembership, planUpgradeDrain, planUpgradeUncordon } from "../components/control-plane/plan";
 import { renderApplyScript, renderDeleteScript } from "../components/host/plan";
 import { run, shellcheck, systemdVerify, tmpdir } from "./tools";
-import { ETCD_SNAPSHOT_DIR, SCHEDULED_PREFIX, SNAPSHOT_SCRIPT, etcdUnit, snapshotScript, snapshotUnits } from "../components/etcd/plan";
+import { ETCD_SNAPSHOT_DIR, SCHEDULED_PREFIX, SNAPSHOT_SCRIPT, etcdUnit, planEtcdMembershipOf, snapshotScript, snapshotUnits } from "../components/etcd/plan";
 import { renderTree } from "../components/render";
 import { LastUp, lastUpProblems, loadConfig } from "../components/config";
 import { hostSteps as hostStepsOf, planCluster } from "../components/cluster/plan";
@@ -364,5 +364,22 @@ describe("drain around a kubelet's upgrade", () => {
     const chain = (l: LastUp) => planCluster(c, { established, lastUp: l }).edges.filter((e) => e.after.startsWith("upgrade-drain-") && e.before.startsWith("upgrade-uncordon-")).map((e) => `${e.after} after ${e.before}`);
     expect(chain(last)).toEqual(["upgrade-drain-k8s-2 after upgrade-uncordon-k8s-1", "upgrade-drain-k8s-3 after upgrade-uncordon-k8s-2"]);
     expect(chain({ ...last, kubernetesVersion: "1.36.0" })).toEqual([]);
+  });
+});
+
+describe("an etcd member's membership check", () => {
+  it("does not fail when etcdctl's output is long (grep -q would stop reading; under pipefail etcdctl's SIGPIPE failed the step on a VM)", () => {
+    const c = loadConfig(dev).config!;
+    const bin = tmpdir("stub-etcdctl-");
+    try {
+      // the member's own line first, then far more than a pipe holds
+      fs.writeFileSync(path.join(bin, "etcdctl"), `#!/bin/bash\necho "8e9e05c52164694d, started, k8s-2, https://192.168.253.139:2380, https://192.168.253.139:2379, false"\nseq 1 200000 | sed 's/^/ffff, started, other, https:\\/\\/10.0.0.1:2380, x, false /'\n`, { mode: 0o755 });
+      const script = renderApplyScript(planEtcdMembershipOf(c.nodes[1]), () => "").replaceAll("/usr/local/bin/etcdctl", `${bin}/etcdctl`);
+      for (let i = 0; i < 5; i++) expect(run("bash", ["-c", script])).toMatchObject({ status: 0 });
+      // and it still fails when the member is missing
+      expect(run("bash", ["-c", script.replaceAll("192.168.253.139:2380", "192.168.253.99:2380")]).status).toBe(1);
+    } finally {
+      fs.rmSync(bin, { recursive: true, force: true });
+    }
   });
 });

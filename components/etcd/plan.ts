@@ -247,7 +247,9 @@ export function planEtcdMembershipOf(node: NodeSpec): HostStepPlan {
     description: `${node.name} in etcd's member list; removed from it (etcdctl member remove) before its etcd stops when it leaves`,
     files: [],
     activate: [
-      `${etcdctl(local)} member list | grep -qF ${shq(url)} || { echo "etcd on ${node.name}: ${url} is not in the member list" >&2; exit 1; }`,
+      // not `etcdctl … | grep -q`: under pipefail, grep's early exit can fail etcdctl with SIGPIPE (seen on a VM)
+      `members=$(${etcdctl(local)} member list)`,
+      `grep -qF ${shq(url)} <<<"$members" || { echo "etcd on ${node.name}: ${url} is not in the member list" >&2; exit 1; }`,
     ],
     deactivate: [
       `if ! members=$(${etcdctl(local)} member list 2>&1); then`,
