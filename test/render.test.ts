@@ -76,6 +76,14 @@ describe("render tree", () => {
     before("etcd-membership-k8s-3", "etcd-k8s-3");
     before("kubelet-k8s-3", "containerd-k8s-3");
     before("prep-k8s-3", "domain-k8s-3");
+    const adding = /### Add a node \(here: k8s-3, as if it were new\)\n\n.*?\((\d+); independent ones together\): (.*)\./.exec(dayTwo)!;
+    const creates = adding[2].split(" → ").map((x) => x.replaceAll("`", ""));
+    expect(creates.length).toBe(Number(adding[1]));
+    expect([...creates].sort()).toEqual([...order].sort());
+    const createdBefore = (a: string, b: string) => expect({ a, b, ok: creates.indexOf(a) >= 0 && creates.indexOf(a) < creates.indexOf(b) }).toEqual({ a, b, ok: true });
+    createdBefore("domain-k8s-3", "ready-k8s-3");
+    createdBefore("etcd-k8s-3", "etcd-membership-k8s-3");
+    createdBefore("kubelet-k8s-3", "node-k8s-3");
     expect(dayTwo).toContain("This cluster has 3 etcd members; a quorum is 2.");
     expect(dayTwo).toContain("`control-plane-k8s-1` → `control-plane-k8s-2` → `control-plane-k8s-3`");
     expect(dayTwo).toContain("one node at a time (k8s-1, k8s-2, k8s-3)");

@@ -29,6 +29,20 @@ export function dayTwoRunbook(c: ClusterConfig): string[] {
   const firstCp = nodesWith(c, "control-plane")[0]?.name;
   const leaving = [...c.nodes].reverse().find((n) => n.name !== firstCp && (n.roles.size > 1 || n.roles.has("worker")));
   if (leaving) {
+    // the same node as a newcomer: every other node runs, it does not yet
+    const others = new Set([...running].filter((n) => n !== leaving.name));
+    const withoutIt = { ...c, nodes: c.nodes.filter((n) => n.name !== leaving.name) };
+    const arriving = planCluster(c, { established: others, lastUp: lastUpOf(withoutIt, c.versions.kubernetes) });
+    const creates = stepsFor(arriving, leaving.name);
+    out.push(
+      `### Add a node (here: ${leaving.name}, as if it were new)`,
+      "",
+      `Append its \`nodes\` entry. Its resources are created in this order (${creates.length}; independent ones together): ${ids(creates).join(" → ")}.`,
+      leaving.roles.has("etcd")
+        ? `As a new etcd member, \`etcd-${leaving.name}\` announces it (etcdctl member add) and starts it after the running members.`
+        : "On the running nodes only `nodes-registered` changes (it lists the nodes).",
+      "",
+    );
     const plan = planCluster(c, { established: running, lastUp: lastUpOf(c, c.versions.kubernetes) });
     const deletes = stepsFor(plan, leaving.name).reverse();
     out.push(
