@@ -9,8 +9,8 @@
 #                   only what the script started when you press Ctrl-C
 #   E2E_KEEP_ON_FAILURE=1  on a failure leave everything running (daemons, namespace, VMs)
 #                   and print how to look and how to clean up
-#   E2E_DAY_TWO=1   also, before the destroy: add a worker (k8s-4), remove it, and move etcd
-#                   3.6.5 → 3.6.6 (a patch upgrade), each previewed, applied and checked
+#   E2E_DAY_TWO=1   instead of the kubeletMaxPods roll: add a worker (k8s-4), remove it, and
+#                   move etcd 3.6.5 → 3.6.6 (a patch upgrade), each previewed, applied and checked
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -180,7 +180,8 @@ E2E_DIR=$run ns bash "$here/e2e-checks.sh"
 phase "pulumi preview --expect-no-changes"
 ns pulumi preview --stack $STACK --expect-no-changes --non-interactive > "$run/preview-same.log" 2>&1 || { tail -n 40 "$run/preview-same.log" >&2; exit 1; }
 
-# ---- 7. one setting changed, rolled ------------------------------------------------------
+# ---- 7. one setting changed, rolled (E2E_DAY_TWO runs its own changes instead) -----------
+if [[ -z ${E2E_DAY_TWO:-} ]]; then
 phase "kubeletMaxPods 110 → 90: preview names the files, up rolls"
 pulumi config set --stack $STACK kubeletMaxPods 90
 ns pulumi preview --stack $STACK --json --non-interactive > "$run/preview-change.json" 2>"$run/preview-change.err"
@@ -195,6 +196,7 @@ node -e '
 ns pulumi preview --stack $STACK --diff --non-interactive 2>&1 | grep -E "kubelet|config.yaml|~" | head -20 >&2 || true
 ns pulumi up --stack $STACK --yes --skip-preview --non-interactive --event-log "$run/update.events" > "$run/update.log" 2>&1 || { tail -n 40 "$run/update.log" >&2; exit 1; }
 ns ssh -i "$run/lab-key" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR k8s@192.168.253.141 "sudo grep -x 'maxPods: 90' /var/lib/kubelet/config.yaml" >/dev/null
+fi
 
 # ---- 8. day two (E2E_DAY_TWO=1) --------------------------------------------------------------
 # expect_changes FILE WANT…: the preview's changes (op and name) are exactly WANT
