@@ -29,9 +29,10 @@ wait_for 300 "all 3 nodes Ready" bash -c "[[ \$('$dir/bin/kubectl' --kubeconfig 
 k get nodes -o wide >&2
 
 image=$(k get node k8s-1 -o jsonpath='{.status.images[*].names[*]}' | tr ' ' '\n' | grep -m1 '^localhost/k8s-lab/busybox:')
+# (applied until accepted: under load etcd answered "request timed out" once, run 11)
 for n in "${nodes[@]}"; do
   name=${n%%:*}
-  k apply -f - >/dev/null <<YAML
+  cat > "$dir/probe-$name.yaml" <<YAML
 apiVersion: v1
 kind: Pod
 metadata: {name: probe-$name, namespace: default, labels: {app: probe}}
@@ -40,6 +41,7 @@ spec:
   containers: [{name: sh, image: "$image", imagePullPolicy: Never, command: [sh, -c, "echo probe on $name; sleep 3600"]}]
   terminationGracePeriodSeconds: 1
 YAML
+  wait_for 180 "probe pod on $name accepted" k apply -f "$dir/probe-$name.yaml"
 done
 wait_for 600 "a pod running on every node" k wait --for=condition=Ready pod -l app=probe --timeout=10s
 ips=$(k get pods -l app=probe -o jsonpath='{range .items[*]}{.spec.nodeName}={.status.podIP} {end}')
