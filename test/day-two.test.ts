@@ -240,6 +240,29 @@ describe("etcd members and control-plane nodes", () => {
     expect(deletedWithOf(first, "etcd-membership-k8s-4")).toBe("tls:index/privateKey:PrivateKey::cluster-ca");
   }, 90000);
 
+  it("a control-plane node without etcd: its apiserver joins the others' certificate and every node's proxy, rolling; etcd is untouched", async () => {
+    const withCp = { ...dev, nodes: [...(dev.nodes as string[]), "name=k8s-4 ip=192.168.253.142 roles=control-plane,worker"] };
+    const { changes, second } = await changeConfig(dev, withCp);
+    expect(summary(changes.filter((c) => !c.name.includes("k8s-4"))).sort()).toEqual([
+      "replace apiserver",
+      "replace apiserver",
+      "replace control-plane-k8s-1",
+      "replace control-plane-k8s-2",
+      "replace control-plane-k8s-3",
+      "replace kube-nginx-k8s-1",
+      "replace kube-nginx-k8s-2",
+      "replace kube-nginx-k8s-3",
+      "replace nodes-registered",
+    ]);
+    expect(changes.filter((c) => c.name.includes("k8s-4")).every((c) => c.op === "create")).toBe(true);
+    expect(changes.some((c) => c.name === "etcd-k8s-4")).toBe(false);
+    expect(second.dependsOnNames("k8slab:host:HostStep", "kube-nginx-k8s-3")).toContain("kube-nginx-k8s-2");
+    // and back: removing it (not the first control-plane node) undoes exactly that
+    const back = await changeConfig(withCp, dev);
+    expect(summary(back.changes.filter((c) => !c.name.includes("k8s-4"))).sort()).toEqual(summary(changes.filter((c) => !c.name.includes("k8s-4"))).sort());
+    expect(back.changes.filter((c) => c.name.includes("k8s-4")).every((c) => c.op === "delete")).toBe(true);
+  }, 90000);
+
   it("refuses, before changing anything, a removal that would lose etcd's quorum, naming the key and the fix", async () => {
     const first = await runProgram(dev, { established: [] });
     const oneMember = { ...dev, nodes: (dev.nodes as string[]).map((n, i) => (i === 0 ? n : n.replace("roles=etcd,", "roles="))) };
