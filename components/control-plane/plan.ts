@@ -278,6 +278,20 @@ export function planNodesRegistered(c: ClusterConfig): HostStepPlan {
 /** How long a drain may take before the removal stops with the pods that kept it. */
 export const DRAIN_TIMEOUT_S = 300;
 
+/** kubectl as admin on the first control-plane node (where the admin kubeconfig is). */
+const adminKubectl = `${BIN_DIR}/kubectl --kubeconfig ${ADMIN_KUBECONFIG} --request-timeout 30s`;
+
+/** Drains a node through the eviction API with a deadline; on failure says what held it and `consequence`, and fails. */
+function drainNode(node: NodeSpec, o: { force: boolean; consequence: string }): string[] {
+  const force = o.force ? " --force" : "";
+  return [
+    `if ! ${adminKubectl} drain ${shq(node.name)} --ignore-daemonsets --delete-emptydir-data${force} --timeout=${DRAIN_TIMEOUT_S}s >&2; then`,
+    `  echo "the drain of ${node.name} did not finish in ${DRAIN_TIMEOUT_S} s (a PodDisruptionBudget or a pod that cannot be evicted holds it): see kubectl get pods -A -o wide --field-selector spec.nodeName=${node.name}; ${o.consequence}" >&2`,
+    "  exit 1",
+    "fi",
+  ];
+}
+
 /**
  * A node's membership of the cluster, kept from the first control-plane node with the
  * admin kubeconfig. Create: once the node has registered, uncordon it (after a drain, or a
@@ -290,7 +304,6 @@ export const DRAIN_TIMEOUT_S = 300;
  */
 export function planNodeMembership(c: ClusterConfig, node: NodeSpec): HostStepPlan {
   const first = nodesWith(c, "control-plane")[0];
-  const kubectl = `${BIN_DIR}/kubectl --kubeconfig ${ADMIN_KUBECONFIG} --request-timeout 30s`;
   const name = shq(node.name);
   return {
     node: first.name,
@@ -299,18 +312,15 @@ export function planNodeMembership(c: ClusterConfig, node: NodeSpec): HostStepPl
     description: `${node.name} is a schedulable member of the cluster (drained and removed when it leaves the config)`,
     files: [],
     activate: [
-      ...waitUntil(`${kubectl} get node ${name}`, 300, `node ${node.name} has not registered 300 s after its kubelet started; see: journalctl -u kubelet on ${node.name}`, 3),
-      `${kubectl} uncordon ${name} >/dev/null`,
+      ...waitUntil(`${adminKubectl} get node ${name}`, 300, `node ${node.name} has not registered 300 s after its kubelet started; see: journalctl -u kubelet on ${node.name}`, 3),
+      `${adminKubectl} uncordon ${name} >/dev/null`,
     ],
     deactivate: [
-      `if ${kubectl} get node ${name} >/dev/null 2>&1; then`,
-      `  ${kubectl} cordon ${name} >/dev/null`,
+      `if ${adminKubectl} get node ${name} >/dev/null 2>&1; then`,
+      `  ${adminKubectl} cordon ${name} >/dev/null`,
       "  # --force: pods no controller manages cannot outlive the node anyway",
-      `  if ! ${kubectl} drain ${name} --ignore-daemonsets --delete-emptydir-data --force --timeout=${DRAIN_TIMEOUT_S}s >&2; then`,
-      `    echo "the drain of ${node.name} did not finish in ${DRAIN_TIMEOUT_S} s (a PodDisruptionBudget or a pod that cannot be evicted holds it): see kubectl get pods -A -o wide --field-selector spec.nodeName=${node.name}; the node stays cordoned" >&2`,
-      "    exit 1",
-      "  fi",
-      `  ${kubectl} delete node ${name} --ignore-not-found >/dev/null`,
+      ...drainNode(node, { force: true, consequence: "the node stays cordoned" }).map((l) => `  ${l}`),
+      `  ${adminKubectl} delete node ${name} --ignore-not-found >/dev/null`,
       "fi",
     ],
     healthGate: `the Node object ${node.name} exists and is schedulable`,
@@ -319,8 +329,6 @@ export function planNodeMembership(c: ClusterConfig, node: NodeSpec): HostStepPl
 
 /** Marks a node drained by an upgrade (so that only such a node is uncordoned after it). */
 export const DRAINED_FOR_ANNOTATION = "k8s-lab.io/drained-for-upgrade-to";
-
-const adminKubectl = `${BIN_DIR}/kubectl --kubeconfig ${ADMIN_KUBECONFIG} --request-timeout 30s`;
 
 /**
  * Before a node's kubelet moves to another Kubernetes release: cordon and drain it, from
@@ -345,10 +353,7 @@ export function planUpgradeDrain(c: ClusterConfig, node: NodeSpec): HostStepPlan
       `echo "${node.name}: kubelet $running → ${target}: cordon and drain" >&2`,
       `${adminKubectl} annotate node ${name} --overwrite ${DRAINED_FOR_ANNOTATION}=${target} >/dev/null`,
       `${adminKubectl} cordon ${name} >/dev/null`,
-      `if ! ${adminKubectl} drain ${name} --ignore-daemonsets --delete-emptydir-data --timeout=${DRAIN_TIMEOUT_S}s >&2; then`,
-      `  echo "the drain of ${node.name} did not finish in ${DRAIN_TIMEOUT_S} s (a PodDisruptionBudget or a pod that cannot be evicted holds it): see kubectl get pods -A -o wide --field-selector spec.nodeName=${node.name}; the node stays cordoned and its kubelet is not upgraded" >&2`,
-      "  exit 1",
-      "fi",
+      ...drainNode(node, { force: false, consequence: "the node stays cordoned and its kubelet is not upgraded" }),
     ],
     deactivate: [],
     runs: releasesRun(c, node, ["kubernetes"]),
