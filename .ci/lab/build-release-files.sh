@@ -9,9 +9,11 @@
 # (sorted, fixed mtime, gzip -n, -trimpath). Each file is skipped when it exists.
 # Usage: build-release-files.sh [component…]   (default: all)
 # Versions: K8S_VERSION ETCD_VERSION CONTAINERD_VERSION RUNC_VERSION CRICTL_VERSION CNI_VERSION
+# RELEASE_FILES_DIR: where the files land (default $CACHE/artifacts). Kubernetes' archives carry
+# no version in their names: build another Kubernetes version into a directory of its own.
 set -euo pipefail
 cache=${K8S_LAB_CACHE:-$HOME/.cache/k8s-lab}
-out=$cache/artifacts
+out=${RELEASE_FILES_DIR:-$cache/artifacts}
 K8S_VERSION=${K8S_VERSION:-1.36.0}
 ETCD_VERSION=${ETCD_VERSION:-3.6.5}
 CONTAINERD_VERSION=${CONTAINERD_VERSION:-2.2.0}

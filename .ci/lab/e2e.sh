@@ -9,8 +9,11 @@
 #                   only what the script started when you press Ctrl-C
 #   E2E_KEEP_ON_FAILURE=1  on a failure leave everything running (daemons, namespace, VMs)
 #                   and print how to look and how to clean up
-#   E2E_DAY_TWO=1   instead of the kubeletMaxPods roll: add a worker (k8s-4), remove it, and
-#                   move etcd 3.6.5 → 3.6.6 (a patch upgrade), each previewed, applied and checked
+#   E2E_DAY_TWO=1   instead of the kubeletMaxPods roll: add a worker (k8s-4), remove it, move
+#                   etcd 3.6.5 → 3.6.6 and Kubernetes 1.36.0 → $E2E_UPGRADE_TO (patch upgrades; the
+#                   second drains and uncordons node by node), each previewed, applied and checked
+#   E2E_UPGRADE_TO  the Kubernetes release day two moves to (default 1.36.1; its release files
+#                   are built once, about an hour, into $K8S_LAB_CACHE/artifacts-kubernetes-<v>)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -114,8 +117,13 @@ cd "$root"
 npx tsc -p .
 eval "$("$here/engine.sh")"
 artifacts=$("$here/build-release-files.sh" | tail -n 1)
-# the patch release day two moves etcd to (its digest lands in checksums.txt)
-[[ -n ${E2E_DAY_TWO:-} ]] && ETCD_VERSION=3.6.6 "$here/build-release-files.sh" etcd >/dev/null
+# the patch releases day two moves etcd and Kubernetes to (etcd's digest lands in checksums.txt;
+# Kubernetes' archives have the same names in every release: a directory of their own)
+UPGRADE_TO=${E2E_UPGRADE_TO:-1.36.1}
+if [[ -n ${E2E_DAY_TWO:-} ]]; then
+  ETCD_VERSION=3.6.6 "$here/build-release-files.sh" etcd >/dev/null
+  upgrade_files=$(RELEASE_FILES_DIR=$cache/artifacts-kubernetes-$UPGRADE_TO K8S_VERSION=$UPGRADE_TO "$here/build-release-files.sh" kubernetes | tail -n 1)
+fi
 "$here/build-images.sh" >/dev/null
 images=$cache/images-archive
 guest=$("$here/build-guest-image.sh" | tail -n 1)
@@ -127,7 +135,10 @@ pool=/var/lib/libvirt/images/$CLUSTER
 # a run kept with E2E_KEEP(_ON_FAILURE) may have left its daemons and namespace
 for p in libvirtd virtlogd; do [[ -s $run/$p.pid ]] && kill "$(cat "$run/$p.pid")" 2>/dev/null || true; done
 if ip netns exec $NS true 2>/dev/null; then ip netns pids $NS | xargs -r kill -9; ip netns del $NS; fi
-rm -rf "$run" "$pool"; mkdir -p "$run/bin"
+rm -rf "$run" "$pool"; mkdir -p "$run/bin" "$run/artifacts"
+# the stack's artifactDir: this run's own copy (hard links), so day two can put another
+# release's files in it, as an operator would, without touching the cache
+cp -l "$artifacts"/* "$run/artifacts/" 2>/dev/null || cp "$artifacts"/* "$run/artifacts/"
 # kubectl for the checks, from the release files the nodes get
 tar -xzf "$artifacts/kubernetes-server-linux-amd64.tar.gz" -O --wildcards "*kubernetes/server/bin/kubectl" > "$run/bin/kubectl"; chmod 0755 "$run/bin/kubectl"
 if [[ -e /dev/kvm ]]; then kvm_mode=$(stat -c %a /dev/kvm); chgrp kvm /dev/kvm; chmod 0660 /dev/kvm; fi
@@ -162,7 +173,7 @@ node -e '
   };
   const doc = { config: Object.fromEntries(Object.entries(c).map(([k, v]) => ["k8s-lab:" + k, v])) };
   fs.writeFileSync(file, "# written by .ci/lab/e2e.sh\n" + YAML.stringify(doc));
-' "$root/Pulumi.$STACK.yaml" "$CLUSTER" "$pool" "$guest" "$artifacts" "$images"
+' "$root/Pulumi.$STACK.yaml" "$CLUSTER" "$pool" "$guest" "$run/artifacts" "$images"
 pulumi stack init $STACK --secrets-provider passphrase >/dev/null 2>&1 || pulumi stack select $STACK >/dev/null
 
 # ---- 4. up from nothing -------------------------------------------------------------------
@@ -209,7 +220,19 @@ expect_changes() {
     console.error(`changes (${changed.length}): ${changed.join(", ")}`);
     const missing = want.filter((w) => !changed.includes(w));
     if (missing.length) { console.error("missing: " + missing.join(", ")); process.exit(1); }
+    const untouched = (process.env.UNTOUCHED || "").split(" ").filter(Boolean);
+    const touched = changed.filter((c) => untouched.some((u) => c.split(" ")[1].startsWith(u)));
+    if (touched.length) { console.error("must stay as they are: " + touched.join(", ")); process.exit(1); }
   ' "$file" "$@"
+}
+# step_stderr NAME: what the host step NAME wrote to stderr in the last up (from the state)
+step_stderr() {
+  pulumi stack export --stack $STACK --show-secrets | node -e '
+    let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
+      const r = JSON.parse(s).deployment.resources.find((x) => x.type === "command:remote:Command" && x.urn.endsWith("::" + process.argv[1]));
+      const e = r && r.outputs && r.outputs.stderr;
+      process.stdout.write(e == null ? "" : typeof e === "string" ? e : JSON.parse(e.plaintext));
+    });' "$1"
 }
 kubectl_ns() { ns "$run/bin/kubectl" --kubeconfig "$run/admin.conf" --request-timeout 30s "$@"; }
 on_node() { local ip=$1; shift; ns ssh -i "$run/lab-key" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR "k8s@$ip" "$@"; }
@@ -250,6 +273,42 @@ if [[ -n ${E2E_DAY_TWO:-} ]]; then
   done
   on_node 192.168.253.140 "sudo /usr/local/bin/etcdctl --endpoints=https://192.168.253.140:2379,https://192.168.253.139:2379,https://192.168.253.141:2379 --cacert=/etc/kubernetes/pki/etcd/ca.crt --cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt --key=/etc/kubernetes/pki/etcd/healthcheck-client.key endpoint health --cluster" >&2
   echo "  ok: every member runs etcd 3.6.6, each saved a snapshot before its restart, the cluster is healthy" >&2
+
+  phase "day two: Kubernetes 1.36.0 → $UPGRADE_TO, node by node with drain"
+  # as an operator would: the new release's files into the artifact directory, their digests
+  # into artifactChecksums, then the version
+  for f in kubernetes-server-linux-amd64.tar.gz kubernetes-node-linux-amd64.tar.gz; do
+    rm -f "$run/artifacts/$f"; cp -l "$upgrade_files/$f" "$run/artifacts/$f" 2>/dev/null || cp "$upgrade_files/$f" "$run/artifacts/$f"
+  done
+  node -e '
+    const YAML = require("yaml"); const fs = require("fs");
+    const [file, sums] = process.argv.slice(1);
+    const doc = YAML.parse(fs.readFileSync(file, "utf8"));
+    const fresh = fs.readFileSync(sums, "utf8").trim().split("\n");
+    const names = fresh.map((l) => l.split("=")[0]);
+    const key = "k8s-lab:artifactChecksums";
+    doc.config[key] = [...doc.config[key].filter((l) => !names.includes(l.split("=")[0])), ...fresh];
+    fs.writeFileSync(file, YAML.stringify(doc));
+  ' "$root/Pulumi.$STACK.yaml" "$upgrade_files/checksums.txt"
+  pulumi config set --stack $STACK kubernetesVersion "$UPGRADE_TO"
+  ns pulumi preview --stack $STACK --json --non-interactive > "$run/preview-upgrade.json" 2>"$run/preview-upgrade.err"
+  want=()
+  for l in artifacts control-plane upgrade-drain kubelet kube-proxy upgrade-uncordon; do for n in k8s-1 k8s-2 k8s-3; do want+=("replace $l-$n"); done; done
+  UNTOUCHED="domain- etcd- containerd- kube-nginx- images- admin-access" expect_changes "$run/preview-upgrade.json" "${want[@]}"
+  ns pulumi up --stack $STACK --yes --skip-preview --non-interactive --event-log "$run/upgrade.events" > "$run/upgrade.log" 2>&1 || { tail -n 40 "$run/upgrade.log" >&2; exit 1; }
+  versions=$(kubectl_ns get nodes -o jsonpath='{range .items[*]}{.metadata.name}={.status.nodeInfo.kubeletVersion},{.spec.unschedulable}{"\n"}{end}')
+  echo "$versions" >&2
+  [[ $(grep -c "=v$UPGRADE_TO,$" <<< "$versions") -eq 3 ]] || { echo "not every node runs kubelet v$UPGRADE_TO, schedulable" >&2; exit 1; }
+  for n in k8s-1 k8s-2 k8s-3; do
+    step_stderr "upgrade-drain-$n" | grep -q "v1.36.0 → v$UPGRADE_TO: cordon and drain" || { echo "$n was not drained before its kubelet moved" >&2; exit 1; }
+    step_stderr "upgrade-uncordon-$n" | grep -q "on v$UPGRADE_TO, uncordoned" || { echo "$n was not uncordoned by the upgrade" >&2; exit 1; }
+  done
+  for ip in 192.168.253.140 192.168.253.139 192.168.253.141; do
+    v=$(on_node $ip "sudo /usr/local/bin/kubectl --kubeconfig /etc/kubernetes/admin.conf --server https://$ip:6443 version -o json" | node -p 'JSON.parse(require("fs").readFileSync(0, "utf8")).serverVersion.gitVersion')
+    [[ $v == "v$UPGRADE_TO" ]] || { echo "the apiserver on $ip reports $v" >&2; exit 1; }
+  done
+  kubectl_ns -n kube-system rollout status deployment/coredns --timeout=600s >&2
+  echo "  ok: every apiserver and kubelet reports v$UPGRADE_TO; each node was drained before its kubelet moved and uncordoned after; CoreDNS is available" >&2
 fi
 
 if [[ -n ${E2E_KEEP:-} ]]; then
