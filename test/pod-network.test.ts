@@ -1,7 +1,8 @@
 // cni: bridge, the hard way: per-node pod subnets, CNI config, routes between nodes.
 import * as fc from "fast-check";
 import { loadConfig, parseCidr, podSubnetOf, contains, overlaps } from "../components/config";
-import { BRIDGE_CONFLIST, POD_ROUTES_UNIT, ROUTE_PROTO, planPodNetwork, podRoutes, podSubnets } from "../components/worker/pod-network";
+import { BRIDGE_CONFLIST, BRIDGE_NAME, POD_ROUTES_UNIT, ROUTE_PROTO, planPodBridge, planPodNetwork, podRoutes, podSubnets } from "../components/worker/pod-network";
+import { renderDeleteScript } from "../components/host/plan";
 import { runProgram, stackConfig } from "./harness";
 import { systemdVerify } from "./tools";
 
@@ -44,13 +45,23 @@ describe("bridge pod network", () => {
     const all = ["10.244.140.0/24 via 192.168.253.140", "10.244.139.0/24 via 192.168.253.139", "10.244.141.0/24 via 192.168.253.141", "10.244.150.0/24 via 192.168.253.150"];
     expect(podRoutes(mixed, etcd).map((r) => `${r.subnet} via ${r.via}`)).toEqual(all);
     expect(podRoutes(mixed, cp).map((r) => `${r.subnet} via ${r.via}`)).toEqual(all.slice(0, 3));
-    expect(planPodNetwork(mixed, etcd).files.map((f) => f.path)).toEqual([POD_ROUTES_UNIT]);
-    expect(planPodNetwork(mixed, cp).files.map((f) => f.path).sort()).toEqual([BRIDGE_CONFLIST, POD_ROUTES_UNIT].sort());
-    const w = planPodNetwork(mixed, mixed.nodes[0]);
-    expect(w.files.map((f) => f.path).sort()).toEqual([BRIDGE_CONFLIST, POD_ROUTES_UNIT].sort());
-    const conf = JSON.parse(w.files.find((f) => f.path === BRIDGE_CONFLIST)!.content as string);
+    for (const n of mixed.nodes) expect(planPodNetwork(mixed, n).files.map((f) => f.path)).toEqual([POD_ROUTES_UNIT]);
+    const conf = JSON.parse(planPodBridge(mixed, mixed.nodes[0]).files.find((f) => f.path === BRIDGE_CONFLIST)!.content as string);
     expect(conf.plugins[0].ipam.ranges).toEqual([[{ subnet: "10.244.140.0/24" }]]);
-    expect(w.deactivate.join("\n")).toContain("disable -q --now k8s-lab-pod-routes");
+    expect(planPodBridge(mixed, cp).files.map((f) => f.path)).toEqual([BRIDGE_CONFLIST]);
+  });
+
+  it("keeps the bridge out of the routes step: its delete (a node came or went) removes routes, never the pods' bridge", () => {
+    const grown = loadConfig({ ...dev, nodes: [...(dev.nodes as string[]), "name=k8s-4 ip=192.168.253.142 roles=worker"] }).config!;
+    const k8s1 = c.nodes[0];
+    // a node joining changes k8s-1's routes and nothing of its own pod network
+    expect(planPodNetwork(grown, k8s1)).not.toEqual(planPodNetwork(c, k8s1));
+    expect(planPodBridge(grown, k8s1)).toEqual(planPodBridge(c, k8s1));
+    const routesDelete = renderDeleteScript(planPodNetwork(c, k8s1), false);
+    expect(routesDelete).toContain("disable -q --now k8s-lab-pod-routes");
+    expect(routesDelete).not.toContain(BRIDGE_NAME);
+    expect(routesDelete).not.toContain(BRIDGE_CONFLIST);
+    expect(renderDeleteScript(planPodBridge(c, k8s1), false)).toContain(`link del ${BRIDGE_NAME}`);
   });
 
   it("writes a routes unit systemd accepts, that removes its routes as a set", () => {
@@ -60,11 +71,17 @@ describe("bridge pod network", () => {
     expect(r.stderr + r.stdout).toBe("");
   });
 
-  it("ships a pod-network step on every node before its kubelet, and no CNI add-on", async () => {
+  it("ships the routes and the bridge configuration on every node before its kubelet, and no CNI add-on", async () => {
     const { rec, error } = await runProgram(dev);
     expect(error).toBeUndefined();
     expect(rec.ofType(HOST_STEP).filter((r) => r.name.startsWith("pod-network-")).map((r) => r.name).sort()).toEqual(["pod-network-k8s-1", "pod-network-k8s-2", "pod-network-k8s-3"]);
-    for (const n of ["k8s-1", "k8s-2", "k8s-3"]) expect(rec.dependsOnNames(HOST_STEP, `kubelet-${n}`)).toContain(`pod-network-${n}`);
+    expect(rec.ofType(HOST_STEP).filter((r) => r.name.startsWith("pod-bridge-")).map((r) => r.name).sort()).toEqual(["pod-bridge-k8s-1", "pod-bridge-k8s-2", "pod-bridge-k8s-3"]);
+    for (const n of ["k8s-1", "k8s-2", "k8s-3"]) {
+      expect(rec.dependsOnNames(HOST_STEP, `kubelet-${n}`)).toContain(`pod-bridge-${n}`);
+      // a stack from before the split: the routes step's replacement deletes the old step
+      // (which held the bridge configuration) before the bridge step writes it
+      expect(rec.dependsOnNames(HOST_STEP, `pod-bridge-${n}`)).toContain(`pod-network-${n}`);
+    }
     expect(rec.resources.filter((r) => r.type.startsWith("kubernetes:apps/v1:DaemonSet"))).toEqual([]);
     expect(rec.resources.filter((r) => r.type.startsWith("kubernetes:apps/v1:Deployment")).map((r) => r.name)).toContain("deployment-kube-system-coredns");
   });

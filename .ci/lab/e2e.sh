@@ -223,6 +223,13 @@ expect_changes() {
     const untouched = (process.env.UNTOUCHED || "").split(" ").filter(Boolean);
     const touched = changed.filter((c) => untouched.some((u) => c.split(" ")[1].startsWith(u)));
     if (touched.length) { console.error("must stay as they are: " + touched.join(", ")); process.exit(1); }
+    // BESIDES=k8s-4: on everything else, exactly the wanted changes
+    const besides = process.env.BESIDES;
+    if (besides) {
+      const other = changed.filter((c) => !c.includes(besides));
+      const extra = other.filter((c) => !want.includes(c));
+      if (extra.length) { console.error("changes besides " + besides + " that were not expected: " + extra.join(", ")); process.exit(1); }
+    }
   ' "$file" "$@"
 }
 # step_stderr NAME: what the host step NAME wrote to stderr in the last up (from the state)
@@ -236,28 +243,47 @@ step_stderr() {
 }
 kubectl_ns() { ns "$run/bin/kubectl" --kubeconfig "$run/admin.conf" --request-timeout 30s "$@"; }
 on_node() { local ip=$1; shift; ns ssh -i "$run/lab-key" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR "k8s@$ip" "$@"; }
+# pods_answer: every CoreDNS pod (they ran before the change) still answers on its health
+# port from every first-three node: its own node's pod network and the routes between nodes
+pods_answer() {
+  local pods p ip
+  pods=$(kubectl_ns -n kube-system get pods -l k8s-app=kube-dns -o jsonpath='{range .items[*]}{.status.podIP}@{.spec.nodeName} {end}')
+  [[ -n $pods ]] || { echo "no CoreDNS pod" >&2; return 1; }
+  for ip in 192.168.253.140 192.168.253.139 192.168.253.141; do
+    for p in $pods; do
+      on_node $ip "timeout 10 bash -c '</dev/tcp/${p%@*}/8080'" 2>/dev/null || { echo "from $ip, the CoreDNS pod ${p%@*} on ${p#*@} does not answer" >&2; return 1; }
+    done
+  done
+  echo "  ok: the CoreDNS pods ($pods) answer from every node" >&2
+}
 if [[ -n ${E2E_DAY_TWO:-} ]]; then
+  pods_answer
   phase "day two: add worker k8s-4"
   pulumi config set --stack $STACK --path 'nodes[3]' "name=k8s-4 ip=192.168.253.142 roles=worker vcpu=1 memoryMiB=1536"
   ns pulumi preview --stack $STACK --json --non-interactive > "$run/preview-add.json" 2>"$run/preview-add.err"
-  expect_changes "$run/preview-add.json" "create domain-k8s-4" "create kubelet-k8s-4" "create node-k8s-4" "replace nodes-registered"
+  # on the running nodes: the gate that lists the nodes, and (cni bridge) each node's routes
+  BESIDES=k8s-4 expect_changes "$run/preview-add.json" "create domain-k8s-4" "create kubelet-k8s-4" "create node-k8s-4" "create pod-bridge-k8s-4" "replace nodes-registered" \
+    "replace pod-network-k8s-1" "replace pod-network-k8s-2" "replace pod-network-k8s-3"
   ns pulumi up --stack $STACK --yes --skip-preview --non-interactive --event-log "$run/add-worker.events" > "$run/add-worker.log" 2>&1 || { tail -n 40 "$run/add-worker.log" >&2; exit 1; }
   for _ in $(seq 100); do [[ $(kubectl_ns get node k8s-4 -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null) == True ]] && break; sleep 3; done
   [[ $(kubectl_ns get node k8s-4 -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}') == True ]] || { echo "k8s-4 is not Ready" >&2; exit 1; }
   [[ -z $(kubectl_ns get node k8s-4 -o jsonpath='{.spec.unschedulable}') ]] || { echo "k8s-4 is cordoned" >&2; exit 1; }
   echo "  ok: k8s-4 joined, Ready and schedulable" >&2
+  pods_answer
 
   phase "day two: remove worker k8s-4"
   # a pod no controller manages: the drain of a leaving node must not stop at it
   kubectl_ns run probe-k8s-4 --image=registry.k8s.io/pause:3.10.1 --restart=Never --overrides='{"apiVersion":"v1","spec":{"nodeName":"k8s-4"}}' >/dev/null
   pulumi config rm --stack $STACK --path 'nodes[3]'
   ns pulumi preview --stack $STACK --json --non-interactive > "$run/preview-remove.json" 2>"$run/preview-remove.err"
-  expect_changes "$run/preview-remove.json" "delete node-k8s-4" "delete kubelet-k8s-4" "delete domain-k8s-4" "replace nodes-registered"
+  BESIDES=k8s-4 expect_changes "$run/preview-remove.json" "delete node-k8s-4" "delete kubelet-k8s-4" "delete domain-k8s-4" "delete pod-bridge-k8s-4" "replace nodes-registered" \
+    "replace pod-network-k8s-1" "replace pod-network-k8s-2" "replace pod-network-k8s-3"
   ns pulumi up --stack $STACK --yes --skip-preview --non-interactive --event-log "$run/remove-worker.events" > "$run/remove-worker.log" 2>&1 || { tail -n 40 "$run/remove-worker.log" >&2; exit 1; }
   if kubectl_ns get node k8s-4 >/dev/null 2>&1; then echo "the Node k8s-4 is still there" >&2; exit 1; fi
   if ns virsh -q -c qemu:///system list --all --name | grep -qx "$CLUSTER-k8s-4"; then echo "the VM of k8s-4 is still there" >&2; exit 1; fi
   kubectl_ns delete pod probe-k8s-4 --ignore-not-found >/dev/null
   echo "  ok: k8s-4 drained, its Node object and VM gone" >&2
+  pods_answer
 
   phase "day two: etcd 3.6.5 → 3.6.6, one member at a time"
   # (artifactChecksums already lists the 3.6.6 archive: the stack file was written from checksums.txt)

@@ -16,7 +16,7 @@ import { EtcdMembership, planEtcdHealthGate, planEtcdMember, planEtcdMembership,
 import { planKubeNginx } from "../lb/plan";
 import { planAdminAccess, planControlPlane, planNodeMembership, planNodesRegistered, planUpgradeDrain, planUpgradeUncordon } from "../control-plane/plan";
 import { planContainerd, planKubeProxy, planKubelet } from "../worker/plan";
-import { planPodNetwork } from "../worker/pod-network";
+import { planPodBridge, planPodNetwork } from "../worker/pod-network";
 import { planImages } from "../worker/images";
 import { K8sObject, apiReachableScript, planAddons, prerequisitesOf, resourceName } from "../addons/plan";
 
@@ -270,8 +270,16 @@ export function planCluster(c: ClusterConfig, o: PlanOptions = {}): ClusterPlan 
   const adminAccess = Object.values(hostLayer("admin-access", "stack", "none", [planAdminAccess(c)], () => "admin-access"))[0];
   each(adminAccess.id, ids(controlPlane), (x) => `the apiserver on ${x.replace("control-plane-", "")} serves the binding`);
 
-  const podNetwork = c.addons.cni === "bridge" ? hostLayer("pod-network", "workers", "none", c.nodes.map((n) => planPodNetwork(c, n))) : {};
-  for (const [n, s] of Object.entries(podNetwork)) b.edge(s.id, artifacts[n].id, "the CNI plugins");
+  const bridge = c.addons.cni === "bridge";
+  const podNetwork = bridge ? hostLayer("pod-network", "workers", "none", c.nodes.map((n) => planPodNetwork(c, n))) : {};
+  for (const [n, s] of Object.entries(podNetwork)) b.edge(s.id, prep[n].id, "node prep installed iproute2");
+  const podBridge = bridge ? hostLayer("pod-bridge", "workers", "none", kubeletHosts.map((n) => planPodBridge(c, n))) : {};
+  for (const [n, s] of Object.entries(podBridge)) {
+    b.edge(s.id, artifacts[n].id, "the CNI plugins");
+    // a stack from before the two steps: pod-network's replacement first deletes the old
+    // step, which held the bridge configuration too
+    b.edge(s.id, podNetwork[n].id, "after the node's routes step (which held the bridge configuration in earlier versions)");
+  }
   const containerd = hostLayer("containerd", "workers", "control-plane", kubeletHosts.map((n) => planContainerd(c, n)));
   for (const [n, s] of Object.entries(containerd)) b.edge(s.id, artifacts[n].id, "containerd, runc and the CNI plugins");
   const images = c.registry.archives.length ? hostLayer("images", "workers", "none", kubeletHosts.map((n) => planImages(c, n))) : {};
@@ -293,7 +301,7 @@ export function planCluster(c: ClusterConfig, o: PlanOptions = {}): ClusterPlan 
   }
   for (const [n, s] of Object.entries(kubelet)) {
     b.edge(s.id, containerd[n].id, "the CRI socket");
-    b.edge(s.id, podNetwork[n]?.id, "the bridge CNI configuration");
+    b.edge(s.id, podBridge[n]?.id, "the bridge CNI configuration");
     b.edge(s.id, images[n]?.id, "the pause image, imported");
     b.edge(s.id, kubeNginx[n].id, "the kubelet reaches the apiservers through the local proxy");
     each(s.id, ids(controlPlane), (x) => `an apiserver to register with (${x})`);

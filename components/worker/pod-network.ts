@@ -1,8 +1,10 @@
 // The bridge pod network (cni: bridge), Kubernetes the hard way: every node's pods get the
 // /24 of the pod CIDR numbered like the node's address (node .140 → 10.244.140.0/24), on a
-// Linux bridge with host-local IPs (CNI config on worker nodes), and every node routes every
-// other node's pod subnet via that node's address (a oneshot unit, on every node: control
-// planes reach pods too). No overlay, no images, nothing to pull.
+// Linux bridge with host-local IPs (CNI config on nodes that run a kubelet: step pod-bridge),
+// and every node routes every other node's pod subnet via that node's address (a oneshot
+// unit, on every node — control planes reach pods too: step pod-network). Two steps, so that
+// a node joining or leaving (new routes) never takes the bridge from the running pods.
+// No overlay, no images, nothing to pull.
 // Depends on: config, host (paths, plan helpers), worker/plan (CNI paths).
 import { ClusterConfig, NodeSpec, parseCidr, podSubnetOf, runsKubelet } from "../config";
 import { HostStepPlan, restartUnits, unitRemoval } from "../host/plan";
@@ -67,20 +69,41 @@ export function podRoutesUnit(c: ClusterConfig, node: NodeSpec): string {
   );
 }
 
+/**
+ * The node's routes to the other nodes' pod subnets (every node: control planes reach pods
+ * too). Changes whenever a kubelet node comes or goes; its delete removes the routes and
+ * nothing else, so a replacement while pods run costs them a moment's cross-node traffic,
+ * never their own network.
+ */
 export function planPodNetwork(c: ClusterConfig, node: NodeSpec): HostStepPlan {
-  const worker = runsKubelet(node);
   const routes = podRoutes(c, node);
   return {
     node: node.name,
     ip: node.ip,
     layer: "pod-network",
-    description: `bridge pod network: ${worker ? `pods in ${podSubnets(c)[node.name]} on ${BRIDGE_NAME}, ` : ""}routes to ${routes.length} other pod subnets`,
-    files: [
-      ...(worker ? [{ path: BRIDGE_CONFLIST, content: JSON.stringify(bridgeConflist(c, node), null, 2) + "\n", mode: "0644" }] : []),
-      { path: POD_ROUTES_UNIT, content: podRoutesUnit(c, node), mode: "0644" },
-    ],
+    description: `routes to ${routes.length} other nodes' pod subnets`,
+    files: [{ path: POD_ROUTES_UNIT, content: podRoutesUnit(c, node), mode: "0644" }],
     activate: [...restartUnits("k8s-lab-pod-routes")],
-    ...unitRemoval(["k8s-lab-pod-routes"], { after: worker ? [`${IP} link del ${BRIDGE_NAME} 2>/dev/null || true`] : [] }),
+    ...unitRemoval(["k8s-lab-pod-routes"]),
     healthGate: `ip route shows ${routes.length} routes with proto ${ROUTE_PROTO}`,
+  };
+}
+
+/**
+ * The node's own pod network (nodes that run a kubelet): the bridge CNI configuration for
+ * its pod subnet. It depends on the node alone, so nodes coming and going never replace it;
+ * its delete (the node stops running pods, or the CNI changes) also removes the bridge the
+ * plugin made, which the pods on it were using.
+ */
+export function planPodBridge(c: ClusterConfig, node: NodeSpec): HostStepPlan {
+  return {
+    node: node.name,
+    ip: node.ip,
+    layer: "pod-bridge",
+    description: `bridge pod network: pods in ${podSubnets(c)[node.name]} on ${BRIDGE_NAME}`,
+    files: [{ path: BRIDGE_CONFLIST, content: JSON.stringify(bridgeConflist(c, node), null, 2) + "\n", mode: "0644" }],
+    activate: [],
+    deactivate: [`${IP} link del ${BRIDGE_NAME} 2>/dev/null || true`],
+    healthGate: "the CNI configuration is in place (the bridge appears with the node's first pod)",
   };
 }
