@@ -7,8 +7,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { DRAINED_FOR_ANNOTATION, planNodeMembership, planUpgradeDrain, planUpgradeUncordon } from "../components/control-plane/plan";
 import { renderApplyScript, renderDeleteScript } from "../components/host/plan";
 import { run, shellcheck, systemdVerify, tmpdir } from "./tools";
+import { UPLOAD_DIR } from "../components/host/artifacts";
 import { ETCD_SNAPSHOT_DIR, SCHEDULED_PREFIX, SNAPSHOT_SCRIPT, etcdUnit, planEtcdMembershipOf, snapshotScript, snapshotUnits } from "../components/etcd/plan";
 import { renderTree } from "../components/render";
+import { BRIDGE_CONFLIST, BRIDGE_NAME } from "../components/worker/pod-network";
 import { LastUp, lastUpProblems, loadConfig } from "../components/config";
 import { hostSteps as hostStepsOf, planCluster } from "../components/cluster/plan";
 import { materialRefs } from "../components/host/plan";
@@ -34,6 +36,25 @@ describe("add a worker", () => {
     const created = summary(changes.filter((c) => c.name.includes("k8s-4")));
     expect(created.every((x) => x.startsWith("create "))).toBe(true);
     expect(created).toEqual(expect.arrayContaining(["create domain-k8s-4", "create ready-k8s-4", "create prep-k8s-4", "create kubelet-k8s-4", "create kube-proxy-k8s-4", "create kubelet-k8s-4"]));
+  }, 60000);
+
+  it("with the bridge pod network: each running node gets the new route, and no step whose delete runs takes the running pods' bridge", async () => {
+    const bridge = { ...dev, cni: "bridge" };
+    const after = { ...bridge, nodes: [...(dev.nodes as string[]), "name=k8s-4 ip=192.168.253.142 roles=worker"] };
+    const { changes, first } = await changeConfig(bridge, after);
+    const running = changes.filter((c) => !c.name.includes("k8s-4"));
+    expect(summary(running).sort()).toEqual(["replace nodes-registered", "replace pod-network-k8s-1", "replace pod-network-k8s-2", "replace pod-network-k8s-3"]);
+    expect(summary(changes.filter((c) => c.name === "pod-bridge-k8s-4"))).toContain("create pod-bridge-k8s-4");
+    // a replaced step's delete is the one the first up recorded: decode what it would run
+    const deletes = running
+      .filter((c) => c.type === "command:remote:Command" && c.op !== "create")
+      .map((c) => first.resources.find((r) => r.type === c.type && r.name === c.name)!.inputs.delete as string)
+      .map((cmd) => Buffer.from(/^echo (\S+) \|/.exec(cmd)![1], "base64").toString());
+    expect(deletes).toHaveLength(4);
+    for (const d of deletes) {
+      expect(d).not.toContain(BRIDGE_NAME);
+      expect(d).not.toContain(BRIDGE_CONFLIST);
+    }
   }, 60000);
 });
 
@@ -325,6 +346,37 @@ describe("Kubernetes upgrade", () => {
     // each member saves a snapshot before it stops (the delete half of its replacement)
     const member = hostStepsOf(planCluster(loadConfig(next).config!)).find((s) => s.id === "etcd-k8s-1")!;
     expect(renderDeleteScript(member.plan, false)).toMatch(/snapshot save "\/var\/lib\/etcd-snapshots\/\$\(date/);
+  }, 90000);
+
+  // Found on the real VMs (lab:e2e day two): the replaced artifacts step's delete removed the
+  // cached release files and the upload directory — after the new copies had landed there
+  // (the step depends on its uploads, so they come first) — and the unchanged files were
+  // not copied again: the new step found nothing to install.
+  it("air-gapped: a replaced artifacts step gets every file copied again, and its old delete leaves the copies alone", async () => {
+    const dir = tmpdir("artifacts-");
+    try {
+      const base = { ...dev, artifactDir: dir };
+      const next = { ...base, etcdVersion: "3.6.6", artifactChecksums: [`etcd-v3.6.6-linux-amd64.tar.gz=sha256:${"ab".repeat(32)}`] };
+      for (const c of [base, next]) for (const a of Object.values(loadConfig({ ...c, artifactDir: undefined }).config!.artifacts)) fs.writeFileSync(path.join(dir, a!.fileName), "x");
+      const { changes, first, second } = await changeConfig(base, next);
+      const copies = (rec: Recorder, n: string) => rec.ofType("command:remote:CopyToRemote").filter((r) => r.name.startsWith(`artifacts-${n}-upload-`));
+      for (const n of ["k8s-1", "k8s-2", "k8s-3"]) {
+        expect(summary(changes, (c) => c.name === `artifacts-${n}`)).toEqual([`replace artifacts-${n}`]);
+        const now = copies(second, n);
+        expect(now.length).toBeGreaterThan(3);
+        // every copy the new step takes is made in this up: new (etcd 3.6.6) or made again
+        for (const cp of now) expect(summary(changes, (c) => c.name === cp.name)).toEqual([expect.stringMatching(/^(create|replace) /)]);
+        const taken = [...(second.named(`artifacts-${n}`, "command:remote:Command").inputs.stdin as string).matchAll(/^take (\S+) /gm)].map((m) => `${UPLOAD_DIR}/${m[1]}`);
+        expect(taken.sort()).toEqual(now.map((cp) => cp.inputs.remotePath as string).sort());
+        // the delete that runs is the one the first up recorded: it removes no copy
+        const oldDelete = Buffer.from(/^echo (\S+) \|/.exec(first.named(`artifacts-${n}`, "command:remote:Command").inputs.delete as string)![1], "base64").toString();
+        const removed = oldDelete.split("\n").filter((l) => l.startsWith("rm -rf -- ")).flatMap((l) => l.slice("rm -rf -- ".length).split(" ").map((p) => p.replace(/^'|'$/g, "")));
+        expect(removed.length).toBeGreaterThan(5);
+        for (const p of removed) for (const t of taken) expect(t === p || t.startsWith(p.replace(/\/?$/, "/"))).toBe(false);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   }, 90000);
 });
 

@@ -5,7 +5,7 @@ import * as path from "path";
 import * as fc from "fast-check";
 import * as YAML from "yaml";
 import { loadConfig, nodesWith } from "../components/config";
-import { HostStepPlan, artifactsFor, planNodePrep, restartAndAwait, waitUntil, renderApplyScript, renderDeleteScript, stepDigests } from "../components/host";
+import { HostStepPlan, UPLOAD_DIR, artifactsFor, planNodePrep, restartAndAwait, waitUntil, renderApplyScript, renderDeleteScript, stepDigests } from "../components/host";
 import { ETCD_UNIT, ETCD_CONFIG, SNAPSHOT_SCRIPT, etcdMemberConfig } from "../components/etcd/plan";
 import { DISTRO_NGINX_BACK, DISTRO_NGINX_MARK, DISTRO_NGINX_OFF, NGINX_CONF, NGINX_UNIT, STREAM_MODULE, nginxConfig, planKubeNginx } from "../components/lb/plan";
 import { allHostSteps, placeholderMaterial } from "../components/render/plan";
@@ -302,7 +302,7 @@ describe("air-gapped artifacts", () => {
         const mine = copies.filter((cp) => cp.inputs.connection.host === node.ip);
         const want = artifactsFor(c, node).map((a) => a.fileName).sort();
         expect(want.length).toBeGreaterThan(3);
-        expect(mine.map((cp) => cp.inputs.remotePath).sort()).toEqual(want.map((f) => `/tmp/k8s-lab-upload/${f}`));
+        expect(mine.map((cp) => cp.inputs.remotePath).sort()).toEqual(want.map((f) => `${UPLOAD_DIR}/${f}`));
         for (const cp of mine) {
           const file = path.basename(cp.inputs.remotePath);
           expect(await cp.inputs.source.path).toBe(path.join(dir, file));

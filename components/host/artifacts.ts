@@ -12,7 +12,14 @@ export const CACHE_DIR = "/var/cache/k8s-lab";
 export const OPT_DIR = "/opt/k8s-lab";
 export const BIN_DIR = "/usr/local/bin";
 export const CNI_BIN_DIR = "/opt/cni/bin";
-export const UPLOAD_DIR = "/tmp/k8s-lab-upload";
+/**
+ * Where files copied from the Pulumi machine wait for their step (on disk, not a tmpfs).
+ * No delete script removes it: when a step is replaced, its old delete runs after the new
+ * copies have landed (uploads come first: the step depends on them), so it must not take
+ * them away; the step's create moves every file out and removes the empty directory.
+ * (Versions that copied to /tmp/k8s-lab-upload removed that directory in their deletes.)
+ */
+export const UPLOAD_DIR = "/var/tmp/k8s-lab-upload";
 
 /** Shell function `verify FILE DIGEST`: the file's digest equals DIGEST (sha256:… or sha512:…). */
 export const VERIFY = [
@@ -142,7 +149,7 @@ export function planArtifacts(c: ClusterConfig, node: NodeSpec): HostStepPlan {
     upload,
     activate,
     deactivate: [],
-    createdPaths: [...installed, ...artifacts.map((a) => `${OPT_DIR}/${a.name}-${a.version}`), ...artifacts.map((a) => `${CACHE_DIR}/${a.fileName}`), ...(artifacts.some((a) => a.name === "cni-plugins") ? [CNI_BIN_DIR] : []), ...(airGapped ? [UPLOAD_DIR] : [])],
+    createdPaths: [...installed, ...artifacts.map((a) => `${OPT_DIR}/${a.name}-${a.version}`), ...artifacts.map((a) => `${CACHE_DIR}/${a.fileName}`), ...(artifacts.some((a) => a.name === "cni-plugins") ? [CNI_BIN_DIR] : [])],
     healthGate: "every checksum matches before anything is installed",
   };
 }

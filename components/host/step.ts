@@ -62,7 +62,9 @@ export class HostStep extends pulumi.ComponentResource {
 
     // Each file the node needs, and no other, is copied on its own (the provider copies a
     // file asset or a whole directory; a directory would send every node every release file).
-    // A new machine behind the node gets its files again.
+    // Copied again whenever the step runs again (its script digest) or a new machine is
+    // behind the node: a replaced step's delete removes the files the old step took in, the
+    // unchanged ones too, before the new step takes them.
     const uploads = (plan.upload?.files ?? []).map(
       (f) =>
         new command.remote.CopyToRemote(
@@ -71,7 +73,7 @@ export class HostStep extends pulumi.ComponentResource {
             connection: { host: plan.ip, user: args.access.user, privateKey: args.access.privateKey, ...DIAL },
             source: new pulumi.asset.FileAsset(path.join(plan.upload!.sourceDir, f.name)),
             remotePath: `${plan.upload!.targetDir}/${f.name}`,
-            triggers: [f.digest, { host: args.access.hostIdentity?.(plan.node) ?? plan.ip }],
+            triggers: [f.digest, digests.apply((d) => ({ step: d.script })), { host: args.access.hostIdentity?.(plan.node) ?? plan.ip }],
           },
           { parent: this },
         ),
