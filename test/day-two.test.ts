@@ -380,6 +380,35 @@ describe("Kubernetes upgrade", () => {
   }, 90000);
 });
 
+describe("steps whose delete ends a membership", () => {
+  // A replaced step runs its old delete: for these, `etcdctl member remove` or a drain and
+  // the Node's deletion. A new version of their scripts must re-run them in place instead.
+  it("are updated in place, not replaced, when a new version of the program changes their scripts", async () => {
+    const etcdPlan = jest.requireActual("../components/etcd/plan");
+    const cpPlan = jest.requireActual("../components/control-plane/plan");
+    // (captured before the spies: the imported names resolve to the spies afterwards)
+    const originals = { etcd: etcdPlan.planEtcdMembershipOf, node: cpPlan.planNodeMembership };
+    const older = (f: (...a: any[]) => any) => (...a: any[]) => {
+      const p = f(...a);
+      return { ...p, activate: [...p.activate, "# an older version"], deactivate: [...p.deactivate, "# an older version"] };
+    };
+    const spies = [
+      jest.spyOn(etcdPlan, "planEtcdMembershipOf").mockImplementation(older(originals.etcd) as any),
+      jest.spyOn(cpPlan, "planNodeMembership").mockImplementation(older(originals.node) as any),
+    ];
+    let changes: Change[];
+    try {
+      ({ changes } = await changeConfig(dev, dev, () => spies.forEach((s) => s.mockRestore())));
+    } finally {
+      spies.forEach((s) => s.mockRestore());
+    }
+    const steps = changes.filter((c) => c.type === "command:remote:Command");
+    expect(summary(steps).sort()).toEqual(
+      ["k8s-1", "k8s-2", "k8s-3"].flatMap((n) => [`update etcd-membership-${n}`, `update node-${n}`]).sort(),
+    );
+  }, 90000);
+});
+
 describe("drain around a kubelet's upgrade", () => {
   const c = loadConfig(dev).config!;
   /** Runs a step's apply script with a kubectl that logs its arguments and answers from the environment. */

@@ -324,6 +324,7 @@ export function planNodeMembership(c: ClusterConfig, node: NodeSpec): HostStepPl
       "fi",
     ],
     healthGate: `the Node object ${node.name} exists and is schedulable`,
+    identity: [node.name],
   };
 }
 

@@ -248,11 +248,11 @@ export function planEtcdMembershipOf(node: NodeSpec): HostStepPlan {
     files: [],
     activate: [
       // not `etcdctl … | grep -q`: under pipefail, grep's early exit can fail etcdctl with SIGPIPE (seen on a VM)
-      `members=$(${etcdctl(local)} member list)`,
+      `members=$(${etcdctl(local)} --command-timeout=30s member list)`,
       `grep -qF ${shq(url)} <<<"$members" || { echo "etcd on ${node.name}: ${url} is not in the member list" >&2; exit 1; }`,
     ],
     deactivate: [
-      `if ! members=$(${etcdctl(local)} member list 2>&1); then`,
+      `if ! members=$(${etcdctl(local)} --command-timeout=30s member list 2>&1); then`,
       `  echo "etcd on ${node.name} does not answer, so it cannot take itself out of the cluster: $members" >&2`,
       `  echo "on a healthy member: etcdctl member list, then etcdctl member remove <ID of ${url}>; then run pulumi up again" >&2`,
       "  exit 1",
@@ -266,6 +266,7 @@ export function planEtcdMembershipOf(node: NodeSpec): HostStepPlan {
       `if [[ -d ${ETCD_DATA_DIR}/member ]]; then mv ${ETCD_DATA_DIR} "${ETCD_DATA_DIR}.removed-$(date -u +%Y%m%dT%H%M%SZ)"; fi`,
     ],
     healthGate: `etcdctl member list names ${url}`,
+    identity: [node.name, url],
   };
 }
 

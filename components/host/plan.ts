@@ -66,6 +66,14 @@ export interface HostStepPlan {
    * rolling order, after the artifacts step installed the binaries.
    */
   runs?: string[];
+  /**
+   * For a step whose delete undoes a membership (etcd member remove, drain and delete the
+   * Node): what it stands for. Only a change of these values (or of the machine) replaces
+   * it; a changed script re-runs its create in place and records the new delete, so a new
+   * version of the program never runs the old delete on a member that stays. Default: the
+   * step is replaced whenever what lands on the host changes.
+   */
+  identity?: string[];
 }
 
 export interface FileDigest {
