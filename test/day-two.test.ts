@@ -21,6 +21,9 @@ import { resolvedOutputs, runProgram, settle, stackConfig } from "./harness";
 
 const dev = stackConfig("dev");
 
+/** The delete script a recorded host step's command would run (it travels base64-encoded). */
+const deleteScriptOf = (cmd: string) => Buffer.from(/^echo (\S+) \|/.exec(cmd)![1], "base64").toString();
+
 /** `type::name` of the resource a step's delete is skipped with. */
 function deletedWithOf(rec: Recorder, step: string): string | undefined {
   const w = rec.options.get(`k8slab:host:HostStep::${step}`)?.deletedWith as { __pulumiType?: string; __name?: string } | undefined;
@@ -49,7 +52,7 @@ describe("add a worker", () => {
     const deletes = running
       .filter((c) => c.type === "command:remote:Command" && c.op !== "create")
       .map((c) => first.resources.find((r) => r.type === c.type && r.name === c.name)!.inputs.delete as string)
-      .map((cmd) => Buffer.from(/^echo (\S+) \|/.exec(cmd)![1], "base64").toString());
+      .map(deleteScriptOf);
     expect(deletes).toHaveLength(4);
     for (const d of deletes) {
       expect(d).not.toContain(BRIDGE_NAME);
@@ -369,7 +372,7 @@ describe("Kubernetes upgrade", () => {
         const taken = [...(second.named(`artifacts-${n}`, "command:remote:Command").inputs.stdin as string).matchAll(/^take (\S+) /gm)].map((m) => `${UPLOAD_DIR}/${m[1]}`);
         expect(taken.sort()).toEqual(now.map((cp) => cp.inputs.remotePath as string).sort());
         // the delete that runs is the one the first up recorded: it removes no copy
-        const oldDelete = Buffer.from(/^echo (\S+) \|/.exec(first.named(`artifacts-${n}`, "command:remote:Command").inputs.delete as string)![1], "base64").toString();
+        const oldDelete = deleteScriptOf(first.named(`artifacts-${n}`, "command:remote:Command").inputs.delete as string);
         const removed = oldDelete.split("\n").filter((l) => l.startsWith("rm -rf -- ")).flatMap((l) => l.slice("rm -rf -- ".length).split(" ").map((p) => p.replace(/^'|'$/g, "")));
         expect(removed.length).toBeGreaterThan(5);
         for (const p of removed) for (const t of taken) expect(t === p || t.startsWith(p.replace(/\/?$/, "/"))).toBe(false);
