@@ -157,6 +157,20 @@ describe("remove a worker", () => {
       fs.rmSync(bin, { recursive: true, force: true });
     }
   });
+
+  it("joining waits for the Node and never uncordons it (an update that re-runs it leaves a node cordoned by hand cordoned)", () => {
+    const c = loadConfig(withK8s4).config!;
+    const bin = tmpdir("stub-kubectl-");
+    try {
+      fs.writeFileSync(path.join(bin, "kubectl"), `#!/bin/bash\necho "$*" | sed 's/--kubeconfig [^ ]* --request-timeout 30s //' >> ${bin}/log\n`, { mode: 0o755 });
+      const script = renderApplyScript(planNodeMembership(c, c.nodes[3]), () => "").replaceAll("/usr/local/bin/kubectl", `${bin}/kubectl`);
+      expect(run("bash", ["-c", script])).toMatchObject({ status: 0 });
+      expect(fs.readFileSync(path.join(bin, "log"), "utf8").trim().split("\n")).toEqual(["get node k8s-4"]);
+      expect(shellcheck(script).stdout).toBe("");
+    } finally {
+      fs.rmSync(bin, { recursive: true, force: true });
+    }
+  });
 });
 
 describe("etcd snapshots", () => {

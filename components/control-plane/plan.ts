@@ -294,8 +294,10 @@ function drainNode(node: NodeSpec, o: { force: boolean; consequence: string }): 
 
 /**
  * A node's membership of the cluster, kept from the first control-plane node with the
- * admin kubeconfig. Create: once the node has registered, uncordon it (after a drain, or a
- * first join). Delete — when the node leaves the config, before its kubelet, runtime and VM
+ * admin kubeconfig. Create: wait until the node has registered (a kubelet registers its Node
+ * schedulable; the create never uncordons, so a program update that re-runs it in place
+ * leaves a node cordoned by hand cordoned — only the upgrade's uncordon step, and only for a
+ * node the upgrade drained, uncordons). Delete — when the node leaves the config, before its kubelet, runtime and VM
  * go — cordon it, drain it through the eviction API (PodDisruptionBudgets are respected;
  * DaemonSet pods stay; pods without a controller are deleted, as the node's removal would;
  * bounded time, then the step fails naming what blocked it) and delete
@@ -309,11 +311,10 @@ export function planNodeMembership(c: ClusterConfig, node: NodeSpec): HostStepPl
     node: first.name,
     ip: first.ip,
     layer: "node",
-    description: `${node.name} is a schedulable member of the cluster (drained and removed when it leaves the config)`,
+    description: `${node.name} is a member of the cluster (drained and removed when it leaves the config)`,
     files: [],
     activate: [
       ...waitUntil(`${adminKubectl} get node ${name}`, 300, `node ${node.name} has not registered 300 s after its kubelet started; see: journalctl -u kubelet on ${node.name}`, 3),
-      `${adminKubectl} uncordon ${name} >/dev/null`,
     ],
     deactivate: [
       `if ${adminKubectl} get node ${name} >/dev/null 2>&1; then`,
@@ -323,7 +324,7 @@ export function planNodeMembership(c: ClusterConfig, node: NodeSpec): HostStepPl
       `  ${adminKubectl} delete node ${name} --ignore-not-found >/dev/null`,
       "fi",
     ],
-    healthGate: `the Node object ${node.name} exists and is schedulable`,
+    healthGate: `the Node object ${node.name} exists`,
     identity: [node.name],
   };
 }
