@@ -428,6 +428,17 @@ describe("steps whose delete ends a membership", () => {
 
 describe("drain around a kubelet's upgrade", () => {
   const c = loadConfig(dev).config!;
+
+  it("stops each apiserver in seconds: open watches are closed once the in-flight requests drained, with a flag the pinned release has", () => {
+    const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, `upstream/flags/kube-apiserver-v${c.versions.kubernetes}.json`), "utf8")) as { flags: Record<string, { deprecated: boolean }> };
+    expect(fixture.flags["shutdown-send-retry-after"]).toEqual({ deprecated: false });
+    const units = [...renderTree(c)].filter(([p]) => p.endsWith("/etc/systemd/system/kube-apiserver.service"));
+    expect(units).toHaveLength(c.nodes.filter((n) => n.roles.has("control-plane")).length);
+    for (const [p, text] of units) {
+      const words = /^ExecStart=((?:.*\\\n)*.*)$/m.exec(text)![1].replace(/\\\n/g, " ").trim().split(/\s+/);
+      expect({ unit: p, flags: words.filter((w) => w.startsWith("--shutdown")) }).toEqual({ unit: p, flags: ["--shutdown-send-retry-after=true"] });
+    }
+  });
   /** Runs a step's apply script with a kubectl that logs its arguments and answers from the environment. */
   function withStubKubectl(script: string, env: Record<string, string>): { status: number | null; stderr: string; calls: string[] } {
     const bin = tmpdir("stub-kubectl-");
