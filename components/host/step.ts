@@ -86,13 +86,10 @@ export class HostStep extends pulumi.ComponentResource {
         create: "sudo -n bash -s",
         stdin: secret ? pulumi.secret(script) : script,
         delete: `echo ${Buffer.from(deleteScript).toString("base64")} | base64 -d | sudo -n bash -s`,
-        triggers: plan.identity
-          ? [{ identity: plan.identity }, { host: args.access.hostIdentity?.(plan.node) ?? plan.ip }]
-          : [
-              digests.apply((d) => ({ script: d.script })),
-              ...plan.files.map((_, i) => digests.apply((d) => d.files[i])),
-              { host: args.access.hostIdentity?.(plan.node) ?? plan.ip },
-            ],
+        triggers: [
+          ...(plan.identity ? [{ identity: plan.identity }] : [digests.apply((d) => ({ script: d.script })), ...plan.files.map((_, i) => digests.apply((d) => d.files[i]))]),
+          { host: args.access.hostIdentity?.(plan.node) ?? plan.ip },
+        ],
         addPreviousOutputInEnv: false,
         // stdout stays secret; stderr carries the script's own progress and diagnosis
         // (scripts never write key material there), so a failing step says why
