@@ -6,7 +6,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { DRAINED_FOR_ANNOTATION, planNodeMembership, planUpgradeDrain, planUpgradeUncordon } from "../components/control-plane/plan";
 import { renderApplyScript, renderDeleteScript } from "../components/host/plan";
-import { run, shellcheck, systemdVerify, tmpdir } from "./tools";
+import { execStartWords, run, shellcheck, systemdVerify, tmpdir } from "./tools";
 import { UPLOAD_DIR } from "../components/host/artifacts";
 import { ETCD_SNAPSHOT_DIR, SCHEDULED_PREFIX, SNAPSHOT_SCRIPT, etcdUnit, planEtcdMembershipOf, snapshotScript, snapshotUnits } from "../components/etcd/plan";
 import { renderTree } from "../components/render";
@@ -435,7 +435,7 @@ describe("drain around a kubelet's upgrade", () => {
     const units = [...renderTree(c)].filter(([p]) => p.endsWith("/etc/systemd/system/kube-apiserver.service"));
     expect(units).toHaveLength(c.nodes.filter((n) => n.roles.has("control-plane")).length);
     for (const [p, text] of units) {
-      const words = /^ExecStart=((?:.*\\\n)*.*)$/m.exec(text)![1].replace(/\\\n/g, " ").trim().split(/\s+/);
+      const words = execStartWords(text)!;
       expect({ unit: p, flags: words.filter((w) => w.startsWith("--shutdown")) }).toEqual({ unit: p, flags: ["--shutdown-send-retry-after=true"] });
     }
   });

@@ -73,3 +73,9 @@ export function containsPrivateKey(text: string): boolean {
   }
   return false;
 }
+
+/** The words of a systemd unit's ExecStart (continuation lines joined): the binary, then its arguments. */
+export function execStartWords(unit: string): string[] | undefined {
+  const exec = /^ExecStart=((?:.*\\\n)*.*)$/m.exec(unit);
+  return exec?.[1].replace(/\\\n/g, " ").trim().split(/\s+/);
+}

@@ -12,7 +12,7 @@ import { ClusterConfig, contains, kubeletNodes, loadConfig, parseCidr } from "..
 import { renderTree } from "../components/render";
 import { encryptionConfig } from "../components/control-plane/plan";
 import { stackConfig, ROOT, SPLIT_ROLE_NODES } from "./harness";
-import { tmpdir } from "./tools";
+import { execStartWords, tmpdir } from "./tools";
 import { FlagFixture, fixtureFile } from "./upstream/help";
 
 const JUDGES = path.join(ROOT, "test/upstream/.bin");
@@ -100,9 +100,8 @@ export function unitFlags(tree: Map<string, string>): { file: string; binary: st
   const out: { file: string; binary: string; flags: string[] }[] = [];
   for (const [rel, text] of tree) {
     if (!rel.startsWith("nodes/") || !rel.endsWith(".service")) continue;
-    const exec = /^ExecStart=((?:.*\\\n)*.*)$/m.exec(text);
-    if (!exec) continue;
-    const words = exec[1].replace(/\\\n/g, " ").trim().split(/\s+/);
+    const words = execStartWords(text);
+    if (!words) continue;
     const binary = path.basename(words[0]);
     out.push({ file: rel, binary, flags: words.slice(1).filter((w) => w.startsWith("-")).map((w) => w.replace(/^--?/, "").split("=")[0]) });
   }
