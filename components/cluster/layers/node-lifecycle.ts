@@ -1,0 +1,47 @@
+// Wiring of each node's life in the cluster (owner `workers`; every step runs on the first
+// control-plane node as admin, named for the node it acts on): the upgrade's drain before
+// a kubelet moves to another release and its uncordon after, one running node at a time;
+// and the node's membership — it waits for the node to register, and when the node leaves
+// the config it is drained and its Node object deleted before its kubelet and VM go (not in
+// a whole destroy: the control plane goes too). Depends on: cluster/builder, worker/node-lifecycle.
+import { kubeletNodes } from "../../config";
+import { planNodeMembership, planUpgradeDrain, planUpgradeUncordon } from "../../control-plane/plan";
+import { NodeSteps, PlanBuilder } from "../builder";
+import { HostStep } from "../types";
+
+export function wireUpgradeDrain(b: PlanBuilder, adminAccess: HostStep): NodeSteps {
+  const c = b.config;
+  const drain = b.aboutEachNode("upgrade-drain", "workers", kubeletNodes(c), (n) => planUpgradeDrain(c, n));
+  for (const s of Object.values(drain)) b.edge(s.id, adminAccess.id, "kubectl as admin (the admin group's binding)");
+  return drain;
+}
+
+export function wireNodeMembership(b: PlanBuilder, x: { kubelet: NodeSteps; kubeProxy: NodeSteps; adminAccess: HostStep }): NodeSteps {
+  const c = b.config;
+  const membership = b.aboutEachNode("node", "workers", kubeletNodes(c), (n) => planNodeMembership(c, n), { deletedWithCluster: true });
+  for (const [n, s] of Object.entries(membership)) {
+    b.edge(s.id, x.kubelet[n].id, "uncordoned once its kubelet runs; drained before its kubelet stops");
+    b.edge(s.id, x.kubeProxy[n].id, "drained before kube-proxy stops routing its pods' Services");
+    b.edge(s.id, x.adminAccess.id, "kubectl as admin (the admin group's binding)");
+  }
+  return membership;
+}
+
+export function wireUpgradeUncordon(b: PlanBuilder, x: { kubelet: NodeSteps; kubeProxy: NodeSteps; adminAccess: HostStep; drain: NodeSteps }): NodeSteps {
+  const c = b.config;
+  const uncordon = b.aboutEachNode("upgrade-uncordon", "workers", kubeletNodes(c), (n) => planUpgradeUncordon(c, n));
+  for (const [n, s] of Object.entries(uncordon)) {
+    b.edge(s.id, x.kubelet[n].id, "its kubelet runs the release");
+    b.edge(s.id, x.kubeProxy[n].id, "its kube-proxy runs the release");
+    b.edge(s.id, x.adminAccess.id, "kubectl as admin (the admin group's binding)");
+  }
+  // an upgrade drains one running node at a time, whatever its roles
+  const last = b.options.lastUp;
+  if (last && last.kubernetesVersion !== c.versions.kubernetes) {
+    const running = kubeletNodes(c).filter((n) => b.established.has(n.name));
+    for (let i = 1; i < running.length; i++) {
+      b.rollingEdge(x.drain[running[i].name].id, uncordon[running[i - 1].name].id, `upgrade ${last.kubernetesVersion} → ${c.versions.kubernetes}: one node drained at a time`);
+    }
+  }
+  return uncordon;
+}
