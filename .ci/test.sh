@@ -29,7 +29,7 @@ if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json
   npm ci --no-audit --no-fund
 fi
 
-# type-check and build (the render test runs the built render command)
+# type-check (nothing is compiled: the tests and tools run the sources, through ts-jest and tsx)
 npx tsc -p .
 
 # the upstream judges: Go programs that decode what the plan renders with the pinned

@@ -5,7 +5,7 @@ import { loadConfig, imageRegistry } from "../components/config";
 import { K8sObject, addonImageRefs, apiReachableScript, corefile, planAddons, resourceName } from "../components/addons/plan";
 import { controllerManagerFlags } from "../components/control-plane/plan";
 import { planPki } from "../components/pki";
-import { planNodePrep } from "../components/host/prep";
+import { planNodePrep } from "../components/node-prep/prep";
 import { runProgram, stackConfig } from "./harness";
 import { run } from "./tools";
 
@@ -158,7 +158,7 @@ describe("the API gate on the machine running Pulumi", () => {
 });
 
 describe("addons under mocks", () => {
-  let rec: import("../components/render/engine").Recorder;
+  let rec: import("../tools/engine").Recorder;
   let outputs: Record<string, unknown>;
   beforeAll(async () => {
     const r = await runProgram(dev);

@@ -9,8 +9,8 @@ import { HostStepPlan } from "../components/host";
 import { apiserverFlags, controllerManagerFlags, encryptionConfig } from "../components/control-plane/plan";
 import { KUBELET_CONFIG, KUBE_PROXY_CONFIG, containerdConfig, kubeletConfiguration, registryHosts } from "../components/worker/plan";
 import { planPki } from "../components/pki";
-import { allHostSteps } from "../components/render/plan";
-import { Recorded } from "../components/render/engine";
+import { allHostSteps } from "./harness";
+import { Recorded } from "../tools/engine";
 import { runProgram, stackConfig } from "./harness";
 
 const dev = stackConfig("dev");
@@ -183,7 +183,7 @@ describe("creation in parallel, updates rolling", () => {
   const HOST_STEP = "k8slab:host:HostStep";
   const LAYERS = ["etcd", "kube-nginx", "control-plane", "containerd", "kubelet", "kube-proxy"];
   /** Same-layer edges between nodes: `layer: from → to`. */
-  const rollingEdges = (rec: import("../components/render/engine").Recorder, nodes: string[]) =>
+  const rollingEdges = (rec: import("../tools/engine").Recorder, nodes: string[]) =>
     LAYERS.flatMap((layer) =>
       nodes.flatMap((n) => rec.dependsOnNames(HOST_STEP, `${layer}-${n}`).filter((d) => d.startsWith(`${layer}-`) && d !== `${layer}-${n}` && !d.endsWith("-health")).map((d) => `${d} → ${layer}-${n}`)),
     );

@@ -4,18 +4,19 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { DRAINED_FOR_ANNOTATION, planNodeMembership, planUpgradeDrain, planUpgradeUncordon } from "../components/control-plane/plan";
+import { DRAINED_FOR_ANNOTATION, planNodeMembership, planUpgradeDrain, planUpgradeUncordon } from "../components/worker/node-lifecycle";
 import { renderApplyScript, renderDeleteScript } from "../components/host/plan";
 import { execStartWords, run, shellcheck, systemdVerify, tmpdir } from "./tools";
-import { UPLOAD_DIR } from "../components/host/artifacts";
-import { ETCD_SNAPSHOT_DIR, SCHEDULED_PREFIX, SNAPSHOT_SCRIPT, etcdUnit, planEtcdMembershipOf, snapshotScript, snapshotUnits } from "../components/etcd/plan";
+import { UPLOAD_DIR } from "../components/node-prep/artifacts";
+import { ETCD_SNAPSHOT_DIR, etcdUnit, planEtcdMembershipOf } from "../components/etcd/plan";
+import { SCHEDULED_PREFIX, SNAPSHOT_SCRIPT, snapshotScript, snapshotUnits } from "../components/etcd/snapshots";
 import { renderTree } from "../components/render";
 import { BRIDGE_CONFLIST, BRIDGE_NAME } from "../components/worker/pod-network";
 import { LastUp, lastUpProblems, loadConfig } from "../components/config";
 import { hostSteps as hostStepsOf, planCluster } from "../components/cluster/plan";
 import { materialRefs } from "../components/host/plan";
 import { planPki } from "../components/pki/plan";
-import { Recorder, forgetProviderState } from "../components/render/engine";
+import { Recorder, forgetProviderState } from "../tools/engine";
 import { Change, changeConfig, summary } from "./two-runs";
 import { resolvedOutputs, runProgram, settle, stackConfig } from "./harness";
 
@@ -402,7 +403,7 @@ describe("steps whose delete ends a membership", () => {
   // the Node's deletion. A new version of their scripts must re-run them in place instead.
   it("are updated in place, not replaced, when a new version of the program changes their scripts", async () => {
     const etcdPlan = jest.requireActual("../components/etcd/plan");
-    const cpPlan = jest.requireActual("../components/control-plane/plan");
+    const cpPlan = jest.requireActual("../components/worker/node-lifecycle");
     // (captured before the spies: the imported names resolve to the spies afterwards)
     const originals = { etcd: etcdPlan.planEtcdMembershipOf, node: cpPlan.planNodeMembership };
     const older = (f: (...a: any[]) => any) => (...a: any[]) => {

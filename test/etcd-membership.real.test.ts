@@ -13,7 +13,7 @@ import * as path from "path";
 import { ClusterConfig, EtcdJoin, loadConfig } from "../components/config";
 import { HostStepPlan, renderApplyScript, renderDeleteScript, resolvedFiles } from "../components/host/plan";
 import { planEtcdHealthGate, planEtcdMember, planEtcdMembership, planEtcdMembershipOf } from "../components/etcd/plan";
-import { issueTestPki } from "../components/render/test-pki";
+import { issueTestPki } from "../tools/test-pki";
 import { MaterialRef } from "../components/pki/material";
 import { ROOT, stackConfig } from "./harness";
 import { tmpdir } from "./tools";

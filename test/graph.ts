@@ -2,7 +2,7 @@
 // by URN (its parents' type chain, its type and name) and the explicit dependsOn edges,
 // transitively reduced so two wirings that order the same things compare equal.
 import * as pulumi from "@pulumi/pulumi";
-import { urnOf } from "../components/render/engine";
+import { urnOf } from "../tools/engine";
 
 export interface ResourceGraph {
   urns: string[];

@@ -1,10 +1,12 @@
-// Runs the program under the stand-in engine (components/render/engine.ts): mocks first,
+// Runs the program under the stand-in engine (tools/engine.ts): mocks first,
 // then `await import()` of index.ts, so the program can never run against a real engine by
 // accident (a static import would be hoisted above setMocks).
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { PROJECT, engineConfig, readStackFile, valuesAsEngineGives } from "../components/config";
-import { Program, Recorder, runUnderEngine } from "../components/render/engine";
+import { ClusterConfig, PROJECT, engineConfig, readStackFile, valuesAsEngineGives } from "../components/config";
+import { HostStepPlan } from "../components/host/plan";
+import { hostSteps, planCluster } from "../components/cluster/plan";
+import { Program, Recorder, runUnderEngine } from "../tools/engine";
 
 export { PROJECT };
 
@@ -17,6 +19,11 @@ export const SPLIT_ROLE_NODES = [
   "name=w-2 ip=192.168.253.32 roles=worker",
 ];
 export const ROOT = path.resolve(__dirname, "..");
+
+/** Every host step's plan of a config, in plan order. */
+export function allHostSteps(c: ClusterConfig): HostStepPlan[] {
+  return hostSteps(planCluster(c)).map((s) => s.plan);
+}
 
 export interface RunResult {
   rec: Recorder;

@@ -7,7 +7,8 @@ import { loadConfig, readImageArchives } from "../components/config";
 import { planImages } from "../components/worker/images";
 import { runProgram, stackConfig } from "./harness";
 import { bashSyntax, run, shellcheck, tmpdir } from "./tools";
-import { allHostSteps, placeholderMaterial } from "../components/render/plan";
+import { placeholderMaterial } from "../components/render";
+import { allHostSteps } from "./harness";
 import { renderApplyScript, renderDeleteScript } from "../components/host/plan";
 
 const dev: Record<string, unknown> = { ...stackConfig("dev"), cni: "bridge", dashboard: false };

@@ -6,7 +6,7 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { Recorded } from "../components/render/engine";
+import { Recorded } from "../tools/engine";
 import { runProgram, stackConfig } from "./harness";
 import { tmpdir } from "./tools";
 

@@ -1,5 +1,5 @@
 // The PKI under the stand-in engine, whose tls resources issue REAL keys and certificates
-// (components/render/test-pki.ts), checked with openssl: chains, subjects, SANs, usages, key pairs and kubeconfigs.
+// (tools/test-pki.ts), checked with openssl: chains, subjects, SANs, usages, key pairs and kubeconfigs.
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -8,7 +8,7 @@ import * as YAML from "yaml";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterConfig, loadConfig } from "../components/config";
 import type { ClusterPki, PkiPlan } from "../components/pki";
-import { Recorder, standInEngine } from "../components/render/engine";
+import { Recorder, standInEngine } from "../tools/engine";
 import { PROJECT, runProgram, settle, stackConfig } from "./harness";
 
 const dev = stackConfig("dev");

@@ -104,7 +104,7 @@ describe("npm run render", () => {
   let out: string;
   beforeAll(() => {
     out = tmpdir("render-");
-    execFileSync("node", [path.join(ROOT, "bin/components/render/cli.js"), "--stack", "dev", "--out", out, "--test-pki"], { cwd: ROOT, stdio: "pipe" });
+    execFileSync("node", ["--require", "tsx/cjs", path.join(ROOT, "tools/render.ts"), "--stack", "dev", "--out", out, "--test-pki"], { cwd: ROOT, stdio: "pipe" });
   }, 120000);
   afterAll(() => fs.rmSync(out, { recursive: true, force: true }));
 
@@ -195,7 +195,7 @@ describe("render --out", () => {
   });
 
   it("leaves the checkout alone: npm run render -- --out . fails with the reason", () => {
-    const r = run("node", [path.join(ROOT, "bin/components/render/cli.js"), "--stack", "dev", "--out", ROOT]);
+    const r = run("node", ["--require", "tsx/cjs", path.join(ROOT, "tools/render.ts"), "--stack", "dev", "--out", ROOT]);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/is not empty and is not a previous render/);
     expect(fs.existsSync(path.join(ROOT, "package.json"))).toBe(true);

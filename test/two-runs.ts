@@ -2,7 +2,7 @@
 // with a changed config, with the provider state kept between the runs as the engine keeps
 // it; the two registrations are compared by URN, and each difference is classified the
 // way the engine and the providers would: create, delete, replace or update.
-import { Recorded, Recorder } from "../components/render/engine";
+import { Recorded, Recorder } from "../tools/engine";
 import { resolvedOutputs, runProgram } from "./harness";
 
 export type Op = "create" | "delete" | "replace" | "update";

@@ -154,7 +154,7 @@ describe("component configs, judged by the pinned releases' own Go code", () => 
   beforeAll(() => {
     // the dev stack with real test certificates: the kubeconfigs and the encryption key too
     dir = tmpdir("upstream-");
-    execFileSync(process.execPath, [path.join(ROOT, "bin/components/render/cli.js"), "--stack", "dev", "--out", path.join(dir, "dev"), "--test-pki"], { cwd: ROOT, stdio: "ignore" });
+    execFileSync(process.execPath, ["--require", "tsx/cjs", path.join(ROOT, "tools/render.ts"), "--stack", "dev", "--out", path.join(dir, "dev"), "--test-pki"], { cwd: ROOT, stdio: "ignore" });
     devTree = new Map();
     const walk = (d: string) => {
       for (const e of fs.readdirSync(d, { withFileTypes: true })) {

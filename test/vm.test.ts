@@ -7,7 +7,7 @@ import * as YAML from "yaml";
 import { loadConfig } from "../components/config";
 import { LibvirtObjectPlan, domainXml, networkXml, planBaseVolume, planCloudInitDisk, planDomain, planNetwork, planNodeAddress, planNodeVolume, planPool, poolXml, readinessScript, userData } from "../components/vm/plan";
 import { runProgram, stackConfig } from "./harness";
-import { Recorder } from "../components/render/engine";
+import { Recorder } from "../tools/engine";
 import { bashSyntax, run, shellcheck, tmpdir } from "./tools";
 
 const dev = stackConfig("dev");

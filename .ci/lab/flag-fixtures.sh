@@ -16,7 +16,7 @@ trap 'rm -rf "$work"' EXIT
 tar -xzf "$cache/artifacts/kubernetes-server-linux-amd64.tar.gz" -C "$work"
 tar -xzf "$cache/artifacts/etcd-v$ETCD_VERSION-linux-amd64.tar.gz" -C "$work"
 fixture() { # BINARY VERSION PATH
-  "$3" --help 2>&1 | node bin/test/upstream/help.js "$1" "$2" > "test/upstream/flags/$1-v$2.json"
+  "$3" --help 2>&1 | node --require tsx/cjs test/upstream/help.ts "$1" "$2" > "test/upstream/flags/$1-v$2.json"
   echo "fixtures:flags: $1 v$2: $(node -p 'Object.keys(require(process.argv[1]).flags).length' "$PWD/test/upstream/flags/$1-v$2.json") flags"
 }
 for b in kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy; do

@@ -4,7 +4,6 @@
 // with HostStep. Depends on: config, pki/material, host/*.
 export * from "./plan";
 export * from "./step";
-export * from "./prep";
-export * from "./artifacts";
+export * from "./key-files";
 export * from "./systemd";
 export * from "./established";

@@ -8,7 +8,6 @@ import { MaterialRef, materialName } from "./material";
 import { CaId, CertPlan, PkiPlan, caCertInputs, certRequestInputs, keyInputs, leafCertInputs, planPki, renderKubeconfig } from "./plan";
 
 export * from "./plan";
-export * from "./files";
 export * from "./material";
 
 /** A certificate with its private key (secret). */

@@ -10,16 +10,11 @@ import { ClusterConfig } from "../config";
 import { MaterialRef, renderApplyScript, renderDeleteScript } from "../host/plan";
 import { materialName } from "../pki/material";
 import { dayTwoRunbook } from "./day-two";
-import { restoreRunbook } from "../etcd/plan";
-import { ClusterPlan, HostStep, LibvirtStep, PlannedLayer, criticalPath, edgesInto, hostSteps, hostStepsPerNode, materialInPlan, planCluster, sshSessionsPerNode } from "../cluster/plan";
+import { restoreRunbook } from "./restore";
+import { ClusterPlan, HostStep, LibvirtStep, PlanNumbers, PlannedLayer, edgesInto, hostSteps, materialInPlan, planCluster, planNumbers } from "../cluster/plan";
 
-export interface PlanNumbers {
-  /** Steps of the plan by kind (host steps, libvirt objects, Kubernetes objects…). */
-  stepsByKind: Record<string, number>;
-  hostStepsPerNode: Record<string, number>;
-  sshSessionsPerNode: Record<string, number>;
-  criticalPath: string[];
-}
+export type { PlanNumbers };
+export { planNumbers };
 
 export interface RenderOptions {
   /** Key material for file contents; default: clearly marked placeholders. */
@@ -33,18 +28,6 @@ const pad = (n: number) => String(n).padStart(2, "0");
 /** Clearly marked stand-ins for key material, for rendering without a PKI. */
 export function placeholderMaterial(ref: MaterialRef): string {
   return `-----BEGIN K8S-LAB PLACEHOLDER-----\n${materialName(ref)} (issued by pulumi up)\n-----END K8S-LAB PLACEHOLDER-----\n`;
-}
-
-/** The plan's numbers. */
-export function planNumbers(plan: ClusterPlan): PlanNumbers {
-  const stepsByKind: Record<string, number> = {};
-  for (const s of plan.steps) stepsByKind[s.kind] = (stepsByKind[s.kind] ?? 0) + 1;
-  return {
-    stepsByKind: Object.fromEntries(Object.entries(stepsByKind).sort()),
-    hostStepsPerNode: hostStepsPerNode(plan),
-    sshSessionsPerNode: sshSessionsPerNode(plan),
-    criticalPath: criticalPath(plan),
-  };
 }
 
 /** A step's script name: its layer, or its id when it acts for another node (node-<name> runs on the first control-plane node). */

@@ -4,7 +4,7 @@
 // garbage collection never removes it. The seed's "pause image cannot be pulled", solved
 // offline. Depends on: config, host (uploads, verify), worker/plan (paths).
 import { ClusterConfig, NodeSpec, normalizeImageRef } from "../config";
-import { BIN_DIR, CACHE_DIR, UPLOAD_DIR, VERIFY, takeUploads } from "../host/artifacts";
+import { BIN_DIR, CACHE_DIR, UPLOAD_DIR, VERIFY, takeUploads } from "../node-prep/artifacts";
 import { HostStepPlan, shq } from "../host/plan";
 
 export const IMAGE_CACHE_DIR = `${CACHE_DIR}/images`;

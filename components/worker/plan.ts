@@ -6,11 +6,11 @@
 import * as TOML from "smol-toml";
 import * as YAML from "yaml";
 import { ClusterConfig, NodeSpec } from "../config";
-import { BIN_DIR, CNI_BIN_DIR, releasesRun } from "../host/artifacts";
+import { BIN_DIR, CNI_BIN_DIR, releasesRun } from "../node-prep/artifacts";
 import { HostStepPlan, ServiceHealth, restartAndAwait, unitRemoval } from "../host/plan";
-import { proxyEnvironment } from "../host/prep";
+import { proxyEnvironment } from "../node-prep/prep";
 import { commandLine, renderUnit } from "../host/systemd";
-import { KUBECONFIG_DIR, certFile, secretFile } from "../pki/files";
+import { KUBECONFIG_DIR, certFile, secretFile } from "../host/key-files";
 import { material } from "../pki/material";
 
 export const CONTAINERD_CONFIG = "/etc/containerd/config.toml";

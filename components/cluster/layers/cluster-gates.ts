@@ -2,7 +2,7 @@
 // run on the first control-plane node): admin-access (the admin group's binding, once every
 // apiserver serves) and nodes-registered (every kubelet node has registered). Depends on:
 // cluster/builder, cluster/cluster-steps.
-import { planAdminAccess, planNodesRegistered } from "../../control-plane/plan";
+import { planAdminAccess, planNodesRegistered } from "../cluster-steps";
 import { NodeSteps, PlanBuilder, ids } from "../builder";
 import { HostStep } from "../types";
 

@@ -3,7 +3,8 @@
 // time; the health gate; each member's membership step (taken out of the member list
 // before its etcd stops); scheduled snapshots. Depends on: cluster/builder, etcd.
 import { nodesWith } from "../../config";
-import { EtcdMembership, planEtcdHealthGate, planEtcdMember, planEtcdMembership, planEtcdMembershipOf, planEtcdSnapshots } from "../../etcd/plan";
+import { EtcdMembership, planEtcdHealthGate, planEtcdMember, planEtcdMembership, planEtcdMembershipOf } from "../../etcd/plan";
+import { planEtcdSnapshots } from "../../etcd/snapshots";
 import { NodeSteps, PlanBuilder, ids } from "../builder";
 import { HostStep } from "../types";
 

@@ -1,7 +1,7 @@
 // Wiring of kube-nginx (owner `kube-nginx`): the local layer-4 proxy to every apiserver on
 // every node, once nginx is installed; control-plane nodes one at a time on a running
 // cluster. Depends on: cluster/builder, kube-nginx.
-import { planKubeNginx } from "../../lb/plan";
+import { planKubeNginx } from "../../kube-nginx/plan";
 import { NodeSteps, PlanBuilder } from "../builder";
 
 export function wireKubeNginx(b: PlanBuilder, prep: NodeSteps): NodeSteps {

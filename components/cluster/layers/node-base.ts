@@ -1,8 +1,8 @@
 // Wiring of the node base (owner `nodes`): node prep on every node once it is ready, then
 // the release files (artifacts) every later layer runs. Depends on: cluster/builder,
 // node-prep.
-import { planArtifacts } from "../../host/artifacts";
-import { planNodePrep } from "../../host/prep";
+import { planArtifacts } from "../../node-prep/artifacts";
+import { planNodePrep } from "../../node-prep/prep";
 import { NodeSteps, PlanBuilder } from "../builder";
 import { ReadyGates } from "./vms";
 

@@ -5,7 +5,7 @@
 // the config it is drained and its Node object deleted before its kubelet and VM go (not in
 // a whole destroy: the control plane goes too). Depends on: cluster/builder, worker/node-lifecycle.
 import { kubeletNodes } from "../../config";
-import { planNodeMembership, planUpgradeDrain, planUpgradeUncordon } from "../../control-plane/plan";
+import { planNodeMembership, planUpgradeDrain, planUpgradeUncordon } from "../../worker/node-lifecycle";
 import { NodeSteps, PlanBuilder } from "../builder";
 import { HostStep } from "../types";
 

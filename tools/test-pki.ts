@@ -7,10 +7,10 @@
 import "reflect-metadata";
 import * as crypto from "crypto";
 import * as x509 from "@peculiar/x509";
-import { ClusterConfig } from "../config";
-import { MaterialRef, materialName } from "../pki/material";
-import { caCertInputs, certRequestInputs, keyInputs, leafCertInputs, planPki, renderKubeconfig } from "../pki/plan";
-import { encryptionConfig } from "../control-plane/plan";
+import { ClusterConfig } from "../components/config";
+import { MaterialRef, materialName } from "../components/pki/material";
+import { caCertInputs, certRequestInputs, keyInputs, leafCertInputs, planPki, renderKubeconfig } from "../components/pki/plan";
+import { encryptionConfig } from "../components/control-plane/plan";
 
 type CryptoKey = crypto.webcrypto.CryptoKey;
 type Algorithm = crypto.webcrypto.Algorithm;

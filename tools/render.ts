@@ -4,11 +4,11 @@
 // (then the tree is not byte-identical between runs). The output directory must be new,
 // empty or a previous render; nothing else in it is ever deleted.
 import * as path from "path";
-import { PROJECT, formatErrors, loadConfig, readStackFile, valuesAsEngineGives } from "../config";
-import { renderTree, writeTree } from ".";
+import { PROJECT, formatErrors, loadConfig, readStackFile, valuesAsEngineGives } from "../components/config";
+import { renderTree, writeTree } from "../components/render";
 import { issueTestPki } from "./test-pki";
 
-const ROOT = path.resolve(__dirname, "..", "..", "..");
+const ROOT = path.resolve(__dirname, "..");
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);

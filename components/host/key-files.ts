@@ -1,8 +1,9 @@
-// Where key material lands on the nodes (the kubeadm layout, so guides and tools agree),
-// and the files host steps use for it. Depends on: host/plan, pki/material.
-import type { HostFile } from "../host/plan";
-import { MaterialRef, material } from "./material";
-import type { CertId } from "./plan";
+// Key-file placement: where key material lands on the nodes (the kubeadm layout, so guides
+// and tools agree), and the host files that carry it (by reference, resolved at ship time).
+// Pure. Depends on: host/plan, pki/material.
+import type { HostFile } from "./plan";
+import { MaterialRef, material } from "../pki/material";
+import type { CertId } from "../pki/plan";
 
 export const PKI_DIR = "/etc/kubernetes/pki";
 export const ETCD_PKI_DIR = `${PKI_DIR}/etcd`;

@@ -5,7 +5,7 @@
 // Depends on: config, host/plan.
 import * as path from "path";
 import { ArtifactName, ArtifactSpec, ClusterConfig, NodeSpec, runsKubelet } from "../config";
-import { HostStepPlan, HostUpload, shq } from "./plan";
+import { HostStepPlan, HostUpload, shq } from "../host/plan";
 import { PROXY_ENV_FILE } from "./prep";
 
 export const CACHE_DIR = "/var/cache/k8s-lab";

@@ -1,16 +1,17 @@
-// The one stand-in engine: runs the Pulumi program in-process under Pulumi's mock monitor,
-// records every resource (inputs with secrets unwrapped and which inputs were secret, its
-// options, its URN), answers each resource type with outputs shaped like its provider's —
-// the tls resources with real keys and certificates from the render's test PKI — keeps
+// The one stand-in engine, a test double outside the program (no program module imports
+// it): runs the Pulumi program in-process under Pulumi's mock monitor, records every
+// resource (inputs with secrets unwrapped and which inputs were secret, its options, its
+// URN), answers each resource type with outputs shaped like its provider's — the tls
+// resources with real keys and certificates from the TLS double (tools/test-pki) — keeps
 // provider state between runs as the engine's state does, and throws on any resource type
-// or invoke it does not know, so nothing can silently expand to an empty graph. The unit
-// tests and `npm run bench` use it; the render does not (it reads the plan).
-// Depends on: render/test-pki, host/established, config/keys, @pulumi/pulumi.
+// or invoke it does not know, so nothing can silently expand to an empty graph. The tests
+// and `npm run bench` use it; the render does not (it reads the plan).
+// Depends on: tools/test-pki, host/established, config/keys, @pulumi/pulumi.
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { certRequest, generateKey, locallySignedCert, selfSignedCert } from "./test-pki";
-import { DEFAULT_NODES } from "../config/keys";
-import { ESTABLISHED_OUTPUT } from "../host/established";
+import { DEFAULT_NODES } from "../components/config/keys";
+import { ESTABLISHED_OUTPUT } from "../components/host/established";
 
 export type Program = () => Promise<Record<string, unknown>>;
 
@@ -228,7 +229,7 @@ export async function runInStack(program: Program, rec: Recorder): Promise<{ out
     return outputs;
   });
   const waitForRPCs = (pulumi.runtime as unknown as { waitForRPCs?: () => Promise<void> }).waitForRPCs;
-  if (typeof waitForRPCs !== "function") throw new Error("this @pulumi/pulumi has no runtime.waitForRPCs; update components/render/engine.ts");
+  if (typeof waitForRPCs !== "function") throw new Error("this @pulumi/pulumi has no runtime.waitForRPCs; update tools/engine.ts");
   try {
     await waitForRPCs();
   } catch (e) {

@@ -2,12 +2,11 @@
 // spends in the program) for 3, 10 and 50 nodes, and prints, from the cluster plan, the
 // steps, SSH sessions per node and the critical path for each size.
 import * as path from "path";
-import { PROJECT, engineConfig, loadConfig, readStackFile, valuesAsEngineGives } from "../config";
+import { PROJECT, engineConfig, loadConfig, readStackFile, valuesAsEngineGives } from "../components/config";
 import { Program, runUnderEngine } from "./engine";
-import { planCluster } from "../cluster/plan";
-import { planNumbers } from ".";
+import { planCluster, planNumbers } from "../components/cluster/plan";
 
-const ROOT = path.resolve(__dirname, "..", "..", "..");
+const ROOT = path.resolve(__dirname, "..");
 
 /** n nodes: three control-plane+etcd nodes that also run pods, the rest workers. */
 export function benchNodes(n: number): string[] {
@@ -18,7 +17,7 @@ export function benchNodes(n: number): string[] {
 }
 
 async function main(): Promise<void> {
-  const load = async () => ((await import("../../index")) as unknown as { default: Program }).default;
+  const load = async () => ((await import("../index")) as unknown as { default: Program }).default;
   const base = readStackFile(ROOT, "dev");
   const rows: string[] = ["| nodes | evaluation (ms, best of 3) | resources | host steps | max SSH sessions per node | critical path (host steps) |", "| --- | --- | --- | --- | --- | --- |"];
   for (const n of [3, 10, 50]) {

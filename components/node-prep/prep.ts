@@ -4,7 +4,7 @@
 // cloud-init for VMs; this step makes `existing` hosts and pre-baked images equal.
 // Depends on: config, host/plan.
 import { ClusterConfig, NodeSpec, WEAVE_IPTABLES_BACKEND } from "../config";
-import { HostStepPlan } from "./plan";
+import { HostStepPlan } from "../host/plan";
 
 export const KERNEL_MODULES = ["overlay", "br_netfilter"];
 export const SYSCTLS: Record<string, string> = {

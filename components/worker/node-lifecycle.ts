@@ -1,0 +1,132 @@
+// A node's life in the cluster, planned as host steps that run on the first control-plane
+// node with the admin kubeconfig (named for the node they act on): its membership — it
+// waits for the node to register, and when the node leaves the config drains it and deletes
+// its Node object — and, around its kubelet's move to another release, the upgrade's drain
+// and uncordon. Pure. Depends on: config, host, node-prep (paths), control-plane (the admin
+// kubeconfig on that node).
+import { ClusterConfig, NodeSpec, nodesWith } from "../config";
+import { HostStepPlan, shq, waitUntil } from "../host/plan";
+import { BIN_DIR, releasesRun } from "../node-prep/artifacts";
+import { ADMIN_KUBECONFIG } from "../control-plane/plan";
+
+/** How long a drain may take before the removal stops with the pods that kept it. */
+export const DRAIN_TIMEOUT_S = 300;
+
+/** kubectl as admin on the first control-plane node (where the admin kubeconfig is). */
+const adminKubectl = `${BIN_DIR}/kubectl --kubeconfig ${ADMIN_KUBECONFIG} --request-timeout 30s`;
+
+/** Drains a node through the eviction API with a deadline; on failure says what held it and `consequence`, and fails. */
+function drainNode(node: NodeSpec, o: { force: boolean; consequence: string }): string[] {
+  const force = o.force ? " --force" : "";
+  return [
+    `if ! ${adminKubectl} drain ${shq(node.name)} --ignore-daemonsets --delete-emptydir-data${force} --timeout=${DRAIN_TIMEOUT_S}s >&2; then`,
+    `  echo "the drain of ${node.name} did not finish in ${DRAIN_TIMEOUT_S} s (a PodDisruptionBudget or a pod that cannot be evicted holds it): see kubectl get pods -A -o wide --field-selector spec.nodeName=${node.name}; ${o.consequence}" >&2`,
+    "  exit 1",
+    "fi",
+  ];
+}
+
+/**
+ * A node's membership of the cluster, kept from the first control-plane node with the
+ * admin kubeconfig. Create: wait until the node has registered (a kubelet registers its Node
+ * schedulable; the create never uncordons, so a program update that re-runs it in place
+ * leaves a node cordoned by hand cordoned — only the upgrade's uncordon step, and only for a
+ * node the upgrade drained, uncordons). Delete — when the node leaves the config, before its kubelet, runtime and VM
+ * go — cordon it, drain it through the eviction API (PodDisruptionBudgets are respected;
+ * DaemonSet pods stay; pods without a controller are deleted, as the node's removal would;
+ * bounded time, then the step fails naming what blocked it) and delete
+ * its Node object. In a whole `pulumi destroy` the control plane goes too and the drain is
+ * skipped (the step is deleted with the cluster).
+ */
+export function planNodeMembership(c: ClusterConfig, node: NodeSpec): HostStepPlan {
+  const first = nodesWith(c, "control-plane")[0];
+  const name = shq(node.name);
+  return {
+    node: first.name,
+    ip: first.ip,
+    layer: "node",
+    description: `${node.name} is a member of the cluster (drained and removed when it leaves the config)`,
+    files: [],
+    activate: [
+      ...waitUntil(`${adminKubectl} get node ${name}`, 300, `node ${node.name} has not registered 300 s after its kubelet started; see: journalctl -u kubelet on ${node.name}`, 3),
+    ],
+    deactivate: [
+      `if ${adminKubectl} get node ${name} >/dev/null 2>&1; then`,
+      `  ${adminKubectl} cordon ${name} >/dev/null`,
+      "  # --force: pods no controller manages cannot outlive the node anyway",
+      ...drainNode(node, { force: true, consequence: "the node stays cordoned" }).map((l) => `  ${l}`),
+      `  ${adminKubectl} delete node ${name} --ignore-not-found >/dev/null`,
+      "fi",
+    ],
+    healthGate: `the Node object ${node.name} exists`,
+    identity: [node.name],
+  };
+}
+
+/** Marks a node drained by an upgrade (so that only such a node is uncordoned after it). */
+export const DRAINED_FOR_ANNOTATION = "k8s-lab.io/drained-for-upgrade-to";
+
+/**
+ * Before a node's kubelet moves to another Kubernetes release: cordon and drain it, from
+ * the first control-plane node (the eviction API, PodDisruptionBudgets respected, bounded
+ * time). Only when the node's running kubelet reports another version: nothing on a first
+ * `up` (no Node yet) or when the version is already there. Triggered by the release alone
+ * (`runs`), so a kubelet configuration change does not drain.
+ */
+export function planUpgradeDrain(c: ClusterConfig, node: NodeSpec): HostStepPlan {
+  const first = nodesWith(c, "control-plane")[0];
+  const name = shq(node.name);
+  const target = `v${c.versions.kubernetes}`;
+  return {
+    node: first.name,
+    ip: first.ip,
+    layer: "upgrade-drain",
+    description: `drain ${node.name} before its kubelet moves to ${target} (only if it runs another version)`,
+    files: [],
+    activate: [
+      `running=$(${adminKubectl} get node ${name} -o jsonpath='{.status.nodeInfo.kubeletVersion}' 2>/dev/null || true)`,
+      `if [[ -z $running || $running == ${target} ]]; then exit 0; fi`,
+      `echo "${node.name}: kubelet $running → ${target}: cordon and drain" >&2`,
+      `${adminKubectl} annotate node ${name} --overwrite ${DRAINED_FOR_ANNOTATION}=${target} >/dev/null`,
+      `${adminKubectl} cordon ${name} >/dev/null`,
+      ...drainNode(node, { force: false, consequence: "the node stays cordoned and its kubelet is not upgraded" }),
+    ],
+    deactivate: [],
+    runs: releasesRun(c, node, ["kubernetes"]),
+    healthGate: `${node.name} cordoned and drained, or already on ${target}`,
+  };
+}
+
+/**
+ * After a node's kubelet and kube-proxy moved to the release: wait until the Node reports
+ * it, then uncordon the node if the upgrade drained it (a node cordoned by hand stays so).
+ */
+export function planUpgradeUncordon(c: ClusterConfig, node: NodeSpec): HostStepPlan {
+  const first = nodesWith(c, "control-plane")[0];
+  const name = shq(node.name);
+  const target = `v${c.versions.kubernetes}`;
+  const annotation = DRAINED_FOR_ANNOTATION.replaceAll(".", "\\.");
+  return {
+    node: first.name,
+    ip: first.ip,
+    layer: "upgrade-uncordon",
+    description: `uncordon ${node.name} once its kubelet reports ${target} (only if the upgrade drained it)`,
+    files: [],
+    activate: [
+      ...waitUntil(
+        `[[ $(${adminKubectl} get node ${name} -o jsonpath='{.status.nodeInfo.kubeletVersion}') == ${target} ]]`,
+        300,
+        `node ${node.name} does not report kubelet ${target} 300 s after its kubelet restarted; see: journalctl -u kubelet on ${node.name}`,
+        3,
+      ),
+      `if [[ -n $(${adminKubectl} get node ${name} -o jsonpath='{.metadata.annotations.${annotation}}') ]]; then`,
+      `  ${adminKubectl} uncordon ${name} >/dev/null`,
+      `  ${adminKubectl} annotate node ${name} ${DRAINED_FOR_ANNOTATION}- >/dev/null`,
+      `  echo "${node.name}: on ${target}, uncordoned" >&2`,
+      "fi",
+    ],
+    deactivate: [],
+    runs: releasesRun(c, node, ["kubernetes"]),
+    healthGate: `${node.name} reports kubelet ${target}; uncordoned if the upgrade drained it`,
+  };
+}
