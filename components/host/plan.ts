@@ -6,6 +6,7 @@
 // Pure. Depends on: pki/material (the reference type).
 import { createHash } from "crypto";
 import { MaterialRef, materialName } from "../pki/material";
+import { shellAsset } from "./assets";
 
 export type { MaterialRef };
 
@@ -113,12 +114,7 @@ export function renderApplyScript(step: HostStepPlan, resolve: (ref: MaterialRef
     "umask 022",
   ];
   if (step.files.length) {
-    lines.push(
-      "put() { # put PATH MODE OWNER: stdin (base64) -> PATH, atomically",
-      '  local tmp; install -d -m 0755 "$(dirname "$1")"; tmp=$(mktemp "$1.XXXXXX")',
-      '  base64 -d > "$tmp"; chmod "$2" "$tmp"; chown "$3" "$tmp"; mv -f "$tmp" "$1"',
-      "}",
-    );
+    lines.push(...shellAsset(__dirname, "put.sh"));
   }
   for (const f of resolvedFiles(step, resolve)) {
     const b64 = Buffer.from(f.text, "utf8").toString("base64").replace(/(.{76})/g, "$1\n").trimEnd();

@@ -7,6 +7,7 @@ import * as path from "path";
 import { ArtifactName, ArtifactSpec, ClusterConfig, NodeSpec, runsKubelet } from "../config";
 import { HostStepPlan, HostUpload, shq } from "../host/plan";
 import { PROXY_ENV_FILE } from "./prep";
+import { shellAsset } from "../host/assets";
 
 export const CACHE_DIR = "/var/cache/k8s-lab";
 export const OPT_DIR = "/opt/k8s-lab";
@@ -22,13 +23,7 @@ export const CNI_BIN_DIR = "/opt/cni/bin";
 export const UPLOAD_DIR = "/var/tmp/k8s-lab-upload";
 
 /** Shell function `verify FILE DIGEST`: the file's digest equals DIGEST (sha256:… or sha512:…). */
-export const VERIFY = [
-  "verify() { # verify FILE DIGEST: the file's digest equals DIGEST (sha256:… or sha512:…)",
-  '  local alg=${2%%:*} want=${2#*:} have',
-  '  [[ -f $1 ]] || return 1',
-  '  have=$("${alg}sum" "$1" | cut -d" " -f1); [[ $have == "$want" ]]',
-  "}",
-];
+export const VERIFY = shellAsset(__dirname, "verify.sh");
 
 /**
  * Moves files copied into UPLOAD_DIR into `cacheDir`, each after its digest is checked (a
@@ -38,11 +33,7 @@ export const VERIFY = [
 export function takeUploads(cacheDir: string, files: Array<{ name: string; digest: string }>, from: string): string[] {
   return [
     `install -d -m 0755 ${cacheDir}`,
-    "take() { # take FILE DIGEST",
-    `  if verify "${cacheDir}/$1" "$2"; then rm -f "${UPLOAD_DIR}/$1"; return 0; fi`,
-    `  if ! verify "${UPLOAD_DIR}/$1" "$2"; then echo "checksum mismatch for $1 copied from ${from}: expected $2, got $("\${2%%:*}sum" "${UPLOAD_DIR}/$1" | cut -d' ' -f1)" >&2; exit 1; fi`,
-    `  mv -f "${UPLOAD_DIR}/$1" "${cacheDir}/$1"`,
-    "}",
+    ...shellAsset(__dirname, "take.sh", { CACHE_DIR: cacheDir, UPLOAD_DIR, SOURCE: from }),
     ...files.map((f) => `take ${shq(f.name)} ${f.digest}`),
     `rmdir ${UPLOAD_DIR} 2>/dev/null || true`,
   ];
@@ -125,16 +116,7 @@ export function planArtifacts(c: ClusterConfig, node: NodeSpec): HostStepPlan {
     activate.push(
       "# shellcheck source=/dev/null",
       `if [[ -f ${PROXY_ENV_FILE} ]]; then set -a; . ${PROXY_ENV_FILE}; set +a; fi`,
-      "fetch() { # fetch FILE URL DIGEST: download unless the cache already has the right file",
-      `  local f=${CACHE_DIR}/$1`,
-      '  if verify "$f" "$3"; then return 0; fi',
-      '  curl -fsSL --retry 5 --connect-timeout 20 -o "$f.part" "$2"',
-      '  if ! verify "$f.part" "$3"; then',
-      `    echo "checksum mismatch for $1 from $2: expected $3, got \${3%%:*}:$("\${3%%:*}sum" "$f.part" | cut -d' ' -f1)" >&2`,
-      '    rm -f "$f.part"; exit 1',
-      "  fi",
-      '  mv -f "$f.part" "$f"',
-      "}",
+      ...shellAsset(__dirname, "fetch.sh", { CACHE_DIR }),
       ...artifacts.map((a) => `fetch ${shq(a.fileName)} ${shq(sourceUrl(c, a))} ${a.digest}`),
     );
   }

@@ -5,6 +5,7 @@
 // Pure. Depends on: config, host, vm/documents.
 import { ClusterConfig, NodeSpec } from "../config";
 import { shq } from "../host/plan";
+import { shellAsset } from "../host/assets";
 import { domainXml, libvirtNames, metaData, networkXml, nodeAddressXml, poolXml, userData } from "./documents";
 
 export * from "./documents";
@@ -13,11 +14,7 @@ export * from "./documents";
 // Every script first proves libvirt answers: a delete that cannot connect must fail, not
 // read "not found" and report the VM deleted (seen in a real destroy whose libvirtd socket
 // was gone: every libvirt object "deleted" in 0.05 s, every disk left behind).
-const HEAD = [
-  "set -euo pipefail",
-  'virsh() { command virsh --quiet -c "$LIBVIRT_URI" "$@"; }',
-  'virsh uri >/dev/null 2>&1 || { echo "cannot reach libvirt at $LIBVIRT_URI (is libvirtd running?); nothing was changed" >&2; exit 1; }',
-];
+const HEAD = shellAsset(__dirname, "virsh.sh");
 
 function heredoc(target: string, text: string): string[] {
   let marker = "K8SLAB_XML";
