@@ -3,7 +3,7 @@
 // cluster-admin with the break-glass credential, and nodes-registered, the gate that every
 // kubelet node has registered before the addons. Pure. Depends on: config, host, node-prep,
 // pki, control-plane (the admin kubeconfig on that node).
-import { ClusterConfig, kubeletNodes, nodesWith } from "../config";
+import { ClusterConfig, kubeletNodes } from "../config";
 import { HostStepPlan, waitUntil } from "../host/plan";
 import { secretFile } from "../host/key-files";
 import { BIN_DIR } from "../node-prep/artifacts";
@@ -21,7 +21,7 @@ export const CLUSTER_ADMINS_BINDING = "k8s-lab:cluster-admins";
  * node's tmpfs for this one command and is never kept on a node.
  */
 export function planAdminAccess(c: ClusterConfig): HostStepPlan {
-  const first = nodesWith(c, "control-plane")[0];
+  const first = c.adminNode;
   const server = `--server https://127.0.0.1:${c.network.apiserverPort} --request-timeout 30s`;
   return {
     node: first.name,
@@ -41,7 +41,7 @@ export function planAdminAccess(c: ClusterConfig): HostStepPlan {
 
 /** The cluster gate: every kubelet node has registered with the apiservers (Ready needs the CNI, later). */
 export function planNodesRegistered(c: ClusterConfig): HostStepPlan {
-  const first = nodesWith(c, "control-plane")[0];
+  const first = c.adminNode;
   const names = kubeletNodes(c).map((n) => n.name).sort();
   const kubectl = `${BIN_DIR}/kubectl --kubeconfig ${ADMIN_KUBECONFIG}`;
   return {

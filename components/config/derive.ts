@@ -3,9 +3,9 @@
 // overrides and the computed NO_PROXY list. Pure. Depends on: keys (RawConfig), model,
 // nodes, network, versions.
 import type { RawConfig } from "./keys";
-import { ClusterConfig, NodeSpec, Problem } from "./model";
+import { ClusterConfig, DraftConfig, NodeSpec, Problem, nodesWith } from "./model";
 import { parseNodeSpec, splitHostPort } from "./nodes";
-import { ArtifactName, ArtifactSpec, CATALOG, DEFAULT_IMAGES, ImageName, resolveArtifact } from "./versions";
+import { ArtifactName, ArtifactSpec, CATALOG, COMPONENTS, COMPONENT_OF, ComponentName, DEFAULT_IMAGES, ImageName, resolveArtifact } from "./versions";
 import { Cidr, nthAddress, parseCidr } from "./network";
 
 function parseAssignments(list: string[], key: string, what: string, example: string, problems: Problem[]): Record<string, string> {
@@ -22,7 +22,7 @@ function parseAssignments(list: string[], key: string, what: string, example: st
 }
 
 /** NO_PROXY entries the cluster needs so that no in-cluster traffic goes to the proxy. */
-export function computedNoProxy(c: Pick<ClusterConfig, "nodes" | "network" | "domain">): string[] {
+export function computedNoProxy(c: Pick<DraftConfig, "nodes" | "network" | "domain">): string[] {
   return [
     "localhost",
     "127.0.0.1",
@@ -45,7 +45,7 @@ function uniq<T>(xs: T[]): T[] {
  * Builds the model from schema-checked raw values. Network values that do not parse are
  * carried as given; preflight reports them. Never throws.
  */
-export function deriveModel(raw: RawConfig): { config: ClusterConfig; problems: Problem[] } {
+export function deriveModel(raw: RawConfig): { config: DraftConfig; problems: Problem[] } {
   const problems: Problem[] = [];
   const nodes: NodeSpec[] = [];
   raw.nodes.forEach((text, i) => {
@@ -60,18 +60,10 @@ export function deriveModel(raw: RawConfig): { config: ClusterConfig; problems: 
   const tenthService = serviceCidr && serviceCidr.size > 11 ? nthAddress(serviceCidr, 10) : "";
 
   const extraDigests = parseAssignments(raw.artifactChecksums, "artifactChecksums", "FILE=DIGEST", "'etcd-v3.6.6-linux-amd64.tar.gz=sha256:<64 hex digits>'", problems);
-  const versionOf: Record<ArtifactName, string> = {
-    "kubernetes-server": raw.kubernetesVersion,
-    "kubernetes-node": raw.kubernetesVersion,
-    etcd: raw.etcdVersion,
-    containerd: raw.containerdVersion,
-    runc: raw.runcVersion,
-    crictl: raw.crictlVersion,
-    "cni-plugins": raw.cniPluginsVersion,
-  };
+  const versions = Object.fromEntries(Object.entries(COMPONENTS).map(([name, { key }]) => [name, raw[key]])) as Record<ComponentName, string>;
   const artifacts: Partial<Record<ArtifactName, ArtifactSpec>> = {};
   for (const name of Object.keys(CATALOG) as ArtifactName[]) {
-    const a = resolveArtifact(name, versionOf[name], extraDigests);
+    const a = resolveArtifact(name, versions[COMPONENT_OF[name]], extraDigests);
     if (a) artifacts[name] = a;
   }
 
@@ -83,17 +75,10 @@ export function deriveModel(raw: RawConfig): { config: ClusterConfig; problems: 
     else problems.push({ severity: "error", key: "imageOverrides", message: `'${name}' is not an image name`, fix: `use one of ${Object.keys(DEFAULT_IMAGES).join(", ")}` });
   }
 
-  const config: ClusterConfig = {
+  const config: DraftConfig = {
     name: raw.clusterName,
     domain: raw.clusterDomain,
-    versions: {
-      kubernetes: raw.kubernetesVersion,
-      etcd: raw.etcdVersion,
-      containerd: raw.containerdVersion,
-      runc: raw.runcVersion,
-      crictl: raw.crictlVersion,
-      cniPlugins: raw.cniPluginsVersion,
-    },
+    versions,
     artifacts,
     nodes,
     controlPlaneTaint: raw.controlPlaneTaint,
@@ -111,7 +96,7 @@ export function deriveModel(raw: RawConfig): { config: ClusterConfig; problems: 
       extraApiserverSans: raw.extraApiserverSans,
       apiserverEndpoint: raw.apiserverEndpoint === undefined ? undefined : splitHostPort(raw.apiserverEndpoint, raw.apiserverPort),
     },
-    ssh: { user: raw.sshUser, publicKey: raw.sshPublicKey, privateKeyFromConfig: raw.sshPrivateKey === true },
+    ssh: { user: raw.sshUser, publicKey: raw.sshPublicKey },
     hypervisor: {
       mode: raw.hostMode,
       uri: raw.libvirtUri,
@@ -154,4 +139,20 @@ export function deriveModel(raw: RawConfig): { config: ClusterConfig; problems: 
     config.proxy = { http, https, noProxy: uniq([...computedNoProxy(config), ...raw.noProxy]) };
   }
   return { config, problems };
+}
+
+/**
+ * The checked model: the draft with its networks parsed and its admin node chosen, once.
+ * Only for a draft preflight found no error in; throws otherwise (a programming error).
+ */
+export function completeModel(draft: DraftConfig): ClusterConfig {
+  const parse = (key: string, text: string): Cidr => {
+    const cidr = parseCidr(text);
+    if (!cidr) throw new Error(`config: ${key} ${text} did not parse after preflight`);
+    return cidr;
+  };
+  const adminNode = nodesWith(draft, "control-plane")[0];
+  if (!adminNode) throw new Error("config: no control-plane node after preflight");
+  const cidrs = { node: parse("nodeCidr", draft.network.nodeCidr), pod: parse("podCidr", draft.network.podCidr), service: parse("serviceCidr", draft.network.serviceCidr) };
+  return { ...draft, network: { ...draft.network, cidrs }, adminNode };
 }

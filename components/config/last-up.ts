@@ -93,7 +93,7 @@ export function lastUpProblems(c: ClusterConfig, last: LastUp | undefined, runni
 
   // the first control-plane node runs the cluster-wide steps
   const firstBefore = last.controlPlane[0];
-  const firstNow = nodesWith(c, "control-plane")[0]?.name;
+  const firstNow = c.adminNode.name;
   if (firstBefore && firstNow && firstBefore !== firstNow) {
     out.push({
       severity: "error",

@@ -1,8 +1,9 @@
 // The typed cluster model: the one source of truth every layer plans from — its shape
-// (ClusterConfig, NodeSpec), the Problem a check reports, and the questions every layer
+// (DraftConfig as derived, ClusterConfig once checked; NodeSpec), the Problem a check reports, and the questions every layer
 // asks of it (which nodes have a role, which run a kubelet). Built by config/derive from
-// the checked raw values. Pure. Depends on: versions (artifact and image names).
-import type { ArtifactName, ArtifactSpec, ImageName } from "./versions";
+// the checked raw values. Pure. Depends on: versions (artifact and image names), network (Cidr).
+import type { ArtifactName, ArtifactSpec, ComponentName, ImageName } from "./versions";
+import type { Cidr } from "./network";
 import type { ImageArchive } from "./image-archives";
 
 export type Role = "etcd" | "control-plane" | "worker";
@@ -24,17 +25,15 @@ export interface NodeSpec {
   index: number;
 }
 
-export interface ClusterConfig {
+/**
+ * The model as derived from the config keys, before preflight proved it sound: what the
+ * checks read. Its network values may not parse yet; it may lack a control-plane node.
+ */
+export interface DraftConfig {
   name: string;
   domain: string;
-  versions: {
-    kubernetes: string;
-    etcd: string;
-    containerd: string;
-    runc: string;
-    crictl: string;
-    cniPlugins: string;
-  };
+  /** Each component's release (the config keys of COMPONENTS). */
+  versions: Record<ComponentName, string>;
   /** Every release artifact with URL and digest; absent when no digest is known (preflight error). */
   artifacts: Partial<Record<ArtifactName, ArtifactSpec>>;
   nodes: NodeSpec[];
@@ -55,7 +54,7 @@ export interface ClusterConfig {
     /** The admin endpoint as configured (HOST or HOST:PORT); unset: the first control-plane node. */
     apiserverEndpoint?: { host: string; port: number };
   };
-  ssh: { user: string; publicKey?: string; privateKeyFromConfig: boolean };
+  ssh: { user: string; publicKey?: string };
   hypervisor: {
     mode: "libvirt" | "existing";
     uri: string;
@@ -97,6 +96,19 @@ export interface ClusterConfig {
   /** Scheduled etcd snapshots on every member; absent when switched off. */
   etcdSnapshots?: { schedule: string; retention: number };
   wipeDataOnDestroy: boolean;
+}
+
+/** The checked model every layer plans from: the draft, with the values preflight proved parsed once. */
+export interface ClusterConfig extends DraftConfig {
+  network: DraftConfig["network"] & {
+    /** nodeCidr, podCidr and serviceCidr, parsed. */
+    cidrs: { node: Cidr; pod: Cidr; service: Cidr };
+  };
+  /**
+   * The first control-plane node: the admin kubeconfig lives there, and the cluster-wide
+   * steps (admin-access, every node's membership and upgrade drain, nodes-registered) run there.
+   */
+  adminNode: NodeSpec;
 }
 
 /** One finding of preflight: the key it concerns, what is wrong, and how to fix it. */

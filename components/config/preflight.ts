@@ -3,9 +3,9 @@
 // Owns: the rules and their messages. Depends on: model, network, versions.
 import * as fs from "fs";
 import * as path from "path";
-import { ClusterConfig, Problem, nodesWith } from "./model";
+import { ClusterConfig, DraftConfig, Problem, nodesWith } from "./model";
 import { parseRaw } from "./raw";
-import { deriveModel } from "./derive";
+import { completeModel, deriveModel } from "./derive";
 import { Cidr, broadcastAddress, contains, ipToInt, isIPv4, nthAddress, overlaps, parseCidr, podSubnetOf, slash24Count } from "./network";
 import { ArtifactName, ImageName, VERSION_KEYS, isDigest } from "./versions";
 import { ImageArchive, normalizeImageRef, readImageArchives } from "./image-archives";
@@ -39,7 +39,7 @@ function suggestLabel(name: string): string {
   return s || "node-1";
 }
 
-function nodeRules(c: ClusterConfig, nodeCidr: Cidr | undefined): Problem[] {
+function nodeRules(c: DraftConfig, nodeCidr: Cidr | undefined): Problem[] {
   const out: Problem[] = [];
   const byName = new Map<string, number>();
   const byIp = new Map<string, number>();
@@ -79,7 +79,7 @@ function nodeRules(c: ClusterConfig, nodeCidr: Cidr | undefined): Problem[] {
   return out;
 }
 
-function roleRules(c: ClusterConfig): Problem[] {
+function roleRules(c: DraftConfig): Problem[] {
   if (c.nodes.length === 0) return [];
   const out: Problem[] = [];
   const etcd = nodesWith(c, "etcd").length;
@@ -90,7 +90,7 @@ function roleRules(c: ClusterConfig): Problem[] {
   return out;
 }
 
-function networkRules(c: ClusterConfig): { problems: Problem[]; nodeCidr?: Cidr } {
+function networkRules(c: DraftConfig): { problems: Problem[]; nodeCidr?: Cidr } {
   const out: Problem[] = [];
   const cidrs: Array<[string, Cidr]> = [];
   const parsed: Record<string, Cidr | undefined> = {};
@@ -167,7 +167,7 @@ function networkRules(c: ClusterConfig): { problems: Problem[]; nodeCidr?: Cidr 
   return { problems: out, nodeCidr: parsed.nodeCidr };
 }
 
-function versionRules(c: ClusterConfig): Problem[] {
+function versionRules(c: DraftConfig): Problem[] {
   const out: Problem[] = [];
   const k8s = semver(c.versions.kubernetes);
   const checks: Array<[string, string]> = Object.entries({
@@ -206,7 +206,7 @@ function versionRules(c: ClusterConfig): Problem[] {
   return out;
 }
 
-function hostRules(c: ClusterConfig, env: PreflightEnv): Problem[] {
+function hostRules(c: DraftConfig, env: PreflightEnv): Problem[] {
   const out: Problem[] = [];
   if (c.hypervisor.mode === "libvirt") {
     const img = c.hypervisor.baseImage;
@@ -245,7 +245,7 @@ function hostRules(c: ClusterConfig, env: PreflightEnv): Problem[] {
 }
 
 /** Reads the image archives into the model; every image in use must be in one or mirrored. */
-function archiveRules(c: ClusterConfig, env: PreflightEnv): Problem[] {
+function archiveRules(c: DraftConfig, env: PreflightEnv): Problem[] {
   const dir = c.registry.archiveDir!;
   try {
     c.registry.archives = env.imageArchives(dir);
@@ -262,7 +262,7 @@ function archiveRules(c: ClusterConfig, env: PreflightEnv): Problem[] {
 }
 
 /** The images the enabled addons run. */
-export function imagesInUse(c: ClusterConfig): string[] {
+export function imagesInUse(c: DraftConfig): string[] {
   const used: Record<ImageName, boolean> = {
     pause: true,
     coredns: c.addons.coredns,
@@ -284,7 +284,7 @@ export function imageRegistry(image: string): string {
 }
 
 /** Runs every rule; problems in config order of keys. */
-export function preflight(c: ClusterConfig, env: PreflightEnv = realEnv): Problem[] {
+export function preflight(c: DraftConfig, env: PreflightEnv = realEnv): Problem[] {
   const net = networkRules(c);
   return [...net.problems, ...nodeRules(c, net.nodeCidr), ...roleRules(c), ...versionRules(c), ...hostRules(c, env)];
 }
@@ -299,18 +299,18 @@ export interface LoadResult {
 export function loadConfig(values: Record<string, unknown>, env: PreflightEnv = realEnv): LoadResult {
   const parsed = parseRaw(values);
   let problems = parsed.problems;
-  let config: ClusterConfig | undefined;
+  let draft: DraftConfig | undefined;
   if (parsed.raw) {
     const derived = deriveModel(parsed.raw);
     problems = [...problems, ...derived.problems];
     if (!derived.problems.some((p) => p.severity === "error")) {
       problems = [...problems, ...preflight(derived.config, env)];
     }
-    config = derived.config;
+    draft = derived.config;
   }
   const errors = problems.filter((p) => p.severity === "error");
   const warnings = problems.filter((p) => p.severity === "warning");
-  return { config: errors.length === 0 ? config : undefined, errors, warnings };
+  return { config: errors.length === 0 && draft ? completeModel(draft) : undefined, errors, warnings };
 }
 
 /** One line per problem: `error: KEY: MESSAGE; fix: FIX`. */

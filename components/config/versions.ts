@@ -114,16 +114,24 @@ export const CATALOG: Record<ArtifactName, CatalogEntry> = {
   },
 };
 
+/** Each component of the cluster: the config key of its version, and the release files that version selects. */
+export const COMPONENTS = {
+  kubernetes: { key: "kubernetesVersion", artifacts: ["kubernetes-server", "kubernetes-node"] },
+  etcd: { key: "etcdVersion", artifacts: ["etcd"] },
+  containerd: { key: "containerdVersion", artifacts: ["containerd"] },
+  runc: { key: "runcVersion", artifacts: ["runc"] },
+  crictl: { key: "crictlVersion", artifacts: ["crictl"] },
+  cniPlugins: { key: "cniPluginsVersion", artifacts: ["cni-plugins"] },
+} as const satisfies Record<string, { key: string; artifacts: readonly ArtifactName[] }>;
+export type ComponentName = keyof typeof COMPONENTS;
+
+/** The component each release file belongs to. */
+export const COMPONENT_OF = Object.fromEntries(
+  Object.entries(COMPONENTS).flatMap(([name, c]) => c.artifacts.map((a) => [a, name])),
+) as Record<ArtifactName, ComponentName>;
+
 /** The config key that selects each artifact's version. */
-export const VERSION_KEYS: Record<ArtifactName, string> = {
-  "kubernetes-server": "kubernetesVersion",
-  "kubernetes-node": "kubernetesVersion",
-  etcd: "etcdVersion",
-  containerd: "containerdVersion",
-  runc: "runcVersion",
-  crictl: "crictlVersion",
-  "cni-plugins": "cniPluginsVersion",
-};
+export const VERSION_KEYS = Object.fromEntries(Object.entries(COMPONENT_OF).map(([a, name]) => [a, COMPONENTS[name].key])) as Record<ArtifactName, string>;
 
 /**
  * Container images the addons and the kubelet pull: pinned by tag, and by digest where a

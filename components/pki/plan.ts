@@ -100,7 +100,7 @@ export const CLUSTER_ADMINS_GROUP = "k8s-lab:cluster-admins";
  * other apiservers are healthy.
  */
 export function apiserverUrls(c: ClusterConfig): { local: string; viaProxy: string; external: string } {
-  const first = nodesWith(c, "control-plane")[0];
+  const first = c.adminNode;
   const ep = c.network.apiserverEndpoint ?? { host: first?.ip ?? "127.0.0.1", port: c.network.apiserverPort };
   return {
     local: `https://127.0.0.1:${c.network.apiserverPort}`,
@@ -111,7 +111,7 @@ export function apiserverUrls(c: ClusterConfig): { local: string; viaProxy: stri
 
 /** Which endpoint the admin kubeconfig uses, and whether it is a single point of failure (a stack output). */
 export function adminEndpointNote(c: ClusterConfig): string {
-  const first = nodesWith(c, "control-plane")[0];
+  const first = c.adminNode;
   return c.network.apiserverEndpoint
     ? "apiserverEndpoint (config)"
     : `the first control-plane node, ${first?.name}: a single point of failure for admin access and addons; set apiserverEndpoint to a VIP or DNS name in front of every control-plane node`;

@@ -26,7 +26,7 @@ export function dayTwoRunbook(c: ClusterConfig): string[] {
   const out: string[] = ["## Day two", "", "Each is a config change, `pulumi preview`, `pulumi up`; the orders below come from the plan of that situation.", ""];
 
   // remove a node: the last worker that is not the first control-plane node
-  const firstCp = nodesWith(c, "control-plane")[0]?.name;
+  const firstCp = c.adminNode.name;
   const leaving = [...c.nodes].reverse().find((n) => n.name !== firstCp && (n.roles.size > 1 || n.roles.has("worker")));
   if (leaving) {
     // the same node as a newcomer: every other node runs, it does not yet

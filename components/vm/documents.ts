@@ -4,7 +4,7 @@
 import { createHash } from "crypto";
 import { create } from "xmlbuilder2";
 import * as YAML from "yaml";
-import { ClusterConfig, NodeSpec, parseCidr } from "../config";
+import { ClusterConfig, NodeSpec } from "../config";
 import { FSTAB_SWAP_OFF, KERNEL_MODULES, MASK_SWAP_UNITS, MODULES_FILE, PACKAGES, PROXY_ENV_FILE, SYSCTLS, SYSCTL_FILE, proxyEnvironment } from "../node-prep/prep";
 
 export interface LibvirtNames {
@@ -47,7 +47,7 @@ const xml = (obj: object) => create({ version: "1.0" }, obj).end({ prettyPrint: 
  */
 export function networkXml(c: ClusterConfig): string {
   const n = libvirtNames(c);
-  const cidr = parseCidr(c.network.nodeCidr)!;
+  const cidr = c.network.cidrs.node;
   return xml({
     network: {
       name: n.network,

@@ -4,7 +4,7 @@
 // its Node object — and, around its kubelet's move to another release, the upgrade's drain
 // and uncordon. Pure. Depends on: config, host, node-prep (paths), control-plane (the admin
 // kubeconfig on that node).
-import { ClusterConfig, NodeSpec, nodesWith } from "../config";
+import { ClusterConfig, NodeSpec } from "../config";
 import { HostStepPlan, shq, waitUntil } from "../host/plan";
 import { BIN_DIR, releasesRun } from "../node-prep/artifacts";
 import { ADMIN_KUBECONFIG } from "../control-plane/plan";
@@ -39,7 +39,7 @@ function drainNode(node: NodeSpec, o: { force: boolean; consequence: string }): 
  * skipped (the step is deleted with the cluster).
  */
 export function planNodeMembership(c: ClusterConfig, node: NodeSpec): HostStepPlan {
-  const first = nodesWith(c, "control-plane")[0];
+  const first = c.adminNode;
   const name = shq(node.name);
   return {
     node: first.name,
@@ -74,7 +74,7 @@ export const DRAINED_FOR_ANNOTATION = "k8s-lab.io/drained-for-upgrade-to";
  * (`runs`), so a kubelet configuration change does not drain.
  */
 export function planUpgradeDrain(c: ClusterConfig, node: NodeSpec): HostStepPlan {
-  const first = nodesWith(c, "control-plane")[0];
+  const first = c.adminNode;
   const name = shq(node.name);
   const target = `v${c.versions.kubernetes}`;
   return {
@@ -102,7 +102,7 @@ export function planUpgradeDrain(c: ClusterConfig, node: NodeSpec): HostStepPlan
  * it, then uncordon the node if the upgrade drained it (a node cordoned by hand stays so).
  */
 export function planUpgradeUncordon(c: ClusterConfig, node: NodeSpec): HostStepPlan {
-  const first = nodesWith(c, "control-plane")[0];
+  const first = c.adminNode;
   const name = shq(node.name);
   const target = `v${c.versions.kubernetes}`;
   const annotation = DRAINED_FOR_ANNOTATION.replaceAll(".", "\\.");

@@ -6,7 +6,7 @@
 // a node joining or leaving (new routes) never takes the bridge from the running pods.
 // No overlay, no images, nothing to pull.
 // Depends on: config, host (paths, plan helpers), worker/plan (CNI paths).
-import { ClusterConfig, NodeSpec, parseCidr, podSubnetOf, runsKubelet } from "../config";
+import { ClusterConfig, NodeSpec, podSubnetOf, runsKubelet } from "../config";
 import { HostStepPlan, restartUnits, unitRemoval } from "../host/plan";
 import { renderUnit } from "../host/systemd";
 import { CNI_CONF_DIR } from "./plan";
@@ -20,8 +20,8 @@ const IP = "/usr/sbin/ip";
 
 /** The pod subnet of every node (preflight guarantees each exists). */
 export function podSubnets(c: ClusterConfig): Record<string, string> {
-  const pod = parseCidr(c.network.podCidr)!;
-  const nodes = parseCidr(c.network.nodeCidr)!;
+  const pod = c.network.cidrs.pod;
+  const nodes = c.network.cidrs.node;
   return Object.fromEntries(c.nodes.map((n) => [n.name, podSubnetOf(pod, nodes, n.ip)!]));
 }
 
