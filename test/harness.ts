@@ -3,9 +3,9 @@
 // accident (a static import would be hoisted above setMocks).
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterConfig, PROJECT, engineConfig, readStackFile, valuesAsEngineGives } from "../components/config";
+import { ClusterConfig, LastUp, PROJECT, engineConfig, formatErrors, loadConfig, readStackFile, valuesAsEngineGives } from "../components/config";
 import { HostStepPlan } from "../components/host/plan";
-import { hostSteps, planCluster } from "../components/cluster/plan";
+import { ClusterPlan, edgesInto, hostSteps, planCluster } from "../components/cluster/plan";
 import { Program, Recorder, runUnderEngine } from "../tools/engine";
 
 export { PROJECT };
@@ -19,6 +19,20 @@ export const SPLIT_ROLE_NODES = [
   "name=w-2 ip=192.168.253.32 roles=worker",
 ];
 export const ROOT = path.resolve(__dirname, "..");
+
+/** The cluster plan of stack values (as the engine hands them), on a cluster whose `established` nodes run ("all": every node). */
+export function planOf(values: Record<string, unknown>, established: "all" | string[] = [], lastUp?: LastUp): ClusterPlan {
+  const loaded = loadConfig(values);
+  if (!loaded.config) throw new Error(formatErrors(loaded.errors));
+  const c = loaded.config;
+  return planCluster(c, { established: new Set(established === "all" ? c.nodes.map((n) => n.name) : established), lastUp });
+}
+
+/** What a step of the plan waits for (the ids of its edges' `before`), in edge order: the shipped `dependsOn` (test/unit/cluster-plan.test.ts proves they are equal). */
+export function waitsFor(plan: ClusterPlan, id: string): string[] {
+  if (!plan.steps.some((s) => s.id === id)) throw new Error(`no step ${id} in the plan`);
+  return edgesInto(plan, id).map((e) => e.before);
+}
 
 /** Every host step's plan of a config, in plan order. */
 export function allHostSteps(c: ClusterConfig): HostStepPlan[] {

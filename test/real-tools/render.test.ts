@@ -3,11 +3,11 @@
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { loadConfig } from "../components/config";
-import { RENDER_MARKER, planNumbers, renderTree, writeTree } from "../components/render";
-import { planCluster } from "../components/cluster/plan";
-import { runProgram, stackConfig, ROOT } from "./harness";
-import { run, systemdVerify, tmpdir } from "./tools";
+import { loadConfig } from "../../components/config";
+import { RENDER_MARKER, planNumbers, renderTree, writeTree } from "../../components/render";
+import { planCluster } from "../../components/cluster/plan";
+import { runProgram, stackConfig, ROOT } from "../harness";
+import { run, systemdVerify, tmpdir } from "../tools";
 
 const dev = stackConfig("dev");
 const cfg = (v: Record<string, unknown> = {}) => loadConfig({ ...dev, ...v }).config!;

@@ -4,25 +4,25 @@ import * as fs from "fs";
 import * as path from "path";
 import * as fc from "fast-check";
 import * as YAML from "yaml";
-import { loadConfig, nodesWith } from "../components/config";
-import { UPLOAD_DIR, artifactsFor } from "../components/node-prep/artifacts";
-import { planNodePrep } from "../components/node-prep/prep";
-import { HostStepPlan, restartAndAwait, waitUntil, renderApplyScript, renderDeleteScript, stepDigests } from "../components/host";
-import { ETCD_UNIT, ETCD_CONFIG, etcdMemberConfig } from "../components/etcd/plan";
-import { SNAPSHOT_SCRIPT } from "../components/etcd/snapshots";
-import { DISTRO_NGINX_BACK, DISTRO_NGINX_MARK, DISTRO_NGINX_OFF, NGINX_CONF, NGINX_UNIT, STREAM_MODULE, nginxConfig, planKubeNginx } from "../components/kube-nginx/plan";
-import { placeholderMaterial } from "../components/render";
-import { allHostSteps } from "./harness";
-import { Recorded } from "../tools/engine";
-import { runProgram, stackConfig } from "./harness";
-import { bashSyntax, containsPrivateKey, filesInScript, run, shellcheck, systemdVerify, tmpdir } from "./tools";
+import { loadConfig, nodesWith } from "../../components/config";
+import { UPLOAD_DIR, artifactsFor } from "../../components/node-prep/artifacts";
+import { planNodePrep } from "../../components/node-prep/prep";
+import { HostStepPlan, restartAndAwait, waitUntil, renderApplyScript, renderDeleteScript, stepDigests } from "../../components/host";
+import { ETCD_UNIT, ETCD_CONFIG, etcdMemberConfig } from "../../components/etcd/plan";
+import { SNAPSHOT_SCRIPT } from "../../components/etcd/snapshots";
+import { DISTRO_NGINX_BACK, DISTRO_NGINX_MARK, DISTRO_NGINX_OFF, NGINX_CONF, NGINX_UNIT, STREAM_MODULE, nginxConfig, planKubeNginx } from "../../components/kube-nginx/plan";
+import { placeholderMaterial } from "../../components/render";
+import { allHostSteps } from "../harness";
+import { Recorded } from "../../tools/engine";
+import { runProgram, stackConfig } from "../harness";
+import { bashSyntax, containsPrivateKey, filesInScript, run, shellcheck, systemdVerify, tmpdir } from "../tools";
 
 const dev = stackConfig("dev");
 const CMD = "command:remote:Command";
 const decodeDelete = (r: Recorded) => Buffer.from(/^echo (\S+) \| base64 -d \| sudo -n bash -s$/.exec(r.inputs.delete)![1], "base64").toString("utf8");
 
 describe("host steps under mocks", () => {
-  let rec: import("../tools/engine").Recorder;
+  let rec: import("../../tools/engine").Recorder;
   beforeAll(async () => {
     const r = await runProgram(dev);
     expect(r.error).toBeUndefined();

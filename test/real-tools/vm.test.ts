@@ -4,18 +4,18 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { loadConfig } from "../components/config";
-import { LibvirtObjectPlan, domainXml, networkXml, planBaseVolume, planCloudInitDisk, planDomain, planNetwork, planNodeAddress, planNodeVolume, planPool, poolXml, readinessScript, userData } from "../components/vm/plan";
-import { runProgram, stackConfig } from "./harness";
-import { Recorder } from "../tools/engine";
-import { bashSyntax, run, shellcheck, tmpdir } from "./tools";
+import { loadConfig } from "../../components/config";
+import { LibvirtObjectPlan, domainXml, networkXml, planBaseVolume, planCloudInitDisk, planDomain, planNetwork, planNodeAddress, planNodeVolume, planPool, poolXml, readinessScript, userData } from "../../components/vm/plan";
+import { planOf, runProgram, stackConfig, waitsFor } from "../harness";
+import { Recorder } from "../../tools/engine";
+import { bashSyntax, run, shellcheck, tmpdir } from "../tools";
 
 const dev = stackConfig("dev");
 const LOCAL = "command:local:Command";
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGx0ZXN0a2V5Zm9ydGhlbGFib25seW5vdHJlYWwxMjM0 k8s-lab";
 // the VM layer's local commands: all but the addons' API gate (addons.test.ts)
 const vmLocal = (rec: Recorder) => rec.ofType(LOCAL).filter((r) => r.name !== "api-reachable");
-const depNames = (rec: Recorder, type: string, name: string): string[] => rec.dependsOnNames(type, name).sort();
+const depNames = (name: string): string[] => waitsFor(planOf(dev), name).sort();
 
 describe("VM graph under mocks", () => {
   let rec: Recorder;
@@ -33,12 +33,12 @@ describe("VM graph under mocks", () => {
   });
 
   it("orders network → volumes → domain → readiness → host steps", () => {
-    expect(depNames(rec, LOCAL, "volume-base")).toEqual(["pool-k8s-lab"]);
-    expect(depNames(rec, LOCAL, "volume-k8s-1")).toEqual(["volume-base"]);
-    expect(depNames(rec, LOCAL, "address-k8s-1")).toEqual(["network-k8s-lab"]);
-    expect(depNames(rec, LOCAL, "domain-k8s-1")).toEqual(["address-k8s-1", "cloudinit-k8s-1", "network-k8s-lab", "volume-k8s-1"]);
-    expect(depNames(rec, LOCAL, "ready-k8s-1")).toEqual(["domain-k8s-1"]);
-    expect(depNames(rec, "k8slab:host:HostStep", "prep-k8s-1")).toEqual(["ready-k8s-1"]);
+    expect(depNames("volume-base")).toEqual(["pool-k8s-lab"]);
+    expect(depNames("volume-k8s-1")).toEqual(["volume-base"]);
+    expect(depNames("address-k8s-1")).toEqual(["network-k8s-lab"]);
+    expect(depNames("domain-k8s-1")).toEqual(["address-k8s-1", "cloudinit-k8s-1", "network-k8s-lab", "volume-k8s-1"]);
+    expect(depNames("ready-k8s-1")).toEqual(["domain-k8s-1"]);
+    expect(depNames("prep-k8s-1")).toEqual(["ready-k8s-1"]);
   });
 
   it("gives every libvirt object a delete, and replaces by deleting first", () => {

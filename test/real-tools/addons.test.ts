@@ -1,13 +1,13 @@
 // Addons: every object validates against the Kubernetes OpenAPI schemas (kubernetes-models),
 // carries the cluster's values, and is applied through the explicit provider, in order.
 import * as path from "path";
-import { loadConfig, imageRegistry } from "../components/config";
-import { K8sObject, addonImageRefs, apiReachableScript, corefile, planAddons, resourceName } from "../components/addons/plan";
-import { controllerManagerFlags } from "../components/control-plane/plan";
-import { planPki } from "../components/pki";
-import { planNodePrep } from "../components/node-prep/prep";
-import { runProgram, stackConfig } from "./harness";
-import { run } from "./tools";
+import { loadConfig, imageRegistry } from "../../components/config";
+import { K8sObject, addonImageRefs, apiReachableScript, corefile, planAddons, resourceName } from "../../components/addons/plan";
+import { controllerManagerFlags } from "../../components/control-plane/plan";
+import { planPki } from "../../components/pki";
+import { planNodePrep } from "../../components/node-prep/prep";
+import { runProgram, stackConfig } from "../harness";
+import { run } from "../tools";
 
 const dev = stackConfig("dev");
 const cfg = (v: Record<string, unknown> = {}) => loadConfig({ ...dev, ...v }).config!;
@@ -16,7 +16,7 @@ const find = (objs: K8sObject[], kind: string, name: string) => objs.find((o) =>
 
 /** Schema problems of each object (kubernetes-models, run as an ES module in a child process). */
 function schemaProblems(objs: K8sObject[]): string[] {
-  const r = run("node", [path.join(__dirname, "k8s-validate.mjs")], JSON.stringify(objs));
+  const r = run("node", [path.join(__dirname, "..", "k8s-validate.mjs")], JSON.stringify(objs));
   if (r.status !== 0) throw new Error(`validator failed: ${r.stderr}`);
   return JSON.parse(r.stdout);
 }
@@ -90,7 +90,7 @@ describe("addon objects", () => {
   });
 
   it("offers Headlamp with a read-only login account, and the images the enabled addons use are exactly those preflight checks", async () => {
-    const { imagesInUse } = await import("../components/config");
+    const { imagesInUse } = await import("../../components/config");
     const c = cfg({ headlamp: true });
     const groups = planAddons(c);
     expect(groups.map((g) => g.name)).toEqual(["rbac", "cni", "coredns", "dashboard", "headlamp"]);
@@ -158,7 +158,7 @@ describe("the API gate on the machine running Pulumi", () => {
 });
 
 describe("addons under mocks", () => {
-  let rec: import("../tools/engine").Recorder;
+  let rec: import("../../tools/engine").Recorder;
   let outputs: Record<string, unknown>;
   beforeAll(async () => {
     const r = await runProgram(dev);

@@ -3,7 +3,7 @@
 // problem and registers nothing. Never a crash, a stack trace or a half-built graph.
 import * as fc from "fast-check";
 import * as pulumi from "@pulumi/pulumi";
-import { runProgram, stackConfig } from "./harness";
+import { runProgram, stackConfig } from "../harness";
 
 const dev = stackConfig("dev");
 

@@ -6,9 +6,9 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { Recorded } from "../tools/engine";
-import { runProgram, stackConfig } from "./harness";
-import { tmpdir } from "./tools";
+import { Recorded } from "../../tools/engine";
+import { runProgram, stackConfig } from "../harness";
+import { tmpdir } from "../tools";
 
 const NS = `klab${process.pid}`;
 const URI = "qemu:///system";

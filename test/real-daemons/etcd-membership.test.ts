@@ -10,13 +10,13 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { ClusterConfig, EtcdJoin, loadConfig } from "../components/config";
-import { HostStepPlan, renderApplyScript, renderDeleteScript, resolvedFiles } from "../components/host/plan";
-import { planEtcdHealthGate, planEtcdMember, planEtcdMembership, planEtcdMembershipOf } from "../components/etcd/plan";
-import { issueTestPki } from "../tools/test-pki";
-import { MaterialRef } from "../components/pki/material";
-import { ROOT, stackConfig } from "./harness";
-import { tmpdir } from "./tools";
+import { ClusterConfig, EtcdJoin, loadConfig } from "../../components/config";
+import { HostStepPlan, renderApplyScript, renderDeleteScript, resolvedFiles } from "../../components/host/plan";
+import { planEtcdHealthGate, planEtcdMember, planEtcdMembership, planEtcdMembershipOf } from "../../components/etcd/plan";
+import { issueTestPki } from "../../tools/test-pki";
+import { MaterialRef } from "../../components/pki/material";
+import { ROOT, stackConfig } from "../harness";
+import { tmpdir } from "../tools";
 
 const BIN = path.join(ROOT, "test/upstream/.bin");
 const IPS = ["127.0.1.11", "127.0.1.12", "127.0.1.13", "127.0.1.14"];

@@ -3,13 +3,13 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as tar from "tar";
-import { loadConfig, readImageArchives } from "../components/config";
-import { planImages } from "../components/worker/images";
-import { runProgram, stackConfig } from "./harness";
-import { bashSyntax, run, shellcheck, tmpdir } from "./tools";
-import { placeholderMaterial } from "../components/render";
-import { allHostSteps } from "./harness";
-import { renderApplyScript, renderDeleteScript } from "../components/host/plan";
+import { loadConfig, readImageArchives } from "../../components/config";
+import { planImages } from "../../components/worker/images";
+import { planOf, runProgram, stackConfig, waitsFor } from "../harness";
+import { bashSyntax, run, shellcheck, tmpdir } from "../tools";
+import { placeholderMaterial } from "../../components/render";
+import { allHostSteps } from "../harness";
+import { renderApplyScript, renderDeleteScript } from "../../components/host/plan";
 
 const dev: Record<string, unknown> = { ...stackConfig("dev"), cni: "bridge", dashboard: false };
 
@@ -74,9 +74,10 @@ describe("image archives", () => {
     expect(error).toBeUndefined();
     const steps = rec.ofType("k8slab:host:HostStep").map((r) => r.name).filter((n) => n.startsWith("images-"));
     expect(steps.sort()).toEqual(["images-k8s-1", "images-k8s-2", "images-k8s-3"]);
+    const plan = planOf({ ...dev, imageArchiveDir: dir });
     for (const n of ["k8s-1", "k8s-2", "k8s-3"]) {
-      expect(rec.dependsOnNames("k8slab:host:HostStep", `images-${n}`)).toContain(`containerd-${n}`);
-      expect(rec.dependsOnNames("k8slab:host:HostStep", `kubelet-${n}`)).toContain(`images-${n}`);
+      expect(waitsFor(plan, `images-${n}`)).toContain(`containerd-${n}`);
+      expect(waitsFor(plan, `kubelet-${n}`)).toContain(`images-${n}`);
     }
     const copies = rec.ofType("command:remote:CopyToRemote").filter((cp) => cp.name.startsWith("images-k8s-1-"));
     expect(copies.map((cp) => path.basename(cp.inputs.remotePath)).sort()).toEqual(["busybox.tar", "coredns.tar", "pause.tar"]);

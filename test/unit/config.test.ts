@@ -5,8 +5,8 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
-import { CATALOG, KEYS, computedNoProxy, loadConfig, rawSchema, valuesAsEngineGives } from "../components/config";
-import { ROOT, runProgram, stackConfig } from "./harness";
+import { CATALOG, KEYS, computedNoProxy, loadConfig, rawSchema, valuesAsEngineGives } from "../../components/config";
+import { ROOT, runProgram, stackConfig } from "../harness";
 
 const dev = stackConfig("dev");
 const allRoles = "roles=etcd,control-plane,worker";

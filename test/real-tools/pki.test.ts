@@ -6,10 +6,10 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterConfig, loadConfig } from "../components/config";
-import type { ClusterPki, PkiPlan } from "../components/pki";
-import { Recorder, standInEngine } from "../tools/engine";
-import { PROJECT, runProgram, settle, stackConfig } from "./harness";
+import { ClusterConfig, loadConfig } from "../../components/config";
+import type { ClusterPki, PkiPlan } from "../../components/pki";
+import { Recorder, standInEngine } from "../../tools/engine";
+import { PROJECT, runProgram, settle, stackConfig } from "../harness";
 
 const dev = stackConfig("dev");
 const openssl = (...args: string[]) => execFileSync("openssl", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
@@ -28,7 +28,7 @@ interface Issued {
 async function issue(values: Record<string, unknown>): Promise<Issued> {
   const rec = new Recorder();
   await pulumi.runtime.setMocks(standInEngine(rec), PROJECT, "dev", false);
-  const { ClusterPki: Pki } = await import("../components/pki");
+  const { ClusterPki: Pki } = await import("../../components/pki");
   const cluster = loadConfig(values).config!;
   const pki: ClusterPki = new Pki("k8s-lab", { cluster });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pki-"));
@@ -264,7 +264,7 @@ describe("change of one node", () => {
     const changed = [...after.keys()].filter((k) => after.get(k) !== before.get(k)).sort();
     expect(changed).toEqual(["apiserver", "etcd-member-k8s-3", "kubelet-k8s-3"]);
 
-    const { planPki } = await import("../components/pki");
+    const { planPki } = await import("../../components/pki");
     const p1 = planPki(loadConfig(dev).config!);
     const p2 = planPki(loadConfig({ ...dev, nodes: moved }).config!);
     const kcChanged = p2.kubeconfigs

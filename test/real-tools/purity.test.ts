@@ -6,8 +6,8 @@
 // another in one direction only.
 import * as fs from "fs";
 import * as path from "path";
-import { ROOT } from "./harness";
-import { run } from "./tools";
+import { ROOT } from "../harness";
+import { run } from "../tools";
 
 /** Modules that make Pulumi resources or read Pulumi's config (relative to components/). */
 const SHIPPING = new Set([

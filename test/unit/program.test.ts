@@ -1,7 +1,7 @@
 // The program end to end under mocks: the default stack validates and registers the
 // expected graph; bad config registers nothing and fails with a RunError.
 import * as pulumi from "@pulumi/pulumi";
-import { runProgram, settle, stackConfig } from "./harness";
+import { runProgram, settle, stackConfig } from "../harness";
 
 describe("default dev stack", () => {
   it("validates and registers the PKI and the access key", async () => {

@@ -4,14 +4,14 @@
 // in upstream.test.ts.)
 import * as TOML from "smol-toml";
 import * as YAML from "yaml";
-import { ClusterConfig, loadConfig, parseCidr, nthAddress } from "../components/config";
-import { HostStepPlan } from "../components/host";
-import { apiserverFlags, controllerManagerFlags, encryptionConfig } from "../components/control-plane/plan";
-import { KUBELET_CONFIG, KUBE_PROXY_CONFIG, containerdConfig, kubeletConfiguration, registryHosts } from "../components/worker/plan";
-import { planPki } from "../components/pki";
-import { allHostSteps } from "./harness";
-import { Recorded } from "../tools/engine";
-import { runProgram, stackConfig } from "./harness";
+import { ClusterConfig, loadConfig, parseCidr, nthAddress } from "../../components/config";
+import { HostStepPlan } from "../../components/host";
+import { apiserverFlags, controllerManagerFlags, encryptionConfig } from "../../components/control-plane/plan";
+import { KUBELET_CONFIG, KUBE_PROXY_CONFIG, containerdConfig, kubeletConfiguration, registryHosts } from "../../components/worker/plan";
+import { planPki } from "../../components/pki";
+import { ClusterPlan, hostSteps } from "../../components/cluster/plan";
+import { Recorded } from "../../tools/engine";
+import { allHostSteps, planOf, runProgram, stackConfig, waitsFor } from "../harness";
 
 const dev = stackConfig("dev");
 const CMD = "command:remote:Command";
@@ -152,15 +152,16 @@ describe("changes and secrets under mocks", () => {
     const b = await runProgram({ ...dev, kubeletMaxPods: 200 });
     const [sa, sb] = [snapshot(a.rec.resources), snapshot(b.rec.resources)];
     expect([...sb.keys()].filter((k) => sa.get(k) !== sb.get(k)).sort()).toEqual(["kubelet-k8s-1", "kubelet-k8s-2", "kubelet-k8s-3"]);
-    const deps = (name: string) => b.rec.dependsOnNames("k8slab:host:HostStep", name);
+    const plan = planOf({ ...dev, kubeletMaxPods: 200 }, "all");
+    const deps = (name: string) => waitsFor(plan, name);
     expect(deps("kubelet-k8s-2")).toContain("kubelet-k8s-1");
     expect(deps("kubelet-k8s-3")).toContain("kubelet-k8s-2");
     expect(deps("kubelet-k8s-1")).not.toContain("kubelet-k8s-3");
   });
 
-  it("restarts the control plane one node at a time, after etcd is healthy", async () => {
-    const { rec } = await runProgram(dev);
-    const deps = (name: string) => rec.dependsOnNames("k8slab:host:HostStep", name);
+  it("restarts the control plane one node at a time, after etcd is healthy", () => {
+    const plan = planOf(dev, "all");
+    const deps = (name: string) => waitsFor(plan, name);
     expect(deps("control-plane-k8s-1")).toEqual(expect.arrayContaining(["etcd-health", "artifacts-k8s-1"]));
     expect(deps("control-plane-k8s-2")).toContain("control-plane-k8s-1");
     expect(deps("nodes-registered")).toEqual(["kubelet-k8s-1", "kubelet-k8s-2", "kubelet-k8s-3", "admin-access"]);
@@ -180,50 +181,47 @@ describe("changes and secrets under mocks", () => {
 });
 
 describe("creation in parallel, updates rolling", () => {
-  const HOST_STEP = "k8slab:host:HostStep";
   const LAYERS = ["etcd", "kube-nginx", "control-plane", "containerd", "kubelet", "kube-proxy"];
   /** Same-layer edges between nodes: `layer: from → to`. */
-  const rollingEdges = (rec: import("../tools/engine").Recorder, nodes: string[]) =>
+  const rollingEdges = (plan: ClusterPlan, nodes: string[]) =>
     LAYERS.flatMap((layer) =>
-      nodes.flatMap((n) => rec.dependsOnNames(HOST_STEP, `${layer}-${n}`).filter((d) => d.startsWith(`${layer}-`) && d !== `${layer}-${n}` && !d.endsWith("-health")).map((d) => `${d} → ${layer}-${n}`)),
+      nodes.filter((n) => plan.steps.some((s) => s.id === `${layer}-${n}`)).flatMap((n) => waitsFor(plan, `${layer}-${n}`).filter((d) => d.startsWith(`${layer}-`) && d !== `${layer}-${n}` && !d.endsWith("-health")).map((d) => `${d} → ${layer}-${n}`)),
     );
 
   it("reads the established nodes from this very stack's previous outputs", async () => {
     const { rec, outputs } = await runProgram(dev, { established: [] });
     expect(rec.stackReferences).toEqual(["organization/k8s-lab/dev"]);
-    const { settle } = await import("./harness");
+    const { settle } = await import("../harness");
     expect((await settle(outputs!.establishedNodes as never)).value).toEqual(["k8s-1", "k8s-2", "k8s-3"]);
   });
 
-  it("creates every layer on all nodes at once on the first up", async () => {
-    const { rec, error } = await runProgram(dev, { established: [] });
-    expect(error).toBeUndefined();
-    expect(rec.ofType(HOST_STEP).length).toBeGreaterThan(20);
-    expect(rollingEdges(rec, ["k8s-1", "k8s-2", "k8s-3"])).toEqual([]);
+  it("creates every layer on all nodes at once on the first up", () => {
+    const plan = planOf(dev, []);
+    expect(hostSteps(plan).length).toBeGreaterThan(20);
+    expect(rollingEdges(plan, ["k8s-1", "k8s-2", "k8s-3"])).toEqual([]);
     // the cross-layer order still holds
-    expect(rec.dependsOnNames(HOST_STEP, "control-plane-k8s-2")).toEqual(expect.arrayContaining(["etcd-health", "artifacts-k8s-2"]));
-    expect(rec.dependsOnNames(HOST_STEP, "kubelet-k8s-3")).toEqual(expect.arrayContaining(["containerd-k8s-3", "kube-nginx-k8s-3", "control-plane-k8s-1", "control-plane-k8s-2", "control-plane-k8s-3"]));
+    expect(waitsFor(plan, "control-plane-k8s-2")).toEqual(expect.arrayContaining(["etcd-health", "artifacts-k8s-2"]));
+    expect(waitsFor(plan, "kubelet-k8s-3")).toEqual(expect.arrayContaining(["containerd-k8s-3", "kube-nginx-k8s-3", "control-plane-k8s-1", "control-plane-k8s-2", "control-plane-k8s-3"]));
   });
 
-  it("rolls a change over established nodes one at a time, in every rolled layer", async () => {
-    const { rec } = await runProgram(dev, { established: "all" });
-    const edges = rollingEdges(rec, ["k8s-1", "k8s-2", "k8s-3"]);
+  it("rolls a change over established nodes one at a time, in every rolled layer", () => {
+    const edges = rollingEdges(planOf(dev, "all"), ["k8s-1", "k8s-2", "k8s-3"]);
     for (const layer of LAYERS) expect(edges).toEqual(expect.arrayContaining([`${layer}-k8s-1 → ${layer}-k8s-2`, `${layer}-k8s-2 → ${layer}-k8s-3`]));
     expect(edges).toHaveLength(LAYERS.length * 2);
   });
 
-  it("creates a node added to a running cluster beside it, without waiting for the roll", async () => {
+  it("creates a node added to a running cluster beside it, without waiting for the roll", () => {
     // a control-plane node: it would join every chain if it counted as running
     const nodes = [...(dev.nodes as string[]), "name=k8s-4 ip=192.168.253.150 roles=control-plane,worker"];
-    const { rec } = await runProgram({ ...dev, nodes }, { established: ["k8s-1", "k8s-2", "k8s-3"] });
-    expect(rollingEdges(rec, ["k8s-4"])).toEqual([]);
-    expect(rollingEdges(rec, ["k8s-2"])).toEqual(expect.arrayContaining(["kubelet-k8s-1 → kubelet-k8s-2"]));
+    const plan = planOf({ ...dev, nodes }, ["k8s-1", "k8s-2", "k8s-3"]);
+    expect(rollingEdges(plan, ["k8s-4"])).toEqual([]);
+    expect(rollingEdges(plan, ["k8s-2"])).toEqual(expect.arrayContaining(["kubelet-k8s-1 → kubelet-k8s-2"]));
   });
 });
 
 describe("kube-proxy after its node's kubelet (found by a real run)", () => {
-  it("waits for the kubelet that registers the Node it reads its IPs from", async () => {
-    const { rec } = await runProgram(dev, { established: [] });
-    for (const n of ["k8s-1", "k8s-2", "k8s-3"]) expect(rec.dependsOnNames("k8slab:host:HostStep", `kube-proxy-${n}`)).toContain(`kubelet-${n}`);
+  it("waits for the kubelet that registers the Node it reads its IPs from", () => {
+    const plan = planOf(dev, []);
+    for (const n of ["k8s-1", "k8s-2", "k8s-3"]) expect(waitsFor(plan, `kube-proxy-${n}`)).toContain(`kubelet-${n}`);
   });
 });

@@ -8,12 +8,12 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { ClusterConfig, contains, kubeletNodes, loadConfig, parseCidr } from "../components/config";
-import { renderTree } from "../components/render";
-import { encryptionConfig } from "../components/control-plane/plan";
-import { stackConfig, ROOT, SPLIT_ROLE_NODES } from "./harness";
-import { execStartWords, tmpdir } from "./tools";
-import { FlagFixture, fixtureFile } from "./upstream/help";
+import { ClusterConfig, contains, kubeletNodes, loadConfig, parseCidr } from "../../components/config";
+import { renderTree } from "../../components/render";
+import { encryptionConfig } from "../../components/control-plane/plan";
+import { stackConfig, ROOT, SPLIT_ROLE_NODES } from "../harness";
+import { execStartWords, tmpdir } from "../tools";
+import { FlagFixture, fixtureFile } from "../upstream/help";
 
 const JUDGES = path.join(ROOT, "test/upstream/.bin");
 const FLAGS = path.join(ROOT, "test/upstream/flags");

@@ -1,10 +1,10 @@
 // cni: bridge, the hard way: per-node pod subnets, CNI config, routes between nodes.
 import * as fc from "fast-check";
-import { loadConfig, parseCidr, podSubnetOf, contains, overlaps } from "../components/config";
-import { BRIDGE_CONFLIST, BRIDGE_NAME, POD_ROUTES_UNIT, ROUTE_PROTO, planPodBridge, planPodNetwork, podRoutes, podSubnets } from "../components/worker/pod-network";
-import { renderDeleteScript } from "../components/host/plan";
-import { runProgram, stackConfig } from "./harness";
-import { systemdVerify } from "./tools";
+import { loadConfig, parseCidr, podSubnetOf, contains, overlaps } from "../../components/config";
+import { BRIDGE_CONFLIST, BRIDGE_NAME, POD_ROUTES_UNIT, ROUTE_PROTO, planPodBridge, planPodNetwork, podRoutes, podSubnets } from "../../components/worker/pod-network";
+import { renderDeleteScript } from "../../components/host/plan";
+import { planOf, runProgram, stackConfig, waitsFor } from "../harness";
+import { systemdVerify } from "../tools";
 
 const dev: Record<string, unknown> = { ...stackConfig("dev"), cni: "bridge" };
 const HOST_STEP = "k8slab:host:HostStep";
@@ -76,11 +76,12 @@ describe("bridge pod network", () => {
     expect(error).toBeUndefined();
     expect(rec.ofType(HOST_STEP).filter((r) => r.name.startsWith("pod-network-")).map((r) => r.name).sort()).toEqual(["pod-network-k8s-1", "pod-network-k8s-2", "pod-network-k8s-3"]);
     expect(rec.ofType(HOST_STEP).filter((r) => r.name.startsWith("pod-bridge-")).map((r) => r.name).sort()).toEqual(["pod-bridge-k8s-1", "pod-bridge-k8s-2", "pod-bridge-k8s-3"]);
+    const plan = planOf(dev);
     for (const n of ["k8s-1", "k8s-2", "k8s-3"]) {
-      expect(rec.dependsOnNames(HOST_STEP, `kubelet-${n}`)).toContain(`pod-bridge-${n}`);
+      expect(waitsFor(plan, `kubelet-${n}`)).toContain(`pod-bridge-${n}`);
       // a stack from before the split: the routes step's replacement deletes the old step
       // (which held the bridge configuration) before the bridge step writes it
-      expect(rec.dependsOnNames(HOST_STEP, `pod-bridge-${n}`)).toContain(`pod-network-${n}`);
+      expect(waitsFor(plan, `pod-bridge-${n}`)).toContain(`pod-network-${n}`);
     }
     expect(rec.resources.filter((r) => r.type.startsWith("kubernetes:apps/v1:DaemonSet"))).toEqual([]);
     expect(rec.resources.filter((r) => r.type.startsWith("kubernetes:apps/v1:Deployment")).map((r) => r.name)).toContain("deployment-kube-system-coredns");

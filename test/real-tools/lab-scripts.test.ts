@@ -4,8 +4,8 @@
 // every level.
 import * as fs from "fs";
 import * as path from "path";
-import { ROOT } from "./harness";
-import { run } from "./tools";
+import { ROOT } from "../harness";
+import { run } from "../tools";
 
 const scripts = [".ci", ".ci/lab", "test/upstream"].flatMap((d) => fs.readdirSync(path.join(ROOT, d)).filter((f) => f.endsWith(".sh") || f === "run").map((f) => path.join(d, f)));
 

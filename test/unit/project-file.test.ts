@@ -5,9 +5,9 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { KEYS } from "../components/config";
-import { DECLARED_KEYS, OPTIONAL_KEYS, projectFile } from "../components/config/project-file";
-import { ROOT } from "./harness";
+import { KEYS } from "../../components/config";
+import { DECLARED_KEYS, OPTIONAL_KEYS, projectFile } from "../../components/config/project-file";
+import { ROOT } from "../harness";
 
 const text = fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8");
 const project = YAML.parse(text);

@@ -5,8 +5,8 @@
 // intended, regenerate with UPDATE_GRAPH=1 npx jest test/graph.test.ts and review the diff.
 import * as fs from "fs";
 import * as path from "path";
-import { graphText, resourceGraph, transitiveReduction } from "./graph";
-import { ROOT, runProgram, stackConfig, SPLIT_ROLE_NODES } from "./harness";
+import { graphText, resourceGraph, transitiveReduction } from "../graph";
+import { ROOT, runProgram, stackConfig, SPLIT_ROLE_NODES } from "../harness";
 
 const dev = stackConfig("dev");
 

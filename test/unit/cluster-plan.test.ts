@@ -2,11 +2,11 @@
 // cycle, rolling edges exist only between nodes that already run, unknown key material is
 // refused (at compile time for the fixed names, by planCluster for the rest), and the
 // program's registered dependsOn is exactly the plan's edges.
-import { ClusterConfig, loadConfig } from "../components/config";
-import { ClusterPlan, checkMaterial, edgesInto, planCluster, topologicalOrder } from "../components/cluster/plan";
-import { material } from "../components/pki/material";
-import { renderTree } from "../components/render";
-import { runProgram, stackConfig, SPLIT_ROLE_NODES } from "./harness";
+import { ClusterConfig, loadConfig } from "../../components/config";
+import { ClusterPlan, checkMaterial, edgesInto, planCluster, topologicalOrder } from "../../components/cluster/plan";
+import { material } from "../../components/pki/material";
+import { renderTree } from "../../components/render";
+import { runProgram, stackConfig, SPLIT_ROLE_NODES } from "../harness";
 
 const dev = stackConfig("dev");
 const cfg = (v: Record<string, unknown> = {}): ClusterConfig => loadConfig({ ...dev, ...v }).config!;
