@@ -6,7 +6,7 @@ import { K8sObject, addonImageRefs, apiReachableScript, corefile, planAddons, re
 import { controllerManagerFlags } from "../../components/control-plane/plan";
 import { planPki } from "../../components/pki";
 import { planNodePrep } from "../../components/node-prep/prep";
-import { runProgram, stackConfig } from "../harness";
+import { planOf, runProgram, stackConfig, waitsFor } from "../harness";
 import { run } from "../tools";
 
 const dev = stackConfig("dev");
@@ -189,34 +189,33 @@ describe("addons under mocks", () => {
   });
 
   it("applies the CNI before CoreDNS and the dashboard, and everything after the nodes registered", () => {
-    const deps = (type: string, name: string) => rec.dependsOnNames(type, name);
-    expect(deps("kubernetes:apps/v1:Deployment", "deployment-kube-system-coredns")).toContain("daemonset-kube-system-weave-net");
-    expect(deps("kubernetes:apps/v1:Deployment", "deployment-kubernetes-dashboard-kubernetes-dashboard")).toContain("daemonset-kube-system-weave-net");
+    const plan = planOf(dev);
+    const deps = (name: string) => waitsFor(plan, name);
+    expect(deps("deployment-kube-system-coredns")).toContain("daemonset-kube-system-weave-net");
+    expect(deps("deployment-kubernetes-dashboard-kubernetes-dashboard")).toContain("daemonset-kube-system-weave-net");
     // every object waits for the gate, which waits for every node registered
-    expect(deps("kubernetes:apps/v1:DaemonSet", "daemonset-kube-system-weave-net")).toEqual(["api-reachable"]);
-    expect(deps("command:local:Command", "api-reachable")).toContain("nodes-registered");
+    expect(deps("daemonset-kube-system-weave-net")).toEqual(["api-reachable"]);
+    expect(deps("api-reachable")).toContain("nodes-registered");
     // the provider is configured only after the gate: configured earlier, it caches
     // "cluster unreachable" for the whole run (a real first up failed every addon so)
-    expect(deps("pulumi:providers:kubernetes", "k8s-lab-api")).toEqual(["api-reachable"]);
+    expect(deps("k8s-lab-api")).toEqual(["api-reachable"]);
   });
 
-  it("creates each token Secret after its ServiceAccount and each namespaced object after its Namespace", async () => {
+  it("creates each token Secret after its ServiceAccount and each namespaced object after its Namespace", () => {
     // headlamp too: a second login token in a second planned namespace
-    const r = await runProgram({ ...dev, headlamp: true });
-    expect(r.error).toBeUndefined();
+    const plan = planOf({ ...dev, headlamp: true });
     const planned = all(planAddons(cfg({ headlamp: true })));
     const nameOf = (kind: string, name: string, ns?: string) => resourceName(planned.find((o) => o.kind === kind && o.metadata.name === name && o.metadata.namespace === ns)!);
-    const typeOf = (o: K8sObject) => r.rec.resources.find((x) => x.name === resourceName(o))!.type;
     const tokens = planned.filter((o) => o.kind === "Secret" && o.type === "kubernetes.io/service-account-token");
     expect(tokens.map((o) => o.metadata.namespace).sort()).toEqual(["headlamp", "kubernetes-dashboard"]);
     for (const t of tokens) {
       const sa = (t.metadata.annotations as Record<string, string>)["kubernetes.io/service-account.name"];
-      expect(r.rec.dependsOnNames(typeOf(t), resourceName(t))).toContain(nameOf("ServiceAccount", sa, t.metadata.namespace));
+      expect(waitsFor(plan, resourceName(t))).toContain(nameOf("ServiceAccount", sa, t.metadata.namespace));
     }
     const namespaces = new Set(planned.filter((o) => o.kind === "Namespace").map((o) => o.metadata.name));
     const inPlannedNs = planned.filter((o) => o.metadata.namespace && namespaces.has(o.metadata.namespace));
     expect(inPlannedNs.length).toBeGreaterThan(10);
-    for (const o of inPlannedNs) expect({ o: resourceName(o), deps: r.rec.dependsOnNames(typeOf(o), resourceName(o)) }).toEqual({ o: resourceName(o), deps: expect.arrayContaining([nameOf("Namespace", o.metadata.namespace!)]) });
+    for (const o of inPlannedNs) expect({ o: resourceName(o), deps: waitsFor(plan, resourceName(o)) }).toEqual({ o: resourceName(o), deps: expect.arrayContaining([nameOf("Namespace", o.metadata.namespace!)]) });
   });
 
   it("tells how to open the dashboard on localhost only", () => {

@@ -3,7 +3,7 @@
 // refused (at compile time for the fixed names, by planCluster for the rest), and the
 // program's registered dependsOn is exactly the plan's edges.
 import { ClusterConfig, loadConfig } from "../../components/config";
-import { ClusterPlan, checkMaterial, edgesInto, planCluster, topologicalOrder } from "../../components/cluster/plan";
+import { ClusterPlan, LAYERS, checkMaterial, edgesInto, planCluster, topologicalOrder } from "../../components/cluster/plan";
 import { material } from "../../components/pki/material";
 import { renderTree } from "../../components/render";
 import { runProgram, stackConfig, SPLIT_ROLE_NODES } from "../harness";
@@ -34,6 +34,19 @@ describe("the cluster plan", () => {
     expect(why("kube-proxy-k8s-3", "kubelet-k8s-3")).toMatch(/Node object/);
     // the layer each step belongs to, with its rolling rule
     expect(plan.layers.find((l) => l.name === "etcd")).toMatchObject({ rolling: "all", steps: ["etcd-k8s-1", "etcd-k8s-2", "etcd-k8s-3"] });
+  });
+
+  it("lists its layers in the table of contents' order, each once, every step in its own layer", () => {
+    for (const c of [cfg(), cfg(split), cfg({ cni: "flannel", headlamp: true }), cfg({ hostMode: "existing" })]) {
+      const p = planCluster(c, { established: new Set(c.nodes.map((n) => n.name)) });
+      const names = p.layers.map((l) => l.name);
+      expect(names.length).toBeGreaterThan(15);
+      expect(new Set(names).size).toBe(names.length);
+      expect(names).toEqual([...LAYERS].filter((l) => names.includes(l)));
+      const layerOf = new Map(p.layers.flatMap((l) => l.steps.map((id) => [id, l.name] as const)));
+      const unplaced = p.steps.filter((s) => s.kind !== "kubernetes-provider" && layerOf.get(s.id) !== s.layer && !(s.kind === "ready" && layerOf.get(s.id) === "vm"));
+      expect(unplaced.map((s) => s.id)).toEqual([]);
+    }
   });
 
   it("rejects a cycle and an edge to a step that does not exist", () => {
