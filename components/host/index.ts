@@ -1,7 +1,8 @@
-// Host layer: the host step (files + script over SSH, hash-triggered, undone on delete),
-// its planning (host/plan) and the two steps every node gets first — node prep and
-// artifact delivery. Other layers plan their own steps; the cluster shipper ships them all
-// with HostStep. Depends on: config, pki/material, host/*.
+// The host step library (shipping side included): the step model and its scripts and
+// triggers (host/plan), systemd units, key-file placement, the embedded shell helpers, the
+// HostStep resource that ships a plan over SSH (host/step) and the record of the nodes the
+// last `up` left running (host/established). The layers plan their own steps with it; the
+// cluster shipper ships them all. Depends on: config, pki/material, host/*.
 export * from "./plan";
 export * from "./step";
 export * from "./key-files";
