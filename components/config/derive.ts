@@ -96,7 +96,7 @@ export function deriveModel(raw: RawConfig): { config: DraftConfig; problems: Pr
       extraApiserverSans: raw.extraApiserverSans,
       apiserverEndpoint: raw.apiserverEndpoint === undefined ? undefined : splitHostPort(raw.apiserverEndpoint, raw.apiserverPort),
     },
-    ssh: { user: raw.sshUser, publicKey: raw.sshPublicKey },
+    ssh: { user: raw.sshUser, publicKey: raw.sshPublicKey, privateKeyGiven: raw.sshPrivateKey === true },
     hypervisor: {
       mode: raw.hostMode,
       uri: raw.libvirtUri,

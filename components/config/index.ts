@@ -10,6 +10,8 @@ export * from "./nodes";
 export * from "./derive";
 export * from "./network";
 export * from "./preflight";
+export * from "./settings-rules";
+export * from "./calendar";
 export * from "./last-up";
 export * from "./versions";
 export * from "./image-archives";

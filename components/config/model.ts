@@ -54,7 +54,8 @@ export interface DraftConfig {
     /** The admin endpoint as configured (HOST or HOST:PORT); unset: the first control-plane node. */
     apiserverEndpoint?: { host: string; port: number };
   };
-  ssh: { user: string; publicKey?: string };
+  /** privateKeyGiven: sshPrivateKey is set (its value is read as a secret by the program, never held here). */
+  ssh: { user: string; publicKey?: string; privateKeyGiven: boolean };
   hypervisor: {
     mode: "libvirt" | "existing";
     uri: string;

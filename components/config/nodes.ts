@@ -38,6 +38,10 @@ export function parseNodeSpec(
       });
       continue;
     }
+    if (field in fields) {
+      problems.push({ severity: "error", key, message: `${field}= is given twice ('${field}=${fields[field]}' and '${part}'); the entry would mean only one of them`, fix: `keep one ${field}= in the entry '${text}'` });
+      continue;
+    }
     fields[field] = part.slice(eq + 1);
   }
   for (const required of ["name", "ip", "roles"]) {
@@ -64,6 +68,8 @@ export function parseNodeSpec(
   const diskGiB = num("diskGiB", defaults.diskGiB);
   if (fields.mac !== undefined && !/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(fields.mac)) {
     problems.push({ severity: "error", key, message: `mac=${fields.mac} is not a lowercase MAC address`, fix: "write mac=52:54:00:xx:xx:xx, or leave it out to derive one from the IP" });
+  } else if (fields.mac !== undefined && parseInt(fields.mac.slice(0, 2), 16) & 1) {
+    problems.push({ severity: "error", key, message: `mac=${fields.mac} is a multicast address (the first octet is odd); a NIC cannot have it`, fix: "write a unicast MAC such as mac=52:54:00:xx:xx:xx, or leave it out to derive one from the IP" });
   }
   if (problems.length > 0 || !fields.name || !fields.ip) return { problems };
   const ipOk = /^\d+\.\d+\.\d+\.\d+$/.test(fields.ip);

@@ -6,6 +6,7 @@ import * as path from "path";
 import { ClusterConfig, DraftConfig, Problem, nodesWith } from "./model";
 import { parseRaw } from "./raw";
 import { completeModel, deriveModel } from "./derive";
+import { settingsRules } from "./settings-rules";
 import { Cidr, broadcastAddress, contains, ipToInt, isIPv4, nthAddress, overlaps, parseCidr, podSubnetOf, slash24Count } from "./network";
 import { ArtifactName, ImageName, VERSION_KEYS, isDigest } from "./versions";
 import { ImageArchive, normalizeImageRef, readImageArchives } from "./image-archives";
@@ -286,7 +287,7 @@ export function imageRegistry(image: string): string {
 /** Runs every rule; problems in config order of keys. */
 export function preflight(c: DraftConfig, env: PreflightEnv = realEnv): Problem[] {
   const net = networkRules(c);
-  return [...net.problems, ...nodeRules(c, net.nodeCidr), ...roleRules(c), ...versionRules(c), ...hostRules(c, env)];
+  return [...net.problems, ...nodeRules(c, net.nodeCidr), ...roleRules(c), ...versionRules(c), ...hostRules(c, env), ...settingsRules(c)];
 }
 
 export interface LoadResult {

@@ -60,6 +60,15 @@ const cases: Case[] = [
   { rule: "a wrongly typed value", change: { nodeVcpu: "two" }, line: /^error: nodeVcpu: .*got "two".*; fix: set it to a integer/ },
   { rule: "an unknown CNI", change: { cni: "calico" }, line: /^error: cni: .*"calico".*; fix: set it to a string: Pod network: weave or flannel \(add-ons\), or bridge/ },
   { rule: "an invalid cluster name", change: { clusterName: "K8s_Lab" }, line: /^error: clusterName: must be a DNS-1123 label/ },
+  // found trying the program as a new user would (each was accepted before)
+  { rule: "two nodes with one MAC (given, or derived from the other's IP)", change: { nodes: nodes3(["", "mac=52:54:00:a8:fd:8c", ""]) }, line: /^error: nodes\[1\]: node 'k8s-2' would have MAC 52:54:00:a8:fd:8c, as 'k8s-1' has \(given or derived from the IP\).*; fix: give the node its own mac=/ },
+  { rule: "a multicast MAC", change: { nodes: nodes3(["mac=53:54:00:00:00:01", "", ""]) }, line: /^error: nodes\[0\]: mac=53:54:00:00:00:01 is a multicast address/ },
+  { rule: "ip= given twice in one node entry (the last would win)", change: { nodes: ["name=k8s-1 ip=192.168.253.140 ip=192.168.253.150 " + allRoles] }, line: /^error: nodes\[0\]: ip= is given twice \('ip=192\.168\.253\.140' and 'ip=192\.168\.253\.150'\).*; fix: keep one ip= in the entry/ },
+  { rule: "a proxy without a scheme", change: { httpProxy: "proxy.lab:3128" }, line: /^error: httpProxy: 'proxy\.lab:3128' is not an http:\/\/ or https:\/\/ proxy URL.*; fix: write it with its scheme, e.g\. http:\/\/proxy\.lab:3128$/ },
+  { rule: "an ftp:// proxy", change: { httpsProxy: "ftp://proxy.lab:21" }, line: /^error: httpsProxy: 'ftp:\/\/proxy\.lab:21' is not an http:\/\/ or https:\/\/ proxy URL/ },
+  { rule: "a snapshot schedule systemd cannot parse", change: { etcdSnapshotSchedule: "every day at noon" }, line: /^error: etcdSnapshotSchedule: 'every day at noon' is not a systemd calendar expression; fix: .*'off'$/ },
+  { rule: "sshPublicKey without sshPrivateKey (it would be replaced by a generated pair)", change: { sshPublicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKlabkeylabkeylabkeylabkeylabkeylabkeylab lab" }, line: /^error: sshPublicKey: is set without sshPrivateKey.*; fix: set the matching private key too/ },
+  { rule: "more pods per node than its /24 holds", change: { cni: "flannel", kubeletMaxPods: 300 }, line: /^error: kubeletMaxPods: 300 is more pods than a node's \/24 of the pod network holds \(253 addresses with flannel\); fix: set kubeletMaxPods to 253 or less$/ },
   { rule: "a bad registry mirror entry", change: { registryMirrors: ["https://mirror.lab"] }, line: /^error: registryMirrors\[0\]: 'https:\/\/mirror\.lab' is not REGISTRY=URL/ },
 ];
 
