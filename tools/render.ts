@@ -4,32 +4,39 @@
 // (then the tree is not byte-identical between runs). The output directory must be new,
 // empty or a previous render; nothing else in it is ever deleted.
 import * as path from "path";
-import { PROJECT, formatErrors, loadConfig, readStackFile, valuesAsEngineGives } from "../components/config";
+import { parseArgs } from "util";
+import { PROJECT, formatErrors, formatProblem, loadConfig, readStackFile, valuesAsEngineGives } from "../components/config";
 import { renderTree, writeTree } from "../components/render";
 import { issueTestPki } from "./test-pki";
 
 const ROOT = path.resolve(__dirname, "..");
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
+const USAGE = "usage: npm run render -- --stack dev --out <dir> [--test-pki]";
 
-async function main(): Promise<number> {
-  const stack = arg("stack") ?? "dev";
-  const out = arg("out");
+/** The command: `argv` as after `npm run render --`, stack files read from `root`; its exit code. */
+export async function render(argv: string[], root = ROOT): Promise<number> {
+  let opts: { stack?: string; out?: string; "test-pki"?: boolean };
+  try {
+    opts = parseArgs({ args: argv, options: { stack: { type: "string" }, out: { type: "string" }, "test-pki": { type: "boolean" } }, strict: true, allowPositionals: false }).values;
+  } catch (e) {
+    console.error(`render: ${(e as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const stack = opts.stack ?? "dev";
+  const out = opts.out;
   if (!out) {
-    console.error("usage: npm run render -- --stack dev --out <dir> [--test-pki]");
+    console.error(USAGE);
     return 2;
   }
   // read exactly as the engine hands config to the program
-  const loaded = loadConfig(valuesAsEngineGives(readStackFile(ROOT, stack)));
+  const loaded = loadConfig(valuesAsEngineGives(readStackFile(root, stack)));
+  for (const w of loaded.warnings) console.error(formatProblem(w));
   if (!loaded.config) {
     console.error(formatErrors(loaded.errors));
     return 1;
   }
   const c = loaded.config;
-  const pki = process.argv.includes("--test-pki") ? await issueTestPki(c) : undefined;
+  const pki = opts["test-pki"] ? await issueTestPki(c) : undefined;
   const files = renderTree(c, { material: pki?.material, sshPublicKey: pki?.sshPublicKey });
   writeTree(path.resolve(out), files);
   const summary = JSON.parse(files.get("summary.json")!);
@@ -38,10 +45,12 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (e) => {
-    console.error(e instanceof Error ? e.message : e);
-    process.exit(1);
-  },
-);
+if (require.main === module) {
+  render(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e) => {
+      console.error(e instanceof Error ? e.message : e);
+      process.exit(1);
+    },
+  );
+}

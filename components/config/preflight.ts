@@ -85,7 +85,10 @@ function roleRules(c: DraftConfig): Problem[] {
   const out: Problem[] = [];
   const etcd = nodesWith(c, "etcd").length;
   if (etcd === 0) out.push(err("nodes", "no node has the etcd role", "add roles=etcd to 1, 3 or 5 nodes"));
-  else if (etcd % 2 === 0) out.push(warn("nodes", `${etcd} etcd members: an even count tolerates no more failures than ${etcd - 1}`, `use ${etcd - 1} or ${etcd + 1} etcd members`));
+  else if (etcd % 2 === 0) {
+    const tolerated = (n: number) => n - (Math.floor(n / 2) + 1);
+    out.push(warn("nodes", `${etcd} etcd members tolerate ${tolerated(etcd)} failed member${tolerated(etcd) === 1 ? "" : "s"}, no more than ${etcd - 1} do: the extra member is one more machine that can fail, and the quorum grows to ${Math.floor(etcd / 2) + 1}`, `use ${etcd - 1} or ${etcd + 1} etcd members`));
+  }
   if (nodesWith(c, "control-plane").length === 0) out.push(err("nodes", "no node has the control-plane role", "add roles=control-plane to at least one node"));
   if (nodesWith(c, "worker").length === 0) out.push(err("nodes", "no node has the worker role; nothing could run pods (CoreDNS would stay Pending)", "add roles=worker to at least one node"));
   return out;

@@ -12,7 +12,12 @@ export const PROJECT = "k8s-lab";
 export function readStackFile(root: string, stack: string): Record<string, unknown> {
   const file = path.join(root, `Pulumi.${stack}.yaml`);
   if (!fs.existsSync(file)) throw new Error(`no stack file ${file}`);
-  const doc = YAML.parse(fs.readFileSync(file, "utf8")) ?? {};
+  let doc: { config?: Record<string, unknown> };
+  try {
+    doc = YAML.parse(fs.readFileSync(file, "utf8")) ?? {};
+  } catch (e) {
+    throw new Error(`${file} is not valid YAML: ${(e as Error).message.split("\n")[0]}`);
+  }
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(doc.config ?? {})) {
     if (!k.startsWith(`${PROJECT}:`)) throw new Error(`${file}: key ${k} is not in the ${PROJECT} namespace`);

@@ -201,3 +201,35 @@ describe("render --out", () => {
     expect(fs.existsSync(path.join(ROOT, "package.json"))).toBe(true);
   });
 });
+
+describe("the render command's input", () => {
+  it("refuses a flag it does not know, naming it", () => {
+    const r = run("node", ["--require", "tsx/cjs", path.join(ROOT, "tools/render.ts"), "--stack", "dev", "--out", "/nonexistent/never", "--test-pk"]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/Unknown option '--test-pk'/);
+    expect(r.stderr).toMatch(/^usage: npm run render/m);
+  });
+
+  it("prints the preflight's warnings, and names a stack file that is not YAML", async () => {
+    const root = tmpdir("render-root-");
+    const out = tmpdir("render-out-");
+    const errors: string[] = [];
+    const spy = jest.spyOn(console, "error").mockImplementation((m: unknown) => void errors.push(String(m)));
+    const log = jest.spyOn(console, "log").mockImplementation(() => undefined);
+    try {
+      const text = fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8").replace(/^\s+- name=k8s-3 .*\n/m, "");
+      expect(text).not.toContain("name=k8s-3");
+      fs.writeFileSync(path.join(root, "Pulumi.even.yaml"), text);
+      const { render } = await import("../../tools/render");
+      expect(await render(["--stack", "even", "--out", out], root)).toBe(0);
+      expect(errors).toEqual(["warning: nodes: 2 etcd members tolerate 0 failed members, no more than 1 do: the extra member is one more machine that can fail, and the quorum grows to 2; fix: use 1 or 3 etcd members"]);
+      fs.writeFileSync(path.join(root, "Pulumi.broken.yaml"), "config:\n  k8s-lab:nodes: [unclosed\n");
+      await expect(render(["--stack", "broken", "--out", out], root)).rejects.toThrow(`${path.join(root, "Pulumi.broken.yaml")} is not valid YAML`);
+    } finally {
+      spy.mockRestore();
+      log.mockRestore();
+      fs.rmSync(root, { recursive: true, force: true });
+      fs.rmSync(out, { recursive: true, force: true });
+    }
+  });
+});

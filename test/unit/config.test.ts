@@ -103,7 +103,9 @@ describe("preflight rules", () => {
     const nodes = ["name=k8s-1 ip=192.168.253.140 " + allRoles, "name=k8s-2 ip=192.168.253.139 " + allRoles];
     const r = loadConfig({ ...dev, nodes });
     expect(r.errors).toEqual([]);
-    expect(r.warnings.map((w) => w.key + ": " + w.message)).toEqual(["nodes: 2 etcd members: an even count tolerates no more failures than 1"]);
+    expect(r.warnings.map((w) => w.key + ": " + w.message)).toEqual(["nodes: 2 etcd members tolerate 0 failed members, no more than 1 do: the extra member is one more machine that can fail, and the quorum grows to 2"]);
+    const four = ["name=k8s-3 ip=192.168.253.141 " + allRoles, "name=k8s-4 ip=192.168.253.142 " + allRoles];
+    expect(loadConfig({ ...dev, nodes: [...nodes, ...four] }).warnings.map((w) => w.message)).toEqual(["4 etcd members tolerate 1 failed member, no more than 3 do: the extra member is one more machine that can fail, and the quorum grows to 3"]);
     const { error, rec } = await runProgram({ ...dev, nodes });
     expect(error).toBeUndefined();
     expect(rec.resources.length).toBeGreaterThan(0);

@@ -20,7 +20,7 @@ export function wireNodeMembership(b: PlanBuilder, x: { kubelet: NodeSteps; kube
   const c = b.config;
   const membership = b.aboutEachNode("node", "workers", kubeletNodes(c), (n) => planNodeMembership(c, n), { deletedWithCluster: true });
   for (const [n, s] of Object.entries(membership)) {
-    b.edge(s.id, x.kubelet[n].id, "uncordoned once its kubelet runs; drained before its kubelet stops");
+    b.edge(s.id, x.kubelet[n].id, "waits for its kubelet to register the node; drained before its kubelet stops");
     b.edge(s.id, x.kubeProxy[n].id, "drained before kube-proxy stops routing its pods' Services");
     b.edge(s.id, x.adminAccess.id, "kubectl as admin (the admin group's binding)");
   }
