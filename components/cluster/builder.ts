@@ -64,12 +64,23 @@ export class PlanBuilder {
     this.layers.push({ name, owner, rolling, steps: steps.map((s) => s.id) });
   }
 
+  /** A host step on `node` is undone with its disk (lab VMs); undefined for existing machines, which stay. */
+  diskOf(node: string): string | undefined {
+    return this.config.hypervisor.mode === "libvirt" && this.byNode.has(node) ? `volume-${node}` : undefined;
+  }
+
+  /** A host step of the plan: wiped data as configured, undone with its node's disk unless it is undone with the cluster. */
+  private hostStep(id: string, layer: LayerName, owner: Owner, plan: HostStepPlan, extra: Partial<HostStep> = {}): HostStep {
+    const deletedWith = extra.deletedWithCluster ? undefined : this.diskOf(plan.node);
+    return this.add<HostStep>({ id, kind: "host", layer, owner, node: plan.node, plan, wipeData: this.config.wipeDataOnDestroy, ...(deletedWith ? { deletedWith } : {}), ...extra });
+  }
+
   /** One host step per plan, chained one node at a time over established nodes as `rolling` says. */
   hostLayer(layer: LayerName, owner: Owner, rolling: Rolling, plans: HostStepPlan[], o: { notRolled?: readonly string[]; extra?: Partial<HostStep> } = {}): NodeSteps {
     const out: NodeSteps = {};
     let previous: HostStep | undefined;
     for (const plan of plans) {
-      const step = this.add<HostStep>({ id: stepId(layer, plan.node), kind: "host", layer, owner, node: plan.node, plan, wipeData: this.config.wipeDataOnDestroy, ...o.extra });
+      const step = this.hostStep(stepId(layer, plan.node), layer, owner, plan, o.extra);
       out[plan.node] = step;
       const node = this.byNode.get(plan.node);
       if (node && !o.notRolled?.includes(node.name) && rollsWith(rolling, node, this.established)) {
@@ -83,7 +94,7 @@ export class PlanBuilder {
 
   /** A layer of one host step named as the layer (a cluster-wide gate). */
   single(layer: LayerName, owner: Owner, plan: HostStepPlan): HostStep {
-    const step = this.add<HostStep>({ id: layer, kind: "host", layer, owner, node: plan.node, plan, wipeData: this.config.wipeDataOnDestroy });
+    const step = this.hostStep(layer, layer, owner, plan);
     this.layer(layer, owner, "none", [step]);
     return step;
   }
@@ -96,7 +107,7 @@ export class PlanBuilder {
     const out: NodeSteps = {};
     for (const n of nodes) {
       const plan = planOf(n);
-      out[n.name] = this.add<HostStep>({ id: stepId(layer, n.name), kind: "host", layer, owner, node: plan.node, plan, wipeData: this.config.wipeDataOnDestroy, ...extra });
+      out[n.name] = this.hostStep(stepId(layer, n.name), layer, owner, plan, extra);
     }
     this.layer(layer, owner, "none", Object.values(out));
     return out;

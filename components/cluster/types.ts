@@ -39,6 +39,13 @@ interface StepBase {
    * engine counts a replacement's delete too).
    */
   deletedWithCluster?: boolean;
+  /**
+   * The step whose deletion makes this one's delete pointless: the disk of the node it
+   * changes (lab VMs only). A whole destroy, or a node leaving with its VM, then skips undoing
+   * files on a disk that is deleted anyway (and dialing a VM that may already be gone); a
+   * step replaced on a node that stays still runs its delete.
+   */
+  deletedWith?: string;
 }
 
 /** A libvirt object made with virsh on the machine running Pulumi. */

@@ -75,7 +75,7 @@ export class HostStep extends pulumi.ComponentResource {
             remotePath: `${plan.upload!.targetDir}/${f.name}`,
             triggers: [f.digest, digests.apply((d) => ({ step: d.script })), { host: args.access.hostIdentity?.(plan.node) ?? plan.ip }],
           },
-          { parent: this },
+          { parent: this, deletedWith: opts?.deletedWith },
         ),
     );
 
@@ -95,7 +95,8 @@ export class HostStep extends pulumi.ComponentResource {
         // (scripts never write key material there), so a failing step says why
         logging: secret ? "stderr" : "stdoutAndStderr",
       },
-      { parent: this, deleteBeforeReplace: true, dependsOn: uploads, additionalSecretOutputs: secret ? ["stdout", "stderr"] : [] },
+      // the component's deletedWith holds for what it is made of (the SDK does not pass it on)
+      { parent: this, deletedWith: opts?.deletedWith, deleteBeforeReplace: true, dependsOn: uploads, additionalSecretOutputs: secret ? ["stdout", "stderr"] : [] },
     );
     this.stdout = secret ? pulumi.secret(this.command.stdout) : this.command.stdout;
     this.fileDigests = digests.apply((d) => d.files);

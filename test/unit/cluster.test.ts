@@ -225,3 +225,47 @@ describe("kube-proxy after its node's kubelet (found by a real run)", () => {
     for (const n of ["k8s-1", "k8s-2", "k8s-3"]) expect(waitsFor(plan, `kube-proxy-${n}`)).toContain(`kubelet-${n}`);
   });
 });
+
+describe("a destroy that does not undo what a deleted disk takes with it", () => {
+  /** `type::name` of the resource each resource of a type is deleted with, by name. */
+  const deletedWith = (rec: import("../../tools/engine").Recorder, type: string) =>
+    Object.fromEntries(
+      rec.ofType(type).map((r) => {
+        const w = rec.options.get(`${type}::${r.name}`)?.deletedWith as { __pulumiType?: string; __name?: string } | undefined;
+        return [r.name, w ? `${w.__pulumiType}::${w.__name}` : undefined];
+      }),
+    );
+  const CA_KEY = "tls:index/privateKey:PrivateKey::cluster-ca";
+
+  it("lab VMs: every host step and what it is made of goes with its node's disk, the memberships and the Kubernetes objects with the cluster", async () => {
+    const { rec, error } = await runProgram(dev);
+    expect(error).toBeUndefined();
+    const steps = deletedWith(rec, "k8slab:host:HostStep");
+    const commands = deletedWith(rec, "command:remote:Command");
+    const hosts = Object.fromEntries(rec.ofType("command:remote:Command").map((r) => [r.name, (r.inputs.connection as { host: string }).host]));
+    const ipToNode = Object.fromEntries(cfg().nodes.map((n) => [n.ip, n.name]));
+    expect(Object.keys(steps).length).toBeGreaterThan(30);
+    for (const [name, w] of Object.entries(steps)) {
+      const membership = /^(node|etcd-membership)-/.test(name);
+      const want = membership ? CA_KEY : `command:local:Command::volume-${ipToNode[hosts[name]]}`;
+      expect({ name, step: w, command: commands[name] }).toEqual({ name, step: expect.stringMatching(/::/), command: want });
+      expect(w).toBe(want);
+    }
+    const copies = deletedWith(rec, "command:remote:CopyToRemote");
+    for (const [name, w] of Object.entries(copies)) expect({ name, w }).toEqual({ name, w: expect.stringMatching(/::volume-k8s-[123]$/) });
+    const objects = rec.resources.filter((r) => r.type.startsWith("kubernetes:") && !r.type.startsWith("pulumi:"));
+    expect(objects.length).toBeGreaterThan(20);
+    for (const o of objects) expect({ o: o.name, w: deletedWith(rec, o.type)[o.name] }).toEqual({ o: o.name, w: CA_KEY });
+  });
+
+  it("existing machines stay: every step is undone on them, and the objects through the API", async () => {
+    const { rec, error } = await runProgram({ ...dev, hostMode: "existing" });
+    expect(error).toBeUndefined();
+    const steps = Object.entries(deletedWith(rec, "k8slab:host:HostStep"));
+    expect(steps.length).toBeGreaterThan(30);
+    expect(steps.filter(([, w]) => w !== undefined).map(([n]) => n).every((n) => /^(node|etcd-membership)-/.test(n))).toBe(true);
+    expect(steps.filter(([n]) => !/^(node|etcd-membership)-/.test(n)).every(([, w]) => w === undefined)).toBe(true);
+    const objects = rec.resources.filter((r) => r.type.startsWith("kubernetes:") && !r.type.startsWith("pulumi:"));
+    for (const o of objects) expect(deletedWith(rec, o.type)[o.name]).toBeUndefined();
+  });
+});

@@ -18,6 +18,7 @@ export function wireAddons(b: PlanBuilder, x: { registered: HostStep; kubeProxy:
   b.edge(provider.id, gate.id, "a provider configured while the API is unreachable caches that for the whole run");
 
   const groups = planAddons(c);
+  const labVms = c.hypervisor.mode === "libvirt";
   const everyObject = groups.flatMap((g) => g.objects);
   const objectIds = new Map<K8sObject, string>();
   const objectSteps: ObjectStep[] = [];
@@ -25,7 +26,8 @@ export function wireAddons(b: PlanBuilder, x: { registered: HostStep; kubeProxy:
   for (const g of groups) {
     const created: string[] = [];
     for (const object of g.objects) {
-      const s = b.add<ObjectStep>({ id: resourceName(object), kind: "kubernetes-object", layer: "addons", owner: "addons", group: g.name, object });
+      // lab VMs: a whole destroy deletes the machines, and the objects with them
+      const s = b.add<ObjectStep>({ id: resourceName(object), kind: "kubernetes-object", layer: "addons", owner: "addons", group: g.name, object, ...(labVms ? { deletedWithCluster: true } : {}) });
       objectSteps.push(s);
       b.edge(s.id, gate.id, "the Kubernetes API answers from this machine");
       b.each(s.id, cni, (y) => `the pod network first: pods stay Pending without it (${y})`);
