@@ -40,7 +40,9 @@ async function main(): Promise<void> {
   console.log(rows.join("\n"));
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+}
