@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs pulumi preview|up|destroy on the dev stack with no account: state in a local file
+# Runs pulumi (preview, up, destroy, stack output…) on the dev stack with no account: state in a local file
 # backend inside the project, secrets under a passphrase kept next to it.
 #   PULUMI_BACKEND_URL            where state lives (default: file://<project>/.pulumi-state)
 #   PULUMI_CONFIG_PASSPHRASE[_FILE] the secrets passphrase (default: generated once into
@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v pulumi >/dev/null || { echo "the Pulumi CLI is not installed: https://www.pulumi.com/docs/install/" >&2; exit 1; }
-op=${1:?usage: pulumi.sh preview|up|destroy [pulumi flags]}
+op=${1:?usage: pulumi.sh preview|up|destroy|stack|config|… [pulumi arguments] (npm run pulumi -- stack output …)}
 shift
 state_dir="$PWD/.pulumi-state"
 mkdir -p "$state_dir"

@@ -113,8 +113,8 @@ export class PlanBuilder {
     return out;
   }
 
-  /** The finished plan, checked: every key-material reference is issued, no cycle, no edge to nothing. */
-  finish(etcd: EtcdMembership): ClusterPlan {
+  /** The finished plan (no etcd members: a lab stood up only to its VMs), checked: every key-material reference is issued, no cycle, no edge to nothing. */
+  finish(etcd: EtcdMembership = { joins: {}, joining: [], leaving: [] }): ClusterPlan {
     const plan: ClusterPlan = { config: this.config, etcd, steps: this.steps, layers: this.layers, edges: this.edges };
     checkMaterial(plan);
     topologicalOrder(plan);

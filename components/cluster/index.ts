@@ -6,6 +6,7 @@
 // encryption key), resolved by typed reference.
 // Depends on: cluster/plan, pki, host, vm, addons, control-plane, @pulumi/pulumi.
 import * as pulumi from "@pulumi/pulumi";
+import { reaches } from "../config";
 import { ClusterPki, NodeAccessKey, nodeAccessKey, pkiMaterial } from "../pki";
 import { HostStep, NodeAccess } from "../host/step";
 import { libvirtObject, readinessGate } from "../vm";
@@ -43,7 +44,8 @@ export interface ShipClusterArgs {
 }
 
 export interface ShippedCluster {
-  pki: ClusterPki;
+  /** Absent when the lab stands up only to its VMs (upTo: vms). */
+  pki?: ClusterPki;
   key: NodeAccessKey;
   /** Every step's resource, by step id. */
   resources: ReadonlyMap<string, pulumi.Resource>;
@@ -53,12 +55,13 @@ export interface ShippedCluster {
 /** Ships the plan. Resources are registered in dependency order; every edge becomes a dependsOn. */
 export function shipCluster(plan: ClusterPlan, args: ShipClusterArgs = {}): ShippedCluster {
   const c = plan.config;
-  const pki = new ClusterPki(c.name, { cluster: c });
+  // the PKI from stage pki on (the Secrets encryption key with it: lowering upTo below the
+  // control plane must not lose the key etcd's Secrets are encrypted with)
+  const pki = reaches(c, "pki") ? new ClusterPki(c.name, { cluster: c }) : undefined;
   const key = nodeAccessKey(c, args.sshPrivateKey);
   const layers = Object.fromEntries(Object.entries(OWNERS).map(([owner, o]) => [owner, new Layer(o.type, o.name)])) as Record<Exclude<Owner, "stack">, Layer>;
   const parentOf = (s: PlannedStep) => (s.owner === "stack" ? undefined : layers[s.owner]);
-  const encryptionConfig = secretsEncryptionConfig(layers["control-plane"]);
-  const material = pkiMaterial(pki, { encryptionConfig });
+  const material = pki ? pkiMaterial(pki, { encryptionConfig: secretsEncryptionConfig(layers["control-plane"]) }) : undefined;
 
   const resources = new Map<string, pulumi.Resource>();
   const readyId = (node: string) => {
@@ -71,7 +74,7 @@ export function shipCluster(plan: ClusterPlan, args: ShipClusterArgs = {}): Ship
 
   for (const step of topologicalOrder(plan)) {
     const dependsOn = edgesInto(plan, step.id).map((e) => resources.get(e.before)!);
-    const deletedWith = step.deletedWithCluster ? pki.clusterAnchor : step.deletedWith ? (resources.get(step.deletedWith) as pulumi.CustomResource) : undefined;
+    const deletedWith = step.deletedWithCluster ? pki?.clusterAnchor : step.deletedWith ? (resources.get(step.deletedWith) as pulumi.CustomResource) : undefined;
     const opts = { parent: parentOf(step), dependsOn, ...(deletedWith ? { deletedWith } : {}) };
     let r: pulumi.Resource;
     switch (step.kind) {
@@ -90,7 +93,7 @@ export function shipCluster(plan: ClusterPlan, args: ShipClusterArgs = {}): Ship
         r = apiReachableGate(step.id, step.script, step.triggers, opts);
         break;
       case "kubernetes-provider":
-        r = provider = apiProvider(step.id, pki.kubeconfigs["admin"], opts);
+        r = provider = apiProvider(step.id, pki!.kubeconfigs["admin"], opts);
         break;
       case "kubernetes-object":
         if (!provider) throw new Error(`cluster plan: ${step.id} before the Kubernetes provider`);

@@ -1,12 +1,13 @@
 // The cluster plan: the whole of `pulumi up` as one piece of data — every VM object, every
 // host step on every node, the gates, the addon objects — with the dependency edges between
 // them, each with its reason, and the rolling rule of each layer. planCluster below is the
-// table of contents: one wiring call per layer, in the order `up` reaches them; each
+// table of contents: one wiring call per layer, in the order `up` reaches them, stopping
+// after the stage the config stands up to (upTo); each
 // layer's steps and edges are in its wiring module (cluster/layers/*), over the layer's own
 // plans. The shipper (cluster/index.ts) turns the plan into resources and `dependsOn`; the
 // render prints the runbook, the critical path and the SSH sessions per node from it.
 // Pure (no Pulumi SDK). Depends on: config, cluster/builder, cluster/layers/*.
-import { ClusterConfig } from "../config";
+import { ClusterConfig, reaches } from "../config";
 import { PlanBuilder } from "./builder";
 import { ClusterPlan, PlanOptions } from "./types";
 import { wireVms } from "./layers/vms";
@@ -54,14 +55,19 @@ export const LAYERS = [
 /** The whole cluster: steps, layers, edges with reasons. Pure; throws on a programming error (unknown key material, a cycle). */
 export function planCluster(c: ClusterConfig, o: PlanOptions = {}): ClusterPlan {
   const b = new PlanBuilder(c, o);
-  // the machines, then what every node needs first
+  // the machines (stage vms; the PKI, stage pki, is issued by the shipper, not planned)
   const ready = wireVms(b);
+  if (!reaches(c, "etcd")) return b.finish();
+  // what every node needs first, then etcd
   const { prep, artifacts } = wireNodeBase(b, ready);
-  // etcd, the local apiserver proxies, the control plane, the admin group's binding
   const etcd = wireEtcd(b, artifacts);
+  if (!reaches(c, "kube-nginx")) return b.finish(etcd.members);
   const kubeNginx = wireKubeNginx(b, prep);
+  if (!reaches(c, "control-plane")) return b.finish(etcd.members);
+  // the control plane and the admin group's binding
   const controlPlane = wireControlPlane(b, artifacts, etcd.health);
   const adminAccess = wireAdminAccess(b, controlPlane);
+  if (!reaches(c, "workers")) return b.finish(etcd.members);
   // what a node needs to run pods
   const { bridge } = wirePodNetwork(b, prep, artifacts);
   const { containerd, images } = wireRuntime(b, artifacts);
@@ -72,6 +78,7 @@ export function planCluster(c: ClusterConfig, o: PlanOptions = {}): ClusterPlan 
   wireUpgradeUncordon(b, { kubelet, kubeProxy, adminAccess, drain });
   // every node in, then the addons through the Kubernetes API
   const registered = wireNodesRegistered(b, kubelet, adminAccess);
+  if (!reaches(c, "addons")) return b.finish(etcd.members);
   wireAddons(b, { registered, kubeProxy });
   return b.finish(etcd.members);
 }

@@ -132,6 +132,7 @@ export function deriveModel(raw: RawConfig): { config: DraftConfig; problems: Pr
     },
     etcdSnapshots: raw.etcdSnapshotSchedule === "off" ? undefined : { schedule: raw.etcdSnapshotSchedule, retention: raw.etcdSnapshotRetention },
     wipeDataOnDestroy: raw.wipeDataOnDestroy,
+    upTo: raw.upTo,
   };
   const http = raw.httpProxy;
   const https = raw.httpsProxy ?? raw.httpProxy;

@@ -12,6 +12,7 @@ export * from "./network";
 export * from "./preflight";
 export * from "./settings-rules";
 export * from "./calendar";
+export * from "./stages";
 export * from "./last-up";
 export * from "./versions";
 export * from "./image-archives";

@@ -5,6 +5,7 @@
 // Owns: the key catalogue. Pure. Depends on: zod, versions (default versions and images).
 import { z } from "zod";
 import { DEFAULT_IMAGES } from "./versions";
+import { STAGES } from "./stages";
 
 export type KeyType = "string" | "integer" | "boolean" | "array";
 
@@ -115,6 +116,8 @@ export const CONFIG_KEYS = {
   // etcd snapshots
   etcdSnapshotSchedule: key(z.string().trim().min(1), "When each etcd member saves a snapshot, as a systemd OnCalendar expression (e.g. hourly, '*-*-* 00/6:00:00'), or 'off'.", { default: "*-*-* 00/6:00:00" }),
   etcdSnapshotRetention: key(int(1, 1000), "Scheduled snapshots kept per member (the oldest are removed).", { default: 8 }),
+  // learning
+  upTo: key(z.enum(STAGES), "Stand the lab up to this layer and stop: vms, pki, etcd, kube-nginx, control-plane, workers or addons (everything). Raising it continues; lowering it removes the later layers (the preview lists them).", { default: "addons" }),
   // lifecycle
   wipeDataOnDestroy: key(z.boolean(), "On destroy of a host step, also remove data directories (etcd data).", { default: false }),
 };

@@ -4,6 +4,7 @@
 // the checked raw values. Pure. Depends on: versions (artifact and image names), network (Cidr).
 import type { ArtifactName, ArtifactSpec, ComponentName, ImageName } from "./versions";
 import type { Cidr } from "./network";
+import type { Stage } from "./stages";
 import type { ImageArchive } from "./image-archives";
 
 export type Role = "etcd" | "control-plane" | "worker";
@@ -97,6 +98,8 @@ export interface DraftConfig {
   /** Scheduled etcd snapshots on every member; absent when switched off. */
   etcdSnapshots?: { schedule: string; retention: number };
   wipeDataOnDestroy: boolean;
+  /** The last layer this `up` stands up (upTo): a lab built one layer at a time. */
+  upTo: Stage;
 }
 
 /** The checked model every layer plans from: the draft, with the values preflight proved parsed once. */

@@ -11,6 +11,7 @@ import { MaterialRef, renderApplyScript, renderDeleteScript } from "../host/plan
 import { materialName } from "../pki/material";
 import { dayTwoRunbook } from "./day-two";
 import { restoreRunbook } from "./restore";
+import { stageGuides } from "../cluster/stage-guide";
 import { ClusterPlan, HostStep, LibvirtStep, PlanNumbers, PlannedLayer, edgesInto, hostSteps, materialInPlan, planCluster, planNumbers } from "../cluster/plan";
 
 export type { PlanNumbers };
@@ -155,6 +156,10 @@ function runbook(plan: ClusterPlan, vm: Array<{ kind: string; name: string }>, g
   out.push(`## ${++stage}. Addons through the Kubernetes API`, "", ...waits("api-reachable"));
   out.push(...groups.map((g, i) => `${i + 1}. ${g}: \`addons/${pad(i + 1)}-${g}.yaml\` (${objects.get(g)!.length} objects)`), "");
   out.push(`Critical path: ${numbers.criticalPath.length} host steps one after another (${numbers.criticalPath.join(" → ")}).`, "");
+  out.push("## One layer at a time", "", "Set `upTo` to a stage and run `npm run up`: the lab stops after it. Raise it to go on; lower it and the later layers are removed (the preview lists them). What each stage builds, and how to see it by hand:", "");
+  for (const g of stageGuides(c)) {
+    out.push(`### upTo: ${g.stage}`, "", `${g.built[0].toUpperCase()}${g.built.slice(1)}. On ${g.where}:`, "", ...g.verify.map((v) => `- \`${v.run}\` prints ${v.prints}`), "");
+  }
   out.push(...dayTwoRunbook(c));
   out.push(
     "## Restore etcd from a snapshot",
