@@ -223,8 +223,9 @@ export function planKubelet(c: ClusterConfig, node: NodeSpec): HostStepPlan {
       certFile(`${KUBELET_PKI}/kubelet.crt`, material.cert(`kubelet-${node.name}`)),
       secretFile(`${KUBELET_PKI}/kubelet.key`, material.key(`kubelet-${node.name}`)),
       secretFile(KUBELET_KUBECONFIG, material.kubeconfig(`kubelet-${node.name}`)),
-      { path: KUBELET_CONFIG, content: YAML.stringify(kubeletConfiguration(c, node)), mode: "0644" },
-      { path: KUBELET_UNIT, content: kubeletUnit(node), mode: "0644" },
+      // CIS 4.1.1 and 4.1.9: the kubelet's unit and configuration readable by root only
+      { path: KUBELET_CONFIG, content: YAML.stringify(kubeletConfiguration(c, node)), mode: "0600" },
+      { path: KUBELET_UNIT, content: kubeletUnit(node), mode: "0600" },
     ],
     activate: [
       "# the real upstream resolvers: with systemd-resolved, /etc/resolv.conf points at 127.0.0.53 and CoreDNS would forward to itself",

@@ -6,7 +6,7 @@ import * as TOML from "smol-toml";
 import * as YAML from "yaml";
 import { ClusterConfig, loadConfig, parseCidr, nthAddress } from "../../components/config";
 import { HostStepPlan } from "../../components/host";
-import { apiserverFlags, controllerManagerFlags, encryptionConfig } from "../../components/control-plane/plan";
+import { apiserverFlags, controllerManagerFlags, encryptionConfig, schedulerConfig } from "../../components/control-plane/plan";
 import { KUBELET_CONFIG, KUBE_PROXY_CONFIG, containerdConfig, kubeletConfiguration, registryHosts } from "../../components/worker/plan";
 import { planPki } from "../../components/pki";
 import { ClusterPlan, hostSteps } from "../../components/cluster/plan";
@@ -33,6 +33,19 @@ describe("control plane", () => {
     expect(f["audit-log-maxbackup"]).toBeGreaterThan(0);
     expect(f["requestheader-allowed-names"]).toBe("front-proxy-client");
     expect(f["kubelet-preferred-address-types"]).toBe("InternalIP,Hostname,ExternalIP");
+  });
+
+  it("meets the CIS Kubernetes Benchmark's checks of the control plane's own settings (kube-bench cis-1.11 failed them before)", () => {
+    // 1.2.15, 1.2.16-1.2.18, 1.2.25; 1.3.2; 1.4.1
+    expect(apiserverFlags(c, c.nodes[0])).toMatchObject({ profiling: false, "service-account-extend-token-expiration": false });
+    const f = apiserverFlags(c, c.nodes[0]);
+    expect([f["audit-log-maxage"], f["audit-log-maxbackup"], f["audit-log-maxsize"]].map(Number)).toEqual([30, 10, 100]);
+    expect(controllerManagerFlags(c)).toMatchObject({ profiling: false });
+    expect(YAML.parse(schedulerConfig())).toMatchObject({ enableProfiling: false });
+    // 4.1.1, 4.1.9: the kubelet's unit and configuration are root's alone
+    const kubelet = allHostSteps(c).filter((s) => s.layer === "kubelet");
+    expect(kubelet).toHaveLength(3);
+    for (const s of kubelet) for (const p of [KUBELET_CONFIG, "/etc/systemd/system/kubelet.service"]) expect({ p, mode: s.files.find((x) => x.path === p)?.mode }).toEqual({ p, mode: "0600" });
   });
 
   it("binds controller-manager and scheduler to loopback with leader election; allocates pod CIDRs only for flannel", () => {
