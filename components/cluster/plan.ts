@@ -25,32 +25,6 @@ import { wireAddons } from "./layers/addons";
 export * from "./types";
 export * from "./graph";
 
-/** Every layer of the plan, in the order `up` reaches them. */
-export const LAYERS = [
-  "vm",
-  "vm:ready",
-  "prep",
-  "artifacts",
-  "etcd",
-  "etcd-health",
-  "etcd-membership",
-  "etcd-snapshots",
-  "kube-nginx",
-  "control-plane",
-  "admin-access",
-  "pod-network",
-  "pod-bridge",
-  "containerd",
-  "images",
-  "upgrade-drain",
-  "kubelet",
-  "kube-proxy",
-  "node",
-  "upgrade-uncordon",
-  "nodes-registered",
-  "api-reachable",
-  "addons",
-] as const;
 
 /** The whole cluster: steps, layers, edges with reasons. Pure; throws on a programming error (unknown key material, a cycle). */
 export function planCluster(c: ClusterConfig, o: PlanOptions = {}): ClusterPlan {

@@ -8,7 +8,6 @@ import { HostStepPlan } from "../host/plan";
 import { LibvirtObjectPlan } from "../vm/plan";
 import { EtcdMembership } from "../etcd/plan";
 import { K8sObject } from "../addons/plan";
-import type { LAYERS } from "./plan";
 
 /**
  * Which nodes of a layer change one at a time on an update: every node ("all"), the
@@ -22,7 +21,34 @@ export type Rolling = "all" | "control-plane" | "none";
 /** The named component a step sits under in `pulumi preview` (part of every URN: stable). */
 export type Owner = "vms" | "nodes" | "etcd" | "kube-nginx" | "control-plane" | "workers" | "addons" | "stack";
 
-/** A layer's name (one of the table of contents' LAYERS): a typo does not compile. */
+/** Every layer of the plan, in the order `up` reaches them. */
+export const LAYERS = [
+  "vm",
+  "vm:ready",
+  "prep",
+  "artifacts",
+  "etcd",
+  "etcd-health",
+  "etcd-membership",
+  "etcd-snapshots",
+  "kube-nginx",
+  "control-plane",
+  "admin-access",
+  "pod-network",
+  "pod-bridge",
+  "containerd",
+  "images",
+  "upgrade-drain",
+  "kubelet",
+  "kube-proxy",
+  "node",
+  "upgrade-uncordon",
+  "nodes-registered",
+  "api-reachable",
+  "addons",
+] as const;
+
+/** A layer's name (one of LAYERS): a typo does not compile. */
 export type LayerName = (typeof LAYERS)[number];
 
 interface StepBase {

@@ -86,6 +86,22 @@ describe("the import graph", () => {
     expect(importsOf("tools/bench")).toContain("tools/engine");
   });
 
+  it("has no circle between modules (an import type counts: a reader follows it too)", () => {
+    const deps = new Map(program.map((f) => [f, importsOf(f).filter((i) => i !== f)]));
+    const circles: string[] = [];
+    const state = new Map<string, "visiting" | "done">();
+    const visit = (f: string, trail: string[]) => {
+      if (state.get(f) === "done") return;
+      if (state.get(f) === "visiting") return void circles.push([...trail.slice(trail.indexOf(f)), f].join(" → "));
+      state.set(f, "visiting");
+      for (const d of deps.get(f) ?? []) visit(d, [...trail, f]);
+      state.set(f, "done");
+    };
+    for (const f of program) visit(f, []);
+    expect(deps.size).toBeGreaterThan(40);
+    expect(circles).toEqual([]);
+  });
+
   it("runs one way between the folders of components/: no folder imports one that imports it back", () => {
     const folder = (f: string) => (f.startsWith("components/") ? f.split("/")[1] : f);
     const deps = new Map<string, Set<string>>();
