@@ -95,7 +95,8 @@ export class HostStep extends pulumi.ComponentResource {
         // (scripts never write key material there), so a failing step says why
         logging: secret ? "stderr" : "stdoutAndStderr",
       },
-      // the component's deletedWith holds for what it is made of (the SDK does not pass it on)
+      // the component's deletedWith holds for what it is made of: the engine passes it on to
+      // children too (Pulumi's docs, 2026), the SDK does not; set here so that the options say it
       { parent: this, deletedWith: opts?.deletedWith, deleteBeforeReplace: true, dependsOn: uploads, additionalSecretOutputs: secret ? ["stdout", "stderr"] : [] },
     );
     this.stdout = secret ? pulumi.secret(this.command.stdout) : this.command.stdout;
