@@ -20,6 +20,7 @@ export interface StageGuide {
 export function stageGuides(c: ClusterConfig): StageGuide[] {
   const first = c.adminNode;
   const kubectl = `${BIN_DIR}/kubectl --kubeconfig ${ADMIN_KUBECONFIG}`;
+  const etcd = etcdctl(etcdClientUrls(c).join(","));
   const guides: Record<Stage, Omit<StageGuide, "stage">> = {
     vms: {
       built: `the machines: ${c.nodes.map((n) => `${n.name} (${n.ip})`).join(", ")}, booted with cloud-init (hostname, the SSH key, swap off, kernel modules, sysctls)`,
@@ -38,8 +39,8 @@ export function stageGuides(c: ClusterConfig): StageGuide[] {
       built: `node prep and the release files on every node, and etcd on ${nodesWith(c, "etcd").map((n) => n.name).join(", ")} with TLS between members and for clients`,
       where: `an etcd member, e.g. ${nodesWith(c, "etcd")[0]?.name ?? first.name}, as root`,
       verify: [
-        { run: `${etcdctl(etcdClientUrls(c).join(","))} endpoint health --cluster`, prints: "one 'is healthy' line per member" },
-        { run: `${etcdctl(etcdClientUrls(c).join(","))} member list -w table`, prints: "every member, started" },
+        { run: `${etcd} endpoint health --cluster`, prints: "one 'is healthy' line per member" },
+        { run: `${etcd} member list -w table`, prints: "every member, started" },
       ],
     },
     "kube-nginx": {

@@ -8,7 +8,8 @@ import { parseRaw } from "./raw";
 import { completeModel, deriveModel } from "./derive";
 import { settingsRules } from "./settings-rules";
 import { Cidr, broadcastAddress, contains, ipToInt, isIPv4, nthAddress, overlaps, parseCidr, podSubnetOf, slash24Count } from "./network";
-import { ArtifactName, ImageName, VERSION_KEYS, isDigest } from "./versions";
+import { ArtifactName, COMPONENTS, COMPONENT_OF, ComponentName, ImageName, VERSION_KEYS, isDigest } from "./versions";
+import { quorum } from "./last-up";
 import { ImageArchive, normalizeImageRef, readImageArchives } from "./image-archives";
 
 /** What preflight may look at outside the config. */
@@ -86,8 +87,8 @@ function roleRules(c: DraftConfig): Problem[] {
   const etcd = nodesWith(c, "etcd").length;
   if (etcd === 0) out.push(err("nodes", "no node has the etcd role", "add roles=etcd to 1, 3 or 5 nodes"));
   else if (etcd % 2 === 0) {
-    const tolerated = (n: number) => n - (Math.floor(n / 2) + 1);
-    out.push(warn("nodes", `${etcd} etcd members tolerate ${tolerated(etcd)} failed member${tolerated(etcd) === 1 ? "" : "s"}, no more than ${etcd - 1} do: the extra member is one more machine that can fail, and the quorum grows to ${Math.floor(etcd / 2) + 1}`, `use ${etcd - 1} or ${etcd + 1} etcd members`));
+    const tolerated = etcd - quorum(etcd);
+    out.push(warn("nodes", `${etcd} etcd members tolerate ${tolerated} failed member${tolerated === 1 ? "" : "s"}, no more than ${etcd - 1} do: the extra member is one more machine that can fail, and the quorum grows to ${quorum(etcd)}`, `use ${etcd - 1} or ${etcd + 1} etcd members`));
   }
   if (nodesWith(c, "control-plane").length === 0) out.push(err("nodes", "no node has the control-plane role", "add roles=control-plane to at least one node"));
   if (nodesWith(c, "worker").length === 0) out.push(err("nodes", "no node has the worker role; nothing could run pods (CoreDNS would stay Pending)", "add roles=worker to at least one node"));
@@ -174,15 +175,8 @@ function networkRules(c: DraftConfig): { problems: Problem[]; nodeCidr?: Cidr } 
 function versionRules(c: DraftConfig): Problem[] {
   const out: Problem[] = [];
   const k8s = semver(c.versions.kubernetes);
-  const checks: Array<[string, string]> = Object.entries({
-    kubernetesVersion: c.versions.kubernetes,
-    etcdVersion: c.versions.etcd,
-    containerdVersion: c.versions.containerd,
-    runcVersion: c.versions.runc,
-    crictlVersion: c.versions.crictl,
-    cniPluginsVersion: c.versions.cniPlugins,
-  });
-  for (const [key, v] of checks) {
+  for (const [name, { key }] of Object.entries(COMPONENTS) as Array<[ComponentName, (typeof COMPONENTS)[ComponentName]]>) {
+    const v = c.versions[name];
     if (!semver(v)) out.push(err(key, `'${v}' is not a release version MAJOR.MINOR.PATCH`, "write an exact release such as 1.36.0, without a leading 'v' ('latest' is not allowed)"));
   }
   if (k8s && (k8s[0] !== 1 || !SUPPORTED_KUBERNETES_MINORS.includes(k8s[1]))) {
@@ -204,7 +198,7 @@ function versionRules(c: DraftConfig): Problem[] {
     if (c.artifacts[name]) continue;
     const key = VERSION_KEYS[name];
     if (out.some((p) => p.key === key && p.severity === "error")) continue;
-    const version = checks.find(([k]) => k === key)?.[1];
+    const version = c.versions[COMPONENT_OF[name]];
     out.push(err(key, `no checksum is known for ${name} ${version} (linux/amd64)`, `add its published digest to artifactChecksums as 'FILE=sha256:HEX', or use a catalogued version`));
   }
   return out;
