@@ -4,7 +4,7 @@
 // Pulumi runs the exported function; its result is the stack outputs.
 import * as pulumi from "@pulumi/pulumi";
 import { checkAgainstLastUp, loadStackConfig } from "./components/config/stack";
-import { LAST_UP_OUTPUT, LastUp, STAGES, nodesWith, reaches } from "./components/config";
+import { LAST_UP_OUTPUT, LastUp, STAGES, nodesWith, reaches, releasesOf } from "./components/config";
 import { stageGuides } from "./components/cluster/stage-guide";
 import { ClusterPki } from "./components/pki";
 import { adminEndpointNote, apiserverUrls } from "./components/pki";
@@ -30,14 +30,14 @@ export = async () => {
   const awaited = plan.steps.filter((s) => s.kind === "host" && (!workers || s.layer === "nodes-registered" || s.layer === "kube-proxy"));
   const done = pulumi.all([...awaited.map((s) => (resources.get(s.id) as HostStep).command.id), layers.addons.urn]);
   const controlPlane = reaches(cluster, "control-plane") ? nodesWith(cluster, "control-plane").map((n) => n.name) : [];
-  const left: LastUp = { etcd: plan.etcd.joins, controlPlane, kubernetesVersion: cluster.versions.kubernetes };
+  const left: LastUp = { etcd: plan.etcd.joins, controlPlane, kubernetesVersion: cluster.versions.kubernetes, releases: releasesOf(cluster) };
   const guide = stageGuides(cluster).find((g) => g.stage === cluster.upTo)!;
   return {
     /** The nodes this `up` left running: the next `up` rolls changes over them one at a time. Recorded once every host step succeeded (the addons may still have failed: these nodes run). */
     [ESTABLISHED_OUTPUT]: done.apply(() => (workers ? cluster.nodes.map((n) => n.name) : [])),
     /** How far this lab is stood up (upTo), what that stage built and how to see it by hand; RUNBOOK.md has every stage. */
     upTo: { ...guide, next: cluster.upTo === "addons" ? "the whole lab is up" : `raise upTo to ${STAGES[STAGES.indexOf(cluster.upTo) + 1]} and run npm run up` },
-    /** What the next `up` checks a change against and keeps: etcd's members and how each started, the control-plane nodes, the Kubernetes version. Recorded with establishedNodes. */
+    /** What the next `up` checks a change against and keeps: etcd's members and how each started, the control-plane nodes, the Kubernetes, etcd, containerd and runc releases. Recorded with establishedNodes. */
     [LAST_UP_OUTPUT]: done.apply(() => left),
     /** The apiserver the admin kubeconfig talks to. */
     apiserverEndpoint: apiserverUrls(cluster).external,

@@ -78,16 +78,18 @@ export async function changeConfig(
   after: Record<string, unknown>,
   /** What happens between the two runs (e.g. a certificate reaches its renewal window). */
   between: () => void = () => {},
-): Promise<{ first: Recorder; second: Recorder; changes: Change[] }> {
+  /** The outputs as the second run reads them (e.g. as an older version of the program recorded them). */
+  recorded: (outputs: Record<string, unknown>) => Record<string, unknown> = (o) => o,
+): Promise<{ first: Recorder; second: Recorder; changes: Change[]; outputs: Record<string, unknown> }> {
   const first = await runProgram(before, { established: [] });
   if (first.error) throw first.error;
   between();
   // the second `up` reads what the first recorded (establishedNodes, lastUp), as through
   // the program's reference to its own stack
-  const previousOutputs = await resolvedOutputs(first.outputs!);
+  const previousOutputs = recorded(await resolvedOutputs(first.outputs!));
   const second = await runProgram(after, { previousOutputs });
   if (second.error) throw second.error;
-  return { first: first.rec, second: second.rec, changes: diffRuns(first.rec, second.rec) };
+  return { first: first.rec, second: second.rec, changes: diffRuns(first.rec, second.rec), outputs: await resolvedOutputs(second.outputs!) };
 }
 
 /** `op name` for every change, in a stable order, for exact assertions. */

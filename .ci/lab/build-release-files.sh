@@ -9,17 +9,19 @@
 # (sorted, fixed mtime, gzip -n, -trimpath). Each file is skipped when it exists.
 # Usage: build-release-files.sh [component…]   (default: all)
 # Versions: K8S_VERSION ETCD_VERSION CONTAINERD_VERSION RUNC_VERSION CRICTL_VERSION CNI_VERSION
+# (default: the program's defaults, tools/default-versions.ts)
 # RELEASE_FILES_DIR: where the files land (default $CACHE/artifacts). Kubernetes' archives carry
 # no version in their names: build another Kubernetes version into a directory of its own.
 set -euo pipefail
 cache=${K8S_LAB_CACHE:-$HOME/.cache/k8s-lab}
 out=${RELEASE_FILES_DIR:-$cache/artifacts}
-K8S_VERSION=${K8S_VERSION:-1.36.0}
-ETCD_VERSION=${ETCD_VERSION:-3.6.5}
-CONTAINERD_VERSION=${CONTAINERD_VERSION:-2.2.0}
-RUNC_VERSION=${RUNC_VERSION:-1.3.3}
-CRICTL_VERSION=${CRICTL_VERSION:-1.36.0} # the module proxy serves no cri-tools 1.35.x
-CNI_VERSION=${CNI_VERSION:-1.8.0}
+eval "$(cd "$(dirname "$0")/../.." && npx tsx tools/default-versions.ts)"
+K8S_VERSION=${K8S_VERSION:-$DEFAULT_K8S_VERSION}
+ETCD_VERSION=${ETCD_VERSION:-$DEFAULT_ETCD_VERSION}
+CONTAINERD_VERSION=${CONTAINERD_VERSION:-$DEFAULT_CONTAINERD_VERSION}
+RUNC_VERSION=${RUNC_VERSION:-$DEFAULT_RUNC_VERSION}
+CRICTL_VERSION=${CRICTL_VERSION:-$DEFAULT_CRICTL_VERSION} # the module proxy serves no cri-tools 1.35.x
+CNI_VERSION=${CNI_VERSION:-$DEFAULT_CNI_VERSION}
 export GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0
 mkdir -p "$out" "$cache/build"
 MTIME=@1700000000

@@ -10,10 +10,11 @@
 #   E2E_KEEP_ON_FAILURE=1  on a failure leave everything running (daemons, namespace, VMs)
 #                   and print how to look and how to clean up
 #   E2E_DAY_TWO=1   instead of the kubeletMaxPods roll: add a worker (k8s-4), remove it, move
-#                   etcd 3.6.5 → 3.6.6 and Kubernetes 1.36.0 → $E2E_UPGRADE_TO (patch upgrades; the
+#                   etcd (the default) → $E2E_ETCD_TO and Kubernetes 1.36.0 → $E2E_UPGRADE_TO (patch upgrades; the
 #                   second drains and uncordons node by node), each previewed, applied and checked
 #   E2E_DAY_TWO_PHASES  which of day two's phases run (default: "scale etcd kubernetes")
 #   E2E_SKIP_CHECKS=1   skip the functional checks after the first up (when time is short)
+#   E2E_ETCD_TO     the etcd release day two moves to (default 3.6.15: newer than the default 3.6.14)
 #   E2E_UPGRADE_TO  the Kubernetes release day two moves to (default 1.36.1; its release files
 #                   are built once, about an hour, into $K8S_LAB_CACHE/artifacts-kubernetes-<v>)
 set -euo pipefail
@@ -122,8 +123,9 @@ artifacts=$("$here/build-release-files.sh" | tail -n 1)
 # the patch releases day two moves etcd and Kubernetes to (etcd's digest lands in checksums.txt;
 # Kubernetes' archives have the same names in every release: a directory of their own)
 UPGRADE_TO=${E2E_UPGRADE_TO:-1.36.1}
+ETCD_TO=${E2E_ETCD_TO:-3.6.15}
 if [[ -n ${E2E_DAY_TWO:-} ]]; then
-  ETCD_VERSION=3.6.6 "$here/build-release-files.sh" etcd >/dev/null
+  ETCD_VERSION=$ETCD_TO "$here/build-release-files.sh" etcd >/dev/null
   upgrade_files=$(RELEASE_FILES_DIR=$cache/artifacts-kubernetes-$UPGRADE_TO K8S_VERSION=$UPGRADE_TO "$here/build-release-files.sh" kubernetes | tail -n 1)
 fi
 "$here/build-images.sh" >/dev/null
@@ -290,20 +292,20 @@ if [[ -n ${E2E_DAY_TWO:-} && $day_two_phases == *" scale "* ]]; then
 fi
 
 if [[ -n ${E2E_DAY_TWO:-} && $day_two_phases == *" etcd "* ]]; then
-  phase "day two: etcd 3.6.5 → 3.6.6, one member at a time"
-  # (artifactChecksums already lists the 3.6.6 archive: the stack file was written from checksums.txt)
-  pulumi config set --stack $STACK etcdVersion 3.6.6
+  phase "day two: etcd → $ETCD_TO, one member at a time"
+  # (artifactChecksums already lists the $ETCD_TO archive: the stack file was written from checksums.txt)
+  pulumi config set --stack $STACK etcdVersion "$ETCD_TO"
   ns pulumi preview --stack $STACK --json --non-interactive > "$run/preview-etcd.json" 2>"$run/preview-etcd.err"
   expect_changes "$run/preview-etcd.json" "replace etcd-k8s-1" "replace etcd-k8s-2" "replace etcd-k8s-3" "replace artifacts-k8s-1"
   ns pulumi up --stack $STACK --yes --skip-preview --non-interactive --event-log "$run/etcd-upgrade.events" > "$run/etcd-upgrade.log" 2>&1 || { tail -n 40 "$run/etcd-upgrade.log" >&2; exit 1; }
   for ip in 192.168.253.140 192.168.253.139 192.168.253.141; do
     v=$(on_node $ip "sudo /usr/local/bin/etcd --version | head -1")
-    [[ $v == *3.6.6* ]] || { echo "$ip runs $v" >&2; exit 1; }
+    [[ $v == *"$ETCD_TO"* ]] || { echo "$ip runs $v" >&2; exit 1; }
     n=$(on_node $ip "sudo ls /var/lib/etcd-snapshots | grep -vc '^scheduled-' || true")
     [[ $n -ge 1 ]] || { echo "$ip took no snapshot before its restart" >&2; exit 1; }
   done
   on_node 192.168.253.140 "sudo /usr/local/bin/etcdctl --endpoints=https://192.168.253.140:2379,https://192.168.253.139:2379,https://192.168.253.141:2379 --cacert=/etc/kubernetes/pki/etcd/ca.crt --cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt --key=/etc/kubernetes/pki/etcd/healthcheck-client.key endpoint health --cluster" >&2
-  echo "  ok: every member runs etcd 3.6.6, each saved a snapshot before its restart, the cluster is healthy" >&2
+  echo "  ok: every member runs etcd $ETCD_TO, each saved a snapshot before its restart, the cluster is healthy" >&2
 fi
 
 if [[ -n ${E2E_DAY_TWO:-} && $day_two_phases == *" kubernetes "* ]]; then

@@ -6,8 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 cache=${K8S_LAB_CACHE:-$HOME/.cache/k8s-lab}
-K8S_VERSION=${K8S_VERSION:-1.36.0}
-ETCD_VERSION=${ETCD_VERSION:-3.6.5}
+eval "$(npx tsx tools/default-versions.ts)"
+K8S_VERSION=${K8S_VERSION:-$DEFAULT_K8S_VERSION}
+ETCD_VERSION=${ETCD_VERSION:-$DEFAULT_ETCD_VERSION}
 files=${RELEASE_FILES_DIR:-$cache/artifacts}
 export K8S_VERSION ETCD_VERSION RELEASE_FILES_DIR=$files
 bash .ci/lab/build-release-files.sh kubernetes etcd

@@ -45,7 +45,7 @@ export function planCluster(c: ClusterConfig, o: PlanOptions = {}): ClusterPlan 
   // what a node needs to run pods
   const { bridge } = wirePodNetwork(b, prep, artifacts);
   const { containerd, images } = wireRuntime(b, artifacts);
-  const drain = wireUpgradeDrain(b, adminAccess);
+  const drain = wireUpgradeDrain(b, { adminAccess, containerd });
   const kubelet = wireKubelet(b, { containerd, images, bridge, kubeNginx, controlPlane, drain });
   const kubeProxy = wireKubeProxy(b, { kubelet, kubeNginx, controlPlane });
   wireNodeMembership(b, { kubelet, kubeProxy, adminAccess });

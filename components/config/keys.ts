@@ -50,11 +50,11 @@ export const CONFIG_KEYS = {
   clusterDomain: key(z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, "must be a lowercase DNS domain such as cluster.local"), "Cluster DNS domain served by CoreDNS.", { default: "cluster.local" }),
   // versions
   kubernetesVersion: key(str, "Kubernetes release for every control-plane and node binary (supported: 1.34 to 1.37).", { default: "1.36.0" }),
-  etcdVersion: key(str, "etcd release (3.5 or 3.6).", { default: "3.6.5" }),
-  containerdVersion: key(str, "containerd release (2.x; 1.x is not supported by Kubernetes 1.36).", { default: "2.2.0" }),
-  runcVersion: key(str, "runc release.", { default: "1.3.3" }),
-  crictlVersion: key(str, "crictl (cri-tools) release; keep within one minor of Kubernetes.", { default: "1.35.0" }),
-  cniPluginsVersion: key(str, "containernetworking/plugins release installed to /opt/cni/bin.", { default: "1.8.0" }),
+  etcdVersion: key(str, "etcd release: 3.6 (the line kubeadm 1.36 deploys; 3.5 still accepted), or 3.7 with Kubernetes 1.37 (reached from 3.6, one minor at a time).", { default: "3.6.14" }),
+  containerdVersion: key(str, "containerd release (2.x; 2.3 is the long-term line; 1.x is not supported by Kubernetes 1.36).", { default: "2.3.5" }),
+  runcVersion: key(str, "runc release (the one containerd is tested with: 1.5.1 for containerd 2.3.5).", { default: "1.5.1" }),
+  crictlVersion: key(str, "crictl (cri-tools) release; keep within one minor of Kubernetes.", { default: "1.36.0" }),
+  cniPluginsVersion: key(str, "containernetworking/plugins release installed to /opt/cni/bin.", { default: "1.9.1" }),
   artifactChecksums: key(z.array(z.string()), "Extra checksums for versions the catalogue does not know, as 'FILE=sha256:HEX' (or sha512:HEX), e.g. 'etcd-v3.6.6-linux-amd64.tar.gz=sha256:...'.", { default: [] }),
   // nodes
   nodes: key(z.array(z.string()), "One entry per node: 'name=NAME ip=IP roles=etcd,control-plane,worker' plus optional vcpu=N memoryMiB=N diskGiB=N mac=MAC overrides.", { default: DEFAULT_NODES }),

@@ -1,7 +1,7 @@
 // What the last successful `up` left running (the stack's `lastUp` output, read back by the
 // next `up`), and the day-two rules that compare a new config with it: etcd must keep a
 // quorum of the members that hold the data, the first control-plane node stays first,
-// Kubernetes moves at most one minor up and never down. Run after the config's own
+// Kubernetes moves at most one minor up and never down, etcd one minor up at a time. Run after the config's own
 // preflight and before any change is registered; the same Problem shape and messages.
 // Pure. Depends on: model.
 import { ClusterConfig, Problem, nodesWith } from "./model";
@@ -28,6 +28,31 @@ export interface LastUp {
   controlPlane: string[];
   /** The Kubernetes version every node ran. */
   kubernetesVersion: string;
+  /** The releases of etcd and the container runtime every node ran (absent: recorded by an older version of this program). */
+  releases?: RecordedReleases;
+}
+
+/** The non-Kubernetes releases a lab runs, as recorded. */
+export interface RecordedReleases {
+  etcd: string;
+  containerd: string;
+  runc: string;
+}
+
+/** What an `up` of this config leaves running, to record in lastUp. */
+export function releasesOf(c: ClusterConfig): RecordedReleases {
+  return { etcd: c.versions.etcd, containerd: c.versions.containerd, runc: c.versions.runc };
+}
+
+/**
+ * Whether this `up` may move a running node's container runtime to another release: the
+ * recorded one differs, or none was recorded (a lab made by an older version of this
+ * program: it ran other defaults, so assume it may).
+ */
+export function runtimeMoves(c: ClusterConfig, last: LastUp | undefined): boolean {
+  if (!last) return false;
+  const r = last.releases;
+  return !r || r.containerd !== c.versions.containerd || r.runc !== c.versions.runc;
 }
 
 /** Reads the recorded value leniently: anything malformed counts as "not recorded". */
@@ -41,7 +66,14 @@ export function parseLastUp(v: unknown): LastUp | undefined {
     if (!x || typeof x.cluster !== "string" || (x.state !== "new" && x.state !== "existing")) return undefined;
     etcd[name] = { cluster: x.cluster, state: x.state };
   }
-  return { etcd, controlPlane: o.controlPlane.filter((x): x is string => typeof x === "string"), kubernetesVersion: o.kubernetesVersion };
+  const r = o.releases as Partial<RecordedReleases> | undefined;
+  const releases = r && typeof r === "object" && typeof r.etcd === "string" && typeof r.containerd === "string" && typeof r.runc === "string" ? { etcd: r.etcd, containerd: r.containerd, runc: r.runc } : undefined;
+  return {
+    etcd,
+    controlPlane: o.controlPlane.filter((x): x is string => typeof x === "string"),
+    kubernetesVersion: o.kubernetesVersion,
+    ...(releases ? { releases } : {}),
+  };
 }
 
 /** The quorum of an etcd cluster of n members. */
@@ -124,6 +156,36 @@ export function lastUpProblems(c: ClusterConfig, last: LastUp | undefined, runni
         fix: `upgrade to 1.${wMinor + 1}.x first (pulumi up), then to ${c.versions.kubernetes}`,
       });
     }
+  }
+
+  // etcd: one minor up at a time, never down (a member reads only the data of its own or the previous minor)
+  const etcdNow = minorOf(c.versions.etcd);
+  const etcdWas = last.releases ? minorOf(last.releases.etcd) : undefined;
+  if (etcdNow && etcdWas) {
+    const [, wMinor, wPatch] = etcdWas;
+    const [, nMinor, nPatch] = etcdNow;
+    if (nMinor < wMinor || (nMinor === wMinor && nPatch < wPatch)) {
+      out.push({
+        severity: "error",
+        key: "etcdVersion",
+        message: `etcd ${c.versions.etcd} is older than the ${last.releases!.etcd} the cluster runs: etcd's data cannot move back through pulumi up`,
+        fix: `set etcdVersion back to ${last.releases!.etcd} (or a later patch), or restore a snapshot into a new cluster (RUNBOOK.md)`,
+      });
+    } else if (nMinor > wMinor + 1) {
+      out.push({
+        severity: "error",
+        key: "etcdVersion",
+        message: `etcd ${c.versions.etcd} skips a minor: the cluster runs ${last.releases!.etcd}, and etcd moves one minor at a time`,
+        fix: `upgrade etcd to 3.${wMinor + 1}.x first (pulumi up), then to ${c.versions.etcd}`,
+      });
+    }
+  } else if (etcdNow && !last.releases && etcdNow[1] >= 7) {
+    out.push({
+      severity: "error",
+      key: "etcdVersion",
+      message: `etcd ${c.versions.etcd} is a new minor, and the last up did not record which etcd the cluster runs (a stack from an older version of this program, which ran etcd 3.5 or 3.6)`,
+      fix: "run `pulumi up` once with etcdVersion 3.6.x (it records the releases), then move to 3.7",
+    });
   }
   return out;
 }

@@ -183,8 +183,11 @@ function versionRules(c: DraftConfig): Problem[] {
     out.push(err("kubernetesVersion", `${c.versions.kubernetes} is not supported by this program`, `use a 1.${SUPPORTED_KUBERNETES_MINORS[0]} to 1.${SUPPORTED_KUBERNETES_MINORS[SUPPORTED_KUBERNETES_MINORS.length - 1]} release`));
   }
   const etcd = semver(c.versions.etcd);
-  if (etcd && !(etcd[0] === 3 && (etcd[1] === 5 || etcd[1] === 6))) {
-    out.push(err("etcdVersion", `etcd ${c.versions.etcd} is not supported with Kubernetes 1.3x`, "use etcd 3.6 (or 3.5)"));
+  if (etcd && !(etcd[0] === 3 && (etcd[1] === 5 || etcd[1] === 6 || etcd[1] === 7))) {
+    out.push(err("etcdVersion", `etcd ${c.versions.etcd} is not supported by this program`, "use etcd 3.6 (the line kubeadm 1.36 deploys), or 3.7 with Kubernetes 1.37"));
+  } else if (etcd && etcd[1] === 7 && k8s && k8s[1] < 37) {
+    // 3.7 drops the v2 store and the flags that served it; kubeadm deploys it from 1.37 on
+    out.push(err("etcdVersion", `etcd ${c.versions.etcd} is the line kubeadm deploys from Kubernetes 1.37 on; this cluster runs Kubernetes ${c.versions.kubernetes}`, "keep etcd 3.6 with Kubernetes 1.36 (move Kubernetes to 1.37 first, then etcd to 3.7)"));
   }
   const ctrd = semver(c.versions.containerd);
   if (ctrd && ctrd[0] < 2) {

@@ -48,9 +48,18 @@ interface CatalogEntry {
  * - kubernetes 1.36.0 and 1.35.4 (the previous minor's latest patch, so that a cluster on
  *   1.35 can move to 1.36 through `up`): the sha512 tables of CHANGELOG-1.36.md and
  *   CHANGELOG-1.35.md (server and node tarballs);
- * - etcd 3.6.5, containerd 2.2.0, runc 1.3.3: the projects' release checksums as recorded
- *   by downstream build files that pin them;
- * - crictl 1.35.0 and CNI plugins 1.8.0: kubespray's checksums.yml.
+ * - etcd 3.6.14 and 3.6.5, crictl 1.36.0 and 1.35.0, CNI plugins 1.9.1 and 1.8.0, runc 1.3.3:
+ *   kubespray's checksums.yml (roles/kubespray_defaults/vars/main, as of 2026-08-21);
+ * - containerd 2.3.5, runc 1.5.1 (the pair containerd 2.3.5 is tested with: its
+ *   script/setup/runc-version), crictl 1.37.0: the projects' published .sha256sum values as
+ *   pinned by downstream install code (runc 1.5.1 by three, each checking against the
+ *   published file; containerd 2.3.5 and crictl 1.37.0 by one each);
+ * - containerd 2.2.0: the project's release checksum as recorded by downstream build files.
+ * The older entries are the previous defaults of this program: the releases a lab made
+ * by it runs, kept so that its next `up` can read where it comes from.
+ * No Kubernetes 1.37 (or 1.36.1+) tarball checksum could be verified here (CHANGELOG-1.37.md
+ * was not available past v1.37.0-alpha.1): a 1.37 stack names its files' digests in
+ * artifactChecksums.
  */
 export const CATALOG: Record<ArtifactName, CatalogEntry> = {
   "kubernetes-server": {
@@ -82,35 +91,51 @@ export const CATALOG: Record<ArtifactName, CatalogEntry> = {
     url: (v) => `https://github.com/etcd-io/etcd/releases/download/v${v}/etcd-v${v}-linux-amd64.tar.gz`,
     mirrorDir: "etcd",
     format: "tar.gz",
-    digests: { "3.6.5": "sha256:66bad39ed920f6fc15fd74adcb8bfd38ba9a6412f8c7852d09eb11670e88cac3" },
+    digests: {
+      "3.6.14": "sha256:ffe840ff9295808e88cce2794a18a5ac87f12a5203c8314d0bf6aa119b41bac5",
+      "3.6.5": "sha256:66bad39ed920f6fc15fd74adcb8bfd38ba9a6412f8c7852d09eb11670e88cac3",
+    },
   },
   containerd: {
     fileName: (v) => `containerd-${v}-linux-amd64.tar.gz`,
     url: (v) => `https://github.com/containerd/containerd/releases/download/v${v}/containerd-${v}-linux-amd64.tar.gz`,
     mirrorDir: "containerd",
     format: "tar.gz",
-    digests: { "2.2.0": "sha256:b9626a94ab93b00bcbcbf13d98deef972c6fb064690e57940632df54ad39ee71" },
+    digests: {
+      "2.3.5": "sha256:2f0a095a71e3262d0d91ff0e50e2e4ae73c3866c4d1ff6a15f341097fba3dd44",
+      "2.2.0": "sha256:b9626a94ab93b00bcbcbf13d98deef972c6fb064690e57940632df54ad39ee71",
+    },
   },
   runc: {
     fileName: () => "runc.amd64",
     url: (v) => `https://github.com/opencontainers/runc/releases/download/v${v}/runc.amd64`,
     mirrorDir: "runc",
     format: "binary",
-    digests: { "1.3.3": "sha256:8781ab9f71c12f314d21c8e85f13ca1a82d90cf475aa5131a7b543fcc5487543" },
+    digests: {
+      "1.5.1": "sha256:177df879d50c913eb205e898d5c1c05a18f574053c0ce5524c471208eaf06f6f",
+      "1.3.3": "sha256:8781ab9f71c12f314d21c8e85f13ca1a82d90cf475aa5131a7b543fcc5487543",
+    },
   },
   crictl: {
     fileName: (v) => `crictl-v${v}-linux-amd64.tar.gz`,
     url: (v) => `https://github.com/kubernetes-sigs/cri-tools/releases/download/v${v}/crictl-v${v}-linux-amd64.tar.gz`,
     mirrorDir: "crictl",
     format: "tar.gz",
-    digests: { "1.35.0": "sha256:2e141e5b22cb189c40365a11807d69b76b9b3caced89fac2f4ec879408ce2177" },
+    digests: {
+      "1.37.0": "sha256:67c983ee8a6bbce73d39a186e633c5fe4f8a70e62171ac3bd92a9c1b2c601670",
+      "1.36.0": "sha256:83855e114566a8a8c44c548d515670f51de3a5e1da8b2effb59870e2f10c25a3",
+      "1.35.0": "sha256:2e141e5b22cb189c40365a11807d69b76b9b3caced89fac2f4ec879408ce2177",
+    },
   },
   "cni-plugins": {
     fileName: (v) => `cni-plugins-linux-amd64-v${v}.tgz`,
     url: (v) => `https://github.com/containernetworking/plugins/releases/download/v${v}/cni-plugins-linux-amd64-v${v}.tgz`,
     mirrorDir: "cni-plugins",
     format: "tar.gz",
-    digests: { "1.8.0": "sha256:ab3bda535f9d90766cccc90d3dddb5482003dd744d7f22bcf98186bf8eea8be6" },
+    digests: {
+      "1.9.1": "sha256:b98f74a0f8522f0a83867178729c1aa70f2158f90c45a2ca8fa791db1c76b303",
+      "1.8.0": "sha256:ab3bda535f9d90766cccc90d3dddb5482003dd744d7f22bcf98186bf8eea8be6",
+    },
   },
 };
 

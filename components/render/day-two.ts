@@ -3,13 +3,13 @@
 // and when certificates are rotated — each order read from the cluster plan of that
 // situation (planCluster with the nodes running and what the last `up` recorded), not
 // written by hand. Pure. Depends on: config, cluster/plan, etcd/plan.
-import { ClusterConfig, LastUp, nodesWith, quorum } from "../config";
+import { ClusterConfig, LastUp, nodesWith, quorum, releasesOf } from "../config";
 import { ClusterPlan, PlannedStep, planCluster, topologicalOrder } from "../cluster/plan";
 
 /** What the last `up` of this very config would have recorded, on `version`. */
 function lastUpOf(c: ClusterConfig, version: string): LastUp {
   const plan = planCluster(c);
-  return { etcd: plan.etcd.joins, controlPlane: nodesWith(c, "control-plane").map((n) => n.name), kubernetesVersion: version };
+  return { etcd: plan.etcd.joins, controlPlane: nodesWith(c, "control-plane").map((n) => n.name), kubernetesVersion: version, releases: releasesOf(c) };
 }
 
 const ids = (steps: PlannedStep[]) => steps.map((s) => `\`${s.id}\``);

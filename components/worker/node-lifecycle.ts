@@ -1,8 +1,8 @@
 // A node's life in the cluster, planned as host steps that run on the first control-plane
 // node with the admin kubeconfig (named for the node they act on): its membership — it
 // waits for the node to register, and when the node leaves the config drains it and deletes
-// its Node object — and, around its kubelet's move to another release, the upgrade's drain
-// and uncordon. Pure. Depends on: config, host, node-prep (paths), control-plane (the admin
+// its Node object — and, around its kubelet's or container runtime's move to another
+// release, the upgrade's drain and uncordon. Pure. Depends on: config, host, node-prep (paths), control-plane (the admin
 // kubeconfig on that node).
 import { ClusterConfig, NodeSpec } from "../config";
 import { HostStepPlan, shq, waitUntil } from "../host/plan";
@@ -66,67 +66,101 @@ export function planNodeMembership(c: ClusterConfig, node: NodeSpec): HostStepPl
 /** Marks a node drained by an upgrade (so that only such a node is uncordoned after it). */
 export const DRAINED_FOR_ANNOTATION = "k8s-lab.io/drained-for-upgrade-to";
 
+/** The releases a node's kubelet and runtime run, written by its uncordon step once the node reports them. */
+export const RELEASES_ANNOTATION = "k8s-lab.io/releases";
+
+/** What a node runs under this config, as RELEASES_ANNOTATION records it. */
+export function nodeReleases(c: ClusterConfig): string {
+  return `kubernetes=${c.versions.kubernetes},containerd=${c.versions.containerd},runc=${c.versions.runc}`;
+}
+
+/** jsonpath of an annotation (dots in its key escaped). */
+const annotationPath = (key: string) => `{.metadata.annotations.${key.replaceAll(".", "\\.")}}`;
+
+/** The Node's kubelet version and runtime version into $kubelet and $runtime (containerd://vX → X). */
+function readNodeInfo(name: string): string[] {
+  return [
+    `kubelet=$(${adminKubectl} get node ${name} -o jsonpath='{.status.nodeInfo.kubeletVersion}')`,
+    `runtime=$(${adminKubectl} get node ${name} -o jsonpath='{.status.nodeInfo.containerRuntimeVersion}')`,
+    "runtime=${runtime#containerd://}; runtime=${runtime#v}",
+  ];
+}
+
 /**
- * Before a node's kubelet moves to another Kubernetes release: cordon and drain it, from
- * the first control-plane node (the eviction API, PodDisruptionBudgets respected, bounded
- * time). Only when the node's running kubelet reports another version: nothing on a first
- * `up` (no Node yet) or when the version is already there. Triggered by the release alone
- * (`runs`), so a kubelet configuration change does not drain.
+ * Before a node's kubelet or container runtime moves to another release: cordon and drain
+ * it, from the first control-plane node (the eviction API, PodDisruptionBudgets respected,
+ * bounded time). Only when the node runs another release: its kubelet or containerd reports
+ * another version, or the releases its uncordon step recorded (RELEASES_ANNOTATION: runc is
+ * not in the Node's status) differ; nothing on a first `up` (no Node yet). Triggered by the
+ * releases alone (`runs`), so a configuration change does not drain. A node last set up by
+ * a version of this program that recorded no releases is drained for a kubelet or
+ * containerd change (a runc-only change then restarts nothing that runs: runc runs per
+ * container start).
  */
 export function planUpgradeDrain(c: ClusterConfig, node: NodeSpec): HostStepPlan {
   const first = c.adminNode;
   const name = shq(node.name);
   const target = `v${c.versions.kubernetes}`;
+  const releases = nodeReleases(c);
   return {
     node: first.name,
     ip: first.ip,
     layer: "upgrade-drain",
-    description: `drain ${node.name} before its kubelet moves to ${target} (only if it runs another version)`,
+    description: `drain ${node.name} before its kubelet or runtime moves to ${releases} (only if it runs another release)`,
     files: [],
     activate: [
-      `running=$(${adminKubectl} get node ${name} -o jsonpath='{.status.nodeInfo.kubeletVersion}' 2>/dev/null || true)`,
-      `if [[ -z $running || $running == ${target} ]]; then exit 0; fi`,
-      `echo "${node.name}: kubelet $running → ${target}: cordon and drain" >&2`,
-      `${adminKubectl} annotate node ${name} --overwrite ${DRAINED_FOR_ANNOTATION}=${target} >/dev/null`,
+      `if ! ${adminKubectl} get node ${name} >/dev/null 2>&1; then exit 0; fi`,
+      ...readNodeInfo(name),
+      `recorded=$(${adminKubectl} get node ${name} -o jsonpath='${annotationPath(RELEASES_ANNOTATION)}')`,
+      "moves=()",
+      `[[ $kubelet == ${target} ]] || moves+=("kubelet $kubelet → ${target}")`,
+      `[[ $runtime == ${c.versions.containerd} ]] || moves+=("containerd $runtime → ${c.versions.containerd}")`,
+      `[[ -z $recorded || $recorded == ${releases} ]] || moves+=("$recorded → ${releases}")`,
+      "if ((${#moves[@]} == 0)); then exit 0; fi",
+      `echo "${node.name}: \${moves[*]}: cordon and drain" >&2`,
+      `${adminKubectl} annotate node ${name} --overwrite ${DRAINED_FOR_ANNOTATION}=${releases} >/dev/null`,
       `${adminKubectl} cordon ${name} >/dev/null`,
-      ...drainNode(node, { force: false, consequence: "the node stays cordoned and its kubelet is not upgraded" }),
+      ...drainNode(node, { force: false, consequence: "the node stays cordoned and its kubelet and runtime are not upgraded" }),
     ],
     deactivate: [],
-    runs: releasesRun(c, node, ["kubernetes"]),
-    healthGate: `${node.name} cordoned and drained, or already on ${target}`,
+    runs: releasesRun(c, node, ["kubernetes", "containerd", "runc"]),
+    healthGate: `${node.name} cordoned and drained, or already on ${releases}`,
   };
 }
 
 /**
- * After a node's kubelet and kube-proxy moved to the release: wait until the Node reports
- * it, then uncordon the node if the upgrade drained it (a node cordoned by hand stays so).
+ * After a node's runtime, kubelet and kube-proxy moved to the releases: wait until the Node
+ * reports its kubelet's and containerd's versions, record the releases on it
+ * (RELEASES_ANNOTATION), and uncordon the node if the upgrade drained it (a node cordoned by
+ * hand stays so).
  */
 export function planUpgradeUncordon(c: ClusterConfig, node: NodeSpec): HostStepPlan {
   const first = c.adminNode;
   const name = shq(node.name);
   const target = `v${c.versions.kubernetes}`;
-  const annotation = DRAINED_FOR_ANNOTATION.replaceAll(".", "\\.");
+  const releases = nodeReleases(c);
   return {
     node: first.name,
     ip: first.ip,
     layer: "upgrade-uncordon",
-    description: `uncordon ${node.name} once its kubelet reports ${target} (only if the upgrade drained it)`,
+    description: `uncordon ${node.name} once it reports kubelet ${target} and containerd ${c.versions.containerd} (only if the upgrade drained it)`,
     files: [],
     activate: [
       ...waitUntil(
-        `[[ $(${adminKubectl} get node ${name} -o jsonpath='{.status.nodeInfo.kubeletVersion}') == ${target} ]]`,
+        `{ ${readNodeInfo(name).join("; ")}; [[ $kubelet == ${target} && $runtime == ${c.versions.containerd} ]]; }`,
         300,
-        `node ${node.name} does not report kubelet ${target} 300 s after its kubelet restarted; see: journalctl -u kubelet on ${node.name}`,
+        `node ${node.name} does not report kubelet ${target} and containerd ${c.versions.containerd} 300 s after they restarted; see: journalctl -u kubelet -u containerd on ${node.name}`,
         3,
       ),
-      `if [[ -n $(${adminKubectl} get node ${name} -o jsonpath='{.metadata.annotations.${annotation}}') ]]; then`,
+      `${adminKubectl} annotate node ${name} --overwrite ${RELEASES_ANNOTATION}=${releases} >/dev/null`,
+      `if [[ -n $(${adminKubectl} get node ${name} -o jsonpath='${annotationPath(DRAINED_FOR_ANNOTATION)}') ]]; then`,
       `  ${adminKubectl} uncordon ${name} >/dev/null`,
       `  ${adminKubectl} annotate node ${name} ${DRAINED_FOR_ANNOTATION}- >/dev/null`,
-      `  echo "${node.name}: on ${target}, uncordoned" >&2`,
+      `  echo "${node.name}: on ${releases}, uncordoned" >&2`,
       "fi",
     ],
     deactivate: [],
-    runs: releasesRun(c, node, ["kubernetes"]),
-    healthGate: `${node.name} reports kubelet ${target}; uncordoned if the upgrade drained it`,
+    runs: releasesRun(c, node, ["kubernetes", "containerd", "runc"]),
+    healthGate: `${node.name} reports kubelet ${target} and containerd ${c.versions.containerd}; uncordoned if the upgrade drained it`,
   };
 }

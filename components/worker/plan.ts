@@ -38,15 +38,27 @@ export function registryServer(registry: string): string {
   return registry === "docker.io" ? "https://registry-1.docker.io" : `https://${registry}`;
 }
 
+/**
+ * The config version the containerd release reads without migrating: 4 from 2.3 on (the
+ * gRPC, TTRPC, debug and metrics servers became plugins), 3 for 2.0 to 2.2 (which refuse 4).
+ */
+export function containerdConfigVersion(c: ClusterConfig): 3 | 4 {
+  const [major, minor] = c.versions.containerd.split(".").map(Number);
+  return major > 2 || (major === 2 && minor >= 3) ? 4 : 3;
+}
+
 export function containerdConfig(c: ClusterConfig): string {
+  const version = containerdConfigVersion(c);
+  const grpc = { address: CONTAINERD_SOCKET };
   const doc = {
-    version: 3,
+    version,
     root: "/var/lib/containerd",
     state: "/run/containerd",
     // the CRI plugin must not be disabled (a packaged config with disabled_plugins = ["cri"] breaks the kubelet)
     disabled_plugins: [],
-    grpc: { address: CONTAINERD_SOCKET },
+    ...(version === 3 ? { grpc } : {}),
     plugins: {
+      ...(version === 4 ? { "io.containerd.server.v1.grpc": grpc } : {}),
       "io.containerd.cri.v1.images": {
         snapshotter: "overlayfs",
         pinned_images: { sandbox: c.registry.pauseImage },

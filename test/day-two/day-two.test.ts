@@ -278,7 +278,7 @@ describe("Kubernetes upgrade", () => {
   }, 90000);
 
   it("an etcd patch release (its checksum given in artifactChecksums) restarts only the members, one at a time", async () => {
-    const next = { ...dev, etcdVersion: "3.6.6", artifactChecksums: [`etcd-v3.6.6-linux-amd64.tar.gz=sha256:${"ab".repeat(32)}`] };
+    const next = { ...dev, etcdVersion: "3.6.15", artifactChecksums: [`etcd-v3.6.15-linux-amd64.tar.gz=sha256:${"ab".repeat(32)}`] };
     const { changes, second } = await changeConfig(dev, next);
     expect(summary(changes).sort()).toEqual(["artifacts", "etcd"].flatMap((l) => ["k8s-1", "k8s-2", "k8s-3"].map((n) => `replace ${l}-${n}`)).sort());
     expect(second.dependsOnNames("k8slab:host:HostStep", "etcd-k8s-2")).toContain("etcd-k8s-1");
@@ -296,7 +296,7 @@ describe("Kubernetes upgrade", () => {
     const dir = tmpdir("artifacts-");
     try {
       const base = { ...dev, artifactDir: dir };
-      const next = { ...base, etcdVersion: "3.6.6", artifactChecksums: [`etcd-v3.6.6-linux-amd64.tar.gz=sha256:${"ab".repeat(32)}`] };
+      const next = { ...base, etcdVersion: "3.6.15", artifactChecksums: [`etcd-v3.6.15-linux-amd64.tar.gz=sha256:${"ab".repeat(32)}`] };
       for (const c of [base, next]) for (const a of Object.values(loadConfig({ ...c, artifactDir: undefined }).config!.artifacts)) fs.writeFileSync(path.join(dir, a!.fileName), "x");
       const { changes, first, second } = await changeConfig(base, next);
       const copies = (rec: Recorder, n: string) => rec.ofType("command:remote:CopyToRemote").filter((r) => r.name.startsWith(`artifacts-${n}-upload-`));
@@ -304,7 +304,7 @@ describe("Kubernetes upgrade", () => {
         expect(summary(changes, (c) => c.name === `artifacts-${n}`)).toEqual([`replace artifacts-${n}`]);
         const now = copies(second, n);
         expect(now.length).toBeGreaterThan(3);
-        // every copy the new step takes is made in this up: new (etcd 3.6.6) or made again
+        // every copy the new step takes is made in this up: new (etcd 3.6.15) or made again
         for (const cp of now) expect(summary(changes, (c) => c.name === cp.name)).toEqual([expect.stringMatching(/^(create|replace) /)]);
         const taken = [...(second.named(`artifacts-${n}`, "command:remote:Command").inputs.stdin as string).matchAll(/^take (\S+) /gm)].map((m) => `${UPLOAD_DIR}/${m[1]}`);
         expect(taken.sort()).toEqual(now.map((cp) => cp.inputs.remotePath as string).sort());
@@ -318,6 +318,65 @@ describe("Kubernetes upgrade", () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   }, 90000);
+});
+
+describe("a lab made by the previous version of this program moves to the supported releases", () => {
+  // its defaults: Kubernetes 1.36.0, etcd 3.6.5, containerd 2.2.0, runc 1.3.3, crictl 1.35.0,
+  // CNI plugins 1.8.0; its lastUp recorded no releases
+  const previous = { ...dev, etcdVersion: "3.6.5", containerdVersion: "2.2.0", runcVersion: "1.3.3", crictlVersion: "1.35.0", cniPluginsVersion: "1.8.0" };
+  const asRecordedByTheOldProgram = (o: Record<string, unknown>) => {
+    const { releases: _dropped, ...lastUp } = o.lastUp as LastUp;
+    return { ...o, lastUp };
+  };
+
+  it("in one up: new binaries everywhere, etcd one member at a time, each node drained before its runtime restarts and uncordoned after, one node at a time", async () => {
+    expect(lastUpProblems(loadConfig(dev).config!, asRecordedByTheOldProgram({ lastUp: { etcd: {}, controlPlane: ["k8s-1"], kubernetesVersion: "1.36.0" } }).lastUp as LastUp)).toEqual([]);
+    const { changes, second } = await changeConfig(previous, dev, undefined, asRecordedByTheOldProgram);
+    const nodes = ["k8s-1", "k8s-2", "k8s-3"];
+    expect(summary(changes).sort()).toEqual(
+      ["artifacts", "etcd", "containerd", "upgrade-drain", "upgrade-uncordon"].flatMap((l) => nodes.map((n) => `replace ${l}-${n}`)).sort(),
+    );
+    const waits = (s: string) => second.dependsOnNames("k8slab:host:HostStep", s);
+    // etcd member by member (each saves a snapshot before it stops: the etcd upgrade test)
+    expect(waits("etcd-k8s-2")).toContain("etcd-k8s-1");
+    expect(waits("etcd-k8s-3")).toContain("etcd-k8s-2");
+    for (const n of nodes) {
+      expect(waits(`containerd-${n}`)).toEqual(expect.arrayContaining([`artifacts-${n}`, `upgrade-drain-${n}`]));
+      expect(waits(`upgrade-uncordon-${n}`)).toEqual(expect.arrayContaining([`kubelet-${n}`, `kube-proxy-${n}`]));
+    }
+    // one node out of service at a time: the next drain waits for the previous uncordon
+    expect(waits("upgrade-drain-k8s-2")).toContain("upgrade-uncordon-k8s-1");
+    expect(waits("upgrade-drain-k8s-3")).toContain("upgrade-uncordon-k8s-2");
+    // the kubelet (same release) is not restarted, and nothing but host steps changes
+    expect(changes.filter((c) => c.type !== "command:remote:Command")).toEqual([]);
+  }, 90000);
+
+  it("records the releases, so that the next up rolls only what moves", async () => {
+    const { outputs } = await changeConfig(previous, dev, undefined, asRecordedByTheOldProgram);
+    const c = loadConfig(dev).config!;
+    expect((outputs.lastUp as LastUp).releases).toEqual({ etcd: c.versions.etcd, containerd: c.versions.containerd, runc: c.versions.runc });
+    const established = new Set(["k8s-1", "k8s-2", "k8s-3"]);
+    const last: LastUp = { etcd: {}, controlPlane: ["k8s-1", "k8s-2", "k8s-3"], kubernetesVersion: "1.36.0", releases: { etcd: "3.6.14", containerd: "2.3.5", runc: "1.5.1" } };
+    const chain = (l: LastUp) => planCluster(c, { established, lastUp: l }).edges.filter((e) => e.after.startsWith("upgrade-drain-") && e.before.startsWith("upgrade-uncordon-")).length;
+    expect(chain(last)).toBe(0);
+    expect(chain({ ...last, releases: { ...last.releases!, runc: "1.4.3" } })).toBe(2);
+    expect(chain({ etcd: last.etcd, controlPlane: last.controlPlane, kubernetesVersion: last.kubernetesVersion })).toBe(2);
+  }, 90000);
+
+  it("refuses etcd 3.7 before the cluster's etcd is recorded, an etcd minor skipped, and an etcd downgrade", () => {
+    const with137 = { ...dev, kubernetesVersion: "1.37.2", etcdVersion: "3.7.1", crictlVersion: "1.37.0", artifactChecksums: [`kubernetes-server-linux-amd64.tar.gz=sha256:${"a".repeat(64)}`, `kubernetes-node-linux-amd64.tar.gz=sha256:${"b".repeat(64)}`, `etcd-v3.7.1-linux-amd64.tar.gz=sha256:${"c".repeat(64)}`] };
+    const c = loadConfig(with137).config!;
+    const last: LastUp = { etcd: {}, controlPlane: ["k8s-1"], kubernetesVersion: "1.36.0" };
+    const keys = (l: LastUp, cc = c) => lastUpProblems(cc, l).map((p) => `${p.key}: ${p.fix}`);
+    expect(keys(last)).toEqual(["etcdVersion: run `pulumi up` once with etcdVersion 3.6.x (it records the releases), then move to 3.7"]);
+    expect(keys({ ...last, releases: { etcd: "3.6.14", containerd: "2.3.5", runc: "1.5.1" } })).toEqual([]);
+    expect(keys({ ...last, releases: { etcd: "3.5.21", containerd: "2.3.5", runc: "1.5.1" } })).toEqual(["etcdVersion: upgrade etcd to 3.6.x first (pulumi up), then to 3.7.1"]);
+    expect(keys({ ...last, releases: { etcd: "3.6.15", containerd: "2.3.5", runc: "1.5.1" } }, loadConfig(dev).config!)).toEqual([
+      "etcdVersion: set etcdVersion back to 3.6.15 (or a later patch), or restore a snapshot into a new cluster (RUNBOOK.md)",
+    ]);
+    // and etcd 3.7 with Kubernetes 1.36 is refused by the config's own preflight
+    expect(loadConfig({ ...dev, etcdVersion: "3.7.1", artifactChecksums: [`etcd-v3.7.1-linux-amd64.tar.gz=sha256:${"c".repeat(64)}`] }).errors.map((e) => e.key)).toEqual(["etcdVersion"]);
+  });
 });
 
 describe("steps whose delete ends a membership", () => {
@@ -353,7 +412,7 @@ describe("drain around a kubelet's upgrade", () => {
   const c = loadConfig(dev).config!;
 
   it("on an upgrade, drains one running node at a time; otherwise adds no order between nodes", () => {
-    const last: LastUp = { etcd: {}, controlPlane: ["k8s-1", "k8s-2", "k8s-3"], kubernetesVersion: "1.35.4" };
+    const last: LastUp = { etcd: {}, controlPlane: ["k8s-1", "k8s-2", "k8s-3"], kubernetesVersion: "1.35.4", releases: { etcd: c.versions.etcd, containerd: c.versions.containerd, runc: c.versions.runc } };
     const established = new Set(["k8s-1", "k8s-2", "k8s-3"]);
     const chain = (l: LastUp) => planCluster(c, { established, lastUp: l }).edges.filter((e) => e.after.startsWith("upgrade-drain-") && e.before.startsWith("upgrade-uncordon-")).map((e) => `${e.after} after ${e.before}`);
     expect(chain(last)).toEqual(["upgrade-drain-k8s-2 after upgrade-uncordon-k8s-1", "upgrade-drain-k8s-3 after upgrade-uncordon-k8s-2"]);

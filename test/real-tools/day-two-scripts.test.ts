@@ -98,8 +98,11 @@ describe("etcd snapshots", () => {
   });
 });
 
-describe("drain around a kubelet's upgrade", () => {
+describe("drain around an upgrade of a node's kubelet or runtime", () => {
   const c = loadConfig(dev).config!;
+  const releases = `kubernetes=${c.versions.kubernetes},containerd=${c.versions.containerd},runc=${c.versions.runc}`;
+  /** What the Node reports when it runs this config's releases. */
+  const current = { KUBELET_VERSION: `v${c.versions.kubernetes}`, RUNTIME_VERSION: `containerd://v${c.versions.containerd}`, RELEASES: releases };
 
   /** Runs a step's apply script with a kubectl that logs its arguments and answers from the environment. */
   function withStubKubectl(script: string, env: Record<string, string>): { status: number | null; stderr: string; calls: string[] } {
@@ -112,7 +115,12 @@ describe("drain around a kubelet's upgrade", () => {
           `echo "$*" | sed 's/--kubeconfig [^ ]* --request-timeout 30s //' >> ${bin}/log`,
           'if [[ $* == *" get node "* ]]; then',
           '  [[ -n ${NODE_MISSING:-} ]] && { echo "Error from server (NotFound)" >&2; exit 1; }',
-          '  if [[ $* == *kubeletVersion* ]]; then echo -n "$KUBELET_VERSION"; else echo -n "${ANNOTATION:-}"; fi',
+          '  case $* in',
+          '    *kubeletVersion*) echo -n "$KUBELET_VERSION" ;;',
+          '    *containerRuntimeVersion*) echo -n "$RUNTIME_VERSION" ;;',
+          `    *releases*) echo -n "\${RELEASES:-}" ;;`,
+          `    *drained-for*) echo -n "\${DRAINED:-}" ;;`,
+          "  esac",
           "fi",
           "exit 0",
           "",
@@ -127,6 +135,12 @@ describe("drain around a kubelet's upgrade", () => {
     }
   }
   const apply = (plan: ReturnType<typeof planUpgradeDrain>) => renderApplyScript(plan, () => "");
+  const drains = (calls: string[]) => calls.filter((x) => /^(annotate|cordon|drain|uncordon) /.test(x));
+  const drainCalls = [
+    `annotate node k8s-2 --overwrite ${DRAINED_FOR_ANNOTATION}=${releases}`,
+    "cordon k8s-2",
+    "drain k8s-2 --ignore-daemonsets --delete-emptydir-data --timeout=300s",
+  ];
 
   it("stops each apiserver in seconds: open watches are closed once the in-flight requests drained, with a flag the pinned release has", () => {
     const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, "..", `upstream/flags/kube-apiserver-v${c.versions.kubernetes}.json`), "utf8")) as { flags: Record<string, { deprecated: boolean }> };
@@ -139,28 +153,38 @@ describe("drain around a kubelet's upgrade", () => {
     }
   });
 
-  it("drains a node whose kubelet runs another release, marks it, and leaves other nodes alone", () => {
+  it("drains a node whose kubelet, containerd or recorded runc runs another release, marks it, and leaves other nodes alone", () => {
     const drain = apply(planUpgradeDrain(c, c.nodes[1]));
-    expect(withStubKubectl(drain, { KUBELET_VERSION: "v1.35.4" }).calls).toEqual([
-      "get node k8s-2 -o jsonpath={.status.nodeInfo.kubeletVersion}",
-      `annotate node k8s-2 --overwrite ${DRAINED_FOR_ANNOTATION}=v1.36.0`,
-      "cordon k8s-2",
-      "drain k8s-2 --ignore-daemonsets --delete-emptydir-data --timeout=300s",
-    ]);
-    // already there, or no Node yet (a first up): nothing but the question
-    expect(withStubKubectl(drain, { KUBELET_VERSION: "v1.36.0" }).calls).toEqual(["get node k8s-2 -o jsonpath={.status.nodeInfo.kubeletVersion}"]);
-    expect(withStubKubectl(drain, { NODE_MISSING: "1", KUBELET_VERSION: "" })).toMatchObject({ status: 0, calls: ["get node k8s-2 -o jsonpath={.status.nodeInfo.kubeletVersion}"] });
     expect(shellcheck(drain).stdout).toBe("");
+    // another kubelet, another containerd (as upstream's and the lab's builds report it), another runc (only in the record)
+    for (const moved of [
+      { KUBELET_VERSION: "v1.35.4" },
+      { RUNTIME_VERSION: "containerd://v2.2.0" },
+      { RUNTIME_VERSION: "containerd://2.2.0" },
+      { RELEASES: `kubernetes=${c.versions.kubernetes},containerd=${c.versions.containerd},runc=1.3.3` },
+    ]) {
+      const r = withStubKubectl(drain, { ...current, ...moved });
+      expect({ moved, status: r.status, drains: drains(r.calls) }).toEqual({ moved, status: 0, drains: drainCalls });
+    }
+    // a node set up by an older version of this program (no record) is drained for its runtime
+    expect(drains(withStubKubectl(drain, { ...current, RELEASES: "", RUNTIME_VERSION: "containerd://v2.2.0" }).calls)).toEqual(drainCalls);
+    // already there (with or without the record), or no Node yet (a first up): nothing but questions
+    for (const same of [current, { ...current, RELEASES: "" }, { ...current, RUNTIME_VERSION: `containerd://${c.versions.containerd}` }]) {
+      const r = withStubKubectl(drain, same);
+      expect({ same, status: r.status, drains: drains(r.calls) }).toEqual({ same, status: 0, drains: [] });
+    }
+    expect(withStubKubectl(drain, { ...current, NODE_MISSING: "1" })).toMatchObject({ status: 0, calls: ["get node k8s-2"] });
   });
 
-  it("uncordons only a node the upgrade drained, once it reports the release", () => {
+  it("records the releases once the node reports them, and uncordons only a node the upgrade drained", () => {
     const uncordon = apply(planUpgradeUncordon(c, c.nodes[1]));
-    const drained = withStubKubectl(uncordon, { KUBELET_VERSION: "v1.36.0", ANNOTATION: "v1.36.0" });
-    expect(drained.status).toBe(0);
-    expect(drained.calls.slice(-2)).toEqual(["uncordon k8s-2", `annotate node k8s-2 ${DRAINED_FOR_ANNOTATION}-`]);
-    const byHand = withStubKubectl(uncordon, { KUBELET_VERSION: "v1.36.0" });
-    expect(byHand.calls.some((x) => x.startsWith("uncordon"))).toBe(false);
     expect(shellcheck(uncordon).stdout).toBe("");
+    const record = `annotate node k8s-2 --overwrite k8s-lab.io/releases=${releases}`;
+    const drained = withStubKubectl(uncordon, { ...current, DRAINED: releases });
+    expect(drained.status).toBe(0);
+    expect(drains(drained.calls)).toEqual([record, "uncordon k8s-2", `annotate node k8s-2 ${DRAINED_FOR_ANNOTATION}-`]);
+    const byHand = withStubKubectl(uncordon, current);
+    expect(drains(byHand.calls)).toEqual([record]);
   });
 });
 

@@ -316,7 +316,7 @@ describe("air-gapped artifacts", () => {
       // the worker-only node gets the node tarball, not the server one
       expect(copies.filter((cp) => cp.inputs.connection.host === "192.168.253.150").map((cp) => path.basename(cp.inputs.remotePath))).toContain("kubernetes-node-linux-amd64.tar.gz");
       for (const r of rec.ofType(CMD)) expect(r.inputs.stdin).not.toMatch(/curl -fsSL|^fetch /m);
-      expect(rec.named("artifacts-k8s-1", CMD).inputs.stdin).toContain("take etcd-v3.6.5-linux-amd64.tar.gz sha256:66bad39e");
+      expect(rec.named("artifacts-k8s-1", CMD).inputs.stdin).toContain("take etcd-v3.6.14-linux-amd64.tar.gz sha256:ffe840ff");
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -325,7 +325,7 @@ describe("air-gapped artifacts", () => {
   it("downloads from the mirror when one is set, checking the digest", async () => {
     const { rec } = await runProgram({ ...dev, downloadMirror: "https://mirror.lab/k8s/" });
     const script = rec.named("artifacts-k8s-1", CMD).inputs.stdin as string;
-    expect(script).toContain("fetch etcd-v3.6.5-linux-amd64.tar.gz https://mirror.lab/k8s/etcd/v3.6.5/etcd-v3.6.5-linux-amd64.tar.gz sha256:66bad39ed920f6fc15fd74adcb8bfd38ba9a6412f8c7852d09eb11670e88cac3");
+    expect(script).toContain("fetch etcd-v3.6.14-linux-amd64.tar.gz https://mirror.lab/k8s/etcd/v3.6.14/etcd-v3.6.14-linux-amd64.tar.gz sha256:ffe840ff9295808e88cce2794a18a5ac87f12a5203c8314d0bf6aa119b41bac5");
     expect(script).toContain("checksum mismatch for $1 from $2");
     expect(rec.ofType("command:remote:CopyToRemote")).toHaveLength(0);
   });

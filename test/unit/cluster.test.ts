@@ -74,8 +74,13 @@ describe("workers", () => {
 
   it("writes a containerd 2 config with CRI enabled, systemd cgroups, the pinned sandbox and the mirrors", () => {
     const t = TOML.parse(containerdConfig(c)) as any;
-    expect(t.version).toBe(3);
+    expect(t.version).toBe(4);
     expect(t.disabled_plugins).toEqual([]);
+    // 2.3 reads version 4 (its servers are plugins; test/upstream judges it); 2.0–2.2 refuse 4 and read 3
+    expect(t.plugins["io.containerd.server.v1.grpc"]).toEqual({ address: "/run/containerd/containerd.sock" });
+    expect(t.grpc).toBeUndefined();
+    const old = TOML.parse(containerdConfig(cfg({ containerdVersion: "2.2.0" }))) as any;
+    expect({ version: old.version, grpc: old.grpc, server: old.plugins["io.containerd.server.v1.grpc"] }).toEqual({ version: 3, grpc: { address: "/run/containerd/containerd.sock" }, server: undefined });
     expect(t.plugins["io.containerd.cri.v1.runtime"].containerd.runtimes.runc.options.SystemdCgroup).toBe(true);
     expect(t.plugins["io.containerd.cri.v1.images"].pinned_images.sandbox).toBe("registry.k8s.io/pause:3.10.2");
     expect(t.plugins["io.containerd.cri.v1.images"].registry.config_path).toBe("/etc/containerd/certs.d");

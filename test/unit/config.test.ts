@@ -166,7 +166,7 @@ describe("air-gapped artifacts", () => {
     const { error, rec } = await runProgram({ ...dev, artifactDir: dir });
     const lines = (error as Error).message.split("\n").slice(1);
     expect(lines).toContain(
-      `error: artifactDir: air-gapped install: etcd 3.6.5 is missing; expected ${path.join(dir, "etcd-v3.6.5-linux-amd64.tar.gz")}; fix: copy etcd-v3.6.5-linux-amd64.tar.gz (from https://github.com/etcd-io/etcd/releases/download/v3.6.5/etcd-v3.6.5-linux-amd64.tar.gz) into ${dir}`,
+      `error: artifactDir: air-gapped install: etcd 3.6.14 is missing; expected ${path.join(dir, "etcd-v3.6.14-linux-amd64.tar.gz")}; fix: copy etcd-v3.6.14-linux-amd64.tar.gz (from https://github.com/etcd-io/etcd/releases/download/v3.6.14/etcd-v3.6.14-linux-amd64.tar.gz) into ${dir}`,
     );
     expect(lines.some((l) => l.includes("runc.amd64 is missing"))).toBe(false);
     expect(lines).toHaveLength(Object.keys(CATALOG).length - 1);

@@ -67,6 +67,10 @@ func judge(path string) verdict {
 		return fail(err)
 	}
 	v.Version, v.Address = cfg.Version, cfg.GRPC.Address
+	if grpc, ok := cfg.Plugins["io.containerd.server.v1.grpc"].(map[string]any); ok {
+		// version 4: the gRPC server is a plugin of its own
+		v.Address, _ = grpc["address"].(string)
+	}
 	if cfg.Version != version.ConfigVersion {
 		return fail(fmt.Errorf("config version %d; containerd %s reads version %d without migration", cfg.Version, version.Version, version.ConfigVersion))
 	}
