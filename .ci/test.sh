@@ -39,6 +39,35 @@ echo "tests run on Node $(node --version)" >&2
 # type-check (nothing is compiled: the tests and tools run the sources, through ts-jest and tsx)
 npx tsc -p .
 
+# Go for the upstream judges: the machine's when it is new enough for their go.mod files,
+# else the toolchain GO_TOOLCHAIN from the Go module proxy (the module golang.org/toolchain,
+# which is how GOTOOLCHAIN fetches one), downloaded with whatever go the machine has —
+# Debian's own where it has none (a fresh Debian machine)
+GO_TOOLCHAIN=go1.26.8
+go_needed=$(sed -n 's/^go \([0-9.]*\)$/go\1/p' test/upstream/*/go.mod | sort -V | tail -n 1)
+go_new_enough() { command -v go >/dev/null 2>&1 && printf '%s\n%s\n' "$go_needed" "$(go env GOVERSION 2>/dev/null)" | sort -V -C; }
+if ! go_new_enough; then
+  if ! command -v go >/dev/null 2>&1; then
+    [[ $(id -u) -eq 0 ]] || { echo "no Go toolchain: install golang-go (apt-get install golang-go) and re-run" >&2; exit 1; }
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends golang-go ca-certificates >/dev/null
+  fi
+  toolchain=${XDG_CACHE_HOME:-$HOME/.cache}/k8s-lab-go/$GO_TOOLCHAIN
+  if [[ ! -x $toolchain/bin/go ]]; then
+    module=$(cd / && GOFLAGS='' go mod download -json "golang.org/toolchain@v0.0.1-$GO_TOOLCHAIN.linux-amd64" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+    [[ -d $module ]] || { echo "could not download the Go toolchain $GO_TOOLCHAIN from the Go module proxy" >&2; exit 1; }
+    # the module cache keeps no executable bits (the go command restores them for its own
+    # toolchain downloads): a copy with them
+    rm -rf "$toolchain.partial" && mkdir -p "$(dirname "$toolchain")"
+    cp -r "$module" "$toolchain.partial" && chmod -R u+w "$toolchain.partial"
+    chmod +x "$toolchain.partial"/bin/* "$toolchain.partial"/pkg/tool/*/*
+    mv "$toolchain.partial" "$toolchain"
+  fi
+  export PATH="$toolchain/bin:$PATH"
+  go_new_enough || { echo "Go $(go env GOVERSION 2>/dev/null) is older than the $go_needed the upstream judges need" >&2; exit 1; }
+fi
+echo "upstream judges built with $(go env GOVERSION)" >&2
+
 # the upstream judges: Go programs that decode what the plan renders with the pinned
 # releases' own types (test/upstream/build.sh; modules from the Go module proxy)
 bash test/upstream/build.sh

@@ -93,7 +93,7 @@ export const CONFIG_KEYS = {
   httpProxy: key(z.string().url(), "HTTP proxy for downloads, the package manager and containerd, e.g. http://proxy.lab:3128."),
   httpsProxy: key(z.string().url(), "HTTPS proxy; defaults to httpProxy when only that is set."),
   noProxy: key(z.array(str), "Extra NO_PROXY entries; the cluster's own networks, names and domains are added automatically.", { default: [] }),
-  downloadMirror: key(z.string().url(), "Base URL of a mirror laid out as <base>/<component>/v<version>/<file> (see README)."),
+  downloadMirror: key(z.string().url(), "Base URL of a mirror laid out as <base>/<component>/v<version>/<file> (docs/configuration.md)."),
   artifactDir: key(str, "Air-gapped installs: a directory on the machine running Pulumi holding every release file, copied to the nodes over SSH."),
   registryMirrors: key(z.array(z.string()), "Container registry mirrors as 'REGISTRY=URL', e.g. 'registry.k8s.io=https://mirror.lab:5000'.", { default: [] }),
   imageOverrides: key(z.array(z.string()), "Replace addon images as 'NAME=IMAGE' (NAME: coredns, weaveKube, weaveNpc, flannel, flannelCniPlugin, dashboard, dashboardMetricsScraper, headlamp).", { default: [] }),

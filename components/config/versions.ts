@@ -26,7 +26,7 @@ export interface ArtifactSpec {
   fileName: string;
   /** Official download URL. */
   url: string;
-  /** Path below a download mirror's base URL (see README: mirror layout). */
+  /** Path below a download mirror's base URL (docs/configuration.md: downloads). */
   mirrorPath: string;
   /** Checksum of the file. */
   digest: Digest;

@@ -29,7 +29,7 @@ export const ADMISSION_PLUGINS = ["NodeRestriction"];
 /**
  * The EncryptionConfiguration with the program's 32-byte key (secret): secretbox for
  * Secrets (XSalsa20-Poly1305; upstream no longer recommends aescbc), identity to read data
- * written before encryption was on. Rotating the key: README, "Encryption at rest".
+ * written before encryption was on. Rotating the key: docs/design.md, "Encryption at rest".
  */
 export function encryptionConfig(keyBase64: string): string {
   return YAML.stringify({

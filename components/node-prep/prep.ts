@@ -46,7 +46,7 @@ export function weaveBackendCheck(node: NodeSpec): string[] {
 }
 
 /**
- * Ports nodes open to each other (firewalld); documented in the README as well.
+ * Ports nodes open to each other (firewalld); documented in docs/design.md as well.
  * controller-manager (10257) and scheduler (10259) listen on loopback only: not opened.
  */
 export function firewallPorts(c: ClusterConfig): string[] {
