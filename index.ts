@@ -8,7 +8,7 @@ import { LAST_UP_OUTPUT, LastUp, STAGES, nodesWith, reaches, releasesOf } from "
 import { stageGuides } from "./components/cluster/stage-guide";
 import { ClusterPki } from "./components/pki";
 import { adminEndpointNote, apiserverUrls } from "./components/pki";
-import { ESTABLISHED_OUTPUT, HostStep, previousUp } from "./components/host";
+import { ESTABLISHED_OUTPUT, previousUp } from "./components/host";
 import { planCluster, shipCluster } from "./components/cluster";
 import { dashboardAccess, headlampAccess } from "./components/addons";
 
@@ -28,7 +28,7 @@ export = async () => {
   // (nothing to roll over), and its record waits for every host step it has
   const workers = reaches(cluster, "workers");
   const awaited = plan.steps.filter((s) => s.kind === "host" && (!workers || s.layer === "nodes-registered" || s.layer === "kube-proxy"));
-  const done = pulumi.all([...awaited.map((s) => (resources.get(s.id) as HostStep).command.id), layers.addons.urn]);
+  const done = pulumi.all([...awaited.map((s) => (resources.get(s.id) as pulumi.CustomResource).id), layers.addons.urn]);
   const controlPlane = reaches(cluster, "control-plane") ? nodesWith(cluster, "control-plane").map((n) => n.name) : [];
   const left: LastUp = { etcd: plan.etcd.joins, controlPlane, kubernetesVersion: cluster.versions.kubernetes, releases: releasesOf(cluster) };
   const guide = stageGuides(cluster).find((g) => g.stage === cluster.upTo)!;

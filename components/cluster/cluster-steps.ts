@@ -1,4 +1,4 @@
-// The two host steps of the whole cluster rather than of a layer (owner `stack`), both on
+// The two host steps of the whole cluster rather than of one node layer (owner `cluster`), both on
 // the first control-plane node: admin-access, which binds the admin certificate's group to
 // cluster-admin with the break-glass credential, and nodes-registered, the gate that every
 // kubelet node has registered before the addons. Pure. Depends on: config, host, node-prep,

@@ -1,14 +1,14 @@
 // The shipper: turns the cluster plan into Pulumi resources, one generic walk over its
 // steps in dependency order — libvirt objects and readiness gates (vm), host steps (host),
 // the API gate, the provider and the objects (addons) — with every edge of the plan as a
-// `dependsOn`. Each step sits under its layer's named component, so `pulumi preview` reads
-// as a tree of layers. Key material comes from the PKI (and the control plane's Secrets
+// `dependsOn`. Each step sits under its layer's named component, one entry per step, so
+// `pulumi preview` reads as a tree of layers. Key material comes from the PKI (and the control plane's Secrets
 // encryption key), resolved by typed reference.
 // Depends on: cluster/plan, pki, host, vm, addons, control-plane, @pulumi/pulumi.
 import * as pulumi from "@pulumi/pulumi";
 import { reaches } from "../config";
 import { ClusterPki, NodeAccessKey, nodeAccessKey, pkiMaterial } from "../pki";
-import { HostStep, NodeAccess } from "../host/step";
+import { NodeAccess, hostStep } from "../host/step";
 import { libvirtObject, readinessGate } from "../vm";
 import { apiProvider, apiReachableGate, applyObject } from "../addons";
 import { secretsEncryptionConfig } from "../control-plane";
@@ -17,7 +17,8 @@ import { ClusterPlan, Owner, PlannedStep, edgesInto, topologicalOrder } from "./
 export * from "./plan";
 
 /** The component each owner's steps sit under: type and name are part of every URN, keep them. */
-const OWNERS: Record<Exclude<Owner, "stack">, { type: string; name: string }> = {
+const OWNERS: Record<Owner, { type: string; name: string }> = {
+  cluster: { type: "k8slab:cluster:Cluster", name: "cluster" },
   vms: { type: "k8slab:vm:LabVms", name: "vms" },
   nodes: { type: "k8slab:host:NodeBase", name: "nodes" },
   etcd: { type: "k8slab:etcd:EtcdCluster", name: "etcd" },
@@ -49,7 +50,7 @@ export interface ShippedCluster {
   key: NodeAccessKey;
   /** Every step's resource, by step id. */
   resources: ReadonlyMap<string, pulumi.Resource>;
-  layers: Readonly<Record<Exclude<Owner, "stack">, Layer>>;
+  layers: Readonly<Record<Owner, Layer>>;
 }
 
 /** Ships the plan. Resources are registered in dependency order; every edge becomes a dependsOn. */
@@ -59,8 +60,11 @@ export function shipCluster(plan: ClusterPlan, args: ShipClusterArgs = {}): Ship
   // control plane must not lose the key etcd's Secrets are encrypted with)
   const pki = reaches(c, "pki") ? new ClusterPki(c.name, { cluster: c }) : undefined;
   const key = nodeAccessKey(c, args.sshPrivateKey);
-  const layers = Object.fromEntries(Object.entries(OWNERS).map(([owner, o]) => [owner, new Layer(o.type, o.name)])) as Record<Exclude<Owner, "stack">, Layer>;
-  const parentOf = (s: PlannedStep) => (s.owner === "stack" ? undefined : layers[s.owner]);
+  const layers = Object.fromEntries(Object.entries(OWNERS).map(([owner, o]) => [owner, new Layer(o.type, o.name)])) as Record<Owner, Layer>;
+  const parentOf = (s: PlannedStep) => layers[s.owner];
+  // where each host step's own component sat before one preview entry per step: its
+  // layer, or the stack for the cluster-wide steps (their aliases keep every URN)
+  const formerLayerOf = (s: PlannedStep) => (s.owner === "cluster" ? undefined : layers[s.owner]);
   const material = pki ? pkiMaterial(pki, { encryptionConfig: secretsEncryptionConfig(layers["control-plane"]) }) : undefined;
 
   const resources = new Map<string, pulumi.Resource>();
@@ -87,7 +91,7 @@ export function shipCluster(plan: ClusterPlan, args: ShipClusterArgs = {}): Ship
         r = readinessGate(step.id, { script: step.script, uri: c.hypervisor.uri, sshPrivateKey: key.privateKeyOpenssh, machine: dependsOn as pulumi.CustomResource[] }, opts);
         break;
       case "host":
-        r = new HostStep(step.id, { plan: step.plan, access, material, wipeData: step.wipeData }, opts);
+        r = hostStep(step.id, { plan: step.plan, access, material, wipeData: step.wipeData }, { ...opts, formerLayer: formerLayerOf(step) }).command;
         break;
       case "local-gate":
         r = apiReachableGate(step.id, step.script, step.triggers, opts);

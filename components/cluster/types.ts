@@ -19,7 +19,7 @@ import { K8sObject } from "../addons/plan";
 export type Rolling = "all" | "control-plane" | "none";
 
 /** The named component a step sits under in `pulumi preview` (part of every URN: stable). */
-export type Owner = "vms" | "nodes" | "etcd" | "kube-nginx" | "control-plane" | "workers" | "addons" | "stack";
+export type Owner = "cluster" | "vms" | "nodes" | "etcd" | "kube-nginx" | "control-plane" | "workers" | "addons";
 
 /** Every layer of the plan, in the order `up` reaches them. */
 export const LAYERS = [

@@ -1,8 +1,9 @@
-// The host step: ships one HostStepPlan to one node over SSH with @pulumi/command.
-// Create runs the apply script (fed on stdin, never on the command line), delete runs the
-// delete script; the triggers are the digests of what lands on the host, so a re-run
-// with the same config changes nothing and the preview names the files that changed.
-// Replacement deletes first (both touch the same paths). Depends on: host/plan.
+// The host step: ships one HostStepPlan to one node over SSH with @pulumi/command — one
+// remote command (and a copy per uploaded file) under its layer, so the preview shows one
+// entry per step. Create runs the apply script (fed on stdin, never on the command line),
+// delete runs the delete script; the triggers are the digests of what lands on the host, so
+// a re-run with the same config changes nothing and the preview names the files that
+// changed. Replacement deletes first (both touch the same paths). Depends on: host/plan.
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
@@ -35,72 +36,91 @@ export interface HostStepArgs {
   wipeData?: boolean;
 }
 
+export interface HostStepOptions {
+  /** The layer the step sits under (default: the stack). */
+  parent?: pulumi.Resource;
+  dependsOn?: pulumi.Resource[];
+  /** Skip the delete when this goes too (the node's disk, or the cluster). */
+  deletedWith?: pulumi.Resource;
+  /**
+   * The parent a step had when each step was a component of its own
+   * (`k8slab:host:HostStep`, under `formerLayer` or the stack): the command and its copies
+   * keep their identity through an alias, so a stack made then replaces nothing.
+   */
+  formerLayer?: pulumi.Resource;
+}
+
+/** The type steps were components of before one preview entry per step; kept for aliases. */
+export const FORMER_HOST_STEP_TYPE = "k8slab:host:HostStep";
+
 /** SSH dial settings fit for a VM that is still booting: about five minutes of retries. */
 export const DIAL = { dialErrorLimit: 20, perDialTimeout: 15 } as const;
 
-export class HostStep extends pulumi.ComponentResource {
+export interface HostStep {
   readonly command: command.remote.Command;
   /** The script's output; secret when the step carries key material. */
   readonly stdout: pulumi.Output<string>;
   /** Per-file digests that trigger a re-run. */
   readonly fileDigests: pulumi.Output<Array<{ path: string; sha256: string }>>;
+}
 
-  constructor(name: string, args: HostStepArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("k8slab:host:HostStep", name, {}, opts);
-    const { plan } = args;
-    const refs = materialRefs(plan);
-    const secret = plan.files.some((f) => f.secret) || refs.length > 0;
-    const resolve = args.material ?? ((ref: MaterialRef) => { throw new Error(`${name}: no material resolver for ${ref}`); });
-    const values = pulumi.all(refs.map((r) => resolve(r)));
-    const lookup = (resolved: string[]) => (ref: MaterialRef) => resolved[refs.indexOf(ref)];
-    const wipe = args.wipeData ?? false;
+/** Registers a step: its uploads, then its command, each under the step's layer. */
+export function hostStep(name: string, args: HostStepArgs, opts: HostStepOptions = {}): HostStep {
+  const { plan } = args;
+  const refs = materialRefs(plan);
+  const secret = plan.files.some((f) => f.secret) || refs.length > 0;
+  const resolve = args.material ?? ((ref: MaterialRef) => { throw new Error(`${name}: no material resolver for ${ref}`); });
+  const values = pulumi.all(refs.map((r) => resolve(r)));
+  const lookup = (resolved: string[]) => (ref: MaterialRef) => resolved[refs.indexOf(ref)];
+  const wipe = args.wipeData ?? false;
 
-    const script = values.apply((v) => renderApplyScript(plan, lookup(v)));
-    // A digest of a random key reveals nothing; unsecret it so the preview can name the file that changed.
-    const digests = pulumi.unsecret(values.apply((v) => stepDigests(plan, lookup(v), wipe)));
-    const deleteScript = renderDeleteScript(plan, wipe);
+  const script = values.apply((v) => renderApplyScript(plan, lookup(v)));
+  // A digest of a random key reveals nothing; unsecret it so the preview can name the file that changed.
+  const digests = pulumi.unsecret(values.apply((v) => stepDigests(plan, lookup(v), wipe)));
+  const deleteScript = renderDeleteScript(plan, wipe);
+  const aliases = [{ parent: pulumi.createUrn(name, FORMER_HOST_STEP_TYPE, opts.formerLayer) }];
+  const placement = { parent: opts.parent, aliases, ...(opts.deletedWith ? { deletedWith: opts.deletedWith } : {}) };
 
-    // Each file the node needs, and no other, is copied on its own (the provider copies a
-    // file asset or a whole directory; a directory would send every node every release file).
-    // Copied again whenever the step runs again (its script digest) or a new machine is
-    // behind the node: a replaced step's delete removes the files the old step took in, the
-    // unchanged ones too, before the new step takes them.
-    const uploads = (plan.upload?.files ?? []).map(
-      (f) =>
-        new command.remote.CopyToRemote(
-          `${name}-upload-${f.name}`,
-          {
-            connection: { host: plan.ip, user: args.access.user, privateKey: args.access.privateKey, ...DIAL },
-            source: new pulumi.asset.FileAsset(path.join(plan.upload!.sourceDir, f.name)),
-            remotePath: `${plan.upload!.targetDir}/${f.name}`,
-            triggers: [f.digest, digests.apply((d) => ({ step: d.script })), { host: args.access.hostIdentity?.(plan.node) ?? plan.ip }],
-          },
-          { parent: this, deletedWith: opts?.deletedWith },
-        ),
-    );
+  // Each file the node needs, and no other, is copied on its own (the provider copies a
+  // file asset or a whole directory; a directory would send every node every release file).
+  // Copied again whenever the step runs again (its script digest) or a new machine is
+  // behind the node: a replaced step's delete removes the files the old step took in, the
+  // unchanged ones too, before the new step takes them.
+  const uploads = (plan.upload?.files ?? []).map(
+    (f) =>
+      new command.remote.CopyToRemote(
+        `${name}-upload-${f.name}`,
+        {
+          connection: { host: plan.ip, user: args.access.user, privateKey: args.access.privateKey, ...DIAL },
+          source: new pulumi.asset.FileAsset(path.join(plan.upload!.sourceDir, f.name)),
+          remotePath: `${plan.upload!.targetDir}/${f.name}`,
+          triggers: [f.digest, digests.apply((d) => ({ step: d.script })), { host: args.access.hostIdentity?.(plan.node) ?? plan.ip }],
+        },
+        { ...placement, dependsOn: opts.dependsOn },
+      ),
+  );
 
-    this.command = new command.remote.Command(
-      name,
-      {
-        connection: { host: plan.ip, user: args.access.user, privateKey: args.access.privateKey, ...DIAL },
-        create: "sudo -n bash -s",
-        stdin: secret ? pulumi.secret(script) : script,
-        delete: `echo ${Buffer.from(deleteScript).toString("base64")} | base64 -d | sudo -n bash -s`,
-        triggers: [
-          ...(plan.identity ? [{ identity: plan.identity }] : [digests.apply((d) => ({ script: d.script })), ...plan.files.map((_, i) => digests.apply((d) => d.files[i]))]),
-          { host: args.access.hostIdentity?.(plan.node) ?? plan.ip },
-        ],
-        addPreviousOutputInEnv: false,
-        // stdout stays secret; stderr carries the script's own progress and diagnosis
-        // (scripts never write key material there), so a failing step says why
-        logging: secret ? "stderr" : "stdoutAndStderr",
-      },
-      // the component's deletedWith holds for what it is made of: the engine passes it on to
-      // children too (Pulumi's docs, 2026), the SDK does not; set here so that the options say it
-      { parent: this, deletedWith: opts?.deletedWith, deleteBeforeReplace: true, dependsOn: uploads, additionalSecretOutputs: secret ? ["stdout", "stderr"] : [] },
-    );
-    this.stdout = secret ? pulumi.secret(this.command.stdout) : this.command.stdout;
-    this.fileDigests = digests.apply((d) => d.files);
-    this.registerOutputs({ fileDigests: this.fileDigests });
-  }
+  const cmd = new command.remote.Command(
+    name,
+    {
+      connection: { host: plan.ip, user: args.access.user, privateKey: args.access.privateKey, ...DIAL },
+      create: "sudo -n bash -s",
+      stdin: secret ? pulumi.secret(script) : script,
+      delete: `echo ${Buffer.from(deleteScript).toString("base64")} | base64 -d | sudo -n bash -s`,
+      triggers: [
+        ...(plan.identity ? [{ identity: plan.identity }] : [digests.apply((d) => ({ script: d.script })), ...plan.files.map((_, i) => digests.apply((d) => d.files[i]))]),
+        { host: args.access.hostIdentity?.(plan.node) ?? plan.ip },
+      ],
+      addPreviousOutputInEnv: false,
+      // stdout stays secret; stderr carries the script's own progress and diagnosis
+      // (scripts never write key material there), so a failing step says why
+      logging: secret ? "stderr" : "stdoutAndStderr",
+    },
+    { ...placement, deleteBeforeReplace: true, dependsOn: [...(opts.dependsOn ?? []), ...uploads], additionalSecretOutputs: secret ? ["stdout", "stderr"] : [] },
+  );
+  return {
+    command: cmd,
+    stdout: secret ? pulumi.secret(cmd.stdout) : cmd.stdout,
+    fileDigests: digests.apply((d) => d.files),
+  };
 }

@@ -24,7 +24,7 @@ const deleteScriptOf = (cmd: string) => Buffer.from(/^echo (\S+) \|/.exec(cmd)![
 
 /** `type::name` of the resource a step's delete is skipped with. */
 function deletedWithOf(rec: Recorder, step: string): string | undefined {
-  const w = rec.options.get(`k8slab:host:HostStep::${step}`)?.deletedWith as { __pulumiType?: string; __name?: string } | undefined;
+  const w = rec.options.get(`command:remote:Command::${step}`)?.deletedWith as { __pulumiType?: string; __name?: string } | undefined;
   return w && `${w.__pulumiType}::${w.__name}`;
 }
 
@@ -74,8 +74,8 @@ describe("certificates", () => {
       "replace control-plane-k8s-3",
     ]);
     // one node at a time: each control-plane step waits for the previous one
-    expect(second.dependsOnNames("k8slab:host:HostStep", "control-plane-k8s-2")).toContain("control-plane-k8s-1");
-    expect(second.dependsOnNames("k8slab:host:HostStep", "control-plane-k8s-3")).toContain("control-plane-k8s-2");
+    expect(second.dependsOnNames("command:remote:Command", "control-plane-k8s-2")).toContain("control-plane-k8s-1");
+    expect(second.dependsOnNames("command:remote:Command", "control-plane-k8s-3")).toContain("control-plane-k8s-2");
   }, 60000);
 
   it("pkiRotation re-issues every leaf key and certificate (never a CA) and restarts every service holding one, rolling", async () => {
@@ -92,7 +92,7 @@ describe("certificates", () => {
       .sort();
     expect(carriers.length).toBeGreaterThanOrEqual(3 * 4);
     expect(summary(hostSteps(changes)).sort()).toEqual(carriers);
-    expect(second.dependsOnNames("k8slab:host:HostStep", "etcd-k8s-2")).toContain("etcd-k8s-1");
+    expect(second.dependsOnNames("command:remote:Command", "etcd-k8s-2")).toContain("etcd-k8s-1");
     // nothing else but the provider taking the new admin kubeconfig (same server: an
     // update, no object replaced): no VM, no addon object, no CA
     expect(summary(changes.filter((c) => !c.type.startsWith("tls:") && c.type !== "command:remote:Command"))).toEqual(["update k8s-lab-api"]);
@@ -122,7 +122,7 @@ describe("remove a worker", () => {
     expect(summary(gone)).toEqual(expect.arrayContaining(["delete node-k8s-4", "delete kubelet-k8s-4", "delete domain-k8s-4", "delete address-k8s-4"]));
     // Pulumi deletes a resource before what it depends on: the drain (node-k8s-4) before the
     // kubelet and kube-proxy, those before containerd and the VM
-    const waitsFor = (name: string) => first.dependsOnNames("k8slab:host:HostStep", name);
+    const waitsFor = (name: string) => first.dependsOnNames("command:remote:Command", name);
     expect(waitsFor("node-k8s-4")).toEqual(expect.arrayContaining(["kubelet-k8s-4", "kube-proxy-k8s-4"]));
     expect(waitsFor("kubelet-k8s-4")).toContain("containerd-k8s-4");
     // in a whole destroy the control plane goes too, and the drain is skipped: the step is
@@ -168,11 +168,11 @@ describe("etcd members and control-plane nodes", () => {
     expect(summary(changes.filter(isNew)).every((x) => x.startsWith("create "))).toBe(true);
     // k8s-4 joins after the running members, k8s-5 after k8s-4; the apiservers restart (one
     // at a time) only once every member runs
-    expect(second.dependsOnNames("k8slab:host:HostStep", "etcd-k8s-4")).toEqual(expect.arrayContaining(["etcd-k8s-1", "etcd-k8s-2", "etcd-k8s-3"]));
-    expect(second.dependsOnNames("k8slab:host:HostStep", "etcd-k8s-5")).toContain("etcd-k8s-4");
-    expect(second.dependsOnNames("k8slab:host:HostStep", "etcd-health")).toEqual(expect.arrayContaining(["etcd-k8s-4", "etcd-k8s-5"]));
-    expect(second.dependsOnNames("k8slab:host:HostStep", "control-plane-k8s-2")).toEqual(expect.arrayContaining(["control-plane-k8s-1", "etcd-health"]));
-    expect(second.dependsOnNames("k8slab:host:HostStep", "kube-nginx-k8s-2")).toContain("kube-nginx-k8s-1");
+    expect(second.dependsOnNames("command:remote:Command", "etcd-k8s-4")).toEqual(expect.arrayContaining(["etcd-k8s-1", "etcd-k8s-2", "etcd-k8s-3"]));
+    expect(second.dependsOnNames("command:remote:Command", "etcd-k8s-5")).toContain("etcd-k8s-4");
+    expect(second.dependsOnNames("command:remote:Command", "etcd-health")).toEqual(expect.arrayContaining(["etcd-k8s-4", "etcd-k8s-5"]));
+    expect(second.dependsOnNames("command:remote:Command", "control-plane-k8s-2")).toEqual(expect.arrayContaining(["control-plane-k8s-1", "etcd-health"]));
+    expect(second.dependsOnNames("command:remote:Command", "kube-nginx-k8s-2")).toContain("kube-nginx-k8s-1");
     // each joiner's initial-cluster is the membership at the moment it joins
     const out = await resolvedOutputs((await runProgram(five, { previousOutputs: await resolvedOutputs((await runProgram(dev, { established: [] })).outputs!) })).outputs!);
     const joins = (out.lastUp as LastUp).etcd;
@@ -197,7 +197,7 @@ describe("etcd members and control-plane nodes", () => {
     expect(changes.filter(isNew).every((c) => c.op === "delete")).toBe(true);
     expect(summary(changes.filter(isNew))).toEqual(expect.arrayContaining(["delete etcd-membership-k8s-4", "delete etcd-k8s-4", "delete etcd-membership-k8s-5", "delete control-plane-k8s-5", "delete node-k8s-5", "delete domain-k8s-5"]));
     // deleted before the member's etcd step (which stops it); skipped in a whole destroy
-    expect(first.dependsOnNames("k8slab:host:HostStep", "etcd-membership-k8s-4")).toContain("etcd-k8s-4");
+    expect(first.dependsOnNames("command:remote:Command", "etcd-membership-k8s-4")).toContain("etcd-k8s-4");
     expect(deletedWithOf(first, "etcd-membership-k8s-4")).toBe("tls:index/privateKey:PrivateKey::cluster-ca");
   }, 90000);
 
@@ -217,7 +217,7 @@ describe("etcd members and control-plane nodes", () => {
     ]);
     expect(changes.filter((c) => c.name.includes("k8s-4")).every((c) => c.op === "create")).toBe(true);
     expect(changes.some((c) => c.name === "etcd-k8s-4")).toBe(false);
-    expect(second.dependsOnNames("k8slab:host:HostStep", "kube-nginx-k8s-3")).toContain("kube-nginx-k8s-2");
+    expect(second.dependsOnNames("command:remote:Command", "kube-nginx-k8s-3")).toContain("kube-nginx-k8s-2");
     // and back: removing it (not the first control-plane node) undoes exactly that
     const back = await changeConfig(withCp, dev);
     expect(summary(back.changes.filter((c) => !c.name.includes("k8s-4"))).sort()).toEqual(summary(changes.filter((c) => !c.name.includes("k8s-4"))).sort());
@@ -259,7 +259,7 @@ describe("Kubernetes upgrade", () => {
     );
     // no VM, certificate, etcd member, runtime or addon object changes
     expect(summary(changes.filter((c) => c.type !== "command:remote:Command"))).toEqual([]);
-    const waits = (s: string) => second.dependsOnNames("k8slab:host:HostStep", s);
+    const waits = (s: string) => second.dependsOnNames("command:remote:Command", s);
     expect(waits("control-plane-k8s-1")).toContain("artifacts-k8s-1");
     expect(waits("control-plane-k8s-2")).toContain("control-plane-k8s-1");
     expect(waits("control-plane-k8s-3")).toContain("control-plane-k8s-2");
@@ -281,8 +281,8 @@ describe("Kubernetes upgrade", () => {
     const next = { ...dev, etcdVersion: "3.6.15", artifactChecksums: [`etcd-v3.6.15-linux-amd64.tar.gz=sha256:${"ab".repeat(32)}`] };
     const { changes, second } = await changeConfig(dev, next);
     expect(summary(changes).sort()).toEqual(["artifacts", "etcd"].flatMap((l) => ["k8s-1", "k8s-2", "k8s-3"].map((n) => `replace ${l}-${n}`)).sort());
-    expect(second.dependsOnNames("k8slab:host:HostStep", "etcd-k8s-2")).toContain("etcd-k8s-1");
-    expect(second.dependsOnNames("k8slab:host:HostStep", "etcd-k8s-3")).toContain("etcd-k8s-2");
+    expect(second.dependsOnNames("command:remote:Command", "etcd-k8s-2")).toContain("etcd-k8s-1");
+    expect(second.dependsOnNames("command:remote:Command", "etcd-k8s-3")).toContain("etcd-k8s-2");
     // each member saves a snapshot before it stops (the delete half of its replacement)
     const member = hostStepsOf(planCluster(loadConfig(next).config!)).find((s) => s.id === "etcd-k8s-1")!;
     expect(renderDeleteScript(member.plan, false)).toMatch(/snapshot save "\/var\/lib\/etcd-snapshots\/\$\(date/);
@@ -336,7 +336,7 @@ describe("a lab made by the previous version of this program moves to the suppor
     expect(summary(changes).sort()).toEqual(
       ["artifacts", "etcd", "containerd", "upgrade-drain", "upgrade-uncordon"].flatMap((l) => nodes.map((n) => `replace ${l}-${n}`)).sort(),
     );
-    const waits = (s: string) => second.dependsOnNames("k8slab:host:HostStep", s);
+    const waits = (s: string) => second.dependsOnNames("command:remote:Command", s);
     // etcd member by member (each saves a snapshot before it stops: the etcd upgrade test)
     expect(waits("etcd-k8s-2")).toContain("etcd-k8s-1");
     expect(waits("etcd-k8s-3")).toContain("etcd-k8s-2");

@@ -72,7 +72,7 @@ describe("image archives", () => {
   it("imports on each worker, after containerd and before the kubelet, copying each archive once with its digest", async () => {
     const { rec, error } = await runProgram({ ...dev, imageArchiveDir: dir });
     expect(error).toBeUndefined();
-    const steps = rec.ofType("k8slab:host:HostStep").map((r) => r.name).filter((n) => n.startsWith("images-"));
+    const steps = rec.ofType("command:remote:Command").map((r) => r.name).filter((n) => n.startsWith("images-"));
     expect(steps.sort()).toEqual(["images-k8s-1", "images-k8s-2", "images-k8s-3"]);
     const plan = planOf({ ...dev, imageArchiveDir: dir });
     for (const n of ["k8s-1", "k8s-2", "k8s-3"]) {

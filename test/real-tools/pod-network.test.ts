@@ -7,7 +7,7 @@ import { planOf, runProgram, stackConfig, waitsFor } from "../harness";
 import { systemdVerify } from "../tools";
 
 const dev: Record<string, unknown> = { ...stackConfig("dev"), cni: "bridge" };
-const HOST_STEP = "k8slab:host:HostStep";
+const HOST_STEP = "command:remote:Command";
 
 describe("bridge pod network", () => {
   const c = loadConfig(dev).config!;

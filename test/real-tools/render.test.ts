@@ -159,7 +159,7 @@ describe("plan numbers (the benchmark's measures)", () => {
       const numbers = planNumbers(planCluster(c));
       const { rec, error } = await runProgram({ ...dev, nodes: workers(n) });
       expect(error).toBeUndefined();
-      expect(rec.countByType()["k8slab:host:HostStep"]).toBe(Object.values(numbers.hostStepsPerNode).reduce((a, b) => a + b, 0));
+      expect(rec.countByType()["command:remote:Command"]).toBe(Object.values(numbers.hostStepsPerNode).reduce((a, b) => a + b, 0));
       const byIp = Object.fromEntries(Object.entries(numbers.sshSessionsPerNode).map(([node, k]) => [c.nodes.find((x) => x.name === node)!.ip, k]));
       expect(rec.sshSessionsPerHost()).toEqual(byIp);
       // every node within 13 sessions (an etcd member has its membership step too); the first control-plane node adds three per node (membership, upgrade drain and uncordon)

@@ -100,7 +100,7 @@ describe("the program ships the plan", () => {
       let checked = 0;
       for (const s of plan.steps) {
         // a host step is a component (its command inside carries the same name); every other step is one resource
-        const r = rec.resources.find((x) => x.name === s.id && (s.kind === "host" ? x.type === "k8slab:host:HostStep" : x.custom));
+        const r = rec.resources.find((x) => x.name === s.id && (s.kind === "host" ? x.type === "command:remote:Command" : x.custom));
         expect({ step: s.id, registered: !!r }).toEqual({ step: s.id, registered: true });
         const got = rec.dependsOnNames(r!.type, s.id).sort();
         const want = edgesInto(plan, s.id).map((e) => e.before).sort();

@@ -50,14 +50,14 @@ describe("upTo", () => {
     const vms = await runProgram({ ...dev, upTo: "vms" }, { established: [] });
     expect(vms.error).toBeUndefined();
     expect(vms.rec.resources.filter((r) => r.type.startsWith("tls:")).map((r) => r.name)).toEqual(["k8s-lab-ssh"]);
-    expect(vms.rec.resources.filter((r) => r.type === "k8slab:host:HostStep")).toEqual([]);
+    expect(vms.rec.resources.filter((r) => r.type === "command:remote:Command")).toEqual([]);
     expect(vms.outputs!.adminKubeconfig).toBeUndefined();
     expect((await settle(vms.outputs!.establishedNodes as never)).value).toEqual([]);
     expect((await settle(vms.outputs!.upTo as never)).value).toMatchObject({ stage: "vms", next: "raise upTo to pki and run npm run up" });
 
     const etcd = await runProgram({ ...dev, upTo: "etcd" }, { established: [] });
     expect(etcd.error).toBeUndefined();
-    expect(etcd.rec.resources.filter((r) => r.type === "k8slab:host:HostStep").map((r) => r.name.replace(/-k8s-\d$/, "")).sort()).toEqual(
+    expect(etcd.rec.resources.filter((r) => r.type === "command:remote:Command").map((r) => r.name.replace(/-k8s-\d$/, "")).sort()).toEqual(
       expect.arrayContaining(["artifacts", "etcd", "etcd-health", "etcd-membership", "prep"]),
     );
     expect(etcd.rec.resources.some((r) => r.type.startsWith("kubernetes:"))).toBe(false);
