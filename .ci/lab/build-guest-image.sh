@@ -8,7 +8,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${K8S_LAB_CACHE:-$HOME/.cache/k8s-lab}
 # the packages node prep wants, from the program itself (npm run lab:build compiles it first)
-prep_packages=$(node --require tsx/cjs -p 'require(process.argv[1]).PACKAGES.debian.join(",")' "$here/../../components/node-prep/prep.ts")
+prep_packages=$(node --require tsx/cjs -p 'require(process.argv[1]).IMAGE_PACKAGES.debian.join(",")' "$here/../../components/node-prep/prep.ts")
 base="linux-image-cloud-amd64,grub-pc-bin,grub2-common,initramfs-tools,systemd-sysv,systemd-resolved,udev,dbus,kmod,e2fsprogs,procps,iproute2,netbase,sudo,openssh-server,cloud-init,cloud-guest-utils,ca-certificates,nftables,ebtables,ethtool,less"
 name=debian-12-k8s-lab-$(printf '%s\n%s\n%s\n' "$base" "$prep_packages" "$(sha256sum "$0" | cut -c1-16)" | sha256sum | cut -c1-12)
 out=$cache/images/$name.qcow2

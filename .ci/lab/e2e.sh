@@ -14,6 +14,7 @@
 #                   second drains and uncordons node by node), each previewed, applied and checked
 #   E2E_DAY_TWO_PHASES  which of day two's phases run (default: "scale etcd kubernetes")
 #   E2E_SKIP_CHECKS=1   skip the functional checks after the first up (when time is short)
+#   E2E_LOCAL_PROXY the local apiserver proxy (localProxy): nginx (default) or haproxy
 #   E2E_ETCD_TO     the etcd release day two moves to (default 3.6.15: newer than the default 3.6.14)
 #   E2E_UPGRADE_TO  the Kubernetes release day two moves to (default 1.36.1; its release files
 #                   are built once, about an hour, into $K8S_LAB_CACHE/artifacts-kubernetes-<v>)
@@ -174,6 +175,7 @@ node -e '
     nodeMemoryMiB: 2048, nodeDiskGiB: 10,
     artifactDir: artifacts, artifactChecksums: sums, crictlVersion: "1.36.0",
     imageArchiveDir: images, cni: "bridge", dashboard: false, headlamp: false,
+    localProxy: process.env.E2E_LOCAL_PROXY || "nginx",
   };
   const doc = { config: Object.fromEntries(Object.entries(c).map(([k, v]) => ["k8s-lab:" + k, v])) };
   fs.writeFileSync(file, "# written by .ci/lab/e2e.sh\n" + YAML.stringify(doc));

@@ -92,6 +92,7 @@ export function deriveModel(raw: RawConfig): { config: DraftConfig; problems: Pr
       clusterDnsIp: raw.clusterDnsIp ?? tenthService,
       apiserverPort: raw.apiserverPort,
       localProxyPort: raw.localProxyPort,
+      localProxy: raw.localProxy,
       kubeProxyMode: raw.kubeProxyMode,
       extraApiserverSans: raw.extraApiserverSans,
       apiserverEndpoint: raw.apiserverEndpoint === undefined ? undefined : splitHostPort(raw.apiserverEndpoint, raw.apiserverPort),

@@ -50,6 +50,8 @@ export interface DraftConfig {
     clusterDnsIp: string;
     apiserverPort: number;
     localProxyPort: number;
+    /** The local proxy on every node: nginx (passive checks) or haproxy (active /readyz checks). */
+    localProxy: "nginx" | "haproxy";
     kubeProxyMode: "iptables" | "nftables";
     extraApiserverSans: string[];
     /** The admin endpoint as configured (HOST or HOST:PORT); unset: the first control-plane node. */

@@ -148,7 +148,7 @@ function networkRules(c: DraftConfig): { problems: Problem[]; nodeCidr?: Cidr } 
     }
   }
   if (c.network.apiserverPort === c.network.localProxyPort) {
-    out.push(err("localProxyPort", `equals apiserverPort (${c.network.apiserverPort}); the local nginx proxy and kube-apiserver would fight over the port on control-plane nodes`, "use different ports, e.g. apiserverPort 6443 and localProxyPort 8443"));
+    out.push(err("localProxyPort", `equals apiserverPort (${c.network.apiserverPort}); the local ${c.network.localProxy} proxy and kube-apiserver would fight over the port on control-plane nodes`, "use different ports, e.g. apiserverPort 6443 and localProxyPort 8443"));
   }
   const ep = c.network.apiserverEndpoint;
   if (ep) {

@@ -12,27 +12,38 @@ export const SYSCTLS: Record<string, string> = {
   "net.bridge.bridge-nf-call-ip6tables": "1",
   "net.ipv4.ip_forward": "1",
 };
-/** Packages by distro family; nginx carries the stream module the local apiserver proxy needs. */
-export const PACKAGES = {
-  debian: ["conntrack", "socat", "ipset", "iptables", "nftables", "nginx-light", "libnginx-mod-stream", "curl", "ca-certificates", "chrony"],
-  rhel: ["conntrack-tools", "socat", "ipset", "iptables", "nftables", "nginx", "nginx-mod-stream", "curl", "ca-certificates", "chrony"],
+type Family = "debian" | "rhel";
+/** The local apiserver proxy's packages by distro family (nginx with the stream module, or haproxy). */
+export const PROXY_PACKAGES: Record<"nginx" | "haproxy", Record<Family, string[]>> = {
+  nginx: { debian: ["nginx-light", "libnginx-mod-stream"], rhel: ["nginx", "nginx-mod-stream"] },
+  haproxy: { debian: ["haproxy"], rhel: ["haproxy"] },
 };
-/** Binaries checked after prep, with what needs each. */
-export const REQUIRED_BINARIES: Record<string, string> = {
-  conntrack: "kube-proxy",
-  socat: "kubectl port-forward",
-  ipset: "weave-net",
-  iptables: "kube-proxy",
-  nginx: "the local apiserver proxy",
-  curl: "artifact downloads",
-  tar: "artifact installs",
-  sha256sum: "checksum checks",
-  sha512sum: "checksum checks",
-};
-
+/** Packages by distro family for a cluster: its local proxy's among the others. */
+export function packagesFor(c: ClusterConfig, family: Family): string[] {
+  const tools = { debian: ["conntrack", "socat", "ipset", "iptables", "nftables"], rhel: ["conntrack-tools", "socat", "ipset", "iptables", "nftables"] }[family];
+  return [...tools, ...PROXY_PACKAGES[c.network.localProxy][family], "curl", "ca-certificates", "chrony"];
+}
+/** What a guest image built for the lab holds: every package any cluster's prep asks for. */
+export const IMAGE_PACKAGES: Record<Family, string[]> = Object.fromEntries(
+  (["debian", "rhel"] as const).map((f) => {
+    const all = (["nginx", "haproxy"] as const).flatMap((p) => packagesFor({ network: { localProxy: p } } as ClusterConfig, f));
+    return [f, [...new Set(all)]];
+  }),
+) as Record<Family, string[]>;
 /** Binaries checked after prep for this cluster, with what needs each. */
 export function requiredBinaries(c: ClusterConfig): Record<string, string> {
-  return { ...REQUIRED_BINARIES, ...(c.network.kubeProxyMode === "nftables" ? { nft: "kube-proxy in nftables mode" } : {}) };
+  return {
+    conntrack: "kube-proxy",
+    socat: "kubectl port-forward",
+    ipset: "weave-net",
+    iptables: "kube-proxy",
+    [c.network.localProxy]: "the local apiserver proxy",
+    curl: "artifact downloads",
+    tar: "artifact installs",
+    sha256sum: "checksum checks",
+    sha512sum: "checksum checks",
+    ...(c.network.kubeProxyMode === "nftables" ? { nft: "kube-proxy in nftables mode" } : {}),
+  };
 }
 
 /** weave-net writes with the nf_tables backend (WEAVE_IPTABLES_BACKEND): the node's iptables must too. */
@@ -84,12 +95,12 @@ export function planNodePrep(c: ClusterConfig, node: NodeSpec): HostStepPlan {
   const install = c.hypervisor.skipPackageInstall
     ? ["# skipPackageInstall: the image already has the packages"]
     : [
-        "if ! command -v conntrack >/dev/null || ! command -v socat >/dev/null || ! command -v nginx >/dev/null; then",
+        `if ! command -v conntrack >/dev/null || ! command -v socat >/dev/null || ! command -v ${c.network.localProxy} >/dev/null; then`,
         "  # shellcheck source=/dev/null",
         `  if [[ -f ${PROXY_ENV_FILE} ]]; then set -a; . ${PROXY_ENV_FILE}; set +a; fi`,
         `  case "$family" in`,
-        `    debian) DEBIAN_FRONTEND=noninteractive apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q ${PACKAGES.debian.join(" ")} ;;`,
-        `    rhel) dnf install -y -q ${PACKAGES.rhel.join(" ")} ;;`,
+        `    debian) DEBIAN_FRONTEND=noninteractive apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q ${packagesFor(c, "debian").join(" ")} ;;`,
+        `    rhel) dnf install -y -q ${packagesFor(c, "rhel").join(" ")} ;;`,
         "  esac",
         "fi",
       ];

@@ -5,7 +5,7 @@ import { createHash } from "crypto";
 import { create } from "xmlbuilder2";
 import * as YAML from "yaml";
 import { ClusterConfig, NodeSpec } from "../config";
-import { FSTAB_SWAP_OFF, KERNEL_MODULES, MASK_SWAP_UNITS, MODULES_FILE, PACKAGES, PROXY_ENV_FILE, SYSCTLS, SYSCTL_FILE, proxyEnvironment } from "../node-prep/prep";
+import { FSTAB_SWAP_OFF, KERNEL_MODULES, MASK_SWAP_UNITS, MODULES_FILE, PROXY_ENV_FILE, packagesFor, SYSCTLS, SYSCTL_FILE, proxyEnvironment } from "../node-prep/prep";
 
 export interface LibvirtNames {
   network: string;
@@ -180,7 +180,7 @@ export function userData(c: ClusterConfig, node: NodeSpec, sshPublicKey: string)
   if (c.proxy && c.hypervisor.imageFamily === "debian") doc.apt = { http_proxy: c.proxy.http ?? c.proxy.https, https_proxy: c.proxy.https ?? c.proxy.http };
   if (!c.hypervisor.skipPackageInstall) {
     doc.package_update = true;
-    doc.packages = PACKAGES[c.hypervisor.imageFamily];
+    doc.packages = packagesFor(c, c.hypervisor.imageFamily);
   }
   return "#cloud-config\n" + YAML.stringify(doc, { lineWidth: 0 });
 }

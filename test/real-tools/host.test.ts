@@ -11,6 +11,8 @@ import { HostStepPlan, restartAndAwait, waitUntil, renderApplyScript, renderDele
 import { ETCD_UNIT, ETCD_CONFIG, etcdMemberConfig } from "../../components/etcd/plan";
 import { SNAPSHOT_SCRIPT } from "../../components/etcd/snapshots";
 import { DISTRO_NGINX_BACK, DISTRO_NGINX_MARK, DISTRO_NGINX_OFF, NGINX_CONF, NGINX_UNIT, STREAM_MODULE, nginxConfig, planKubeNginx } from "../../components/kube-nginx/plan";
+import { HAPROXY_CONF, HAPROXY_UNIT, haproxyConfig, haproxyUnit } from "../../components/kube-nginx/haproxy";
+import { IMAGE_PACKAGES } from "../../components/node-prep/prep";
 import { placeholderMaterial } from "../../components/render";
 import { allHostSteps } from "../harness";
 import { Recorded } from "../../tools/engine";
@@ -253,6 +255,43 @@ describe("kube-nginx", () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("the local proxy as haproxy (localProxy: haproxy)", () => {
+  const c = loadConfig({ ...dev, localProxy: "haproxy" }).config!;
+  const steps = allHostSteps(c);
+
+  it("balances to every apiserver, checking each one's /readyz over TLS, and passes haproxy -c", () => {
+    const conf = haproxyConfig(c);
+    expect(conf).toContain("bind 127.0.0.1:8443");
+    expect(conf.match(/^  server k8s-\d 192\.168\.253\.\d+:6443$/gm)).toHaveLength(3);
+    expect(conf).toMatch(/^  option httpchk GET \/readyz$/m);
+    expect(conf).toMatch(/^  default-server check check-ssl verify none inter 2s fall 2 rise 2$/m);
+    const dir = tmpdir("haproxy-");
+    try {
+      const file = path.join(dir, "haproxy.cfg");
+      fs.writeFileSync(file, conf);
+      const r = run("haproxy", ["-c", "-q", "-f", file]);
+      expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: "" });
+      fs.writeFileSync(file, conf.replace("http-check expect status 200", "http-check expect statuss 200"));
+      expect(run("haproxy", ["-c", "-q", "-f", file]).status).not.toBe(0); // the check can fail
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("runs its own unit, which systemd accepts, in the kube-nginx layer, and node prep installs haproxy instead of nginx", () => {
+    const step = steps.find((x) => x.layer === "kube-nginx" && x.node === "k8s-1")!;
+    expect(step.files.map((f) => f.path).sort()).toEqual([HAPROXY_CONF, HAPROXY_UNIT].sort());
+    const r = systemdVerify({ "kube-haproxy.service": haproxyUnit() }, ["/usr/sbin/haproxy", "/bin/kill"]);
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: "" });
+    for (const script of [renderApplyScript(step, placeholderMaterial), renderDeleteScript(step, true)]) expect(shellcheck(script).stdout).toBe("");
+    const prep = renderApplyScript(steps.find((x) => x.layer === "prep")!, placeholderMaterial);
+    expect(prep).toContain("apt-get install -y -q conntrack socat ipset iptables nftables haproxy curl");
+    expect(prep).not.toMatch(/nginx/);
+    // the lab's guest image carries both, so either choice runs without installing
+    expect(IMAGE_PACKAGES.debian).toEqual(expect.arrayContaining(["haproxy", "nginx-light", "libnginx-mod-stream"]));
   });
 });
 
