@@ -15,6 +15,12 @@
 #   E2E_DAY_TWO_PHASES  which of day two's phases run (default: "scale etcd kubernetes")
 #   E2E_SKIP_CHECKS=1   skip the functional checks after the first up (when time is short)
 #   E2E_LOCAL_PROXY the local apiserver proxy (localProxy): nginx (default) or haproxy
+#   E2E_FROM_PREVIOUS=COMMIT  the first up runs the program at COMMIT (a git worktree, e.g.
+#                   8d954ab: Kubernetes 1.36.0, etcd 3.6.5, containerd 2.2.0, runc 1.3.3, CNI
+#                   plugins 1.8.0), as a user's lab made by it; then, with a 2-replica
+#                   Deployment behind a PodDisruptionBudget probed through a NodePort once a
+#                   second, this program's `up` moves it to the current releases (checks
+#                   before and after, the probe's failures counted)
 #   E2E_ETCD_TO     the etcd release day two moves to (default 3.6.15: newer than the default 3.6.14)
 #   E2E_UPGRADE_TO  the Kubernetes release day two moves to (default 1.36.1; its release files
 #                   are built once, about an hour, into $K8S_LAB_CACHE/artifacts-kubernetes-<v>)
@@ -108,6 +114,7 @@ cleanup() {
   [[ -n $kvm_mode ]] && chmod "$kvm_mode" /dev/kvm
   [[ -z ${E2E_KEEP:-} && -n ${pool:-} ]] && rm -rf "$pool"
   rm -f "$root/Pulumi.$STACK.yaml"
+  [[ -d $run/previous ]] && git -C "$root" worktree remove --force "$run/previous"
   echo "lab:e2e: $([[ $rc -eq 0 ]] && echo passed || echo "FAILED (exit $rc)"); logs in $run" >&2
   exit $rc
 }
@@ -129,6 +136,14 @@ if [[ -n ${E2E_DAY_TWO:-} ]]; then
   ETCD_VERSION=$ETCD_TO "$here/build-release-files.sh" etcd >/dev/null
   upgrade_files=$(RELEASE_FILES_DIR=$cache/artifacts-kubernetes-$UPGRADE_TO K8S_VERSION=$UPGRADE_TO "$here/build-release-files.sh" kubernetes | tail -n 1)
 fi
+if [[ -n ${E2E_FROM_PREVIOUS:-} ]]; then
+  # the previous program's releases (crictl 1.36.0: no cri-tools 1.35 is served); its
+  # Kubernetes archives are today's (the same 1.36.0)
+  previous_files=$cache/artifacts-previous
+  mkdir -p "$previous_files"
+  for f in kubernetes-server-linux-amd64.tar.gz kubernetes-node-linux-amd64.tar.gz; do [[ -s $previous_files/$f ]] || cp -l "$artifacts/$f" "$previous_files/$f" 2>/dev/null || cp "$artifacts/$f" "$previous_files/$f"; done
+  RELEASE_FILES_DIR=$previous_files ETCD_VERSION=3.6.5 CONTAINERD_VERSION=2.2.0 RUNC_VERSION=1.3.3 CRICTL_VERSION=1.36.0 CNI_VERSION=1.8.0 "$here/build-release-files.sh" >/dev/null
+fi
 "$here/build-images.sh" >/dev/null
 images=$cache/images-archive
 guest=$("$here/build-guest-image.sh" | tail -n 1)
@@ -140,10 +155,12 @@ pool=/var/lib/libvirt/images/$CLUSTER
 # a run kept with E2E_KEEP(_ON_FAILURE) may have left its daemons and namespace
 for p in libvirtd virtlogd; do [[ -s $run/$p.pid ]] && kill "$(cat "$run/$p.pid")" 2>/dev/null || true; done
 if ip netns exec $NS true 2>/dev/null; then ip netns pids $NS | xargs -r kill -9; ip netns del $NS; fi
+[[ -d $run/previous ]] && git -C "$root" worktree remove --force "$run/previous"
 rm -rf "$run" "$pool"; mkdir -p "$run/bin" "$run/artifacts"
 # the stack's artifactDir: this run's own copy (hard links), so day two can put another
 # release's files in it, as an operator would, without touching the cache
-cp -l "$artifacts"/* "$run/artifacts/" 2>/dev/null || cp "$artifacts"/* "$run/artifacts/"
+first_files=${previous_files:-$artifacts}
+cp -l "$first_files"/* "$run/artifacts/" 2>/dev/null || cp "$first_files"/* "$run/artifacts/"
 # kubectl for the checks, from the release files the nodes get
 tar -xzf "$artifacts/kubernetes-server-linux-amd64.tar.gz" -O --wildcards "*kubernetes/server/bin/kubectl" > "$run/bin/kubectl"; chmod 0755 "$run/bin/kubectl"
 if [[ -e /dev/kvm ]]; then kvm_mode=$(stat -c %a /dev/kvm); chgrp kvm /dev/kvm; chmod 0660 /dev/kvm; fi
@@ -159,63 +176,7 @@ for _ in $(seq 120); do ip netns exec $NS virsh -q -c qemu:///system version >/d
 remove_leftovers
 ns() { ip netns exec $NS "$@"; }
 
-# ---- 3. the e2e stack ---------------------------------------------------------------------
-phase "stack"
-export PULUMI_BACKEND_URL=file://$run/state PULUMI_CONFIG_PASSPHRASE=k8s-lab-e2e
-export PULUMI_DEBUG_COMMANDS=true # enables --event-log, which the timing table reads
-mkdir -p "$run/state"
-node -e '
-  const YAML = require("yaml"); const fs = require("fs");
-  const [file, cluster, pool, guest, artifacts, images] = process.argv.slice(1);
-  const sums = fs.readFileSync(artifacts + "/checksums.txt", "utf8").trim().split("\n");
-  const c = {
-    clusterName: cluster, domainType: "qemu", libvirtUri: "qemu:///system",
-    storagePool: cluster, storagePoolPath: pool, baseImagePath: guest, skipPackageInstall: true,
-    nodes: ["name=k8s-1 ip=192.168.253.140 roles=etcd,control-plane,worker", "name=k8s-2 ip=192.168.253.139 roles=etcd,control-plane,worker", "name=k8s-3 ip=192.168.253.141 roles=etcd,control-plane,worker"],
-    nodeMemoryMiB: 2048, nodeDiskGiB: 10,
-    artifactDir: artifacts, artifactChecksums: sums, crictlVersion: "1.36.0",
-    imageArchiveDir: images, cni: "bridge", dashboard: false, headlamp: false,
-    localProxy: process.env.E2E_LOCAL_PROXY || "nginx",
-  };
-  const doc = { config: Object.fromEntries(Object.entries(c).map(([k, v]) => ["k8s-lab:" + k, v])) };
-  fs.writeFileSync(file, "# written by .ci/lab/e2e.sh\n" + YAML.stringify(doc));
-' "$root/Pulumi.$STACK.yaml" "$CLUSTER" "$pool" "$guest" "$run/artifacts" "$images"
-pulumi stack init $STACK --secrets-provider passphrase >/dev/null 2>&1 || pulumi stack select $STACK >/dev/null
-
-# ---- 4. up from nothing -------------------------------------------------------------------
-phase "pulumi up (from nothing)"
-diagnose_ready=1
-ns pulumi up --stack $STACK --yes --skip-preview --non-interactive --event-log "$run/up.events" > "$run/up.log" 2>&1 || { tail -n 60 "$run/up.log" >&2; exit 1; }
-
-# ---- 5. checks, for real -------------------------------------------------------------------
-phase "checks"
-pulumi stack output --stack $STACK --show-secrets adminKubeconfig > "$run/admin.conf"
-pulumi stack output --stack $STACK --show-secrets sshPrivateKey > "$run/lab-key"; chmod 600 "$run/admin.conf" "$run/lab-key"
-if [[ -z ${E2E_SKIP_CHECKS:-} ]]; then E2E_DIR=$run ns bash "$here/e2e-checks.sh"; else echo "  E2E_SKIP_CHECKS: functional checks skipped" >&2; fi
-
-# ---- 6. nothing churns ---------------------------------------------------------------------
-phase "pulumi preview --expect-no-changes"
-ns pulumi preview --stack $STACK --expect-no-changes --non-interactive > "$run/preview-same.log" 2>&1 || { tail -n 40 "$run/preview-same.log" >&2; exit 1; }
-
-# ---- 7. one setting changed, rolled (E2E_DAY_TWO runs its own changes instead) -----------
-if [[ -z ${E2E_DAY_TWO:-} ]]; then
-phase "kubeletMaxPods 110 → 90: preview names the files, up rolls"
-pulumi config set --stack $STACK kubeletMaxPods 90
-ns pulumi preview --stack $STACK --json --non-interactive > "$run/preview-change.json" 2>"$run/preview-change.err"
-node -e '
-  const p = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-  // "read" is the reference to this stack (the established nodes), not a change
-  const changed = p.steps.filter((s) => s.op !== "same" && s.op !== "read").map((s) => `${s.op} ${s.urn.split("::").pop()}`).sort();
-  console.error("changes: " + changed.join(", "));
-  const want = ["replace kubelet-k8s-1", "replace kubelet-k8s-2", "replace kubelet-k8s-3"];
-  if (JSON.stringify(changed) !== JSON.stringify(want)) { console.error("expected exactly: " + want.join(", ")); process.exit(1); }
-' "$run/preview-change.json"
-ns pulumi preview --stack $STACK --diff --non-interactive 2>&1 | grep -E "kubelet|config.yaml|~" | head -20 >&2 || true
-ns pulumi up --stack $STACK --yes --skip-preview --non-interactive --event-log "$run/update.events" > "$run/update.log" 2>&1 || { tail -n 40 "$run/update.log" >&2; exit 1; }
-ns ssh -i "$run/lab-key" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR k8s@192.168.253.141 "sudo grep -x 'maxPods: 90' /var/lib/kubelet/config.yaml" >/dev/null
-fi
-
-# ---- 8. day two (E2E_DAY_TWO=1) --------------------------------------------------------------
+# ---- helpers of the checks and day two ----------------------------------------------------
 # expect_changes FILE WANT…: the preview's changes (op and name) are exactly WANT
 expect_changes() {
   local file=$1; shift
@@ -262,6 +223,138 @@ pods_answer() {
   done
   echo "  ok: the CoreDNS pods ($pods) answer from every node" >&2
 }
+
+# ---- 3. the e2e stack ---------------------------------------------------------------------
+phase "stack"
+export PULUMI_BACKEND_URL=file://$run/state PULUMI_CONFIG_PASSPHRASE=k8s-lab-e2e
+export PULUMI_DEBUG_COMMANDS=true # enables --event-log, which the timing table reads
+mkdir -p "$run/state"
+node -e '
+  const YAML = require("yaml"); const fs = require("fs");
+  const [file, cluster, pool, guest, artifacts, images] = process.argv.slice(1);
+  const sums = fs.readFileSync(artifacts + "/checksums.txt", "utf8").trim().split("\n");
+  const c = {
+    clusterName: cluster, domainType: "qemu", libvirtUri: "qemu:///system",
+    storagePool: cluster, storagePoolPath: pool, baseImagePath: guest, skipPackageInstall: true,
+    nodes: ["name=k8s-1 ip=192.168.253.140 roles=etcd,control-plane,worker", "name=k8s-2 ip=192.168.253.139 roles=etcd,control-plane,worker", "name=k8s-3 ip=192.168.253.141 roles=etcd,control-plane,worker"],
+    nodeMemoryMiB: 2048, nodeDiskGiB: 10,
+    artifactDir: artifacts, artifactChecksums: sums, crictlVersion: "1.36.0",
+    imageArchiveDir: images, cni: "bridge", dashboard: false, headlamp: false,
+    localProxy: process.env.E2E_LOCAL_PROXY || "nginx",
+  };
+  const doc = { config: Object.fromEntries(Object.entries(c).map(([k, v]) => ["k8s-lab:" + k, v])) };
+  fs.writeFileSync(file, "# written by .ci/lab/e2e.sh\n" + YAML.stringify(doc));
+' "$root/Pulumi.$STACK.yaml" "$CLUSTER" "$pool" "$guest" "$run/artifacts" "$images"
+pulumi stack init $STACK --secrets-provider passphrase >/dev/null 2>&1 || pulumi stack select $STACK >/dev/null
+
+# ---- 4. up from nothing -------------------------------------------------------------------
+program_dir=$root
+if [[ -n ${E2E_FROM_PREVIOUS:-} ]]; then
+  phase "the previous program ($E2E_FROM_PREVIOUS) in a worktree"
+  program_dir=$run/previous
+  git -C "$root" worktree add --detach "$program_dir" "$E2E_FROM_PREVIOUS" >/dev/null
+  (cd "$program_dir" && npm ci --no-audit --no-fund >/dev/null)
+  cp "$root/Pulumi.$STACK.yaml" "$program_dir/"
+fi
+phase "pulumi up (from nothing)"
+diagnose_ready=1
+(cd "$program_dir" && ns pulumi up --stack $STACK --yes --skip-preview --non-interactive --event-log "$run/up.events") > "$run/up.log" 2>&1 || { tail -n 60 "$run/up.log" >&2; exit 1; }
+
+# ---- 5. checks, for real -------------------------------------------------------------------
+phase "checks"
+pulumi stack output --stack $STACK --show-secrets adminKubeconfig > "$run/admin.conf"
+pulumi stack output --stack $STACK --show-secrets sshPrivateKey > "$run/lab-key"; chmod 600 "$run/admin.conf" "$run/lab-key"
+if [[ -z ${E2E_SKIP_CHECKS:-} ]]; then E2E_DIR=$run ns bash "$here/e2e-checks.sh"; else echo "  E2E_SKIP_CHECKS: functional checks skipped" >&2; fi
+
+# ---- 5b. the previous program's lab moves to this program's releases (E2E_FROM_PREVIOUS) ----
+if [[ -n ${E2E_FROM_PREVIOUS:-} ]]; then
+  phase "workload under a PodDisruptionBudget, probed once a second"
+  kubectl_ns apply -f - >/dev/null <<YAML
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: probe-target, namespace: default}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: probe-target}}
+  template:
+    metadata: {labels: {app: probe-target}}
+    spec:
+      topologySpreadConstraints: [{maxSkew: 1, topologyKey: kubernetes.io/hostname, whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: probe-target}}}]
+      containers:
+        - name: httpd
+          image: $(basename "$(ls "$images"/busybox-*.tar)" .tar | sed 's/^busybox-/localhost\/k8s-lab\/busybox:/')
+          command: [sh, -c, "mkdir -p /www && echo ok > /www/index.html && exec httpd -f -p 8080 -h /www"]
+          readinessProbe: {httpGet: {path: /, port: 8080}, periodSeconds: 2}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: probe-target, namespace: default}
+spec: {minAvailable: 1, selector: {matchLabels: {app: probe-target}}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: probe-target, namespace: default}
+spec: {type: NodePort, selector: {app: probe-target}, ports: [{port: 80, targetPort: 8080, nodePort: 30080}]}
+YAML
+  kubectl_ns rollout status deployment/probe-target --timeout=600s >&2
+  # through every node's NodePort in turn, once a second: one line per request, time and result
+  ns bash -c 'i=0; while :; do ip=(192.168.253.140 192.168.253.139 192.168.253.141); t=${ip[i++ % 3]}; if curl -s -o /dev/null --max-time 2 "http://$t:30080/"; then echo "$(date +%s) $t ok"; else echo "$(date +%s) $t FAIL"; fi; sleep 1; done' > "$run/probe.log" 2>&1 &
+  probe=$!
+  phase "pulumi up: the previous program's lab to this program's releases"
+  # the current release files into the run's artifact directory, their digests into
+  # artifactChecksums (runc.amd64 keeps its name across releases: the new one replaces it)
+  for f in "$artifacts"/*; do [[ $(basename "$f") == checksums.txt ]] && continue; rm -f "$run/artifacts/$(basename "$f")"; cp -l "$f" "$run/artifacts/" 2>/dev/null || cp "$f" "$run/artifacts/"; done
+  node -e '
+    const YAML = require("yaml"); const fs = require("fs");
+    const [file, sums] = process.argv.slice(1);
+    const doc = YAML.parse(fs.readFileSync(file, "utf8"));
+    const fresh = fs.readFileSync(sums, "utf8").trim().split("\n");
+    const names = fresh.map((l) => l.split("=")[0]);
+    const key = "k8s-lab:artifactChecksums";
+    doc.config[key] = [...doc.config[key].filter((l) => !names.includes(l.split("=")[0])), ...fresh];
+    fs.writeFileSync(file, YAML.stringify(doc));
+  ' "$root/Pulumi.$STACK.yaml" "$artifacts/checksums.txt"
+  ns pulumi preview --stack $STACK --json --non-interactive > "$run/preview-move.json" 2>"$run/preview-move.err" || { tail -n 40 "$run/preview-move.err" >&2; exit 1; }
+  want=()
+  for l in artifacts etcd containerd upgrade-drain upgrade-uncordon; do for n in k8s-1 k8s-2 k8s-3; do want+=("replace $l-$n"); done; done
+  # the machines, the memberships (whose deletes drain or remove a member) and the PKI stay
+  UNTOUCHED="domain- volume- seed- address- etcd-membership- node-k8s- cluster-ca" expect_changes "$run/preview-move.json" "${want[@]}"
+  ns pulumi up --stack $STACK --yes --skip-preview --non-interactive --event-log "$run/move.events" > "$run/move.log" 2>&1 || { kill $probe; tail -n 40 "$run/move.log" >&2; exit 1; }
+  kill $probe
+  fails=$(grep -c " FAIL$" "$run/probe.log" || true)
+  echo "  probe: $(wc -l < "$run/probe.log") requests during the move, $fails failed (probe.log)" >&2
+  for ip in 192.168.253.140 192.168.253.139 192.168.253.141; do
+    on_node $ip "sudo /usr/local/bin/etcd --version | head -1; sudo /usr/local/bin/containerd --version; sudo /usr/local/bin/runc --version | head -1" >&2
+  done
+  kubectl_ns get nodes -o wide >&2
+  if [[ -z ${E2E_SKIP_CHECKS:-} ]]; then E2E_DIR=$run ns bash "$here/e2e-checks.sh"; fi
+  [[ $fails -eq 0 ]] || { echo "the workload behind its PodDisruptionBudget was unavailable for $fails of the probe's requests" >&2; exit 1; }
+  kubectl_ns delete deployment,service,pdb probe-target >/dev/null
+fi
+
+# ---- 6. nothing churns ---------------------------------------------------------------------
+phase "pulumi preview --expect-no-changes"
+ns pulumi preview --stack $STACK --expect-no-changes --non-interactive > "$run/preview-same.log" 2>&1 || { tail -n 40 "$run/preview-same.log" >&2; exit 1; }
+
+# ---- 7. one setting changed, rolled (E2E_DAY_TWO runs its own changes instead) -----------
+if [[ -z ${E2E_DAY_TWO:-} ]]; then
+phase "kubeletMaxPods 110 → 90: preview names the files, up rolls"
+pulumi config set --stack $STACK kubeletMaxPods 90
+ns pulumi preview --stack $STACK --json --non-interactive > "$run/preview-change.json" 2>"$run/preview-change.err"
+node -e '
+  const p = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  // "read" is the reference to this stack (the established nodes), not a change
+  const changed = p.steps.filter((s) => s.op !== "same" && s.op !== "read").map((s) => `${s.op} ${s.urn.split("::").pop()}`).sort();
+  console.error("changes: " + changed.join(", "));
+  const want = ["replace kubelet-k8s-1", "replace kubelet-k8s-2", "replace kubelet-k8s-3"];
+  if (JSON.stringify(changed) !== JSON.stringify(want)) { console.error("expected exactly: " + want.join(", ")); process.exit(1); }
+' "$run/preview-change.json"
+ns pulumi preview --stack $STACK --diff --non-interactive 2>&1 | grep -E "kubelet|config.yaml|~" | head -20 >&2 || true
+ns pulumi up --stack $STACK --yes --skip-preview --non-interactive --event-log "$run/update.events" > "$run/update.log" 2>&1 || { tail -n 40 "$run/update.log" >&2; exit 1; }
+ns ssh -i "$run/lab-key" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR k8s@192.168.253.141 "sudo grep -x 'maxPods: 90' /var/lib/kubelet/config.yaml" >/dev/null
+fi
+
+# ---- 8. day two (E2E_DAY_TWO=1) --------------------------------------------------------------
 day_two_phases=" ${E2E_DAY_TWO_PHASES:-scale etcd kubernetes} "
 if [[ -n ${E2E_DAY_TWO:-} && $day_two_phases == *" scale "* ]]; then
   pods_answer
@@ -338,7 +431,7 @@ if [[ -n ${E2E_DAY_TWO:-} && $day_two_phases == *" kubernetes "* ]]; then
   [[ $(grep -c "=v$UPGRADE_TO,$" <<< "$versions") -eq 3 ]] || { echo "not every node runs kubelet v$UPGRADE_TO, schedulable" >&2; exit 1; }
   for n in k8s-1 k8s-2 k8s-3; do
     step_stderr "upgrade-drain-$n" | grep -q "v1.36.0 → v$UPGRADE_TO: cordon and drain" || { echo "$n was not drained before its kubelet moved" >&2; exit 1; }
-    step_stderr "upgrade-uncordon-$n" | grep -q "on v$UPGRADE_TO, uncordoned" || { echo "$n was not uncordoned by the upgrade" >&2; exit 1; }
+    step_stderr "upgrade-uncordon-$n" | grep -q "on kubernetes=$UPGRADE_TO,.*, uncordoned" || { echo "$n was not uncordoned by the upgrade" >&2; exit 1; }
   done
   for ip in 192.168.253.140 192.168.253.139 192.168.253.141; do
     v=$(on_node $ip "sudo /usr/local/bin/kubectl --kubeconfig /etc/kubernetes/admin.conf --server https://$ip:6443 version -o json" | node -p 'JSON.parse(require("fs").readFileSync(0, "utf8")).serverVersion.gitVersion')
