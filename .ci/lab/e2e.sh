@@ -208,6 +208,27 @@ step_stderr() {
       process.stdout.write(e == null ? "" : typeof e === "string" ? e : JSON.parse(e.plaintext));
     });' "$1"
 }
+# take_release_files DIR: every release file of DIR into the run's artifact directory (a
+# same-named one replaced) and their digests (DIR/checksums.txt) into artifactChecksums, as an
+# operator would bring another release
+take_release_files() {
+  local dir=$1 f
+  for f in "$dir"/*; do
+    [[ $(basename "$f") == checksums.txt ]] && continue
+    rm -f "$run/artifacts/$(basename "$f")"
+    cp -l "$f" "$run/artifacts/" 2>/dev/null || cp "$f" "$run/artifacts/"
+  done
+  node -e '
+    const YAML = require("yaml"); const fs = require("fs");
+    const [file, sums] = process.argv.slice(1);
+    const doc = YAML.parse(fs.readFileSync(file, "utf8"));
+    const fresh = fs.readFileSync(sums, "utf8").trim().split("\n");
+    const names = fresh.map((l) => l.split("=")[0]);
+    const key = "k8s-lab:artifactChecksums";
+    doc.config[key] = [...doc.config[key].filter((l) => !names.includes(l.split("=")[0])), ...fresh];
+    fs.writeFileSync(file, YAML.stringify(doc));
+  ' "$root/Pulumi.$STACK.yaml" "$dir/checksums.txt"
+}
 kubectl_ns() { ns "$run/bin/kubectl" --kubeconfig "$run/admin.conf" --request-timeout 30s "$@"; }
 on_node() { local ip=$1; shift; ns ssh -i "$run/lab-key" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR "k8s@$ip" "$@"; }
 # pods_answer: every CoreDNS pod (they ran before the change) still answers on its health
@@ -301,19 +322,8 @@ YAML
   ns bash -c 'i=0; while :; do ip=(192.168.253.140 192.168.253.139 192.168.253.141); t=${ip[i++ % 3]}; if curl -s -o /dev/null --max-time 2 "http://$t:30080/"; then echo "$(date +%s) $t ok"; else echo "$(date +%s) $t FAIL"; fi; sleep 1; done' > "$run/probe.log" 2>&1 &
   probe=$!
   phase "pulumi up: the previous program's lab to this program's releases"
-  # the current release files into the run's artifact directory, their digests into
-  # artifactChecksums (runc.amd64 keeps its name across releases: the new one replaces it)
-  for f in "$artifacts"/*; do [[ $(basename "$f") == checksums.txt ]] && continue; rm -f "$run/artifacts/$(basename "$f")"; cp -l "$f" "$run/artifacts/" 2>/dev/null || cp "$f" "$run/artifacts/"; done
-  node -e '
-    const YAML = require("yaml"); const fs = require("fs");
-    const [file, sums] = process.argv.slice(1);
-    const doc = YAML.parse(fs.readFileSync(file, "utf8"));
-    const fresh = fs.readFileSync(sums, "utf8").trim().split("\n");
-    const names = fresh.map((l) => l.split("=")[0]);
-    const key = "k8s-lab:artifactChecksums";
-    doc.config[key] = [...doc.config[key].filter((l) => !names.includes(l.split("=")[0])), ...fresh];
-    fs.writeFileSync(file, YAML.stringify(doc));
-  ' "$root/Pulumi.$STACK.yaml" "$artifacts/checksums.txt"
+  # the current release files (runc.amd64 keeps its name across releases: the new one replaces it)
+  take_release_files "$artifacts"
   ns pulumi preview --stack $STACK --json --non-interactive > "$run/preview-move.json" 2>"$run/preview-move.err" || { tail -n 40 "$run/preview-move.err" >&2; exit 1; }
   want=()
   for l in artifacts etcd containerd upgrade-drain upgrade-uncordon; do for n in k8s-1 k8s-2 k8s-3; do want+=("replace $l-$n"); done; done
@@ -407,19 +417,7 @@ if [[ -n ${E2E_DAY_TWO:-} && $day_two_phases == *" kubernetes "* ]]; then
   phase "day two: Kubernetes 1.36.0 → $UPGRADE_TO, node by node with drain"
   # as an operator would: the new release's files into the artifact directory, their digests
   # into artifactChecksums, then the version
-  for f in kubernetes-server-linux-amd64.tar.gz kubernetes-node-linux-amd64.tar.gz; do
-    rm -f "$run/artifacts/$f"; cp -l "$upgrade_files/$f" "$run/artifacts/$f" 2>/dev/null || cp "$upgrade_files/$f" "$run/artifacts/$f"
-  done
-  node -e '
-    const YAML = require("yaml"); const fs = require("fs");
-    const [file, sums] = process.argv.slice(1);
-    const doc = YAML.parse(fs.readFileSync(file, "utf8"));
-    const fresh = fs.readFileSync(sums, "utf8").trim().split("\n");
-    const names = fresh.map((l) => l.split("=")[0]);
-    const key = "k8s-lab:artifactChecksums";
-    doc.config[key] = [...doc.config[key].filter((l) => !names.includes(l.split("=")[0])), ...fresh];
-    fs.writeFileSync(file, YAML.stringify(doc));
-  ' "$root/Pulumi.$STACK.yaml" "$upgrade_files/checksums.txt"
+  take_release_files "$upgrade_files"
   pulumi config set --stack $STACK kubernetesVersion "$UPGRADE_TO"
   ns pulumi preview --stack $STACK --json --non-interactive > "$run/preview-upgrade.json" 2>"$run/preview-upgrade.err"
   want=()

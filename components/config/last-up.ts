@@ -84,6 +84,16 @@ function minorOf(v: string): [number, number, number] | undefined {
   return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : undefined;
 }
 
+/** A release that may move one minor up at a time and never down: the problem when `now` does otherwise. */
+function oneMinorUp(key: string, was: string, now: string, text: { down: string; downFix: string; skip: string; skipFix: (nextMinor: number) => string }): Problem[] {
+  const w = minorOf(was);
+  const n = minorOf(now);
+  if (!w || !n) return [];
+  if (n[1] < w[1] || (n[1] === w[1] && n[2] < w[2])) return [{ severity: "error", key, message: text.down, fix: text.downFix }];
+  if (n[1] > w[1] + 1) return [{ severity: "error", key, message: text.skip, fix: text.skipFix(w[1] + 1) }];
+  return [];
+}
+
 /**
  * The rules against the last `up`. `last` undefined: nothing recorded — a first `up`, or a
  * stack last updated by a version of this program that did not record it (then `running`
@@ -136,50 +146,28 @@ export function lastUpProblems(c: ClusterConfig, last: LastUp | undefined, runni
   }
 
   // Kubernetes: one minor up at a time, never down (the version-skew policy)
-  const was = minorOf(last.kubernetesVersion);
-  const now = minorOf(c.versions.kubernetes);
-  if (was && now) {
-    const [, wMinor, wPatch] = was;
-    const [, nMinor, nPatch] = now;
-    if (nMinor < wMinor || (nMinor === wMinor && nPatch < wPatch)) {
-      out.push({
-        severity: "error",
-        key: "kubernetesVersion",
-        message: `${c.versions.kubernetes} is older than the ${last.kubernetesVersion} the cluster runs: a downgrade is not supported (etcd holds objects the older apiserver may not read)`,
-        fix: `set kubernetesVersion back to ${last.kubernetesVersion} (or a later patch), or rebuild the cluster`,
-      });
-    } else if (nMinor > wMinor + 1) {
-      out.push({
-        severity: "error",
-        key: "kubernetesVersion",
-        message: `${c.versions.kubernetes} skips a minor: the cluster runs ${last.kubernetesVersion}, and kube-apiserver moves one minor at a time`,
-        fix: `upgrade to 1.${wMinor + 1}.x first (pulumi up), then to ${c.versions.kubernetes}`,
-      });
-    }
-  }
+  out.push(
+    ...oneMinorUp("kubernetesVersion", last.kubernetesVersion, c.versions.kubernetes, {
+      down: `${c.versions.kubernetes} is older than the ${last.kubernetesVersion} the cluster runs: a downgrade is not supported (etcd holds objects the older apiserver may not read)`,
+      downFix: `set kubernetesVersion back to ${last.kubernetesVersion} (or a later patch), or rebuild the cluster`,
+      skip: `${c.versions.kubernetes} skips a minor: the cluster runs ${last.kubernetesVersion}, and kube-apiserver moves one minor at a time`,
+      skipFix: (next) => `upgrade to 1.${next}.x first (pulumi up), then to ${c.versions.kubernetes}`,
+    }),
+  );
 
   // etcd: one minor up at a time, never down (a member reads only the data of its own or the previous minor)
   const etcdNow = minorOf(c.versions.etcd);
-  const etcdWas = last.releases ? minorOf(last.releases.etcd) : undefined;
-  if (etcdNow && etcdWas) {
-    const [, wMinor, wPatch] = etcdWas;
-    const [, nMinor, nPatch] = etcdNow;
-    if (nMinor < wMinor || (nMinor === wMinor && nPatch < wPatch)) {
-      out.push({
-        severity: "error",
-        key: "etcdVersion",
-        message: `etcd ${c.versions.etcd} is older than the ${last.releases!.etcd} the cluster runs: etcd's data cannot move back through pulumi up`,
-        fix: `set etcdVersion back to ${last.releases!.etcd} (or a later patch), or restore a snapshot into a new cluster (RUNBOOK.md)`,
-      });
-    } else if (nMinor > wMinor + 1) {
-      out.push({
-        severity: "error",
-        key: "etcdVersion",
-        message: `etcd ${c.versions.etcd} skips a minor: the cluster runs ${last.releases!.etcd}, and etcd moves one minor at a time`,
-        fix: `upgrade etcd to 3.${wMinor + 1}.x first (pulumi up), then to ${c.versions.etcd}`,
-      });
-    }
-  } else if (etcdNow && !last.releases && etcdNow[1] >= 7) {
+  if (last.releases) {
+    const was = last.releases.etcd;
+    out.push(
+      ...oneMinorUp("etcdVersion", was, c.versions.etcd, {
+        down: `etcd ${c.versions.etcd} is older than the ${was} the cluster runs: etcd's data cannot move back through pulumi up`,
+        downFix: `set etcdVersion back to ${was} (or a later patch), or restore a snapshot into a new cluster (RUNBOOK.md)`,
+        skip: `etcd ${c.versions.etcd} skips a minor: the cluster runs ${was}, and etcd moves one minor at a time`,
+        skipFix: (next) => `upgrade etcd to 3.${next}.x first (pulumi up), then to ${c.versions.etcd}`,
+      }),
+    );
+  } else if (etcdNow && etcdNow[1] >= 7) {
     out.push({
       severity: "error",
       key: "etcdVersion",
