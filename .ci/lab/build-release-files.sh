@@ -37,25 +37,16 @@ wrapper() {
   rm -rf "$dir"; mkdir -p "$dir"
   (cd "$dir" && go mod init local/wrapper >/dev/null 2>&1 && for m in "$@"; do go mod edit -require="$m"; done)
 }
+# shellcheck source=k8s-module.sh
+. "$(dirname "$0")/k8s-module.sh"
 timed() { local s=$SECONDS name=$1; shift; if "$@"; then echo "release files: $name $((SECONDS - s)) s" >&2; else echo "release files: $name FAILED" >&2; return 1; fi; }
 
 kubernetes() {
-  local v=$K8S_VERSION minor=${K8S_VERSION#*.}; minor=${minor%%.*}
+  local v=$K8S_VERSION
   [[ -s $out/kubernetes-server-linux-amd64.tar.gz && -s $out/kubernetes-node-linux-amd64.tar.gz ]] && return 0
   local w=$cache/build/kubernetes-$v
-  wrapper "$w" "k8s.io/kubernetes@v$v"
-  (cd "$w" && go mod download -json "k8s.io/kubernetes@v$v" > kmod.json)
-  local kdir; kdir=$(node -p 'require(process.argv[1]).Dir' "$w/kmod.json")
-  # k8s.io/kubernetes replaces its staging modules with local paths the module zip lacks:
-  # require each at the matching v0.<minor>.<patch> instead
-  local staging=v0.${v#*.}
-  grep -oE '^\s*k8s.io/[a-z0-9-]+ => ./staging/src/k8s.io/[a-z0-9-]+' "$kdir/go.mod" | awk '{print $1}' | while read -r m; do
-    (cd "$w" && go mod edit -replace="$m=$m@$staging")
-  done
-  local ld="-s -w"
-  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-    ld+=" -X $pkg.gitVersion=v$v -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean -X $pkg.buildDate=2026-01-01T00:00:00Z"
-  done
+  k8s_module "$w" "$v"
+  local ld=$K8S_LDFLAGS
   local stage=$w/stage
   mkdir -p "$stage/server/kubernetes/server/bin" "$stage/node/kubernetes/node/bin"
   for cmd in kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl; do
