@@ -15,6 +15,9 @@
 #   E2E_DAY_TWO_PHASES  which of day two's phases run (default: "scale etcd kubernetes")
 #   E2E_SKIP_CHECKS=1   skip the functional checks after the first up (when time is short)
 #   E2E_LOCAL_PROXY the local apiserver proxy (localProxy): nginx (default) or haproxy
+#   E2E_CONFORMANCE=1|full  after the checks, Kubernetes' conformance suite: the smoke set
+#                   (1) or every [Conformance] test but [Serial]/[Disruptive] ones (full), with
+#                   the kit of build-conformance.sh, its images imported on every node
 #   E2E_FROM_PREVIOUS=COMMIT  the first up runs the program at COMMIT (a git worktree, e.g.
 #                   8d954ab: Kubernetes 1.36.0, etcd 3.6.5, containerd 2.2.0, runc 1.3.3, CNI
 #                   plugins 1.8.0), as a user's lab made by it; then, with a 2-replica
@@ -145,6 +148,7 @@ if [[ -n ${E2E_FROM_PREVIOUS:-} ]]; then
   RELEASE_FILES_DIR=$previous_files ETCD_VERSION=3.6.5 CONTAINERD_VERSION=2.2.0 RUNC_VERSION=1.3.3 CRICTL_VERSION=1.36.0 CNI_VERSION=1.8.0 "$here/build-release-files.sh" >/dev/null
 fi
 "$here/build-images.sh" >/dev/null
+[[ -n ${E2E_CONFORMANCE:-} ]] && kit=$("$here/build-conformance.sh" | tail -n 1)
 images=$cache/images-archive
 guest=$("$here/build-guest-image.sh" | tail -n 1)
 
@@ -161,6 +165,12 @@ rm -rf "$run" "$pool"; mkdir -p "$run/bin" "$run/artifacts"
 # release's files in it, as an operator would, without touching the cache
 first_files=${previous_files:-$artifacts}
 cp -l "$first_files"/* "$run/artifacts/" 2>/dev/null || cp "$first_files"/* "$run/artifacts/"
+if [[ -n ${E2E_CONFORMANCE:-} ]]; then
+  # the conformance suite's images beside the lab's: every node imports them, nothing is pulled
+  mkdir -p "$run/images"
+  cp -l "$images"/*.tar "$kit"/images/*.tar "$run/images/" 2>/dev/null || cp "$images"/*.tar "$kit"/images/*.tar "$run/images/"
+  images=$run/images
+fi
 # kubectl for the checks, from the release files the nodes get
 tar -xzf "$artifacts/kubernetes-server-linux-amd64.tar.gz" -O --wildcards "*kubernetes/server/bin/kubectl" > "$run/bin/kubectl"; chmod 0755 "$run/bin/kubectl"
 if [[ -e /dev/kvm ]]; then kvm_mode=$(stat -c %a /dev/kvm); chgrp kvm /dev/kvm; chmod 0660 /dev/kvm; fi
@@ -286,6 +296,13 @@ phase "checks"
 pulumi stack output --stack $STACK --show-secrets adminKubeconfig > "$run/admin.conf"
 pulumi stack output --stack $STACK --show-secrets sshPrivateKey > "$run/lab-key"; chmod 600 "$run/admin.conf" "$run/lab-key"
 if [[ -z ${E2E_SKIP_CHECKS:-} ]]; then E2E_DIR=$run ns bash "$here/e2e-checks.sh"; else echo "  E2E_SKIP_CHECKS: functional checks skipped" >&2; fi
+
+# ---- 5a. Kubernetes' conformance suite (E2E_CONFORMANCE) --------------------------------------
+if [[ -n ${E2E_CONFORMANCE:-} ]]; then
+  phase "conformance ($([[ $E2E_CONFORMANCE == full ]] && echo "every [Conformance] test but [Serial], [Disruptive]" || echo "the smoke set"))"
+  conformance_args=(); [[ $E2E_CONFORMANCE == full ]] && conformance_args=(--full)
+  E2E_DIR=$run E2E_NS=$NS bash "$here/conformance.sh" "${conformance_args[@]}" >&2
+fi
 
 # ---- 5b. the previous program's lab moves to this program's releases (E2E_FROM_PREVIOUS) ----
 if [[ -n ${E2E_FROM_PREVIOUS:-} ]]; then

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# The conformance kit for npm run lab:conformance, offline, from the Go module proxy and
+# Debian's packages only, into $CACHE/conformance-<Kubernetes version>/:
+#   e2e.test   k8s.io/kubernetes/test/e2e at the lab's release, built with go test -c
+#   ginkgo     the ginkgo CLI at the version that release requires
+#   images/    the test images the smoke set runs, as docker-archive tarballs under their
+#              upstream names (test/utils/image/manifest.go of that release): agnhost (and a
+#              second build under the AgnhostPrev tag, with another digest), busybox, nginx
+#              (both tags), glibc-dns-testing. Debian userlands where upstream's start from
+#              Alpine (docs/offline-lab.md says how they differ).
+# Each part is skipped when it exists. Needs root for mmdebstrap (the userlands).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+cache=${K8S_LAB_CACHE:-$HOME/.cache/k8s-lab}
+eval "$(cd "$here/../.." && npx tsx tools/default-versions.ts)"
+K8S_VERSION=${K8S_VERSION:-$DEFAULT_K8S_VERSION}
+out=$cache/conformance-$K8S_VERSION
+work=$cache/build/conformance-$K8S_VERSION
+mkdir -p "$out/images"
+export GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0
+# shellcheck source=k8s-module.sh
+. "$here/k8s-module.sh"
+timed() { local s=$SECONDS name=$1; shift; "$@"; echo "conformance kit: $name $((SECONDS - s)) s" >&2; }
+
+[[ -d $work/stage ]] || k8s_module "$work" "$K8S_VERSION"
+kdir=$(cd "$work" && go mod download -json "k8s.io/kubernetes@v$K8S_VERSION" | node -p 'JSON.parse(require("fs").readFileSync(0, "utf8")).Dir')
+mkdir -p "$work/stage"
+
+# the image names and tags the release's e2e framework asks for
+manifest=$kdir/test/utils/image/manifest.go
+tag_of() { sed -n "s/^\s*configs\[$1\] = Config{list\.[A-Za-z]*, \"\([^\"]*\)\", \"\([^\"]*\)\"}.*/\1:\2/p" "$manifest"; }
+E2E_REGISTRY=registry.k8s.io/e2e-test-images
+
+[[ -x $out/e2e.test ]] || timed e2e.test bash -c "cd '$work' && go test -c -trimpath -ldflags '$K8S_LDFLAGS' -o '$out/e2e.test' k8s.io/kubernetes/test/e2e"
+ginkgo_version=$(cd "$work" && go list -m -f '{{.Version}}' github.com/onsi/ginkgo/v2)
+[[ -x $out/ginkgo ]] || timed "ginkgo $ginkgo_version" bash -c "cd '$work' && go build -trimpath -o '$out/ginkgo' github.com/onsi/ginkgo/v2/ginkgo"
+
+tool=$cache/build/images/imagetool
+[[ -x $tool ]] || (mkdir -p "$(dirname "$tool")" && cd "$here/imagetool" && go build -trimpath -o "$tool" .)
+
+# userland DIR PACKAGES: a Debian 12 root file system with those packages (minbase)
+userland() {
+  local dir=$1 packages=$2
+  [[ -d $dir/usr ]] && return 0
+  rm -rf "$dir.partial"
+  mmdebstrap --quiet --variant=minbase --include="$packages" \
+    --customize-hook='rm -rf "$1"/var/cache/apt/* "$1"/var/lib/apt/lists/* "$1"/usr/share/doc "$1"/usr/share/man' \
+    bookworm "$dir.partial" >&2
+  mv "$dir.partial" "$dir"
+}
+
+# agnhost: the e2e suite's many-purpose test server, on a Debian userland with the tools
+# upstream's Alpine image installs (bind's dig, curl, netcat, iproute2, iperf, bash), its
+# porter certificates, /uploads, the user and group the tests expect, and CoreDNS as /coredns
+agnhost() {
+  local tag=$1 variant=$2 file=$out/images/agnhost-${1##*:}.tar
+  [[ -s $file ]] && return 0
+  local root=$work/agnhost-$variant
+  [[ -x $work/stage/agnhost ]] || (cd "$work" && go build -trimpath -ldflags "-s -w" -o "$work/stage/agnhost" k8s.io/kubernetes/test/images/agnhost)
+  [[ -x $work/stage/coredns ]] || (cd "$work" && go mod download -json "github.com/coredns/coredns@v1.14.2" >/dev/null && mkdir -p "$work/coredns-mod" && cd "$work/coredns-mod" \
+    && { [[ -f go.mod ]] || go mod init local/coredns >/dev/null 2>&1; } && go mod edit -require=github.com/coredns/coredns@v1.14.2 && go build -trimpath -ldflags "-s -w" -o "$work/stage/coredns" github.com/coredns/coredns)
+  userland "$work/userland-tools" "bash,curl,dnsutils,netcat-openbsd,iproute2,iperf,util-linux,ca-certificates"
+  rm -rf "$root" && cp -a "$work/userland-tools" "$root"
+  install -m 0755 "$work/stage/agnhost" "$root/agnhost"
+  ln -s agnhost "$root/agnhost-2"
+  install -m 0755 "$work/stage/coredns" "$root/coredns"
+  cp "$kdir/test/images/agnhost/porter/localhost.crt" "$kdir/test/images/agnhost/porter/localhost.key" "$root/"
+  mkdir -p "$root/uploads"
+  chroot "$root" groupadd -g 50000 group-defined-in-image
+  chroot "$root" useradd -u 1000 -M -N -G group-defined-in-image user-defined-in-image
+  # the second build differs in one file, so its digest does too (the e2e suite tells them apart)
+  echo "$variant" > "$root/.k8s-lab-build"
+  "$tool" -tag "$tag" -dir "$root" -entrypoint /agnhost -cmd pause -out "$file"
+}
+
+# busybox: Debian's busybox-static, with the applets linked
+busybox() {
+  local tag=$1 file=$out/images/busybox-${1##*:}.tar
+  [[ -s $file ]] && return 0
+  dpkg -s busybox-static >/dev/null 2>&1 || apt-get install -y -qq busybox-static >/dev/null
+  local root=$work/busybox
+  rm -rf "$root" && mkdir -p "$root/bin" "$root/etc" "$root/tmp"
+  cp /bin/busybox "$root/bin/busybox"
+  for a in $(/bin/busybox --list); do [[ $a == busybox ]] || ln -s busybox "$root/bin/$a"; done
+  printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' > "$root/etc/passwd"
+  printf 'root:x:0:\nnogroup:x:65534:\n' > "$root/etc/group"
+  "$tool" -tag "$tag" -dir "$root" -cmd sh -out "$file"
+}
+
+# nginx: Debian's nginx-light serving its default page on port 80, in the foreground
+nginx_image() {
+  local tag=$1 file=$out/images/nginx-${1##*:}.tar
+  [[ -s $file ]] && return 0
+  userland "$work/userland-nginx" "nginx-light"
+  "$tool" -tag "$tag" -dir "$work/userland-nginx" -entrypoint nginx -cmd "-g" -cmd "daemon off;" -out "$file"
+}
+
+# glibc-dns-testing: the DNS tests' resolver client (glibc, dig), the tools userland
+glibc_dns() {
+  local tag=$1 file=$out/images/glibc-dns-testing-${1##*:}.tar
+  [[ -s $file ]] && return 0
+  userland "$work/userland-tools" "bash,curl,dnsutils,netcat-openbsd,iproute2,iperf,util-linux,ca-certificates"
+  "$tool" -tag "$tag" -dir "$work/userland-tools" -cmd sh -out "$file"
+}
+
+timed "agnhost" agnhost "$E2E_REGISTRY/$(tag_of Agnhost)" current
+timed "agnhost (AgnhostPrev)" agnhost "$E2E_REGISTRY/$(tag_of AgnhostPrev)" previous
+timed "busybox" busybox "$E2E_REGISTRY/$(tag_of BusyBox)"
+timed "nginx" nginx_image "$E2E_REGISTRY/$(tag_of Nginx)"
+timed "nginx (NginxNew)" nginx_image "$E2E_REGISTRY/$(tag_of NginxNew)"
+timed "glibc-dns-testing" glibc_dns "$E2E_REGISTRY/$(tag_of GlibcDnsTesting)"
+ls -la "$out" "$out/images" >&2
+echo "$out"

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# npm run lab:conformance [-- --full | --focus REGEX] [--skip REGEX] [--procs N]
+# Kubernetes' own conformance suite against the lab that lab:e2e keeps running (E2E_KEEP=1,
+# or the E2E_CONFORMANCE=1 phase of lab:e2e): e2e.test and ginkgo from the conformance kit
+# (build-conformance.sh), the admin kubeconfig of the run, only the images imported on every
+# node (their upstream names; nothing is pulled: the nodes reach no registry). Runs inside
+# the run's network namespace. Default: the smoke set (conformance-smoke.txt, one test name
+# a line, each group with why it is there); --full: every [Conformance] test but [Serial]
+# and [Disruptive] ones in parallel. Skips: conformance-skips.txt (exact names, each with
+# its reason). Prints passed / failed / skipped and the time; keeps the JUnit file and the
+# log in <run>/conformance/.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+cache=${K8S_LAB_CACHE:-$HOME/.cache/k8s-lab}
+run=${E2E_DIR:-$cache/e2e}
+NS=${E2E_NS:-klab-e2e}
+eval "$(cd "$here/../.." && npx tsx tools/default-versions.ts)"
+kit=$cache/conformance-${K8S_VERSION:-$DEFAULT_K8S_VERSION}
+mode=smoke focus='' skip='' procs=2
+while (($#)); do
+  case $1 in
+    --full) mode=full ;;
+    --focus) focus=$2; shift ;;
+    --skip) skip=$2; shift ;;
+    --procs) procs=$2; shift ;;
+    *) echo "usage: conformance.sh [--full | --focus REGEX] [--skip REGEX] [--procs N]" >&2; exit 2 ;;
+  esac
+  shift
+done
+for f in "$kit/e2e.test" "$kit/ginkgo" "$run/admin.conf"; do
+  [[ -e $f ]] || { echo "lab:conformance: $f is missing (the kit: bash .ci/lab/build-conformance.sh; the lab: E2E_KEEP=1 npm run lab:e2e)" >&2; exit 1; }
+done
+ip netns exec "$NS" true 2>/dev/null || { echo "lab:conformance: no network namespace $NS: is the lab of lab:e2e running (E2E_KEEP=1)?" >&2; exit 1; }
+
+# an exact test name as a ginkgo regular expression (the name, its brackets and dots escaped)
+exact() { node -e 'console.log(process.argv[1].replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))' "$1"; }
+names() { grep -v '^\s*\(#\|$\)' "$1"; }
+join() { local IFS='|'; echo "$*"; }
+skips=()
+while read -r n; do skips+=("$(exact "$n")"); done < <(names "$here/conformance-skips.txt")
+case $mode in
+  smoke)
+    if [[ -z $focus ]]; then
+      focused=()
+      while read -r n; do focused+=("$(exact "$n")"); done < <(names "$here/conformance-smoke.txt")
+      focus=$(join "${focused[@]}")
+    fi
+    ;;
+  full)
+    focus=${focus:-\[Conformance\]}
+    skips+=('\[Serial\]' '\[Disruptive\]')
+    ;;
+esac
+[[ -n $skip ]] && skips+=("$skip")
+
+out=$run/conformance
+rm -rf "$out" && mkdir -p "$out"
+start=$SECONDS
+set +e
+ip netns exec "$NS" "$kit/ginkgo" --procs="$procs" --timeout=24h --junit-report=junit.xml --output-dir="$out" "$kit/e2e.test" -- \
+  --kubeconfig="$run/admin.conf" --provider=skeleton --report-dir="$out" \
+  --ginkgo.focus="$focus" ${skips[@]:+--ginkgo.skip="$(join "${skips[@]}")"} \
+  > "$out/e2e.log" 2>&1
+rc=$?
+set -e
+node -e '
+  const xml = require("fs").readFileSync(process.argv[1], "utf8");
+  const cases = [...xml.matchAll(/<testcase name="([^"]*)"[^>]*time="([\d.]+)"[^>]*>([\s\S]*?)<\/testcase>|<testcase name="([^"]*)"[^>]*\/>/g)];
+  let passed = 0, failed = 0, skipped = 0;
+  const failures = [];
+  for (const m of cases) {
+    const body = m[3] || "";
+    if (/<skipped/.test(body)) skipped++;
+    else if (/<failure|<error/.test(body)) { failed++; failures.push(m[1]); }
+    else passed++;
+  }
+  for (const f of failures) console.error("  FAILED: " + f.replace(/&#34;/g, "\"").replace(/&amp;/g, "&"));
+  console.log(`conformance: ${passed} passed, ${failed} failed, ${skipped} skipped in ${process.argv[2]} s (JUnit: ${process.argv[1]})`);
+' "$out/junit.xml" "$((SECONDS - start))" || { tail -n 40 "$out/e2e.log" >&2; exit 1; }
+exit $rc
