@@ -1,10 +1,11 @@
-// A node's life in the cluster, planned as host steps that run on the first control-plane
-// node with the admin kubeconfig (named for the node they act on): its membership — it
-// waits for the node to register, and when the node leaves the config drains it and deletes
-// its Node object — and, around its kubelet's or container runtime's move to another
-// release, the upgrade's drain and uncordon. Pure. Depends on: config, host, node-prep (paths), control-plane (the admin
-// kubeconfig on that node).
-import { ClusterConfig, NodeSpec } from "../config";
+// A node's life in the cluster, planned as host steps that run on a control-plane node with
+// the admin kubeconfig, named for the node they act on: its membership, on the first
+// control-plane node — it waits for the node to register, and when the node leaves the
+// config drains it and deletes its Node object — and, around its kubelet's or container
+// runtime's move to another release, the upgrade's drain and uncordon, spread over every
+// control-plane node so that the first one does not take every node's SSH sessions. Pure.
+// Depends on: config, host, node-prep (paths), control-plane (the admin kubeconfig).
+import { ClusterConfig, NodeSpec, kubeletNodes, nodesWith } from "../config";
 import { HostStepPlan, shq, waitUntil } from "../host/plan";
 import { BIN_DIR, releasesRun } from "../node-prep/artifacts";
 import { ADMIN_KUBECONFIG } from "../control-plane/plan";
@@ -12,7 +13,7 @@ import { ADMIN_KUBECONFIG } from "../control-plane/plan";
 /** How long a drain may take before the removal stops with the pods that kept it. */
 export const DRAIN_TIMEOUT_S = 300;
 
-/** kubectl as admin on the first control-plane node (where the admin kubeconfig is). */
+/** kubectl as admin on a control-plane node (each one has the admin kubeconfig). */
 const adminKubectl = `${BIN_DIR}/kubectl --kubeconfig ${ADMIN_KUBECONFIG} --request-timeout 30s`;
 
 /** Drains a node through the eviction API with a deadline; on failure says what held it and `consequence`, and fails. */
@@ -63,6 +64,18 @@ export function planNodeMembership(c: ClusterConfig, node: NodeSpec): HostStepPl
   };
 }
 
+/**
+ * The control-plane node that runs the upgrade steps of `node` (every control-plane node
+ * holds the admin kubeconfig): the kubelet nodes taken round-robin over the control-plane
+ * nodes. The first one also runs every membership step, which cannot move (a moved step is
+ * replaced, and its old delete would drain the node).
+ */
+export function upgradeRunner(c: ClusterConfig, node: NodeSpec): NodeSpec {
+  const runners = nodesWith(c, "control-plane");
+  const i = kubeletNodes(c).findIndex((n) => n.name === node.name);
+  return runners[Math.max(i, 0) % runners.length];
+}
+
 /** Marks a node drained by an upgrade (so that only such a node is uncordoned after it). */
 export const DRAINED_FOR_ANNOTATION = "k8s-lab.io/drained-for-upgrade-to";
 
@@ -88,7 +101,7 @@ function readNodeInfo(name: string): string[] {
 
 /**
  * Before a node's kubelet or container runtime moves to another release: cordon and drain
- * it, from the first control-plane node (the eviction API, PodDisruptionBudgets respected,
+ * it, from its upgrade runner (a control-plane node; the eviction API, PodDisruptionBudgets respected,
  * bounded time). Only when the node runs another release: its kubelet or containerd reports
  * another version, or the releases its uncordon step recorded (RELEASES_ANNOTATION: runc is
  * not in the Node's status) differ; nothing on a first `up` (no Node yet). Triggered by the
@@ -97,14 +110,13 @@ function readNodeInfo(name: string): string[] {
  * containerd change (a runc-only change then restarts nothing that runs: runc runs per
  * container start).
  */
-export function planUpgradeDrain(c: ClusterConfig, node: NodeSpec): HostStepPlan {
-  const first = c.adminNode;
+export function planUpgradeDrain(c: ClusterConfig, node: NodeSpec, runner: NodeSpec = upgradeRunner(c, node)): HostStepPlan {
   const name = shq(node.name);
   const target = `v${c.versions.kubernetes}`;
   const releases = nodeReleases(c);
   return {
-    node: first.name,
-    ip: first.ip,
+    node: runner.name,
+    ip: runner.ip,
     layer: "upgrade-drain",
     description: `drain ${node.name} before its kubelet or runtime moves to ${releases} (only if it runs another release)`,
     files: [],
@@ -134,14 +146,13 @@ export function planUpgradeDrain(c: ClusterConfig, node: NodeSpec): HostStepPlan
  * (RELEASES_ANNOTATION), and uncordon the node if the upgrade drained it (a node cordoned by
  * hand stays so).
  */
-export function planUpgradeUncordon(c: ClusterConfig, node: NodeSpec): HostStepPlan {
-  const first = c.adminNode;
+export function planUpgradeUncordon(c: ClusterConfig, node: NodeSpec, runner: NodeSpec = upgradeRunner(c, node)): HostStepPlan {
   const name = shq(node.name);
   const target = `v${c.versions.kubernetes}`;
   const releases = nodeReleases(c);
   return {
-    node: first.name,
-    ip: first.ip,
+    node: runner.name,
+    ip: runner.ip,
     layer: "upgrade-uncordon",
     description: `uncordon ${node.name} once it reports kubelet ${target} and containerd ${c.versions.containerd} (only if the upgrade drained it)`,
     files: [],

@@ -408,6 +408,30 @@ describe("steps whose delete ends a membership", () => {
   }, 90000);
 });
 
+describe("the upgrade steps spread over the control-plane nodes", () => {
+  // A stack made when the first control-plane node ran every node's upgrade drain and uncordon:
+  // those that move to another node are replaced (their delete does nothing; their create
+  // drains only a node that runs another release: day-two-scripts), the memberships stay.
+  it("on a stack made when the first node ran them all, replaces only the moved upgrade steps", async () => {
+    const lifecycle = jest.requireActual("../../components/worker/node-lifecycle");
+    const original = lifecycle.upgradeRunner;
+    const spy = jest.spyOn(lifecycle, "upgradeRunner").mockImplementation(((c: { adminNode: unknown }) => c.adminNode) as any);
+    let changes: Change[];
+    try {
+      ({ changes } = await changeConfig(dev, dev, () => spy.mockRestore()));
+    } finally {
+      spy.mockRestore();
+    }
+    expect(lifecycle.upgradeRunner).toBe(original);
+    expect(summary(changes).sort()).toEqual(["upgrade-drain-k8s-2", "upgrade-drain-k8s-3", "upgrade-uncordon-k8s-2", "upgrade-uncordon-k8s-3"].map((n) => `replace ${n}`).sort());
+    const steps = hostStepsOf(planCluster(loadConfig(dev).config!));
+    for (const n of ["k8s-1", "k8s-2", "k8s-3"]) {
+      expect(steps.find((x) => x.id === `upgrade-drain-${n}`)!.node).toBe(n);
+      expect(steps.find((x) => x.id === `node-${n}`)!.node).toBe("k8s-1");
+    }
+  }, 90000);
+});
+
 describe("drain around a kubelet's upgrade", () => {
   const c = loadConfig(dev).config!;
 

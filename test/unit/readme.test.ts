@@ -47,6 +47,17 @@ describe("the benchmark table (docs/testing.md)", () => {
   });
 });
 
+describe("the 200-node numbers (docs/testing.md)", () => {
+  it("are what the plan computes", () => {
+    const text = fs.readFileSync(path.join(ROOT, "docs/testing.md"), "utf8").replace(/\s+/g, " ");
+    const m = /At 200 nodes \(plan numbers\): (\d+) host steps, (\d+) SSH sessions on the first control-plane node \([^)]*\), (\d+) and (\d+) on the other two, (\d+) on a worker, and the same critical path of (\d+) host steps/.exec(text);
+    expect(m).not.toBeNull();
+    const numbers = planNumbers(planOf({ ...dev, nodes: benchNodes(200) }));
+    const ssh = numbers.sshSessionsPerNode;
+    expect(m!.slice(1).map(Number)).toEqual([hostSteps(planOf({ ...dev, nodes: benchNodes(200) })).length, ssh["node-1"], ssh["node-2"], ssh["node-3"], ssh["node-10"], numbers.criticalPath.length]);
+  });
+});
+
 const README = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
 const DOCS = ["README.md", ...fs.readdirSync(path.join(ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
 

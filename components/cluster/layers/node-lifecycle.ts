@@ -1,18 +1,18 @@
-// Wiring of each node's life in the cluster (owner `workers`; every step runs on the first
-// control-plane node as admin, named for the node it acts on): the upgrade's drain before
-// a running node's containerd or kubelet moves to another release and its uncordon after,
-// one running node at a time;
-// and the node's membership — it waits for the node to register, and when the node leaves
+// Wiring of each node's life in the cluster (owner `workers`; every step runs as admin on a
+// control-plane node, named for the node it acts on): the upgrade's drain before a running
+// node's containerd or kubelet moves to another release and its uncordon after, one running
+// node at a time (run round-robin by the control-plane nodes); and the node's membership, on
+// the first control-plane node — it waits for the node to register, and when the node leaves
 // the config it is drained and its Node object deleted before its kubelet and VM go (not in
 // a whole destroy: the control plane goes too). Depends on: cluster/builder, worker/node-lifecycle.
 import { kubeletNodes, runtimeMoves } from "../../config";
-import { planNodeMembership, planUpgradeDrain, planUpgradeUncordon } from "../../worker/node-lifecycle";
+import { planNodeMembership, planUpgradeDrain, planUpgradeUncordon, upgradeRunner } from "../../worker/node-lifecycle";
 import { NodeSteps, PlanBuilder } from "../builder";
 import { HostStep } from "../types";
 
 export function wireUpgradeDrain(b: PlanBuilder, x: { adminAccess: HostStep; containerd: NodeSteps }): NodeSteps {
   const c = b.config;
-  const drain = b.aboutEachNode("upgrade-drain", "workers", kubeletNodes(c), (n) => planUpgradeDrain(c, n));
+  const drain = b.aboutEachNode("upgrade-drain", "workers", kubeletNodes(c), (n) => planUpgradeDrain(c, n, upgradeRunner(c, n)));
   for (const [n, s] of Object.entries(drain)) {
     b.edge(s.id, x.adminAccess.id, "kubectl as admin (the admin group's binding)");
     // a node that runs pods is drained before its runtime restarts; a new node runs none
@@ -35,7 +35,7 @@ export function wireNodeMembership(b: PlanBuilder, x: { kubelet: NodeSteps; kube
 
 export function wireUpgradeUncordon(b: PlanBuilder, x: { kubelet: NodeSteps; kubeProxy: NodeSteps; adminAccess: HostStep; drain: NodeSteps }): NodeSteps {
   const c = b.config;
-  const uncordon = b.aboutEachNode("upgrade-uncordon", "workers", kubeletNodes(c), (n) => planUpgradeUncordon(c, n));
+  const uncordon = b.aboutEachNode("upgrade-uncordon", "workers", kubeletNodes(c), (n) => planUpgradeUncordon(c, n, upgradeRunner(c, n)));
   for (const [n, s] of Object.entries(uncordon)) {
     b.edge(s.id, x.kubelet[n].id, "its kubelet runs the release");
     b.edge(s.id, x.kubeProxy[n].id, "its kube-proxy runs the release");
