@@ -28,8 +28,10 @@ mkdir -p "$work/stage"
 
 # the image names and tags the release's e2e framework asks for
 manifest=$kdir/test/utils/image/manifest.go
-tag_of() { sed -n "s/^\s*configs\[$1\] = Config{list\.[A-Za-z]*, \"\([^\"]*\)\", \"\([^\"]*\)\"}.*/\1:\2/p" "$manifest"; }
+tag_of() { sed -n "s/^\s*configs\[$1\] = Config{list\.[A-Za-z0-9]*, \"\([^\"]*\)\", \"\([^\"]*\)\"}.*/\1:\2/p" "$manifest"; }
 E2E_REGISTRY=registry.k8s.io/e2e-test-images
+# image NAME: the full reference of the test image NAME (its key in manifest.go)
+image() { local t; t=$(tag_of "$1"); [[ -n $t ]] || { echo "conformance kit: no image $1 in $manifest" >&2; exit 1; }; echo "$E2E_REGISTRY/$t"; }
 
 [[ -x $out/e2e.test ]] || timed e2e.test bash -c "cd '$work' && go test -c -trimpath -ldflags '$K8S_LDFLAGS' -o '$out/e2e.test' k8s.io/kubernetes/test/e2e"
 ginkgo_version=$(cd "$work" && go list -m -f '{{.Version}}' github.com/onsi/ginkgo/v2)
@@ -103,11 +105,18 @@ glibc_dns() {
   "$tool" -tag "$tag" -dir "$work/userland-tools" -cmd sh -out "$file"
 }
 
-timed "agnhost" agnhost "$E2E_REGISTRY/$(tag_of Agnhost)" current
-timed "agnhost (AgnhostPrev)" agnhost "$E2E_REGISTRY/$(tag_of AgnhostPrev)" previous
-timed "busybox" busybox "$E2E_REGISTRY/$(tag_of BusyBox)"
-timed "nginx" nginx_image "$E2E_REGISTRY/$(tag_of Nginx)"
-timed "nginx (NginxNew)" nginx_image "$E2E_REGISTRY/$(tag_of NginxNew)"
-timed "glibc-dns-testing" glibc_dns "$E2E_REGISTRY/$(tag_of GlibcDnsTesting)"
+# (each reference on its own line: a name the release lacks stops the build here)
+agnhost_ref=$(image Agnhost)
+agnhost_prev_ref=$(image AgnhostPrev)
+busybox_ref=$(image BusyBox)
+nginx_ref=$(image Nginx)
+nginx_new_ref=$(image NginxNew)
+glibc_dns_ref=$(image GlibcDnsTesting)
+timed "agnhost" agnhost "$agnhost_ref" current
+timed "agnhost (AgnhostPrev)" agnhost "$agnhost_prev_ref" previous
+timed "busybox" busybox "$busybox_ref"
+timed "nginx" nginx_image "$nginx_ref"
+timed "nginx (NginxNew)" nginx_image "$nginx_new_ref"
+timed "glibc-dns-testing" glibc_dns "$glibc_dns_ref"
 ls -la "$out" "$out/images" >&2
 echo "$out"
