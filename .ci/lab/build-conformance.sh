@@ -69,7 +69,7 @@ agnhost() {
   cp "$kdir/test/images/agnhost/porter/localhost.crt" "$kdir/test/images/agnhost/porter/localhost.key" "$root/"
   mkdir -p "$root/uploads"
   chroot "$root" groupadd -g 50000 group-defined-in-image
-  chroot "$root" useradd -u 1000 -M -N -G group-defined-in-image user-defined-in-image
+  chroot "$root" useradd -u 1000 -U -M -G group-defined-in-image user-defined-in-image
   # the second build differs in one file, so its digest does too (the e2e suite tells them apart)
   echo "$variant" > "$root/.k8s-lab-build"
   "$tool" -tag "$tag" -dir "$root" -entrypoint /agnhost -cmd pause -out "$file"
