@@ -2,9 +2,10 @@
 # Container images as docker-archive tarballs, with no registry: pause (from pause.c in
 # the Kubernetes module, static), CoreDNS (from its Go module) and a busybox test image
 # (Debian's busybox-static), written by imagetool/. Output: $CACHE/images-archive/*.tar.
-# weave-net, flannel's CNI plugin, the dashboard and Headlamp cannot be built from what
-# these machines reach (their modules are not served): a lab stack here uses cni: bridge
-# and leaves the web UIs off. Each archive is skipped when it exists.
+# flannel (flanneld from its Go module; Debian's iptables). weave-net, flannel's CNI plugin,
+# the dashboard and Headlamp cannot be built from what these machines reach (their modules
+# are not served): built by hand, never committed, their archives put beside these. Each
+# archive is skipped when it exists.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${K8S_LAB_CACHE:-$HOME/.cache/k8s-lab}
@@ -35,6 +36,29 @@ if [[ ! -s $out/coredns-$COREDNS_VERSION.tar ]]; then
     && go build -trimpath -ldflags "-s -w" -o "$work/coredns/coredns" github.com/coredns/coredns)
   cp /etc/ssl/certs/ca-certificates.crt "$work/coredns/etc/ssl/certs/"
   "$tool" -tag "registry.k8s.io/coredns/coredns:v$COREDNS_VERSION" -dir "$work/coredns" -entrypoint /coredns -out "$out/coredns-$COREDNS_VERSION.tar"
+fi
+
+# flannel: flanneld at the version the program pins (its tag: an archive's digest is not
+# upstream's, so a stack runs it with imageOverrides flannel=<this tag>), on a Debian 12
+# userland with the iptables it calls for masquerading (upstream's image is Alpine's); cgo (its
+# udp backend), linked against the userland's glibc
+FLANNEL_VERSION=${FLANNEL_VERSION:-$(cd "$here/../.." && npx tsx -e 'import { DEFAULT_IMAGES } from "./components/config/versions"; console.log(DEFAULT_IMAGES.flannel.split("@")[0].split(":").pop())')}
+if [[ ! -s $out/flannel-$FLANNEL_VERSION.tar ]]; then
+  command -v mmdebstrap >/dev/null || apt-get install -y -qq mmdebstrap >/dev/null
+  w=$work/flannel-mod
+  rm -rf "$w" && mkdir -p "$w"
+  (cd "$w" && go mod init local/flannel >/dev/null 2>&1 && go mod edit -require="github.com/flannel-io/flannel@$FLANNEL_VERSION" \
+    && CGO_ENABLED=1 go build -trimpath -ldflags "-s -w -X github.com/flannel-io/flannel/pkg/version.Version=$FLANNEL_VERSION" -o "$w/flanneld" github.com/flannel-io/flannel)
+  root=$work/flannel
+  if [[ ! -d $root/usr ]]; then
+    rm -rf "$root.partial"
+    mmdebstrap --quiet --variant=minbase --include=iptables,iproute2,ca-certificates \
+      --customize-hook='rm -rf "$1"/var/cache/apt/* "$1"/var/lib/apt/lists/* "$1"/usr/share/doc "$1"/usr/share/man' \
+      bookworm "$root.partial" >&2
+    mv "$root.partial" "$root"
+  fi
+  install -D -m 0755 "$w/flanneld" "$root/opt/bin/flanneld"
+  "$tool" -tag "ghcr.io/flannel-io/flannel:$FLANNEL_VERSION" -dir "$root" -entrypoint /opt/bin/flanneld -out "$out/flannel-$FLANNEL_VERSION.tar"
 fi
 
 # busybox: a shell with ping, wget and nslookup for the lab's own checks
