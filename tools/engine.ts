@@ -8,6 +8,9 @@
 // and `npm run bench` use it; the render does not (it reads the plan).
 // Depends on: tools/test-pki, host/established, config/keys, @pulumi/pulumi.
 import * as crypto from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { certRequest, generateKey, locallySignedCert, selfSignedCert } from "./test-pki";
 import { DEFAULT_NODES } from "../components/config/keys";
@@ -271,11 +274,25 @@ export interface EngineOptions {
 }
 
 /** Sets the mocks and the config, then loads and runs the program. Never throws for the program's errors. */
+/**
+ * The machine the stand-in engine runs the program on has the stack's base image: a path
+ * that is not on this machine (the dev stack's, on CI) is replaced by a stand-in file, since
+ * the program checks that the image is there before anything is registered (preflight).
+ */
+function withStandInBaseImage(config: Record<string, string>, project: string): Record<string, string> {
+  const key = `${project}:baseImagePath`;
+  const p = config[key];
+  if (p === undefined || fs.existsSync(p)) return config;
+  const standIn = path.join(os.tmpdir(), "k8s-lab-stand-in-base-image.qcow2");
+  if (!fs.existsSync(standIn)) fs.writeFileSync(standIn, "");
+  return { ...config, [key]: standIn };
+}
+
 export async function runUnderEngine(o: EngineOptions): Promise<EngineRun> {
   const rec = new Recorder();
   const established = o.established === undefined || o.established === "all" ? nodeNamesOf(o.config, o.project) : o.established;
   await pulumi.runtime.setMocks(standInEngine(rec, established, o.previousOutputs), o.project, o.stack, o.preview ?? false, "organization");
-  pulumi.runtime.setAllConfig(o.config, o.secretKeys ?? []);
+  pulumi.runtime.setAllConfig(withStandInBaseImage(o.config, o.project), o.secretKeys ?? []);
   const program = await o.load();
   if (typeof program !== "function") throw new Error("the program must export a function");
   const started = process.hrtime.bigint();

@@ -29,6 +29,7 @@ export async function render(argv: string[], root = ROOT): Promise<number> {
     return 2;
   }
   // read exactly as the engine hands config to the program
+  // (the render may run anywhere: the base image need not be on this machine)
   const loaded = loadConfig(valuesAsEngineGives(readStackFile(root, stack)));
   for (const w of loaded.warnings) console.error(formatProblem(w));
   if (!loaded.config) {

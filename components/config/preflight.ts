@@ -17,8 +17,15 @@ export interface PreflightEnv {
   fileExists(p: string): boolean;
   /** The image archives of a directory (throws with the reason when it cannot). */
   imageArchives(dir: string): ImageArchive[];
+  /**
+   * Whether the base image must be on this machine: when Pulumi runs here (it uploads the
+   * image from here: the program's runEnv), not for the render, which may run anywhere.
+   */
+  baseImageHere?: boolean;
 }
 export const realEnv: PreflightEnv = { fileExists: (p) => fs.existsSync(p), imageArchives: readImageArchives };
+/** What the program checks when Pulumi runs it: the machine's files, the base image among them. */
+export const runEnv: PreflightEnv = { ...realEnv, baseImageHere: true };
 
 /** Kubernetes minors this program's templates are written for. */
 export const SUPPORTED_KUBERNETES_MINORS = [34, 35, 36, 37];
@@ -213,6 +220,10 @@ function hostRules(c: DraftConfig, env: PreflightEnv): Problem[] {
     const img = c.hypervisor.baseImage;
     if (!img) {
       out.push(err("baseImagePath", "no base image is configured for the VMs", "set baseImagePath to a qcow2 cloud image on the hypervisor, or baseImageUrl with baseImageChecksum"));
+    } else if ("path" in img) {
+      if (env.baseImageHere && !env.fileExists(img.path)) {
+        out.push(err("baseImagePath", `${img.path} does not exist on this machine, which uploads it into the pool`, "download a Debian 12 genericcloud image there and check it against Debian's SHA512SUMS (README, quick start), or set baseImageUrl with baseImageChecksum"));
+      }
     } else if ("url" in img) {
       if (!isDigest(img.checksum)) out.push(err("baseImageChecksum", img.checksum ? `'${img.checksum}' is not sha256:HEX or sha512:HEX` : "is required with baseImageUrl", "set it to the published digest of the image, e.g. sha512:<128 hex digits>"));
       if (/\/latest\//.test(img.url)) out.push(err("baseImageUrl", "points at a 'latest' image, whose checksum changes", "use a dated release URL"));

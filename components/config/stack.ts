@@ -3,7 +3,7 @@
 // components/config that loads the Pulumi SDK (the barrel stays pure for the plans).
 // Depends on: config (barrel), @pulumi/pulumi.
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterConfig, KEYS, LastUp, PreflightEnv, decodeConfigValue, formatErrors, formatProblem, lastUpProblems, loadConfig, realEnv } from ".";
+import { ClusterConfig, KEYS, LastUp, PreflightEnv, decodeConfigValue, formatErrors, formatProblem, lastUpProblems, loadConfig, runEnv } from ".";
 
 export interface StackConfig {
   cluster: ClusterConfig;
@@ -33,7 +33,7 @@ export function readStackValues(cfg: pulumi.Config): { values: Record<string, un
  * The program's first step: config → checked model. On any error it throws a RunError
  * (Pulumi prints its message without a stack trace) before a resource is registered.
  */
-export function loadStackConfig(cfg: pulumi.Config = new pulumi.Config(), env: PreflightEnv = realEnv): StackConfig {
+export function loadStackConfig(cfg: pulumi.Config = new pulumi.Config(), env: PreflightEnv = runEnv): StackConfig {
   const { values, sshPrivateKey } = readStackValues(cfg);
   const unknownKeys = listUnknownKeys(cfg.name);
   for (const key of unknownKeys) values[key] = "(set)";

@@ -5,7 +5,7 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
-import { CATALOG, KEYS, computedNoProxy, loadConfig, rawSchema, valuesAsEngineGives } from "../../components/config";
+import { CATALOG, KEYS, computedNoProxy, loadConfig, rawSchema, runEnv, valuesAsEngineGives } from "../../components/config";
 import { ROOT, runProgram, stackConfig } from "../harness";
 
 const dev = stackConfig("dev");
@@ -126,6 +126,26 @@ describe("preflight rules", () => {
 
   it("existing hosts need no base image", () => {
     expect(loadConfig({ ...dev, hostMode: "existing", baseImagePath: undefined }).errors).toEqual([]);
+  });
+});
+
+describe("the base image, where Pulumi runs", () => {
+  it("must exist on this machine when the program runs (it is uploaded from here), not for the render", () => {
+    const missing = "/var/lib/libvirt/images/no-such-image.qcow2";
+    const r = loadConfig({ ...dev, baseImagePath: missing }, runEnv);
+    expect(r.config).toBeUndefined();
+    expect(r.errors.map((e) => `${e.key}: ${e.message}`)).toEqual([`baseImagePath: ${missing} does not exist on this machine, which uploads it into the pool`]);
+    expect(r.errors[0].fix).toContain("SHA512SUMS");
+    // the render (and anything that only plans) does not need it
+    expect(loadConfig({ ...dev, baseImagePath: missing }).config).toBeDefined();
+    // and an image that is there passes
+    const here = path.join(os.tmpdir(), "k8s-lab-test-image.qcow2");
+    fs.writeFileSync(here, "");
+    try {
+      expect(loadConfig({ ...dev, baseImagePath: here }, runEnv).errors).toEqual([]);
+    } finally {
+      fs.rmSync(here);
+    }
   });
 });
 
