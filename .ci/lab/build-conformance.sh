@@ -20,6 +20,8 @@ mkdir -p "$out/images"
 export GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0
 # shellcheck source=k8s-module.sh
 . "$here/k8s-module.sh"
+# shellcheck source=rootfs.sh
+. "$here/rootfs.sh"
 timed() { local s=$SECONDS name=$1; shift; "$@"; echo "conformance kit: $name $((SECONDS - s)) s" >&2; }
 
 [[ -d $work/stage ]] || k8s_module "$work" "$K8S_VERSION"
@@ -37,19 +39,10 @@ image() { local t; t=$(tag_of "$1"); [[ -n $t ]] || { echo "conformance kit: no 
 ginkgo_version=$(cd "$work" && go list -m -f '{{.Version}}' github.com/onsi/ginkgo/v2)
 [[ -x $out/ginkgo ]] || timed "ginkgo $ginkgo_version" bash -c "cd '$work' && go build -trimpath -o '$out/ginkgo' github.com/onsi/ginkgo/v2/ginkgo"
 
+# the tools upstream's agnhost image installs, from Debian (also the glibc-dns-testing userland)
+TOOLS_PACKAGES=bash,curl,dnsutils,netcat-openbsd,iproute2,iperf,util-linux,ca-certificates
 tool=$cache/build/images/imagetool
 [[ -x $tool ]] || (mkdir -p "$(dirname "$tool")" && cd "$here/imagetool" && go build -trimpath -o "$tool" .)
-
-# userland DIR PACKAGES: a Debian 12 root file system with those packages (minbase)
-userland() {
-  local dir=$1 packages=$2
-  [[ -d $dir/usr ]] && return 0
-  rm -rf "$dir.partial"
-  mmdebstrap --quiet --variant=minbase --include="$packages" \
-    --customize-hook='rm -rf "$1"/var/cache/apt/* "$1"/var/lib/apt/lists/* "$1"/usr/share/doc "$1"/usr/share/man' \
-    bookworm "$dir.partial" >&2
-  mv "$dir.partial" "$dir"
-}
 
 # agnhost: the e2e suite's many-purpose test server, on a Debian userland with the tools
 # upstream's Alpine image installs (bind's dig, curl, netcat, iproute2, iperf, bash), its
@@ -61,7 +54,7 @@ agnhost() {
   [[ -x $work/stage/agnhost ]] || (cd "$work" && go build -trimpath -ldflags "-s -w" -o "$work/stage/agnhost" k8s.io/kubernetes/test/images/agnhost)
   [[ -x $work/stage/coredns ]] || (cd "$work" && go mod download -json "github.com/coredns/coredns@v1.14.2" >/dev/null && mkdir -p "$work/coredns-mod" && cd "$work/coredns-mod" \
     && { [[ -f go.mod ]] || go mod init local/coredns >/dev/null 2>&1; } && go mod edit -require=github.com/coredns/coredns@v1.14.2 && go build -trimpath -ldflags "-s -w" -o "$work/stage/coredns" github.com/coredns/coredns)
-  userland "$work/userland-tools" "bash,curl,dnsutils,netcat-openbsd,iproute2,iperf,util-linux,ca-certificates"
+  debian_rootfs "$work/userland-tools" "$TOOLS_PACKAGES"
   rm -rf "$root" && cp -a "$work/userland-tools" "$root"
   install -m 0755 "$work/stage/agnhost" "$root/agnhost"
   ln -s agnhost "$root/agnhost-2"
@@ -79,13 +72,8 @@ agnhost() {
 busybox() {
   local tag=$1 file=$out/images/busybox-${1##*:}.tar
   [[ -s $file ]] && return 0
-  dpkg -s busybox-static >/dev/null 2>&1 || apt-get install -y -qq busybox-static >/dev/null
   local root=$work/busybox
-  rm -rf "$root" && mkdir -p "$root/bin" "$root/etc" "$root/tmp"
-  cp /bin/busybox "$root/bin/busybox"
-  for a in $(/bin/busybox --list); do [[ $a == busybox ]] || ln -s busybox "$root/bin/$a"; done
-  printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' > "$root/etc/passwd"
-  printf 'root:x:0:\nnogroup:x:65534:\n' > "$root/etc/group"
+  busybox_rootfs "$root"
   "$tool" -tag "$tag" -dir "$root" -cmd sh -out "$file"
 }
 
@@ -93,7 +81,7 @@ busybox() {
 nginx_image() {
   local tag=$1 file=$out/images/nginx-${1##*:}.tar
   [[ -s $file ]] && return 0
-  userland "$work/userland-nginx" "nginx-light"
+  debian_rootfs "$work/userland-nginx" "nginx-light"
   "$tool" -tag "$tag" -dir "$work/userland-nginx" -entrypoint nginx -cmd "-g" -cmd "daemon off;" -out "$file"
 }
 
@@ -101,7 +89,7 @@ nginx_image() {
 glibc_dns() {
   local tag=$1 file=$out/images/glibc-dns-testing-${1##*:}.tar
   [[ -s $file ]] && return 0
-  userland "$work/userland-tools" "bash,curl,dnsutils,netcat-openbsd,iproute2,iperf,util-linux,ca-certificates"
+  debian_rootfs "$work/userland-tools" "$TOOLS_PACKAGES"
   "$tool" -tag "$tag" -dir "$work/userland-tools" -cmd sh -out "$file"
 }
 

@@ -16,6 +16,8 @@ out=$cache/images-archive
 work=$cache/build/images
 mkdir -p "$out" "$work"
 export GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0
+# shellcheck source=rootfs.sh
+. "$here/rootfs.sh"
 tool=$work/imagetool
 [[ -x $tool ]] || (cd "$here/imagetool" && go build -trimpath -o "$tool" .)
 
@@ -44,32 +46,20 @@ fi
 # udp backend), linked against the userland's glibc
 FLANNEL_VERSION=${FLANNEL_VERSION:-$(cd "$here/../.." && npx tsx -e 'import { DEFAULT_IMAGES } from "./components/config/versions"; console.log(DEFAULT_IMAGES.flannel.split("@")[0].split(":").pop())')}
 if [[ ! -s $out/flannel-$FLANNEL_VERSION.tar ]]; then
-  command -v mmdebstrap >/dev/null || apt-get install -y -qq mmdebstrap >/dev/null
   w=$work/flannel-mod
   rm -rf "$w" && mkdir -p "$w"
   (cd "$w" && go mod init local/flannel >/dev/null 2>&1 && go mod edit -require="github.com/flannel-io/flannel@$FLANNEL_VERSION" \
     && CGO_ENABLED=1 go build -trimpath -ldflags "-s -w -X github.com/flannel-io/flannel/pkg/version.Version=$FLANNEL_VERSION" -o "$w/flanneld" github.com/flannel-io/flannel)
   root=$work/flannel
-  if [[ ! -d $root/usr ]]; then
-    rm -rf "$root.partial"
-    mmdebstrap --quiet --variant=minbase --include=iptables,iproute2,ca-certificates \
-      --customize-hook='rm -rf "$1"/var/cache/apt/* "$1"/var/lib/apt/lists/* "$1"/usr/share/doc "$1"/usr/share/man' \
-      bookworm "$root.partial" >&2
-    mv "$root.partial" "$root"
-  fi
+  debian_rootfs "$root" iptables,iproute2,ca-certificates
   install -D -m 0755 "$w/flanneld" "$root/opt/bin/flanneld"
   "$tool" -tag "ghcr.io/flannel-io/flannel:$FLANNEL_VERSION" -dir "$root" -entrypoint /opt/bin/flanneld -out "$out/flannel-$FLANNEL_VERSION.tar"
 fi
 
 # busybox: a shell with ping, wget and nslookup for the lab's own checks
 if ! ls "$out"/busybox-*.tar >/dev/null 2>&1; then
-  [[ -x /bin/busybox ]] && dpkg -s busybox-static >/dev/null 2>&1 || apt-get install -y -qq busybox-static >/dev/null
+  busybox_rootfs "$work/busybox"
   bv=$(dpkg-query -W -f '${Version}' busybox-static | tr -c 'A-Za-z0-9.\n_-' '-')
-  rm -rf "$work/busybox" && mkdir -p "$work/busybox/bin" "$work/busybox/etc" "$work/busybox/tmp"
-  cp /bin/busybox "$work/busybox/bin/busybox"
-  for a in $(/bin/busybox --list); do [[ $a == busybox ]] || ln -s busybox "$work/busybox/bin/$a"; done
-  printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' > "$work/busybox/etc/passwd"
-  printf 'root:x:0:\nnogroup:x:65534:\n' > "$work/busybox/etc/group"
   "$tool" -tag "localhost/k8s-lab/busybox:$bv" -dir "$work/busybox" -cmd sh -out "$out/busybox-$bv.tar"
 fi
 ls "$out"
