@@ -51,7 +51,8 @@ export function planNodesRegistered(c: ClusterConfig): HostStepPlan {
     description: `all ${names.length} nodes registered: ${names.join(", ")}`,
     files: [],
     activate: [
-      `want=${names.join(",")}`,
+      // quoted: a node may be named like a command (a node 'cp': want=cp reads as a mistake)
+      `want='${names.join(",")}'`,
       // every wanted node, not exactly these: a node being removed still has its Node object
       // until its own step (node-<name>) drains and deletes it, after this gate
       `registered() { have=$(${kubectl} get nodes -o jsonpath='{.items[*].metadata.name}' 2>/dev/null | tr ' ' '\\n' | sort | paste -sd, -); [[ $(comm -23 <(tr , '\\n' <<<"$want") <(tr , '\\n' <<<"$have") | wc -l) -eq 0 ]]; }`,

@@ -118,7 +118,7 @@ describe("workers", () => {
     expect(taints("w-1")).toBeUndefined();
     // with every node a worker too, control-plane nodes take pods unless controlPlaneTaint
     expect(YAML.parse(fileOn(allHostSteps(c), "k8s-1", KUBELET_CONFIG)!.content as string).registerWithTaints).toBeUndefined();
-    expect(steps.find((s) => s.layer === "nodes-registered")!.activate.join("\n")).toContain("want=cp-1,cp-2,cp-3,w-1");
+    expect(steps.find((s) => s.layer === "nodes-registered")!.activate.join("\n")).toContain("want='cp-1,cp-2,cp-3,w-1'");
   });
 
   it("runs kube-proxy in iptables or nftables mode with the pod CIDR", () => {
