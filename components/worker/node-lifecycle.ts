@@ -143,8 +143,8 @@ export function planUpgradeDrain(c: ClusterConfig, node: NodeSpec, runner: NodeS
 /**
  * After a node's runtime, kubelet and kube-proxy moved to the releases: wait until the Node
  * reports its kubelet's and containerd's versions, record the releases on it
- * (RELEASES_ANNOTATION), and uncordon the node if the upgrade drained it (a node cordoned by
- * hand stays so).
+ * (RELEASES_ANNOTATION; the delete takes the record away), and uncordon the node if the
+ * upgrade drained it (a node cordoned by hand stays so).
  */
 export function planUpgradeUncordon(c: ClusterConfig, node: NodeSpec, runner: NodeSpec = upgradeRunner(c, node)): HostStepPlan {
   const name = shq(node.name);
@@ -170,7 +170,8 @@ export function planUpgradeUncordon(c: ClusterConfig, node: NodeSpec, runner: No
       `  echo "${node.name}: on ${releases}, uncordoned" >&2`,
       "fi",
     ],
-    deactivate: [],
+    // the record is this step's: gone with it (a node already deleted has none to lose)
+    deactivate: [`${adminKubectl} annotate node ${name} ${RELEASES_ANNOTATION}- >/dev/null 2>&1 || true`],
     runs: releasesRun(c, node, ["kubernetes", "containerd", "runc"]),
     healthGate: `${node.name} reports kubelet ${target} and containerd ${c.versions.containerd}; uncordoned if the upgrade drained it`,
   };

@@ -122,6 +122,7 @@ describe("drain around an upgrade of a node's kubelet or runtime", () => {
           `    *drained-for*) echo -n "\${DRAINED:-}" ;;`,
           "  esac",
           "fi",
+          '[[ $* == *" annotate "* && -n ${ANNOTATE_FAILS:-} ]] && { echo "Error from server (NotFound)" >&2; exit 1; }',
           "exit 0",
           "",
         ].join("\n"),
@@ -185,6 +186,12 @@ describe("drain around an upgrade of a node's kubelet or runtime", () => {
     expect(drains(drained.calls)).toEqual([record, "uncordon k8s-2", `annotate node k8s-2 ${DRAINED_FOR_ANNOTATION}-`]);
     const byHand = withStubKubectl(uncordon, current);
     expect(drains(byHand.calls)).toEqual([record]);
+    // its delete takes the record away, and does not fail when the Node is gone
+    const undo = renderDeleteScript(planUpgradeUncordon(c, c.nodes[1]), false);
+    expect(shellcheck(undo).stdout).toBe("");
+    expect(withStubKubectl(undo, current)).toMatchObject({ status: 0, calls: ["annotate node k8s-2 k8s-lab.io/releases-"] });
+    expect(withStubKubectl(undo.replaceAll("|| true", ""), { ...current, ANNOTATE_FAILS: "1" }).status).not.toBe(0);
+    expect(withStubKubectl(undo, { ...current, ANNOTATE_FAILS: "1" }).status).toBe(0);
   });
 });
 
