@@ -77,6 +77,8 @@ describe("npm run kubeconfig / ssh-key, against a stack the stand-in engine made
     ["ssh-key", "sshPrivateKey", "lab-key"],
   ])("%s writes the secret output %s into a file only its owner can read", (what, output, file) => {
     expect(outputs[output].secret).toBe(true);
+    // (a real secret: the stand-in engine answers the key and kubeconfig with real material)
+    expect(String(outputs[output].value)).toMatch(/-----BEGIN [A-Z ]*PRIVATE KEY-----|client-certificate-data/);
     const target = path.join(dir, file);
     const r = stackFile([what, target]);
     expect({ status: r.status, stderr: r.stderr.split("\n").filter((l) => !l.startsWith("pulumi.sh: ")).join("\n") }).toEqual({ status: 0, stderr: `${output} written to ${target} (mode 600)\n` });

@@ -5,7 +5,8 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
-import { CATALOG, KEYS, computedNoProxy, loadConfig, rawSchema, runEnv, valuesAsEngineGives } from "../../components/config";
+import { CATALOG, KEYS, PROJECT, computedNoProxy, engineConfig, loadConfig, rawSchema, runEnv, valuesAsEngineGives } from "../../components/config";
+import { loadStackConfig } from "../../components/config/stack";
 import { ROOT, runProgram, stackConfig } from "../harness";
 
 const dev = stackConfig("dev");
@@ -138,6 +139,13 @@ describe("the base image, where Pulumi runs", () => {
     expect(r.errors[0].fix).toContain("SHA512SUMS");
     // the render (and anything that only plans) does not need it
     expect(loadConfig({ ...dev, baseImagePath: missing }).config).toBeDefined();
+    // the program's own config step checks it (where Pulumi runs it), with its key and fix
+    pulumi.runtime.setAllConfig(engineConfig({ ...dev, baseImagePath: missing }));
+    try {
+      expect(() => loadStackConfig(new pulumi.Config(PROJECT))).toThrow(`error: baseImagePath: ${missing} does not exist on this machine`);
+    } finally {
+      pulumi.runtime.setAllConfig({});
+    }
     // and an image that is there passes
     const here = path.join(os.tmpdir(), "k8s-lab-test-image.qcow2");
     fs.writeFileSync(here, "");
