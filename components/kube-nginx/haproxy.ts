@@ -8,8 +8,8 @@
 // traffic itself is passed through untouched, TLS end to end). Its own systemd unit; the
 // distribution's haproxy.service is left off. Depends on: config, host.
 import { ClusterConfig, NodeSpec, nodesWith } from "../config";
-import { HostStepPlan, restartAndAwait, unitRemoval } from "../host/plan";
-import { PASSIVE_CHECK, distroServiceAside, localProxyUnit } from "./plan";
+import { HostStepPlan } from "../host/plan";
+import { PASSIVE_CHECK, distroServiceAside, localProxyStep, localProxyUnit } from "./plan";
 
 export const HAPROXY_DIR = "/etc/kube-haproxy";
 export const HAPROXY_CONF = `${HAPROXY_DIR}/haproxy.cfg`;
@@ -64,23 +64,13 @@ export const DISTRO_HAPROXY_MARK = `${HAPROXY_DIR}/distro-haproxy-was-enabled`;
 const distroHaproxy = distroServiceAside("haproxy.service", DISTRO_HAPROXY_MARK, "Debian starts it at install", "kube-haproxy");
 
 export function planKubeHaproxy(c: ClusterConfig, node: NodeSpec): HostStepPlan {
-  const port = c.network.localProxyPort;
-  return {
-    node: node.name,
-    ip: node.ip,
-    layer: "kube-nginx",
-    description: `haproxy on 127.0.0.1:${port} → ${nodesWith(c, "control-plane").length} kube-apiservers, each checked on ${ACTIVE_CHECK.path}`,
-    files: [
-      { path: HAPROXY_CONF, content: haproxyConfig(c), mode: "0644" },
-      { path: HAPROXY_UNIT, content: haproxyUnit(), mode: "0644" },
-    ],
-    activate: [
-      `${HAPROXY_BIN} -c -q -f ${HAPROXY_CONF}`,
-      ...distroHaproxy.off,
-      ...restartAndAwait("kube-haproxy", node.name, { check: `(exec 3<>/dev/tcp/127.0.0.1/${port})`, seconds: 30, failing: `does not listen on 127.0.0.1:${port}`, interval: 1 }),
-    ],
-    ...unitRemoval(["kube-haproxy"], { after: distroHaproxy.back }),
-    createdPaths: [HAPROXY_DIR],
-    healthGate: `127.0.0.1:${port} accepts connections`,
-  };
+  return localProxyStep(c, node, {
+    unit: "kube-haproxy",
+    dir: HAPROXY_DIR,
+    description: `haproxy on 127.0.0.1:${c.network.localProxyPort} → ${nodesWith(c, "control-plane").length} kube-apiservers, each checked on ${ACTIVE_CHECK.path}`,
+    conf: [HAPROXY_CONF, haproxyConfig(c)],
+    unitFile: [HAPROXY_UNIT, haproxyUnit()],
+    prepare: [`${HAPROXY_BIN} -c -q -f ${HAPROXY_CONF}`],
+    aside: distroHaproxy,
+  });
 }

@@ -107,27 +107,51 @@ const distroNginx = distroServiceAside("nginx.service", DISTRO_NGINX_MARK, "Debi
 export const DISTRO_NGINX_OFF = distroNginx.off;
 export const DISTRO_NGINX_BACK = distroNginx.back;
 
-export function planKubeNginx(c: ClusterConfig, node: NodeSpec): HostStepPlan {
+/**
+ * A local proxy's host step on a node: its config and unit, `prepare` (then the config's own
+ * check) before the distribution's service is set aside and the unit (re)started until
+ * 127.0.0.1:<localProxyPort> accepts connections; undone by stopping the unit, bringing the
+ * distribution's service back if it was on, and removing its directory.
+ */
+export function localProxyStep(
+  c: ClusterConfig,
+  node: NodeSpec,
+  p: { unit: string; dir: string; description: string; conf: [string, string]; unitFile: [string, string]; prepare: string[]; aside: { off: string[]; back: string[] } },
+): HostStepPlan {
   const port = c.network.localProxyPort;
   return {
     node: node.name,
     ip: node.ip,
     layer: "kube-nginx",
-    description: `nginx on 127.0.0.1:${port} → ${nodesWith(c, "control-plane").length} kube-apiservers`,
+    description: p.description,
     files: [
-      { path: NGINX_CONF, content: nginxConfig(c), mode: "0644" },
-      { path: NGINX_UNIT, content: nginxUnit(), mode: "0644" },
+      { path: p.conf[0], content: p.conf[1], mode: "0644" },
+      { path: p.unitFile[0], content: p.unitFile[1], mode: "0644" },
     ],
     activate: [
+      ...p.prepare,
+      ...p.aside.off,
+      ...restartAndAwait(p.unit, node.name, { check: `(exec 3<>/dev/tcp/127.0.0.1/${port})`, seconds: 30, failing: `does not listen on 127.0.0.1:${port}`, interval: 1 }),
+    ],
+    ...unitRemoval([p.unit], { after: p.aside.back }),
+    createdPaths: [p.dir],
+    healthGate: `127.0.0.1:${port} accepts connections`,
+  };
+}
+
+export function planKubeNginx(c: ClusterConfig, node: NodeSpec): HostStepPlan {
+  return localProxyStep(c, node, {
+    unit: "kube-nginx",
+    dir: NGINX_DIR,
+    description: `nginx on 127.0.0.1:${c.network.localProxyPort} → ${nodesWith(c, "control-plane").length} kube-apiservers`,
+    conf: [NGINX_CONF, nginxConfig(c)],
+    unitFile: [NGINX_UNIT, nginxUnit()],
+    prepare: [
       `install -d -m 0755 ${NGINX_DIR}/modules`,
       `for m in ${STREAM_MODULE_CANDIDATES.join(" ")}; do if [[ -f $m ]]; then ln -sfn "$m" ${STREAM_MODULE}; break; fi; done`,
       `[[ -e ${STREAM_MODULE} ]] || { echo "nginx's stream module is not installed on ${node.name} (Debian: libnginx-mod-stream, RHEL: nginx-mod-stream)" >&2; exit 1; }`,
       `${NGINX_BIN} -t -q -c ${NGINX_CONF}`,
-      ...DISTRO_NGINX_OFF,
-      ...restartAndAwait("kube-nginx", node.name, { check: `(exec 3<>/dev/tcp/127.0.0.1/${port})`, seconds: 30, failing: `does not listen on 127.0.0.1:${port}`, interval: 1 }),
     ],
-    ...unitRemoval(["kube-nginx"], { after: DISTRO_NGINX_BACK }),
-    createdPaths: [NGINX_DIR],
-    healthGate: `127.0.0.1:${port} accepts connections`,
-  };
+    aside: distroNginx,
+  });
 }

@@ -18,18 +18,18 @@ export const PROXY_PACKAGES: Record<"nginx" | "haproxy", Record<Family, string[]
   nginx: { debian: ["nginx-light", "libnginx-mod-stream"], rhel: ["nginx", "nginx-mod-stream"] },
   haproxy: { debian: ["haproxy"], rhel: ["haproxy"] },
 };
-/** Packages by distro family for a cluster: its local proxy's among the others. */
-export function packagesFor(c: ClusterConfig, family: Family): string[] {
+/** Packages by distro family with a local proxy's among the others. */
+export function packages(family: Family, proxy: keyof typeof PROXY_PACKAGES): string[] {
   const tools = { debian: ["conntrack", "socat", "ipset", "iptables", "nftables"], rhel: ["conntrack-tools", "socat", "ipset", "iptables", "nftables"] }[family];
-  return [...tools, ...PROXY_PACKAGES[c.network.localProxy][family], "curl", "ca-certificates", "chrony"];
+  return [...tools, ...PROXY_PACKAGES[proxy][family], "curl", "ca-certificates", "chrony"];
 }
+/** The packages node prep installs for a cluster. */
+export const packagesFor = (c: ClusterConfig, family: Family): string[] => packages(family, c.network.localProxy);
 /** What a guest image built for the lab holds: every package any cluster's prep asks for. */
-export const IMAGE_PACKAGES: Record<Family, string[]> = Object.fromEntries(
-  (["debian", "rhel"] as const).map((f) => {
-    const all = (["nginx", "haproxy"] as const).flatMap((p) => packagesFor({ network: { localProxy: p } } as ClusterConfig, f));
-    return [f, [...new Set(all)]];
-  }),
-) as Record<Family, string[]>;
+export const IMAGE_PACKAGES = {
+  debian: [...new Set([...packages("debian", "nginx"), ...packages("debian", "haproxy")])],
+  rhel: [...new Set([...packages("rhel", "nginx"), ...packages("rhel", "haproxy")])],
+};
 /** Binaries checked after prep for this cluster, with what needs each. */
 export function requiredBinaries(c: ClusterConfig): Record<string, string> {
   return {
