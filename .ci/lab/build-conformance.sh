@@ -52,13 +52,14 @@ agnhost() {
   [[ -s $file ]] && return 0
   local root=$work/agnhost-$variant
   [[ -x $work/stage/agnhost ]] || (cd "$work" && go build -trimpath -ldflags "-s -w" -o "$work/stage/agnhost" k8s.io/kubernetes/test/images/agnhost)
-  [[ -x $work/stage/coredns ]] || (cd "$work" && go mod download -json "github.com/coredns/coredns@v1.14.2" >/dev/null && mkdir -p "$work/coredns-mod" && cd "$work/coredns-mod" \
-    && { [[ -f go.mod ]] || go mod init local/coredns >/dev/null 2>&1; } && go mod edit -require=github.com/coredns/coredns@v1.14.2 && go build -trimpath -ldflags "-s -w" -o "$work/stage/coredns" github.com/coredns/coredns)
+  # CoreDNS: the lab's own build (build-images.sh)
+  local coredns=$cache/build/images/coredns/coredns
+  [[ -x $coredns ]] || "$here/build-images.sh" >/dev/null
   debian_rootfs "$work/userland-tools" "$TOOLS_PACKAGES"
   rm -rf "$root" && cp -a "$work/userland-tools" "$root"
   install -m 0755 "$work/stage/agnhost" "$root/agnhost"
   ln -s agnhost "$root/agnhost-2"
-  install -m 0755 "$work/stage/coredns" "$root/coredns"
+  install -m 0755 "$coredns" "$root/coredns"
   cp "$kdir/test/images/agnhost/porter/localhost.crt" "$kdir/test/images/agnhost/porter/localhost.key" "$root/"
   mkdir -p "$root/uploads"
   chroot "$root" groupadd -g 50000 group-defined-in-image

@@ -9,9 +9,11 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${K8S_LAB_CACHE:-$HOME/.cache/k8s-lab}
-K8S_VERSION=${K8S_VERSION:-1.36.0}
-PAUSE_VERSION=${PAUSE_VERSION:-3.10.2}
-COREDNS_VERSION=${COREDNS_VERSION:-1.14.2}
+eval "$(cd "$here/../.." && npx tsx tools/default-versions.ts)"
+K8S_VERSION=${K8S_VERSION:-$DEFAULT_K8S_VERSION}
+PAUSE_VERSION=${PAUSE_VERSION:-$DEFAULT_PAUSE_VERSION}
+COREDNS_VERSION=${COREDNS_VERSION:-$DEFAULT_COREDNS_VERSION}
+FLANNEL_VERSION=${FLANNEL_VERSION:-$DEFAULT_FLANNEL_VERSION}
 out=$cache/images-archive
 work=$cache/build/images
 mkdir -p "$out" "$work"
@@ -44,7 +46,6 @@ fi
 # upstream's, so a stack runs it with imageOverrides flannel=<this tag>), on a Debian 12
 # userland with the iptables it calls for masquerading (upstream's image is Alpine's); cgo (its
 # udp backend), linked against the userland's glibc
-FLANNEL_VERSION=${FLANNEL_VERSION:-$(cd "$here/../.." && npx tsx -e 'import { DEFAULT_IMAGES } from "./components/config/versions"; console.log(DEFAULT_IMAGES.flannel.split("@")[0].split(":").pop())')}
 if [[ ! -s $out/flannel-$FLANNEL_VERSION.tar ]]; then
   w=$work/flannel-mod
   rm -rf "$w" && mkdir -p "$w"
