@@ -56,16 +56,8 @@ export const FORMER_HOST_STEP_TYPE = "k8slab:host:HostStep";
 /** SSH dial settings fit for a VM that is still booting: about five minutes of retries. */
 export const DIAL = { dialErrorLimit: 20, perDialTimeout: 15 } as const;
 
-export interface HostStep {
-  readonly command: command.remote.Command;
-  /** The script's output; secret when the step carries key material. */
-  readonly stdout: pulumi.Output<string>;
-  /** Per-file digests that trigger a re-run. */
-  readonly fileDigests: pulumi.Output<Array<{ path: string; sha256: string }>>;
-}
-
-/** Registers a step: its uploads, then its command, each under the step's layer. */
-export function hostStep(name: string, args: HostStepArgs, opts: HostStepOptions = {}): HostStep {
+/** Registers a step: its uploads, then its command (returned), each under the step's layer. */
+export function hostStep(name: string, args: HostStepArgs, opts: HostStepOptions = {}): command.remote.Command {
   const { plan } = args;
   const refs = materialRefs(plan);
   const secret = plan.files.some((f) => f.secret) || refs.length > 0;
@@ -100,7 +92,7 @@ export function hostStep(name: string, args: HostStepArgs, opts: HostStepOptions
       ),
   );
 
-  const cmd = new command.remote.Command(
+  return new command.remote.Command(
     name,
     {
       connection: { host: plan.ip, user: args.access.user, privateKey: args.access.privateKey, ...DIAL },
@@ -118,9 +110,4 @@ export function hostStep(name: string, args: HostStepArgs, opts: HostStepOptions
     },
     { ...placement, deleteBeforeReplace: true, dependsOn: [...(opts.dependsOn ?? []), ...uploads], additionalSecretOutputs: secret ? ["stdout", "stderr"] : [] },
   );
-  return {
-    command: cmd,
-    stdout: secret ? pulumi.secret(cmd.stdout) : cmd.stdout,
-    fileDigests: digests.apply((d) => d.files),
-  };
 }
