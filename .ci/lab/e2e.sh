@@ -24,6 +24,11 @@
 #                   Deployment behind a PodDisruptionBudget probed through a NodePort once a
 #                   second, this program's `up` moves it to the current releases (checks
 #                   before and after, the probe's failures counted)
+#   E2E_LAYERS=1    stand the lab up one layer at a time: upTo raised from vms to addons, one
+#                   `up` each, every stage's verification commands (the stack output upTo, as
+#                   the runbook gives them) run after its up; at the end upTo is lowered to
+#                   etcd (the preview must only delete, and only later layers) and the nodes are
+#                   checked for what is left
 #   E2E_ETCD_TO     the etcd release day two moves to (default 3.6.15: newer than the default 3.6.14)
 #   E2E_UPGRADE_TO  the Kubernetes release day two moves to (default 1.36.1; its release files
 #                   are built once, about an hour, into $K8S_LAB_CACHE/artifacts-kubernetes-<v>)
@@ -36,6 +41,7 @@ NS=klab-e2e
 STACK=e2e
 CLUSTER=klab-e2e
 [[ $(id -u) -eq 0 ]] || { echo "lab:e2e: needs root (libvirtd, a network namespace)" >&2; exit 1; }
+[[ -n ${E2E_LAYERS:-} && -n ${E2E_FROM_PREVIOUS:-} ]] && { echo "lab:e2e: E2E_LAYERS and E2E_FROM_PREVIOUS stand the lab up differently: choose one" >&2; exit 1; }
 
 phases=()
 T0=$SECONDS
@@ -255,6 +261,10 @@ pods_answer() {
   echo "  ok: the CoreDNS pods ($pods) answer from every node" >&2
 }
 
+# the stage checks of E2E_LAYERS (guide_check STAGE)
+# shellcheck source=.ci/lab/stage-checks.sh
+source "$here/stage-checks.sh"
+
 # ---- 3. the e2e stack ---------------------------------------------------------------------
 phase "stack"
 export PULUMI_BACKEND_URL=file://$run/state PULUMI_CONFIG_PASSPHRASE=k8s-lab-e2e
@@ -287,9 +297,19 @@ if [[ -n ${E2E_FROM_PREVIOUS:-} ]]; then
   (cd "$program_dir" && npm ci --no-audit --no-fund >/dev/null)
   cp "$root/Pulumi.$STACK.yaml" "$program_dir/"
 fi
-phase "pulumi up (from nothing)"
 diagnose_ready=1
+if [[ -n ${E2E_LAYERS:-} ]]; then
+  for stage in vms pki etcd kube-nginx control-plane workers addons; do
+    phase "upTo: $stage (up, then the stage's own checks)"
+    pulumi config set --stack $STACK upTo $stage
+    ns pulumi up --stack $STACK --yes --skip-preview --non-interactive --event-log "$run/up-$stage.events" > "$run/up-$stage.log" 2>&1 || { tail -n 60 "$run/up-$stage.log" >&2; exit 1; }
+    pulumi stack output --stack $STACK --show-secrets sshPrivateKey > "$run/lab-key"; chmod 600 "$run/lab-key"
+    guide_check "$stage"
+  done
+else
+phase "pulumi up (from nothing)"
 (cd "$program_dir" && ns pulumi up --stack $STACK --yes --skip-preview --non-interactive --event-log "$run/up.events") > "$run/up.log" 2>&1 || { tail -n 60 "$run/up.log" >&2; exit 1; }
+fi
 
 # ---- 5. checks, for real -------------------------------------------------------------------
 phase "checks"
@@ -364,7 +384,7 @@ phase "pulumi preview --expect-no-changes"
 ns pulumi preview --stack $STACK --expect-no-changes --non-interactive > "$run/preview-same.log" 2>&1 || { tail -n 40 "$run/preview-same.log" >&2; exit 1; }
 
 # ---- 7. one setting changed, rolled (E2E_DAY_TWO runs its own changes instead) -----------
-if [[ -z ${E2E_DAY_TWO:-} ]]; then
+if [[ -z ${E2E_DAY_TWO:-} && -z ${E2E_LAYERS:-} ]]; then
 phase "kubeletMaxPods 110 → 90: preview names the files, up rolls"
 pulumi config set --stack $STACK kubeletMaxPods 90
 ns pulumi preview --stack $STACK --json --non-interactive > "$run/preview-change.json" 2>"$run/preview-change.err"
@@ -454,6 +474,38 @@ if [[ -n ${E2E_DAY_TWO:-} && $day_two_phases == *" kubernetes "* ]]; then
   done
   kubectl_ns -n kube-system rollout status deployment/coredns --timeout=600s >&2
   echo "  ok: every apiserver and kubelet reports v$UPGRADE_TO; each node was drained before its kubelet moved and uncordoned after; CoreDNS is available" >&2
+fi
+
+# ---- 8b. upTo lowered to etcd (E2E_LAYERS) ------------------------------------------------
+if [[ -n ${E2E_LAYERS:-} ]]; then
+  phase "upTo lowered to etcd: the later layers removed"
+  pulumi config set --stack $STACK upTo etcd
+  ns pulumi preview --stack $STACK --json --non-interactive > "$run/preview-lower.json" 2>"$run/preview-lower.err" || { tail -n 40 "$run/preview-lower.err" >&2; exit 1; }
+  node -e '
+    const p = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    const changed = p.steps.filter((s) => s.op !== "same" && s.op !== "read").map((s) => ({ op: s.op, name: s.urn.split("::").pop(), type: s.urn.split("::")[2].split("$").pop() }));
+    const custom = changed.filter((c) => !c.type.startsWith("k8slab:"));
+    console.error(`lowering: ${changed.length} changes, ${custom.length} of resources`);
+    const notDelete = changed.filter((c) => c.op !== "delete");
+    if (notDelete.length) { console.error("lowering must only delete: " + notDelete.map((c) => c.op + " " + c.name).join(", ")); process.exit(1); }
+    // the machines, node prep, the release files, etcd and the PKI stay
+    const kept = (c) => /^(domain|volume|cloudinit|address|ready|artifacts|prep|etcd)(-|$)/.test(c.name) || /^(tls|random):/.test(c.type);
+    const wrong = custom.filter(kept);
+    if (wrong.length) { console.error("lowering to etcd must keep: " + wrong.map((c) => c.name).join(", ")); process.exit(1); }
+    for (const layer of ["kube-nginx", "control-plane", "kubelet", "containerd", "kube-proxy"])
+      if (!custom.some((c) => c.name.startsWith(layer + "-"))) { console.error("lowering removes no " + layer + " step"); process.exit(1); }
+  ' "$run/preview-lower.json"
+  ns pulumi up --stack $STACK --yes --skip-preview --non-interactive --event-log "$run/lower.events" > "$run/lower.log" 2>&1 || { tail -n 40 "$run/lower.log" >&2; exit 1; }
+  guide_check etcd
+  for ip in 192.168.253.140 192.168.253.139 192.168.253.141; do
+    on_node $ip 'set -e
+      for u in kube-apiserver kube-controller-manager kube-scheduler kube-nginx kubelet kube-proxy containerd; do
+        if systemctl cat "$u.service" >/dev/null 2>&1; then echo "$u.service is still installed"; exit 1; fi
+      done
+      if sudo ss -Hltn | grep -E ":(6443|8443|10250|10256) "; then echo "still listening"; exit 1; fi
+      systemctl is-active --quiet etcd' >&2 || { echo "$ip: the later layers were not removed" >&2; exit 1; }
+  done
+  echo "  ok: lowered to etcd — no apiserver, proxy, kubelet, kube-proxy or containerd unit left on any node, nothing listening on their ports, etcd healthy" >&2
 fi
 
 if [[ -n ${E2E_KEEP:-} ]]; then
