@@ -73,10 +73,22 @@ export function renderTree(c: ClusterConfig, o: RenderOptions = {}): Map<string,
     const dir = p.node ? path.posix.join("libvirt", p.node) : "libvirt";
     for (const [name, text] of Object.entries(p.documents)) files.set(path.posix.join(dir, name), text);
     const base = path.posix.join("libvirt", "scripts", `${pad(i + 1)}-${p.kind.toLowerCase()}-${p.name}`);
-    files.set(`${base}.create.sh`, `#!/usr/bin/env bash\n# LIBVIRT_URI=${c.hypervisor.uri}\n${p.create}\n`);
-    files.set(`${base}.delete.sh`, `#!/usr/bin/env bash\n# LIBVIRT_URI=${c.hypervisor.uri}\n${p.delete}\n`);
+    files.set(`${base}.create.sh`, `${libvirtScriptHead(c, `${base}.create.sh`)}${p.create}\n`);
+    files.set(`${base}.delete.sh`, `${libvirtScriptHead(c, `${base}.delete.sh`)}${p.delete}\n`);
   });
-  for (const s of plan.steps) if (s.kind === "ready") files.set(path.posix.join("libvirt", "scripts", `${s.id}.sh`), `#!/usr/bin/env bash\n# the SSH private key on stdin\n${s.script}\n`);
+  for (const s of plan.steps) {
+    if (s.kind !== "ready") continue;
+    const file = path.posix.join("libvirt", "scripts", `${s.id}.sh`);
+    const key = [
+      "# the lab's SSH private key on standard input (npm run ssh-key writes it to a file)",
+      `if [[ -t 0 ]]; then echo "${file} reads the lab's SSH private key on its standard input: LIBVIRT_URI=${c.hypervisor.uri} bash ${file} < lab-key" >&2; exit 2; fi`,
+      "key_text=$(cat)",
+      `[[ $key_text == *"PRIVATE KEY"* ]] || { echo "${file}: no SSH private key on standard input (run: LIBVIRT_URI=${c.hypervisor.uri} bash ${file} < lab-key)" >&2; exit 2; }`,
+      'exec 0<<<"$key_text"',
+      "",
+    ].join("\n");
+    files.set(file, `${libvirtScriptHead(c, file)}${key}${s.script}\n`);
+  }
 
   // addons, by group in the order they are applied
   const groups: string[] = [];
@@ -93,6 +105,16 @@ export function renderTree(c: ClusterConfig, o: RenderOptions = {}): Map<string,
   files.set("summary.json", JSON.stringify(numbers, null, 2) + "\n");
   files.set("SUMMARY.md", summaryMarkdown(numbers));
   return new Map([...files.entries()].sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/** The head of a rendered libvirt script: how to run it, and a message when the URI is missing. */
+function libvirtScriptHead(c: ClusterConfig, file: string): string {
+  return [
+    "#!/usr/bin/env bash",
+    `# run from the render's directory: LIBVIRT_URI=${c.hypervisor.uri} bash ${file}`,
+    `: "\${LIBVIRT_URI:?set LIBVIRT_URI to the hypervisor, e.g. LIBVIRT_URI=${c.hypervisor.uri} bash ${file}}"`,
+    "",
+  ].join("\n");
 }
 
 export function summaryMarkdown(n: PlanNumbers): string {
@@ -122,12 +144,14 @@ function runbook(plan: ClusterPlan, vm: Array<{ kind: string; name: string }>, g
     "what it waits for. Steps under one heading run in parallel unless the heading says *one node at",
     "a time* (rolling applies to nodes that already run the cluster; on the first `up` they are",
     "created together). Run the scripts under `steps/<node>/` as root on that node to do the same by hand.",
+    "A step that is the same on several nodes is shown once, with `<node>` and `<node-ip>` standing for each",
+    "node's name and address; the table under it gives each node's values and its script (filled in).",
     "",
     "Where things are, beside this file: `nodes/<node>/<path>` is every file a node receives, at its path on",
     "the node; `steps/<node>/NN-<layer>.apply.sh` and `.delete.sh` are each step's scripts (they carry the",
     "same files); `libvirt/` holds the XML, the user-data and the VM scripts (`LIBVIRT_URI=qemu:///system",
-    "bash libvirt/scripts/NN-….create.sh`; `ready-<node>.sh` reads the SSH private key on its standard",
-    "input); `addons/` holds the Kubernetes objects in the order they are applied. Keys, certificates and",
+    "bash libvirt/scripts/NN-….create.sh`; `ready-<node>.sh` reads the SSH private key on its standard input,",
+    "`… < lab-key`, the key from `npm run ssh-key`); `addons/` holds the Kubernetes objects in the order they are applied. Keys, certificates and",
     "kubeconfigs are placeholders (`-----BEGIN K8S-LAB PLACEHOLDER-----`) unless the render ran with",
     "`--test-pki` (test certificates, not for use): `pulumi up` issues the real ones.",
     "",
@@ -147,19 +171,14 @@ function runbook(plan: ClusterPlan, vm: Array<{ kind: string; name: string }>, g
   } else {
     out.push(`## ${++stage}. Existing hosts`, "", "Per node, wait until SSH answers (`libvirt/scripts/ready-<node>.sh`).", "");
   }
-  for (const { layer, steps, index } of hostLayers(plan)) {
+  const dayTwoLayers = new Set(["upgrade-drain", "upgrade-uncordon"]);
+  const layerSection = (layer: PlannedLayer, steps: HostStep[], index: number, heading: string) => {
     const how = { all: " — one node at a time", "control-plane": " — control-plane nodes one at a time, worker-only nodes in parallel", none: steps.length > 1 ? " — all nodes in parallel" : "" }[layer.rolling];
-    out.push(`## ${++stage}. ${layer.name}${how}`, "");
-    for (const hs of steps) {
-      const { id, plan: s } = hs;
-      out.push(`### ${scriptName(hs) === s.layer ? s.node : `${hs.id} (run on ${s.node})`}: ${s.description}`, "");
-      if (s.files.length) out.push("Files:", "", ...s.files.map((f) => `- \`${f.path}\` (${f.mode}${f.secret ? ", secret" : ""})`), "");
-      if (s.runs?.length) out.push(`Runs (a new release restarts it): ${s.runs.map((r) => `\`${r.split(" ").slice(0, 2).join(" ")}\``).join(", ")}.`, "");
-      out.push(...waits(id));
-      out.push(`Script: \`steps/${s.node}/${pad(index)}-${scriptName(hs)}.apply.sh\`; undo: \`${pad(index)}-${scriptName(hs)}.delete.sh\`.`, "");
-      out.push("```bash", ...s.activate, "```", "");
-      if (s.healthGate) out.push(`Health gate: ${s.healthGate}.`, "");
-    }
+    out.push(`${heading}${layer.name}${how}`, "");
+    for (const group of sameOnEveryNode(plan, steps)) out.push(...stepSection(plan, group, index));
+  };
+  for (const { layer, steps, index } of hostLayers(plan)) {
+    if (!dayTwoLayers.has(layer.name)) layerSection(layer, steps, index, `## ${++stage}. `);
   }
   out.push(`## ${++stage}. Addons through the Kubernetes API`, "", ...waits("api-reachable"));
   out.push(...groups.map((g, i) => `${i + 1}. ${g}: \`addons/${pad(i + 1)}-${g}.yaml\` (${objects.get(g)!.length} objects)`), "");
@@ -169,6 +188,11 @@ function runbook(plan: ClusterPlan, vm: Array<{ kind: string; name: string }>, g
     out.push(`### upTo: ${g.stage}`, "", `${g.built[0].toUpperCase()}${g.built.slice(1)}. On ${g.where}:`, "", ...g.verify.map((v) => `- \`${v.run}\` prints ${v.prints}`), "");
   }
   out.push(...dayTwoRunbook(c));
+  const upgrade = hostLayers(plan).filter((l) => dayTwoLayers.has(l.layer.name));
+  if (upgrade.length) {
+    out.push("## Day two: the upgrade's drain and uncordon", "", "These steps are part of every `up` but act only when a node's kubelet, containerd or runc moves to another release (see *Upgrade Kubernetes* above); on a first build they find nothing to do.", "");
+    for (const { layer, steps, index } of upgrade) layerSection(layer, steps, index, "### ");
+  }
   out.push(
     "## Restore etcd from a snapshot",
     "",
@@ -180,6 +204,77 @@ function runbook(plan: ClusterPlan, vm: Array<{ kind: string; name: string }>, g
     "",
   );
   return out.join("\n");
+}
+
+/** A step's text with its node's name and address replaced by `<node>` and `<node-ip>`. */
+function templated(text: string, node: { name: string; ip: string }): string {
+  const esc = (x: string) => x.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return text
+    .replace(new RegExp(`(?<![0-9A-Za-z])${esc(node.name)}(?![0-9A-Za-z])`, "g"), "<node>")
+    .replace(new RegExp(`(?<![0-9.])${esc(node.ip)}(?![0-9])`, "g"), "<node-ip>");
+}
+
+/** The node a step is about: the one its id names (node-k8s-2 runs on k8s-1), else where it runs. */
+function subjectOf(plan: ClusterPlan, s: HostStep): { name: string; ip: string } {
+  const named = s.id.startsWith(`${s.layer}-`) ? s.id.slice(s.layer.length + 1) : s.plan.node;
+  return plan.config.nodes.find((n) => n.name === named) ?? plan.config.nodes.find((n) => n.name === s.plan.node)!;
+}
+
+/** What a step's runbook section says, for its node: the same text on two nodes is one section. */
+function sectionText(plan: ClusterPlan, s: HostStep): string[] {
+  const p = s.plan;
+  return [
+    p.description,
+    ...p.files.map((f) => `- \`${f.path}\` (${f.mode}${f.secret ? ", secret" : ""})`),
+    ...(p.runs?.length ? [`Runs (a new release restarts it): ${p.runs.map((r) => `\`${r.split(" ").slice(0, 2).join(" ")}\``).join(", ")}.`] : []),
+    ...p.activate,
+    p.healthGate ?? "",
+  ].map((line) => templated(line, subjectOf(plan, s)));
+}
+
+/** A layer's steps grouped by identical text (after templating), in plan order. */
+function sameOnEveryNode(plan: ClusterPlan, steps: HostStep[]): HostStep[][] {
+  const groups = new Map<string, HostStep[]>();
+  for (const s of steps) {
+    const key = sectionText(plan, s).join("\n");
+    groups.set(key, [...(groups.get(key) ?? []), s]);
+  }
+  return [...groups.values()];
+}
+
+/** One runbook section for steps that read the same on each of their nodes. */
+function stepSection(plan: ClusterPlan, group: HostStep[], index: number): string[] {
+  const one = group[0];
+  const s = one.plan;
+  const subject = subjectOf(plan, one);
+  const t = (x: string) => (group.length > 1 ? templated(x, subject) : x);
+  const out: string[] = [];
+  const title = group.length > 1 ? `${group.map((g) => subjectOf(plan, g).name).join(", ")}` : scriptName(one) === s.layer ? s.node : `${one.id} (run on ${s.node})`;
+  out.push(`### ${title}: ${t(s.description)}`, "");
+  if (s.files.length) out.push("Files:", "", ...s.files.map((f) => `- \`${t(f.path)}\` (${f.mode}${f.secret ? ", secret" : ""})`), "");
+  if (s.runs?.length) out.push(`Runs (a new release restarts it): ${s.runs.map((r) => `\`${r.split(" ").slice(0, 2).join(" ")}\``).join(", ")}.`, "");
+  // what each step waits for: listed once when it reads the same on every node, else per node in the table
+  const waits = (g: HostStep) => edgesInto(plan, g.id).filter((e) => !e.rolling).map((e) => ({ step: e.before, line: `- \`${e.before}\`: ${e.reason}` }));
+  const waitsOnce = group.length === 1 || new Set(group.map((g) => waits(g).map((w) => templated(w.line, subjectOf(plan, g))).sort().join("\n"))).size === 1;
+  if (waitsOnce && waits(one).length) out.push("Waits for:", "", ...waits(one).map((w) => t(w.line)).sort(), "");
+  if (!waitsOnce) out.push("Waits for (per node in the table):", "", ...[...new Set(group.flatMap((g) => edgesInto(plan, g.id).filter((e) => !e.rolling).map((e) => `- ${templated(e.reason, subjectOf(plan, g)).replace(/ \([a-z0-9<>-]+\)$/, "")}`)))].sort(), "");
+  if (group.length > 1) {
+    const elsewhere = group.some((g) => g.plan.node !== subjectOf(plan, g).name);
+    const extra = [...(elsewhere ? ["run on"] : []), ...(waitsOnce ? [] : ["waits for"])];
+    out.push(`| \`<node>\` | \`<node-ip>\` | ${[...extra, "script", "undo"].join(" | ")} |`, `|${" --- |".repeat(4 + extra.length)}`);
+    for (const g of group) {
+      const n = subjectOf(plan, g);
+      const base = `steps/${g.plan.node}/${pad(index)}-${scriptName(g)}`;
+      const cells = [...(elsewhere ? [g.plan.node] : []), ...(waitsOnce ? [] : [waits(g).map((w) => `\`${w.step}\``).sort().join(", ")])];
+      out.push(`| ${n.name} | ${n.ip} | ${[...cells, `\`${base}.apply.sh\``, `\`${base}.delete.sh\``].join(" | ")} |`);
+    }
+    out.push("");
+  } else {
+    out.push(`Script: \`steps/${s.node}/${pad(index)}-${scriptName(one)}.apply.sh\`; undo: \`${pad(index)}-${scriptName(one)}.delete.sh\`.`, "");
+  }
+  out.push("```bash", ...s.activate.map(t), "```", "");
+  if (s.healthGate) out.push(`Health gate: ${t(s.healthGate)}.`, "");
+  return out;
 }
 
 /** The file a render leaves in its output directory: it lists what the render wrote. */

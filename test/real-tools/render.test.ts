@@ -1,6 +1,6 @@
 // The render command: a deterministic tree from the same plans the components ship, with
 // every node's files, the runbook and the numbers; the real tools run over the tree.
-import { execFileSync } from "child_process";
+import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { loadConfig } from "../../components/config";
@@ -10,6 +10,10 @@ import { runProgram, stackConfig, ROOT } from "../harness";
 import { run, systemdVerify, tmpdir } from "../tools";
 
 const dev = stackConfig("dev");
+const spawnIn = (cwd: string, script: string) => {
+  const r = spawnSync("bash", ["-c", script], { cwd, encoding: "utf8", timeout: 20000 });
+  return { status: r.status, stderr: r.stderr };
+};
 const cfg = (v: Record<string, unknown> = {}) => loadConfig({ ...dev, ...v }).config!;
 const workers = (n: number) => Array.from({ length: n }, (_, i) => `name=node-${i + 1} ip=192.168.253.${20 + i} roles=${i < 3 ? "etcd,control-plane,worker" : "worker"}`);
 
@@ -87,6 +91,60 @@ describe("render tree", () => {
     expect(dayTwo).toContain("This cluster has 3 etcd members; a quorum is 2.");
     expect(dayTwo).toContain("`control-plane-k8s-1` → `control-plane-k8s-2` → `control-plane-k8s-3`");
     expect(dayTwo).toContain("one node at a time (k8s-1, k8s-2, k8s-3)");
+  });
+
+  it("shows a step that reads the same on several nodes once, with a table that fills in each node's values — and those are its real scripts", () => {
+    for (const c of [cfg(), cfg({ nodes: workers(5), cni: "flannel" })]) {
+      const t = renderTree(c);
+      const runbook = t.get("RUNBOOK.md")!;
+      const tables = [...runbook.matchAll(/```bash\n([\s\S]*?)\n```/g)].map((m) => ({ at: m.index!, script: m[1] }));
+      let filled = 0;
+      for (const m of runbook.matchAll(/^\| `<node>` \| `<node-ip>` \|.*\n\|.*\n((?:\|.*\n)+)/gm)) {
+        const block = tables.find((b) => b.at > m.index!)!; // the script under the table
+        for (const row of m[1].trim().split("\n")) {
+          const cells = row.split("|").map((x) => x.trim()).filter(Boolean);
+          const [name, ip] = cells;
+          const script = cells.find((x) => x.endsWith(".apply.sh`"))!.replaceAll("`", "");
+          const own = block.script.replaceAll("<node-ip>", ip).replaceAll("<node>", name);
+          expect({ script, inScript: t.get(script)!.includes(own) }).toEqual({ script, inScript: true });
+          filled++;
+        }
+      }
+      // every step of every node is either in a table row or a section of its own
+      const steps = [...t.keys()].filter((k) => k.startsWith("steps/") && k.endsWith(".apply.sh")).length;
+      const single = (runbook.match(/^Script: `steps\//gm) ?? []).length;
+      expect(filled + single).toBe(steps);
+      expect(filled).toBeGreaterThan(steps / 2);
+    }
+    const runbook = renderTree(cfg()).get("RUNBOOK.md")!;
+    // on three alike nodes, every layer of the first build is one section
+    const sections = runbook.slice(runbook.indexOf("## 2. "), runbook.indexOf("Addons through the Kubernetes API")).split(/^## \d+\. /m).filter(Boolean);
+    expect(sections.length).toBeGreaterThan(12);
+    for (const sec of sections) expect({ layer: sec.split("\n")[0], steps: (sec.match(/^### /gm) ?? []).length }).toEqual({ layer: sec.split("\n")[0], steps: 1 });
+    // the same script is not repeated per node
+    expect(runbook.split("systemctl start --no-block etcd").length - 1).toBe(1);
+    // the upgrade's drain and uncordon are day two, after the first build's sequence
+    const firstBuild = runbook.slice(0, runbook.indexOf("## One layer at a time"));
+    expect(firstBuild).not.toMatch(/^#+ .*(upgrade-(drain|uncordon)|drain <node> before)/m);
+    expect(runbook.slice(runbook.indexOf("## Day two: the upgrade's drain and uncordon"))).toMatch(/### upgrade-drain[\s\S]*### upgrade-uncordon/);
+  });
+
+  it("renders libvirt scripts that say what they need: the URI, and for ready-<node>.sh the key on standard input", () => {
+    const dir = tmpdir("render-scripts-");
+    try {
+      writeTree(dir, renderTree(cfg()));
+      const scripts = fs.readdirSync(path.join(dir, "libvirt/scripts"));
+      expect(scripts.length).toBeGreaterThan(20);
+      for (const f of scripts) {
+        const again = spawnIn(dir, `env -u LIBVIRT_URI bash libvirt/scripts/${f} </dev/null`);
+        expect({ f, status: again.status === 0, names: again.stderr.includes("set LIBVIRT_URI") }).toEqual({ f, status: false, names: true });
+      }
+      const ready = spawnIn(dir, "LIBVIRT_URI=qemu:///system bash libvirt/scripts/ready-k8s-2.sh </dev/null");
+      expect(ready.status).toBe(2);
+      expect(ready.stderr).toContain("no SSH private key on standard input (run: LIBVIRT_URI=qemu:///system bash libvirt/scripts/ready-k8s-2.sh < lab-key)");
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("changes only that node's domain XML when one node's memory changes", () => {
