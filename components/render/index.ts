@@ -159,6 +159,7 @@ function runbook(plan: ClusterPlan, vm: Array<{ kind: string; name: string }>, g
     `Networks: nodes ${c.network.nodeCidr}, pods ${c.network.podCidr}, services ${c.network.serviceCidr} (kubernetes ${c.network.kubernetesServiceIp}, DNS ${c.network.clusterDnsIp}).`,
     "",
   ];
+  out.push("## The plan at a glance", "", "Every host step by layer, each arrow a \"waits for\"; dotted: only when an update rolls node by node; red: the critical path.", "", "```mermaid", ...planDiagram(plan, numbers), "```", "");
   const waits = (id: string) => {
     const edges = edgesInto(plan, id).filter((e) => !e.rolling);
     return edges.length ? ["Waits for:", "", ...edges.map((e) => `- \`${e.before}\`: ${e.reason}`), ""] : [];
@@ -204,6 +205,35 @@ function runbook(plan: ClusterPlan, vm: Array<{ kind: string; name: string }>, g
     "",
   );
   return out.join("\n");
+}
+
+/**
+ * The plan as a Mermaid flowchart: one box per host step in a box per layer (in plan order),
+ * then the API gate of the addons; an arrow per edge between them (dotted when it only
+ * orders a rolling update); the critical path in red.
+ */
+export function planDiagram(plan: ClusterPlan, numbers: PlanNumbers): string[] {
+  const id = (step: string) => `s_${step.replace(/[^A-Za-z0-9]/g, "_")}`;
+  const critical = new Set(numbers.criticalPath);
+  const body = ["flowchart TB"];
+  const shown = new Set<string>();
+  for (const { layer, steps } of hostLayers(plan)) {
+    body.push(`  subgraph ${id(`layer-${layer.name}`)}["${layer.name}"]`, "    direction LR");
+    for (const s of steps) (body.push(`    ${id(s.id)}["${s.id}"]`), shown.add(s.id));
+    body.push("  end");
+  }
+  const gate = plan.steps.find((s) => s.kind === "local-gate");
+  if (gate) (body.push(`  subgraph ${id("layer-addons")}["addons"]`, `    ${id(gate.id)}["${gate.id} → the addons"]`, "  end"), shown.add(gate.id));
+  const edges = plan.edges.filter((e) => shown.has(e.before) && shown.has(e.after));
+  const red: number[] = [];
+  edges.forEach((e, i) => {
+    body.push(`  ${id(e.before)} ${e.rolling ? "-.->" : "-->"} ${id(e.after)}`);
+    if (critical.has(e.before) && critical.has(e.after) && numbers.criticalPath.indexOf(e.after) === numbers.criticalPath.indexOf(e.before) + 1) red.push(i);
+  });
+  body.push("  classDef critical fill:#fdecea,stroke:#c0392b,stroke-width:3px");
+  if (critical.size) body.push(`  class ${[...critical].map(id).join(",")} critical`);
+  if (red.length) body.push(`  linkStyle ${red.join(",")} stroke:#c0392b,stroke-width:3px`);
+  return body;
 }
 
 /** A step's text with its node's name and address replaced by `<node>` and `<node-ip>`. */

@@ -4,7 +4,7 @@ import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { loadConfig } from "../../components/config";
-import { RENDER_MARKER, planNumbers, renderTree, writeTree } from "../../components/render";
+import { RENDER_MARKER, planDiagram, planNumbers, renderTree, writeTree } from "../../components/render";
 import { planCluster } from "../../components/cluster/plan";
 import { runProgram, stackConfig, ROOT } from "../harness";
 import { run, systemdVerify, tmpdir } from "../tools";
@@ -127,6 +127,28 @@ describe("render tree", () => {
     const firstBuild = runbook.slice(0, runbook.indexOf("## One layer at a time"));
     expect(firstBuild).not.toMatch(/^#+ .*(upgrade-(drain|uncordon)|drain <node> before)/m);
     expect(runbook.slice(runbook.indexOf("## Day two: the upgrade's drain and uncordon"))).toMatch(/### upgrade-drain[\s\S]*### upgrade-uncordon/);
+  });
+
+  it("draws the plan for the runbook as a flowchart Mermaid's own parser accepts: every host step, every edge between them, the critical path in red", () => {
+    for (const c of [cfg(), cfg({ nodes: workers(5), cni: "flannel", localProxy: "haproxy" })]) {
+      const plan = planCluster(c);
+      const numbers = planNumbers(plan);
+      const diagram = planDiagram(plan, numbers).join("\n");
+      expect(renderTree(c).get("RUNBOOK.md")).toContain("```mermaid\n" + diagram + "\n```");
+      const judged = run("node", [path.join(ROOT, "test/mermaid-parse.mjs")], diagram);
+      expect(judged.stderr).toBe("");
+      expect(JSON.parse(judged.stdout)).toEqual({ diagramType: "flowchart-v2" });
+      const hostIds = plan.steps.filter((s) => s.kind === "host").map((s) => s.id);
+      const boxes = [...diagram.matchAll(/^ {4}s_\w+\["([^"]+)"\]$/gm)].map((m) => m[1].split(" ")[0]);
+      expect(boxes.sort()).toEqual([...hostIds, "api-reachable"].sort());
+      const arrows = diagram.split("\n").filter((l) => / (-->|-\.->) /.test(l));
+      expect(arrows.length).toBe(plan.edges.filter((e) => boxes.includes(e.before) && boxes.includes(e.after)).length);
+      expect(arrows.length).toBeGreaterThan(hostIds.length);
+      const red = /^ {2}linkStyle ([\d,]+) /m.exec(diagram)![1].split(",");
+      expect(red.length).toBe(numbers.criticalPath.length - 1);
+      // and the judge judges: a subgraph left open is refused
+      expect(run("node", [path.join(ROOT, "test/mermaid-parse.mjs")], diagram.replace(/\n {2}end\n/, "\n")).status).toBe(1);
+    }
   });
 
   it("renders libvirt scripts that say what they need: the URI, and for ready-<node>.sh the key on standard input", () => {
