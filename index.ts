@@ -8,7 +8,7 @@ import { LAST_UP_OUTPUT, LastUp, STAGES, nodesWith, reaches, releasesOf } from "
 import { stageGuides } from "./components/cluster/stage-guide";
 import { ClusterPki } from "./components/pki";
 import { adminEndpointNote, apiserverUrls } from "./components/pki";
-import { ESTABLISHED_OUTPUT, previousUp } from "./components/host";
+import { ESTABLISHED_OUTPUT, HOST_FILES_OUTPUT, encodeRecord, fileChanges, previousUp, recordFiles } from "./components/host";
 import { planCluster, shipCluster } from "./components/cluster";
 import { dashboardAccess, headlampAccess } from "./components/addons";
 
@@ -18,10 +18,13 @@ export = async () => {
   const { cluster, sshPrivateKey } = loadStackConfig();
   // nodes the last `up` left running roll on a change; on the first `up` every layer is
   // created on all nodes at once
-  const { established, lastUp } = await previousUp();
+  const { established, lastUp, hostFiles } = await previousUp();
   checkAgainstLastUp(cluster, lastUp, established);
   const plan = planCluster(cluster, { established, lastUp });
   const { pki, key, resources, layers } = shipCluster(plan, { sshPrivateKey });
+  // what a changed step does to the files on its node, beside it in the preview (its trigger is a digest)
+  const files = recordFiles(plan.steps.filter((s) => s.kind === "host"));
+  for (const c of fileChanges(hostFiles, files)) pulumi.log.info(`files this step changes on its node:\n${c.text}`, resources.get(c.step));
 
   // the nodes run once every node registered and every kube-proxy is up (their commands' ids
   // resolve only when they succeeded); a lab stood up to an earlier stage runs no node yet
@@ -39,6 +42,8 @@ export = async () => {
     upTo: { ...guide, next: cluster.upTo === "addons" ? "the whole lab is up" : `raise upTo to ${STAGES[STAGES.indexOf(cluster.upTo) + 1]} and run npm run up` },
     /** What the next `up` checks a change against and keeps: etcd's members and how each started, the control-plane nodes, the Kubernetes, etcd, containerd and runc releases. Recorded with establishedNodes. */
     [LAST_UP_OUTPUT]: done.apply(() => left),
+    /** The files the host steps wrote (gzip, base64; a digest for each secret file), for the next preview to show what changes in them. Recorded with establishedNodes. */
+    [HOST_FILES_OUTPUT]: done.apply(() => encodeRecord(files)),
     /** The apiserver the admin kubeconfig talks to. */
     apiserverEndpoint: apiserverUrls(cluster).external,
     /** Why that endpoint: the apiserverEndpoint setting, or the first node (a single point of failure). */

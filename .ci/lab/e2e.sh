@@ -396,7 +396,12 @@ node -e '
   const want = ["replace kubelet-k8s-1", "replace kubelet-k8s-2", "replace kubelet-k8s-3"];
   if (JSON.stringify(changed) !== JSON.stringify(want)) { console.error("expected exactly: " + want.join(", ")); process.exit(1); }
 ' "$run/preview-change.json"
-ns pulumi preview --stack $STACK --diff --non-interactive 2>&1 | grep -E "kubelet|config.yaml|~" | head -20 >&2 || true
+# the preview says which file changes and how (the program's record of the last up's files), not only a digest
+ns pulumi preview --stack $STACK --diff --non-interactive > "$run/preview-change.txt" 2>&1 || true
+grep -A4 "files this step changes on its node" "$run/preview-change.txt" | head -20 >&2 || true
+for want in "/var/lib/kubelet/config.yaml:" "-maxPods: 110" "+maxPods: 90"; do
+  [[ $(grep -cF -- "$want" "$run/preview-change.txt") -ge 3 ]] || { echo "the preview does not show '$want' for each kubelet (preview-change.txt)" >&2; exit 1; }
+done
 ns pulumi up --stack $STACK --yes --skip-preview --non-interactive --event-log "$run/update.events" > "$run/update.log" 2>&1 || { tail -n 40 "$run/update.log" >&2; exit 1; }
 ns ssh -i "$run/lab-key" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR k8s@192.168.253.141 "sudo grep -x 'maxPods: 90' /var/lib/kubelet/config.yaml" >/dev/null
 fi
