@@ -384,7 +384,7 @@ phase "pulumi preview --expect-no-changes"
 ns pulumi preview --stack $STACK --expect-no-changes --non-interactive > "$run/preview-same.log" 2>&1 || { tail -n 40 "$run/preview-same.log" >&2; exit 1; }
 
 # ---- 7. one setting changed, rolled (E2E_DAY_TWO runs its own changes instead) -----------
-if [[ -z ${E2E_DAY_TWO:-} && -z ${E2E_LAYERS:-} ]]; then
+if [[ -z ${E2E_DAY_TWO:-} ]]; then
 phase "kubeletMaxPods 110 → 90: preview names the files, up rolls"
 pulumi config set --stack $STACK kubeletMaxPods 90
 ns pulumi preview --stack $STACK --json --non-interactive > "$run/preview-change.json" 2>"$run/preview-change.err"
