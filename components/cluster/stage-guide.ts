@@ -27,7 +27,7 @@ export function stageGuides(c: ClusterConfig): StageGuide[] {
       where: "this machine, with the SSH key from the stack output sshPrivateKey",
       verify: [
         { run: `ssh -i lab-key ${c.ssh.user}@${first.ip} cloud-init status`, prints: "status: done" },
-        { run: `ssh -i lab-key ${c.ssh.user}@${first.ip} swapon --show`, prints: "nothing (swap is off)" },
+        { run: `ssh -i lab-key ${c.ssh.user}@${first.ip} sudo swapon --show`, prints: "nothing (swap is off; swapon is in /usr/sbin, on sudo's path, not on a user's)" },
       ],
     },
     pki: {

@@ -65,7 +65,7 @@ describe("the stage checks of the layered lab run", () => {
   });
 
   const where: Record<string, RegExp[]> = {
-    vms: [/^this machine: .*ssh .*-i lab-key k8s@192\.168\.253\.140 cloud-init status$/, /^this machine: .*k8s@192\.168\.253\.140 swapon --show$/],
+    vms: [/^this machine: .*ssh .*-i lab-key k8s@192\.168\.253\.140 cloud-init status$/, /^this machine: .*k8s@192\.168\.253\.140 sudo swapon --show$/],
     pki: [/^pulumi --stack e2e stack output certificateExpiry$/],
     etcd: [/^node 192\.168\.253\.140: sudo bash -s: .*etcdctl .*endpoint health --cluster$/, /^node 192\.168\.253\.140: .*member list -w table$/],
     "kube-nginx": ["140", "139", "141"].map((ip) => new RegExp(`^node 192\\.168\\.253\\.${ip}: sudo bash -s: systemctl is-active kube-nginx$`)),
