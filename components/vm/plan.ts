@@ -262,8 +262,17 @@ export function readinessScript(c: ClusterConfig, node: NodeSpec, withCloudInit:
     "done",
     ...(withCloudInit
       ? [
-          `if ! ssh_ ${target} "timeout ${CLOUD_INIT_TIMEOUT_S} cloud-init status --wait" >/dev/null; then`,
-          `  echo "cloud-init on node ${node.name} did not finish cleanly within ${CLOUD_INIT_TIMEOUT_S} s; on the node: cloud-init status --long; ${where}" >&2`,
+          // sshd may restart while cloud-init runs (its host keys, its config): a connection that
+          // fails (ssh exits 255) is tried again; cloud-init's own answer (0 done, else not clean) is final
+          `deadline=$((SECONDS + ${CLOUD_INIT_TIMEOUT_S}))`,
+          "while :; do",
+          `  rc=0; ssh_ ${target} "timeout ${CLOUD_INIT_TIMEOUT_S} cloud-init status --wait" >/dev/null || rc=$?`,
+          "  [[ $rc -eq 255 ]] || break",
+          `  if ((SECONDS > deadline)); then echo "node ${node.name} (${node.ip}) stopped answering SSH while cloud-init ran; ${where}" >&2; exit 1; fi`,
+          "  sleep 5",
+          "done",
+          "if [[ $rc -ne 0 ]]; then",
+          `  echo "cloud-init on node ${node.name} did not finish cleanly within ${CLOUD_INIT_TIMEOUT_S} s (exit $rc); on the node: cloud-init status --long; ${where}" >&2`,
           "  exit 1",
           "fi",
         ]

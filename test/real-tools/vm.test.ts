@@ -236,6 +236,31 @@ describe("guest boot facts a real run found", () => {
       expect(r.seconds).toBeLessThan(10);
     });
 
+    // ssh answers in turn with these exit codes (the last one repeats)
+    function sequence(exits: number[]): { status: number | null; stdout: string; stderr: string; calls: number } {
+      const dir = tmpdir("ready-seq-");
+      fs.writeFileSync(path.join(dir, "ssh"), `#!/bin/bash\nn=$(cat ${dir}/n 2>/dev/null || echo 0); echo $((n + 1)) > ${dir}/n\nexits=(${exits.join(" ")}); i=$(( n < \${#exits[@]} ? n : \${#exits[@]} - 1 ))\nexit \${exits[$i]}\n`, { mode: 0o755 });
+      fs.writeFileSync(path.join(dir, "sleep"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+      const r = run("timeout", ["20", "bash", "-c", `export PATH=${dir}:$PATH LIBVIRT_URI=qemu:///system; ${readinessScript(c, node, true)}`], "KEY");
+      return { status: r.status, stdout: r.stdout, stderr: r.stderr, calls: Number(fs.readFileSync(path.join(dir, "n"), "utf8")) };
+    }
+
+    it("waits on when sshd restarts under cloud-init (a refused connection after the first answer: found by a real run)", () => {
+      // SSH answers, then the connection is refused twice (ssh exits 255), then cloud-init says done
+      const r = sequence([0, 255, 255, 0]);
+      expect(r.stderr).toBe("");
+      expect(r.stdout.trim()).toBe("k8s-1 ready");
+      expect(r.status).toBe(0);
+      expect(r.calls).toBe(4);
+    });
+
+    it("fails with cloud-init's own exit when cloud-init did not finish cleanly", () => {
+      const r = sequence([0, 2]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/^cloud-init on node k8s-1 did not finish cleanly within \d+ s \(exit 2\)/);
+      expect(r.calls).toBe(2);
+    });
+
     it("passes when SSH and cloud-init answer", () => {
       const r = gate("Cloud-init v. 22.4.2 finished. Datasource DataSourceNoCloud [seed=/dev/vdb].\n", 0);
       expect(r.stderr).toBe("");
