@@ -23,7 +23,8 @@ guide_check() {
     cmd=$(node -p 'JSON.parse(process.argv[1]).verify[+process.argv[2]].run' "$guide" "$i")
     local runs=()
     case $cmd in
-      "ssh -i lab-key "*) runs=("cd '$run' && ip netns exec $NS ssh -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR ${cmd#ssh }") ;;
+      # (in a subshell: the caller's working directory stays)
+      "ssh -i lab-key "*) runs=("(cd '$run' && ip netns exec $NS ssh -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR ${cmd#ssh })") ;;
       "npm run pulumi -- "*) runs=("pulumi --stack $STACK ${cmd#npm run pulumi -- }") ;;
       *) [[ -n $targets ]] || { echo "stage $stage: no node named in '$where'" >&2; return 1; }
          for t in $targets; do runs+=("on_node ${node_ip[$t]} 'sudo bash -s' <<'GUIDE'"$'\n'"$cmd"$'\n'"GUIDE"); done ;;

@@ -49,7 +49,9 @@ function check(stage: string, broken = ""): { status: number | null; calls: stri
     ip() { [[ "$1 $2 $3 $4" == "netns exec $NS ssh" ]] || return 9; log "this machine: $*"; answer "$*"; }
     on_node() { local c; c=$(cat); log "node $1: $2: $c"; answer "$c"; }
     source ${ROOT}/.ci/lab/stage-checks.sh
+    start=$PWD
     guide_check "$STAGE"
+    [[ $PWD == "$start" ]] || { echo "guide_check moved the working directory to $PWD" >&2; exit 7; }
   `;
   const r = run("bash", ["-c", script]);
   const log = path.join(dir, "calls.log");
