@@ -281,7 +281,8 @@ node -e '
     nodeMemoryMiB: 2048, nodeDiskGiB: 10,
     artifactDir: artifacts, artifactChecksums: sums, crictlVersion: "1.36.0",
     imageArchiveDir: images, cni: "bridge", dashboard: false, headlamp: false,
-    localProxy: process.env.E2E_LOCAL_PROXY || "nginx",
+    // only when asked: a program from before the key (E2E_FROM_PREVIOUS) refuses keys it does not know
+    ...(process.env.E2E_LOCAL_PROXY ? { localProxy: process.env.E2E_LOCAL_PROXY } : {}),
   };
   const doc = { config: Object.fromEntries(Object.entries(c).map(([k, v]) => ["k8s-lab:" + k, v])) };
   fs.writeFileSync(file, "# written by .ci/lab/e2e.sh\n" + YAML.stringify(doc));

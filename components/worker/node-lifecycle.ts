@@ -16,6 +16,13 @@ export const DRAIN_TIMEOUT_S = 300;
 /** kubectl as admin on a control-plane node (each one has the admin kubeconfig). */
 const adminKubectl = `${BIN_DIR}/kubectl --kubeconfig ${ADMIN_KUBECONFIG} --request-timeout 30s`;
 
+/**
+ * `api CMD…`: CMD, tried again for half a minute when it fails — an apiserver under load
+ * times a request out now and then (a TCG lab did, at its first `up`), and one such answer
+ * must not fail the step (or, worse, read as "no such node").
+ */
+const API_RETRY = 'api() { local _; for _ in 1 2 3 4 5 6; do "$@" && return 0; sleep 5; done; echo "the apiserver did not answer for 30 s: ${*: -3}" >&2; return 1; }';
+
 /** Drains a node through the eviction API with a deadline; on failure says what held it and `consequence`, and fails. */
 function drainNode(node: NodeSpec, o: { force: boolean; consequence: string }): string[] {
   const force = o.force ? " --force" : "";
@@ -93,8 +100,8 @@ const annotationPath = (key: string) => `{.metadata.annotations.${key.replaceAll
 /** The Node's kubelet version and runtime version into $kubelet and $runtime (containerd://vX → X). */
 function readNodeInfo(name: string): string[] {
   return [
-    `kubelet=$(${adminKubectl} get node ${name} -o jsonpath='{.status.nodeInfo.kubeletVersion}')`,
-    `runtime=$(${adminKubectl} get node ${name} -o jsonpath='{.status.nodeInfo.containerRuntimeVersion}')`,
+    `kubelet=$(api ${adminKubectl} get node ${name} -o jsonpath='{.status.nodeInfo.kubeletVersion}')`,
+    `runtime=$(api ${adminKubectl} get node ${name} -o jsonpath='{.status.nodeInfo.containerRuntimeVersion}')`,
     "runtime=${runtime#containerd://}; runtime=${runtime#v}",
   ];
 }
@@ -121,17 +128,20 @@ export function planUpgradeDrain(c: ClusterConfig, node: NodeSpec, runner: NodeS
     description: `drain ${node.name} before its kubelet or runtime moves to ${releases} (only if it runs another release)`,
     files: [],
     activate: [
-      `if ! ${adminKubectl} get node ${name} >/dev/null 2>&1; then exit 0; fi`,
+      API_RETRY,
+      // no Node (a first `up`): nothing to drain; an apiserver that does not answer is no "no"
+      `present=$(api ${adminKubectl} get node ${name} --ignore-not-found -o name)`,
+      "[[ -n $present ]] || exit 0",
       ...readNodeInfo(name),
-      `recorded=$(${adminKubectl} get node ${name} -o jsonpath='${annotationPath(RELEASES_ANNOTATION)}')`,
+      `recorded=$(api ${adminKubectl} get node ${name} -o jsonpath='${annotationPath(RELEASES_ANNOTATION)}')`,
       "moves=()",
       `[[ $kubelet == ${target} ]] || moves+=("kubelet $kubelet → ${target}")`,
       `[[ $runtime == ${c.versions.containerd} ]] || moves+=("containerd $runtime → ${c.versions.containerd}")`,
       `[[ -z $recorded || $recorded == ${releases} ]] || moves+=("$recorded → ${releases}")`,
       "if ((${#moves[@]} == 0)); then exit 0; fi",
       `echo "${node.name}: \${moves[*]}: cordon and drain" >&2`,
-      `${adminKubectl} annotate node ${name} --overwrite ${DRAINED_FOR_ANNOTATION}=${releases} >/dev/null`,
-      `${adminKubectl} cordon ${name} >/dev/null`,
+      `api ${adminKubectl} annotate node ${name} --overwrite ${DRAINED_FOR_ANNOTATION}=${releases} >/dev/null`,
+      `api ${adminKubectl} cordon ${name} >/dev/null`,
       ...drainNode(node, { force: false, consequence: "the node stays cordoned and its kubelet and runtime are not upgraded" }),
     ],
     deactivate: [],
@@ -157,16 +167,18 @@ export function planUpgradeUncordon(c: ClusterConfig, node: NodeSpec, runner: No
     description: `uncordon ${node.name} once it reports kubelet ${target} and containerd ${c.versions.containerd} (only if the upgrade drained it)`,
     files: [],
     activate: [
+      API_RETRY,
       ...waitUntil(
         `{ ${readNodeInfo(name).join("; ")}; [[ $kubelet == ${target} && $runtime == ${c.versions.containerd} ]]; }`,
         300,
         `node ${node.name} does not report kubelet ${target} and containerd ${c.versions.containerd} 300 s after they restarted; see: journalctl -u kubelet -u containerd on ${node.name}`,
         3,
       ),
-      `${adminKubectl} annotate node ${name} --overwrite ${RELEASES_ANNOTATION}=${releases} >/dev/null`,
-      `if [[ -n $(${adminKubectl} get node ${name} -o jsonpath='${annotationPath(DRAINED_FOR_ANNOTATION)}') ]]; then`,
-      `  ${adminKubectl} uncordon ${name} >/dev/null`,
-      `  ${adminKubectl} annotate node ${name} ${DRAINED_FOR_ANNOTATION}- >/dev/null`,
+      `api ${adminKubectl} annotate node ${name} --overwrite ${RELEASES_ANNOTATION}=${releases} >/dev/null`,
+      `drained=$(api ${adminKubectl} get node ${name} -o jsonpath='${annotationPath(DRAINED_FOR_ANNOTATION)}')`,
+      "if [[ -n $drained ]]; then",
+      `  api ${adminKubectl} uncordon ${name} >/dev/null`,
+      `  api ${adminKubectl} annotate node ${name} ${DRAINED_FOR_ANNOTATION}- >/dev/null`,
       `  echo "${node.name}: on ${releases}, uncordoned" >&2`,
       "fi",
     ],

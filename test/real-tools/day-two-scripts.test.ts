@@ -112,10 +112,13 @@ describe("drain around an upgrade of a node's kubelet or runtime", () => {
         path.join(bin, "kubectl"),
         [
           "#!/bin/bash",
+          // FLAKY=N: the first N requests time out, as an apiserver under load answers
+          `if [[ -n \${FLAKY:-} ]]; then n=$(cat ${bin}/flaky 2>/dev/null || echo 0); if ((n < FLAKY)); then echo $((n + 1)) > ${bin}/flaky; echo "Unable to connect to the server: context deadline exceeded" >&2; exit 1; fi; fi`,
           `echo "$*" | sed 's/--kubeconfig [^ ]* --request-timeout 30s //' >> ${bin}/log`,
           'if [[ $* == *" get node "* ]]; then',
-          '  [[ -n ${NODE_MISSING:-} ]] && { echo "Error from server (NotFound)" >&2; exit 1; }',
+          '  if [[ -n ${NODE_MISSING:-} ]]; then [[ $* == *--ignore-not-found* ]] && exit 0; echo "Error from server (NotFound)" >&2; exit 1; fi',
           '  case $* in',
+          '    *"-o name"*) echo "node/${*: -3:1}" ;;',
           '    *kubeletVersion*) echo -n "$KUBELET_VERSION" ;;',
           '    *containerRuntimeVersion*) echo -n "$RUNTIME_VERSION" ;;',
           `    *releases*) echo -n "\${RELEASES:-}" ;;`,
@@ -128,7 +131,8 @@ describe("drain around an upgrade of a node's kubelet or runtime", () => {
         ].join("\n"),
         { mode: 0o755 },
       );
-      const r = run("env", [...Object.entries(env).map(([k, v]) => `${k}=${v}`), "bash", "-c", script.replaceAll("/usr/local/bin/kubectl", `${bin}/kubectl`)]);
+      fs.writeFileSync(path.join(bin, "sleep"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+      const r = run("env", [`PATH=${bin}:${process.env.PATH}`, ...Object.entries(env).map(([k, v]) => `${k}=${v}`), "bash", "-c", script.replaceAll("/usr/local/bin/kubectl", `${bin}/kubectl`)]);
       const log = path.join(bin, "log");
       return { status: r.status, stderr: r.stderr, calls: fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n") : [] };
     } finally {
@@ -174,7 +178,14 @@ describe("drain around an upgrade of a node's kubelet or runtime", () => {
       const r = withStubKubectl(drain, same);
       expect({ same, status: r.status, drains: drains(r.calls) }).toEqual({ same, status: 0, drains: [] });
     }
-    expect(withStubKubectl(drain, { ...current, NODE_MISSING: "1" })).toMatchObject({ status: 0, calls: ["get node k8s-2"] });
+    expect(withStubKubectl(drain, { ...current, NODE_MISSING: "1" })).toMatchObject({ status: 0, calls: ["get node k8s-2 --ignore-not-found -o name"] });
+    // requests that time out are tried again (found by a TCG lab's first up); an apiserver that
+    // never answers fails the step — it is not read as "no such node", which would skip the drain
+    const flaky = withStubKubectl(drain, { ...current, KUBELET_VERSION: "v1.35.4", FLAKY: "3" });
+    expect({ status: flaky.status, drains: drains(flaky.calls) }).toEqual({ status: 0, drains: drainCalls });
+    const down = withStubKubectl(drain, { ...current, KUBELET_VERSION: "v1.35.4", FLAKY: "1000" });
+    expect(down.status).not.toBe(0);
+    expect(down.stderr).toContain("the apiserver did not answer for 30 s");
   });
 
   it("records the releases once the node reports them, and uncordons only a node the upgrade drained", () => {
@@ -186,6 +197,14 @@ describe("drain around an upgrade of a node's kubelet or runtime", () => {
     expect(drains(drained.calls)).toEqual([record, "uncordon k8s-2", `annotate node k8s-2 ${DRAINED_FOR_ANNOTATION}-`]);
     const byHand = withStubKubectl(uncordon, current);
     expect(drains(byHand.calls)).toEqual([record]);
+    // a request that times out is tried again: the step does not fail on it (it did on a TCG lab)
+    for (const n of ["1", "2", "5"]) {
+      const flaky = withStubKubectl(uncordon, { ...current, DRAINED: releases, FLAKY: n });
+      expect({ n, status: flaky.status, drains: drains(flaky.calls) }).toEqual({ n, status: 0, drains: [record, "uncordon k8s-2", `annotate node k8s-2 ${DRAINED_FOR_ANNOTATION}-`] });
+    }
+    // an apiserver that stops answering after the record is no "not drained": the step fails, the node is not left cordoned in silence
+    const late = withStubKubectl(uncordon.replace(/^(drained=\$\(api )/m, "export FLAKY=1000; $1"), { ...current, DRAINED: releases });
+    expect(late.status).not.toBe(0);
     // its delete takes the record away, and does not fail when the Node is gone
     const undo = renderDeleteScript(planUpgradeUncordon(c, c.nodes[1]), false);
     expect(shellcheck(undo).stdout).toBe("");
