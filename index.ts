@@ -9,7 +9,7 @@ import { stageGuides } from "./components/cluster/stage-guide";
 import { ClusterPki } from "./components/pki";
 import { adminEndpointNote, apiserverUrls } from "./components/pki";
 import { ESTABLISHED_OUTPUT, HOST_FILES_OUTPUT, encodeRecord, fileChanges, previousUp, recordFiles } from "./components/host";
-import { planCluster, shipCluster } from "./components/cluster";
+import { hostSteps, planCluster, shipCluster } from "./components/cluster";
 import { dashboardAccess, headlampAccess } from "./components/addons";
 
 const SAVE_KUBECONFIG = "save the admin kubeconfig first: (umask 077 && npm run -s pulumi -- stack output --show-secrets adminKubeconfig > admin.conf)";
@@ -23,7 +23,7 @@ export = async () => {
   const plan = planCluster(cluster, { established, lastUp });
   const { pki, key, resources, layers } = shipCluster(plan, { sshPrivateKey });
   // what a changed step does to the files on its node, beside it in the preview (its trigger is a digest)
-  const files = recordFiles(plan.steps.filter((s) => s.kind === "host"));
+  const files = recordFiles(hostSteps(plan));
   for (const c of fileChanges(hostFiles, files)) pulumi.log.info(`files this step changes on its node:\n${c.text}`, resources.get(c.step));
 
   // the nodes run once every node registered and every kube-proxy is up (their commands' ids

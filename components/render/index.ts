@@ -255,8 +255,8 @@ function sectionText(plan: ClusterPlan, s: HostStep): string[] {
   const p = s.plan;
   return [
     p.description,
-    ...p.files.map((f) => `- \`${f.path}\` (${f.mode}${f.secret ? ", secret" : ""})`),
-    ...(p.runs?.length ? [`Runs (a new release restarts it): ${p.runs.map((r) => `\`${r.split(" ").slice(0, 2).join(" ")}\``).join(", ")}.`] : []),
+    ...p.files.map(fileLine),
+    ...(p.runs?.length ? [runsLine(p.runs)] : []),
     ...p.activate,
     p.healthGate ?? "",
   ].map((line) => templated(line, subjectOf(plan, s)));
@@ -272,6 +272,9 @@ function sameOnEveryNode(plan: ClusterPlan, steps: HostStep[]): HostStep[][] {
   return [...groups.values()];
 }
 
+const fileLine = (f: { path: string; mode: string; secret?: boolean }) => `- \`${f.path}\` (${f.mode}${f.secret ? ", secret" : ""})`;
+const runsLine = (runs: string[]) => `Runs (a new release restarts it): ${runs.map((r) => `\`${r.split(" ").slice(0, 2).join(" ")}\``).join(", ")}.`;
+
 /** One runbook section for steps that read the same on each of their nodes. */
 function stepSection(plan: ClusterPlan, group: HostStep[], index: number): string[] {
   const one = group[0];
@@ -281,13 +284,14 @@ function stepSection(plan: ClusterPlan, group: HostStep[], index: number): strin
   const out: string[] = [];
   const title = group.length > 1 ? `${group.map((g) => subjectOf(plan, g).name).join(", ")}` : scriptName(one) === s.layer ? s.node : `${one.id} (run on ${s.node})`;
   out.push(`### ${title}: ${t(s.description)}`, "");
-  if (s.files.length) out.push("Files:", "", ...s.files.map((f) => `- \`${t(f.path)}\` (${f.mode}${f.secret ? ", secret" : ""})`), "");
-  if (s.runs?.length) out.push(`Runs (a new release restarts it): ${s.runs.map((r) => `\`${r.split(" ").slice(0, 2).join(" ")}\``).join(", ")}.`, "");
+  if (s.files.length) out.push("Files:", "", ...s.files.map((f) => t(fileLine(f))), "");
+  if (s.runs?.length) out.push(runsLine(s.runs), "");
   // what each step waits for: listed once when it reads the same on every node, else per node in the table
-  const waits = (g: HostStep) => edgesInto(plan, g.id).filter((e) => !e.rolling).map((e) => ({ step: e.before, line: `- \`${e.before}\`: ${e.reason}` }));
-  const waitsOnce = group.length === 1 || new Set(group.map((g) => waits(g).map((w) => templated(w.line, subjectOf(plan, g))).sort().join("\n"))).size === 1;
-  if (waitsOnce && waits(one).length) out.push("Waits for:", "", ...waits(one).map((w) => t(w.line)).sort(), "");
-  if (!waitsOnce) out.push("Waits for (per node in the table):", "", ...[...new Set(group.flatMap((g) => edgesInto(plan, g.id).filter((e) => !e.rolling).map((e) => `- ${templated(e.reason, subjectOf(plan, g)).replace(/ \([a-z0-9<>-]+\)$/, "")}`)))].sort(), "");
+  const waits = (g: HostStep) => edgesInto(plan, g.id).filter((e) => !e.rolling);
+  const waitLine = (e: { before: string; reason: string }) => `- \`${e.before}\`: ${e.reason}`;
+  const waitsOnce = group.length === 1 || new Set(group.map((g) => waits(g).map((e) => templated(waitLine(e), subjectOf(plan, g))).sort().join("\n"))).size === 1;
+  if (waitsOnce && waits(one).length) out.push("Waits for:", "", ...waits(one).map((e) => t(waitLine(e))).sort(), "");
+  if (!waitsOnce) out.push("Waits for (per node in the table):", "", ...[...new Set(group.flatMap((g) => waits(g).map((e) => `- ${templated(e.reason, subjectOf(plan, g)).replace(/ \([a-z0-9<>-]+\)$/, "")}`)))].sort(), "");
   if (group.length > 1) {
     const elsewhere = group.some((g) => g.plan.node !== subjectOf(plan, g).name);
     const extra = [...(elsewhere ? ["run on"] : []), ...(waitsOnce ? [] : ["waits for"])];
@@ -295,7 +299,7 @@ function stepSection(plan: ClusterPlan, group: HostStep[], index: number): strin
     for (const g of group) {
       const n = subjectOf(plan, g);
       const base = `steps/${g.plan.node}/${pad(index)}-${scriptName(g)}`;
-      const cells = [...(elsewhere ? [g.plan.node] : []), ...(waitsOnce ? [] : [waits(g).map((w) => `\`${w.step}\``).sort().join(", ")])];
+      const cells = [...(elsewhere ? [g.plan.node] : []), ...(waitsOnce ? [] : [waits(g).map((e) => `\`${e.before}\``).sort().join(", ")])];
       out.push(`| ${n.name} | ${n.ip} | ${[...cells, `\`${base}.apply.sh\``, `\`${base}.delete.sh\``].join(" | ")} |`);
     }
     out.push("");

@@ -5,13 +5,13 @@
 // engine, reading the messages it logs against its resources.
 import * as pulumi from "@pulumi/pulumi";
 import { loadConfig } from "../../components/config";
-import { planCluster } from "../../components/cluster/plan";
+import { hostSteps, planCluster } from "../../components/cluster/plan";
 import { decodeRecord, encodeRecord, fileChanges, HOST_FILES_OUTPUT, recordFiles } from "../../components/host/file-changes";
 import { stackConfig } from "../harness";
 import { changeConfig, summary } from "../two-runs";
 
 const dev = stackConfig("dev");
-const record = (v: Record<string, unknown> = {}) => recordFiles(planCluster(loadConfig({ ...dev, ...v }).config!).steps.filter((s) => s.kind === "host"));
+const record = (v: Record<string, unknown> = {}) => recordFiles(hostSteps(planCluster(loadConfig({ ...dev, ...v }).config!)));
 
 describe("the record of the files a lab's host steps write", () => {
   it("holds each file without secrets as its text and each secret one only as a digest", () => {
