@@ -161,6 +161,8 @@ const skip = process.env.K8SLAB_SKIP_ETCD === "1";
 
     // m-4 leaves: out of the member list through its own etcd, then its etcd step goes
     const leave = undo(planEtcdMembershipOf(node(four, "m-4")), m4);
+    // (its output when it fails: it failed once in a loaded CI run on 2026-12-05, cause not seen)
+    expect(leave.status === 0 ? "" : leave.out).toBe("");
     expect(leave).toMatchObject({ status: 0 });
     expect(leave.out).toContain("etcd member m-4");
     expect(undo(planEtcdMember(four, node(four, "m-4"), join), m4)).toMatchObject({ status: 0 });
