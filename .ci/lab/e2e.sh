@@ -29,6 +29,13 @@
 #                   the runbook gives them) run after its up; at the end upTo is lowered to
 #                   etcd (the preview must only delete, and only later layers) and the nodes are
 #                   checked for what is left
+#   E2E_FAULTS=1    after the checks, faults (faults.sh): each control-plane node's apiserver
+#                   stopped in turn, one node powered off and started while the other nodes'
+#                   local proxies are probed once a second, every node rebooted at once; each
+#                   followed by checks and a no-change preview; at the end one VM deleted by
+#                   hand before a destroy without flags. The stack sets apiserverEndpoint to
+#                   api.<cluster>.lab, which the lab network's DNS answers with every
+#                   control-plane address (this namespace asks it: /etc/netns/<ns>/resolv.conf)
 #   E2E_ETCD_TO     the etcd release day two moves to (default 3.6.15: newer than the default 3.6.14)
 #   E2E_UPGRADE_TO  the Kubernetes release day two moves to (default 1.36.1; its release files
 #                   are built once, about an hour, into $K8S_LAB_CACHE/artifacts-kubernetes-<v>)
@@ -44,6 +51,7 @@ CLUSTER=klab-e2e
 [[ -n ${E2E_LAYERS:-} && -n ${E2E_FROM_PREVIOUS:-} ]] && { echo "lab:e2e: E2E_LAYERS and E2E_FROM_PREVIOUS stand the lab up differently: choose one" >&2; exit 1; }
 
 phases=()
+fault_times=() # E2E_FAULTS: each recovery's time (faults.sh)
 T0=$SECONDS
 phase_start=$SECONDS
 phase() { # phase NAME: closes the previous phase
@@ -58,6 +66,7 @@ table() {
   echo
   echo "lab:e2e phases (total $((SECONDS - T0)) s)"
   printf '%s\n' "${phases[@]}"
+  if ((${#fault_times[@]})); then echo; echo "recoveries (E2E_FAULTS)"; printf '%s\n' "${fault_times[@]}"; fi
   for f in "$run"/*.events; do [[ -s $f ]] && node "$here/events.js" "$f" "$(basename "$f" .events)"; done
   return 0
 }
@@ -120,6 +129,7 @@ cleanup() {
   sleep 1
   ip netns pids $NS 2>/dev/null | xargs -r kill -9
   ip netns del $NS 2>/dev/null
+  rm -rf /etc/netns/$NS
   [[ -n $kvm_mode ]] && chmod "$kvm_mode" /dev/kvm
   [[ -z ${E2E_KEEP:-} && -n ${pool:-} ]] && rm -rf "$pool"
   rm -f "$root/Pulumi.$STACK.yaml"
@@ -184,6 +194,9 @@ printf 'log_outputs="1:file:%s/virtlogd.log"\n' "$run" > "$run/virtlogd.conf"
 printf 'listen_tls = 0\nlisten_tcp = 0\nauth_unix_rw = "none"\nauth_unix_ro = "none"\nlog_outputs = "2:file:%s/libvirtd.log"\n' "$run" > "$run/libvirtd.conf"
 # another libvirtd (the libvirt test of npm test, a system one) would lose its socket to ours
 if virsh -q -c qemu:///system uri >/dev/null 2>&1; then echo "lab:e2e: a libvirtd already answers on qemu:///system; stop it first (this run starts its own)" >&2; exit 1; fi
+# E2E_FAULTS: names resolved by the lab network's DNS (libvirt's dnsmasq on the bridge), as a
+# user points their resolver at it for apiserverEndpoint; `ip netns exec` mounts this file
+if [[ -n ${E2E_FAULTS:-} ]]; then mkdir -p /etc/netns/$NS; echo "nameserver 192.168.253.1" > /etc/netns/$NS/resolv.conf; fi
 ip netns add $NS
 ip netns exec $NS ip link set lo up
 ip netns exec $NS virtlogd -d -f "$run/virtlogd.conf" -p "$run/virtlogd.pid"
@@ -283,6 +296,7 @@ node -e '
     imageArchiveDir: images, cni: "bridge", dashboard: false, headlamp: false,
     // only when asked: a program from before the key (E2E_FROM_PREVIOUS) refuses keys it does not know
     ...(process.env.E2E_LOCAL_PROXY ? { localProxy: process.env.E2E_LOCAL_PROXY } : {}),
+    ...(process.env.E2E_FAULTS ? { apiserverEndpoint: `api.${cluster}.lab` } : {}),
   };
   const doc = { config: Object.fromEntries(Object.entries(c).map(([k, v]) => ["k8s-lab:" + k, v])) };
   fs.writeFileSync(file, "# written by .ci/lab/e2e.sh\n" + YAML.stringify(doc));
@@ -378,6 +392,13 @@ YAML
   if [[ -z ${E2E_SKIP_CHECKS:-} ]]; then E2E_DIR=$run ns bash "$here/e2e-checks.sh"; fi
   [[ $fails -eq 0 ]] || { echo "the workload behind its PodDisruptionBudget was unavailable for $fails of the probe's requests" >&2; exit 1; }
   kubectl_ns delete deployment,service,pdb probe-target >/dev/null
+fi
+
+# ---- 5c. faults (E2E_FAULTS) -------------------------------------------------------------------
+if [[ -n ${E2E_FAULTS:-} ]]; then
+  # shellcheck source=.ci/lab/faults.sh
+  source "$here/faults.sh"
+  run_faults
 fi
 
 # ---- 6. nothing churns ---------------------------------------------------------------------
@@ -520,7 +541,8 @@ if [[ -n ${E2E_KEEP:-} ]]; then
 fi
 
 # ---- 9. destroy leaves nothing -------------------------------------------------------------
-phase "pulumi destroy"
+[[ -n ${E2E_FAULTS:-} ]] && vm_deleted_by_hand
+phase "pulumi destroy$([[ -n ${E2E_FAULTS:-} ]] && echo " (k8s-3's VM gone, no flags)")"
 ns pulumi destroy --stack $STACK --yes --skip-preview --non-interactive --event-log "$run/destroy.events" > "$run/destroy.log" 2>&1 || { tail -n 40 "$run/destroy.log" >&2; exit 1; }
 left=$(ns bash -c "virsh -q -c qemu:///system list --all --name; virsh -q -c qemu:///system net-list --all --name; virsh -q -c qemu:///system pool-list --all --name" | grep "^$CLUSTER" || true)
 [[ -z $left ]] || { echo "destroy left libvirt objects: $left" >&2; exit 1; }

@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# Sourced by e2e.sh (E2E_FAULTS=1): the faults a lab meets, broken on purpose on the running
+# lab, each followed by the checks it names and, once repaired, a no-change preview.
+#   run_faults: each control-plane node's kube-apiserver stopped in turn; k8s-2 powered off
+#   and started again while every other node's local proxy is probed once a second; every
+#   node rebooted at once. destroy_with_vm_gone: k8s-3's domain and disk deleted by hand,
+#   then `pulumi destroy` without flags. Each recovery's time goes into the table (fault_times).
+# Needs from the caller: $run (admin.conf, lab-key, bin/kubectl), $STACK, $NS, $CLUSTER,
+# $here, phase, ns, on_node IP CMD, kubectl_ns, and an admin kubeconfig whose server is a DNS
+# name the lab network answers with every control-plane address (apiserverEndpoint).
+: "${run:?}" "${STACK:?}" "${NS:?}" "${CLUSTER:?}" "${here:?}"
+fault_nodes=(k8s-1:192.168.253.140 k8s-2:192.168.253.139 k8s-3:192.168.253.141)
+fault_times=()
+probe_failed=0
+NODE_KUBECTL="sudo /usr/local/bin/kubectl --request-timeout 10s"
+
+fault_time() { fault_times+=("$(printf '%-70s %6d s' "$1" "$2")"); echo "  measured: $1: $2 s" >&2; }
+# until_ok SECONDS WHAT CMD…: CMD again every 3 s until it succeeds; prints the seconds it took
+until_ok() {
+  local t0=$SECONDS limit=$1 what=$2; shift 2
+  until "$@" >/dev/null 2>&1; do
+    if ((SECONDS - t0 >= limit)); then echo "  FAILED within $limit s: $what" >&2; "$@" >&2 || true; return 1; fi
+    sleep 3
+  done
+  echo "  ok: $what ($((SECONDS - t0)) s)" >&2
+  echo $((SECONDS - t0))
+}
+ready_nodes() { kubectl_ns get nodes --no-headers 2>/dev/null | awk '$2 == "Ready"' | wc -l; }
+all_ready() { [[ $(ready_nodes) -eq 3 ]]; }
+# /readyz of the apiserver on IP itself (not through a proxy), asked on that node as the admin
+apiserver_ready() { on_node "$1" "$NODE_KUBECTL --kubeconfig /etc/kubernetes/admin.conf --server https://127.0.0.1:6443 get --raw /readyz"; }
+etcd_healthy() { # etcd_healthy IP…: those members healthy, asked on the first
+  local eps; eps=$(printf 'https://%s:2379,' "$@"); eps=${eps%,}
+  on_node "$1" "sudo /usr/local/bin/etcdctl --command-timeout=20s --dial-timeout=5s --endpoints=$eps --cacert=/etc/kubernetes/pki/etcd/ca.crt --cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt --key=/etc/kubernetes/pki/etcd/healthcheck-client.key endpoint health"
+}
+no_changes() {
+  ns pulumi preview --stack "$STACK" --expect-no-changes --non-interactive > "$run/preview-after-$1.log" 2>&1 || { tail -n 40 "$run/preview-after-$1.log" >&2; echo "after the fault '$1' was repaired, the preview is not empty" >&2; return 1; }
+  echo "  ok: pulumi preview --expect-no-changes after '$1'" >&2
+}
+# a new Deployment of 3 replicas is scheduled and its pods run
+deployment_runs() {
+  local name=$1 image t
+  image=$(kubectl_ns get node k8s-1 -o jsonpath='{.status.images[*].names[*]}' | tr ' ' '\n' | grep -m1 '^localhost/k8s-lab/busybox:')
+  kubectl_ns create deployment "$name" --image="$image" --replicas=3 -- sh -c 'sleep 3600' >/dev/null
+  t=$(until_ok 300 "a new Deployment ($name) has 3 pods running" bash -c "[[ \$('$run/bin/kubectl' --kubeconfig '$run/admin.conf' --request-timeout 20s get deployment $name -o jsonpath='{.status.readyReplicas}') == 3 ]]") || return 1
+  kubectl_ns delete deployment "$name" --wait=false >/dev/null
+  echo "$t"
+}
+
+# ---- 1. each control-plane node's kube-apiserver stopped in turn --------------------------
+fault_apiserver_stopped() {
+  local entry name ip other t
+  for entry in "${fault_nodes[@]}"; do
+    name=${entry%%:*} ip=${entry#*:}
+    phase "fault: kube-apiserver stopped on $name"
+    on_node "$ip" "sudo systemctl stop kube-apiserver"
+    # what the admin kubeconfig holds without apiserverEndpoint (the first node) fails while
+    # that node's apiserver is down, exactly as docs/limits.md says; the DNS name does not
+    if [[ $name == k8s-1 ]]; then
+      if kubectl_ns --server https://192.168.253.140:6443 get --raw /readyz >/dev/null 2>&1; then echo "the first node's endpoint answered with its apiserver stopped" >&2; return 1; fi
+      echo "  ok: the default admin endpoint (the first node, https://192.168.253.140:6443) fails with its apiserver stopped" >&2
+    fi
+    t=$(until_ok 60 "the admin kubeconfig ($(kubectl_ns config view -o jsonpath='{.clusters[0].cluster.server}')) answers with $name's apiserver stopped" kubectl_ns get --raw /readyz) || return 1
+    for other in "${fault_nodes[@]}"; do
+      until_ok 60 "${other%%:*}: the API through its local proxy" on_node "${other#*:}" "$NODE_KUBECTL --kubeconfig /etc/kubernetes/kubelet.conf get --raw /readyz" >/dev/null || return 1
+    done
+    t=$(deployment_runs "fault-$name") || return 1
+    fault_time "$name's apiserver stopped: a new 3-replica Deployment running" "$t"
+    [[ $(ready_nodes) -eq 3 ]] || { echo "not every node is Ready with $name's apiserver stopped" >&2; kubectl_ns get nodes >&2; return 1; }
+    echo "  ok: every node Ready" >&2
+    on_node "$ip" "sudo systemctl start kube-apiserver"
+    t=$(until_ok 900 "$name's apiserver ready again (/readyz on 127.0.0.1:6443)" apiserver_ready "$ip") || return 1
+    fault_time "$name's apiserver started again: ready" "$t"
+    no_changes "apiserver stopped on $name"
+  done
+}
+
+# the local-proxy probe: on every node but SKIP, /readyz through 127.0.0.1:8443 once a second
+# (as the kubelet's credentials), one line per request: epoch, node, ok|FAIL, and the answer
+probe_start() {
+  local skip=$1 entry
+  probes=()
+  for entry in "${fault_nodes[@]}"; do
+    [[ ${entry%%:*} == "$skip" ]] && continue
+    on_node "${entry#*:}" "while :; do if out=\$(sudo /usr/local/bin/kubectl --kubeconfig /etc/kubernetes/kubelet.conf --request-timeout 3s get --raw /readyz 2>&1); then echo \"\$(date +%s) ${entry%%:*} ok\"; else echo \"\$(date +%s) ${entry%%:*} FAIL \$(tr '\n' ' ' <<< \"\$out\" | cut -c1-160)\"; fi; sleep 1; done" > "$run/proxy-probe-${entry%%:*}.log" 2>&1 &
+    probes+=($!)
+  done
+}
+probe_stop() { kill "${probes[@]}" 2>/dev/null || true; wait "${probes[@]}" 2>/dev/null || true; }
+# probe_count FROM TO: requests and failures between two epochs, on every probed node
+probe_count() {
+  cat "$run"/proxy-probe-*.log | awk -v a="$1" -v b="$2" '$1 >= a && $1 < b {n++; if ($3 == "FAIL") f++} END {printf "%d requests, %d failed", n, f}'
+}
+
+# ---- 2. one node powered off and started again ---------------------------------------------
+fault_node_powered_off() {
+  local name=k8s-2 ip=192.168.253.139 t t_off t_on t_ready
+  phase "fault: $name powered off, then started (no pulumi up)"
+  probe_start "$name"
+  sleep 10
+  t_off=$(date +%s)
+  ns virsh -q -c qemu:///system destroy "$CLUSTER-$name" >/dev/null
+  # etcd keeps quorum, the API answers and takes writes
+  until_ok 120 "etcd: the other two members healthy" etcd_healthy 192.168.253.140 192.168.253.141 >/dev/null || return 1
+  until_ok 120 "the API answers and takes a write with $name off" kubectl_ns create configmap "fault-$name-off" --from-literal=at="$t_off" >/dev/null || return 1
+  t=$(deployment_runs "fault-$name-off") || return 1
+  fault_time "$name off: a new 3-replica Deployment running" "$t"
+  sleep 30
+  t_on=$(date +%s)
+  ns virsh -q -c qemu:///system start "$CLUSTER-$name" >/dev/null
+  t=$(until_ok 900 "$name: its apiserver ready again" apiserver_ready "$ip") || return 1
+  fault_time "$name started: its apiserver ready" "$t"
+  t=$(until_ok 300 "etcd: every member healthy" etcd_healthy 192.168.253.140 192.168.253.139 192.168.253.141) || return 1
+  t=$(until_ok 600 "every node Ready" all_ready) || return 1
+  t_ready=$(date +%s)
+  fault_time "$name started: every node Ready (since its start)" $((t_ready - t_on))
+  sleep 60
+  probe_stop
+  echo "  local proxies of the other nodes: while $name was off $(probe_count "$t_off" "$t_on"); from its start to every node Ready $(probe_count "$t_on" "$t_ready"); the minute after $(probe_count "$t_ready" $((t_ready + 60)))" >&2
+  grep -h FAIL "$run"/proxy-probe-*.log | head -n 5 >&2 || true
+  local failed; failed=$(cat "$run"/proxy-probe-*.log | awk -v a="$t_on" '$1 >= a && $3 == "FAIL"' | wc -l)
+  fault_times+=("$(printf '%-70s %6s' "  local-proxy probe failures after $name started (must be 0)" "$failed")")
+  kubectl_ns get configmap "fault-$name-off" >/dev/null || { echo "the write made while $name was off is lost" >&2; return 1; }
+  kubectl_ns delete configmap "fault-$name-off" >/dev/null
+  probe_failed=$failed
+  E2E_DIR=$run ns bash "$here/e2e-checks.sh" || return 1
+  no_changes "$name powered off"
+}
+
+# ---- 3. every node rebooted at once --------------------------------------------------------
+fault_all_rebooted() {
+  local entry t0 t
+  phase "fault: every node rebooted at once"
+  t0=$SECONDS
+  for entry in "${fault_nodes[@]}"; do on_node "${entry#*:}" "sudo systemctl reboot" >/dev/null 2>&1 || true; done
+  sleep 20
+  t=$(until_ok 900 "etcd: every member healthy" etcd_healthy 192.168.253.140 192.168.253.139 192.168.253.141) || return 1
+  fault_time "every node rebooted: etcd healthy" $((SECONDS - t0))
+  for entry in "${fault_nodes[@]}"; do
+    until_ok 900 "${entry%%:*}: its apiserver ready" apiserver_ready "${entry#*:}" >/dev/null || return 1
+  done
+  fault_time "every node rebooted: every apiserver ready" $((SECONDS - t0))
+  until_ok 600 "every node Ready" all_ready >/dev/null || return 1
+  until_ok 600 "CoreDNS available" kubectl_ns -n kube-system wait --for=condition=Available deployment/coredns --timeout=10s >/dev/null || return 1
+  fault_time "every node rebooted: nodes Ready, CoreDNS available" $((SECONDS - t0))
+  E2E_DIR=$run ns bash "$here/e2e-checks.sh" || return 1
+  no_changes "every node rebooted"
+}
+
+run_faults() {
+  fault_apiserver_stopped
+  fault_node_powered_off
+  fault_all_rebooted
+  # last, so that every fault ran: the proxies sent nobody to the restarted node's apiserver
+  # before it was ready (nginx's passive checks do: measured; haproxy's /readyz checks do not)
+  ((probe_failed == 0)) || { echo "after k8s-2 started, $probe_failed requests through the other nodes' local proxies failed (proxy-probe-*.log): its not-ready apiserver got requests" >&2; return 1; }
+}
+
+# ---- 4. a VM deleted by hand, then pulumi destroy (no flags) --------------------------------
+vm_deleted_by_hand() {
+  local name=k8s-3 v="ns virsh -q -c qemu:///system"
+  phase "fault: $name's VM and disk deleted by hand"
+  $v destroy "$CLUSTER-$name" >/dev/null
+  $v undefine "$CLUSTER-$name" >/dev/null
+  $v vol-delete --pool "$CLUSTER" "$CLUSTER-$name.qcow2" >/dev/null
+  echo "  $name: domain and disk gone; the destroy that follows has no flags" >&2
+}

@@ -1,0 +1,109 @@
+// The faults of `E2E_FAULTS=1 npm run lab:e2e` (.ci/lab/faults.sh): bash runs the real
+// script with stand-ins for the lab (the nodes over SSH, kubectl, virsh, pulumi), which log
+// each call and answer as a lab that survives the fault would — or, told so, as one that
+// does not. The lab run itself breaks the real cluster; this proves the script notices when
+// a fault is not survived, and that it asks what the issue names in the order it names.
+import * as fs from "fs";
+import * as path from "path";
+import { ROOT } from "../harness";
+import { run, tmpdir } from "../tools";
+
+function faults(call: string, broken = ""): { status: number | null; calls: string[]; stderr: string } {
+  const dir = tmpdir("faults-");
+  fs.mkdirSync(path.join(dir, "bin"));
+  // the checks' own kubectl (deployment_runs asks it for the ready replicas)
+  fs.writeFileSync(path.join(dir, "bin", "kubectl"), `#!/bin/bash\necho "$*" >> ${dir}/calls-kubectl.log\n[[ '${broken}' == deployment ]] && { echo 2; exit 0; }\necho 3\n`, { mode: 0o755 });
+  const script = `
+    set -euo pipefail
+    run=${dir}; STACK=e2e; NS=klab-test; CLUSTER=klab-e2e; here=${ROOT}/.ci/lab; BROKEN='${broken}'
+    log() { printf '%s\\n' "$*" >> "$run/calls.log"; }
+    sleep() { SECONDS=$((SECONDS + \${1%.*})); }
+    phase() { log "phase $1"; }
+    stopped=""
+    on_node() {
+      local ip=$1; shift; log "node $ip: $*"
+      case $* in
+        *"systemctl stop kube-apiserver"*) stopped=$ip ;;
+        *"systemctl start kube-apiserver"*) stopped="" ;;
+        *"kubelet.conf get --raw /readyz"*) [[ $BROKEN == proxy && $ip == 192.168.253.141 ]] && return 1; echo ok ;;
+        *"127.0.0.1:6443 get --raw /readyz"*) [[ $BROKEN == restart ]] && return 1; echo ok ;;
+        *"endpoint health"*) echo healthy ;;
+        *) echo "unexpected on $ip: $*" >&2; return 1 ;;
+      esac
+    }
+    kubectl_ns() {
+      log "kubectl $*"
+      case $* in
+        *"--server https://192.168.253.140:6443 get --raw /readyz"*) [[ $stopped == 192.168.253.140 && $BROKEN != first-answers ]] && return 1; echo ok ;;
+        "config view"*) echo "https://api.klab-e2e.lab:6443" ;;
+        "get --raw /readyz") [[ $BROKEN == admin ]] && return 1; echo ok ;;
+        "get nodes --no-headers") for n in 1 2 3; do echo "k8s-$n $([[ $BROKEN == notready && $n == 2 ]] && echo NotReady || echo Ready) <none> 1m v1.36.0"; done ;;
+        "get node k8s-1 -o jsonpath"*) echo "localhost/k8s-lab/busybox:1.37.0" ;;
+        "create deployment"* | "delete deployment"*) ;;
+        *) echo "unexpected kubectl: $*" >&2; return 1 ;;
+      esac
+    }
+    ns() {
+      log "ns $*"
+      case $1 in
+        pulumi) [[ $BROKEN == churn ]] && { echo "1 to update" > /dev/stdout; return 255; }; return 0 ;;
+        *) echo "unexpected ns: $*" >&2; return 1 ;;
+      esac
+    }
+    source ${ROOT}/.ci/lab/faults.sh
+    ${call}
+    printf '%s\\n' "\${fault_times[@]}" >&2
+  `;
+  const r = run("bash", ["-c", script]);
+  const log = path.join(dir, "calls.log");
+  const calls = fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n") : [];
+  fs.rmSync(dir, { recursive: true, force: true });
+  return { status: r.status, calls, stderr: r.stderr };
+}
+
+describe("the faults of the lab run (stand-in lab)", () => {
+  it("stops each control-plane node's apiserver in turn, checks what the issue names, starts it, previews no change", () => {
+    const r = faults("fault_apiserver_stopped");
+    expect(r.stderr).not.toMatch(/FAILED|unexpected/);
+    expect(r.status).toBe(0);
+    const stops = r.calls.filter((c) => /systemctl (stop|start) kube-apiserver/.test(c));
+    expect(stops).toEqual(["140", "139", "141"].flatMap((ip) => [`node 192.168.253.${ip}: sudo systemctl stop kube-apiserver`, `node 192.168.253.${ip}: sudo systemctl start kube-apiserver`]));
+    // while stopped: the admin kubeconfig, every node's local proxy, a new Deployment, the nodes
+    const during = r.calls.slice(r.calls.indexOf(stops[0]), r.calls.indexOf(stops[1]));
+    expect(during.filter((c) => c.includes("kubelet.conf get --raw /readyz"))).toHaveLength(3);
+    expect(during).toEqual(expect.arrayContaining(["kubectl --server https://192.168.253.140:6443 get --raw /readyz", "kubectl get --raw /readyz", "kubectl get nodes --no-headers"]));
+    expect(during.some((c) => c.startsWith("kubectl create deployment fault-k8s-1 "))).toBe(true);
+    expect(r.calls.filter((c) => c.startsWith("ns pulumi preview --stack e2e --expect-no-changes"))).toHaveLength(3);
+    expect(r.stderr.match(/measured: k8s-\d.s apiserver started again: ready/g)).toHaveLength(3);
+  });
+
+  it.each([
+    ["first-answers", /the first node's endpoint answered with its apiserver stopped/],
+    ["admin", /FAILED within 60 s: the admin kubeconfig/],
+    ["proxy", /FAILED within 60 s: k8s-3: the API through its local proxy/],
+    ["deployment", /FAILED within 300 s: a new Deployment \(fault-k8s-1\) has 3 pods running/],
+    ["notready", /not every node is Ready with k8s-1's apiserver stopped/],
+    ["restart", /FAILED within 900 s: k8s-1's apiserver ready again/],
+    ["churn", /after the fault 'apiserver stopped on k8s-1' was repaired, the preview is not empty/],
+  ])("fails when the lab does not survive it (%s)", (broken, message) => {
+    const r = faults("fault_apiserver_stopped", broken);
+    expect(r.calls.length).toBeGreaterThanOrEqual(3); // it got as far as breaking the lab
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(message);
+  });
+
+  it("counts the local-proxy probe's requests and failures between two moments", () => {
+    const r = faults(`printf '%s\\n' "100 k8s-1 ok" "101 k8s-1 FAIL x" "105 k8s-1 ok" > "$run/proxy-probe-k8s-1.log"; printf '%s\\n' "101 k8s-3 FAIL y" "106 k8s-3 FAIL z" > "$run/proxy-probe-k8s-3.log"; echo "[$(probe_count 100 105)] [$(probe_count 105 200)]" >&2`);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain("[3 requests, 2 failed] [2 requests, 1 failed]");
+  });
+
+  it("fails at the end of the faults when the restarted node's apiserver got requests before it was ready", () => {
+    const stub = "fault_apiserver_stopped() { :; }; fault_node_powered_off() { probe_failed=4; }; fault_all_rebooted() { log rebooted; }; run_faults";
+    const r = faults(stub);
+    expect(r.calls).toContain("rebooted"); // every fault ran first
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("after k8s-2 started, 4 requests through the other nodes' local proxies failed");
+    expect(faults(stub.replace("probe_failed=4", "probe_failed=0")).status).toBe(0);
+  });
+});
