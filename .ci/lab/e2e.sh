@@ -52,6 +52,7 @@ CLUSTER=klab-e2e
 
 phases=()
 fault_times=() # E2E_FAULTS: each recovery's time (faults.sh)
+late_failures=() # what fails the run once everything else ran and was measured (kube-bench's verdict)
 T0=$SECONDS
 phase_start=$SECONDS
 phase() { # phase NAME: closes the previous phase
@@ -165,6 +166,8 @@ if [[ -n ${E2E_FROM_PREVIOUS:-} ]]; then
 fi
 "$here/build-images.sh" >/dev/null
 [[ -n ${E2E_CONFORMANCE:-} ]] && kit=$("$here/build-conformance.sh" | tail -n 1)
+kube_bench=$("$here/build-kube-bench.sh" | tail -n 1)
+KUBE_BENCH_BENCHMARK=$(npx tsx "$root/tools/kube-bench.ts" benchmark)
 images=$cache/images-archive
 guest=$("$here/build-guest-image.sh" | tail -n 1)
 
@@ -331,6 +334,23 @@ phase "checks"
 pulumi stack output --stack $STACK --show-secrets adminKubeconfig > "$run/admin.conf"
 pulumi stack output --stack $STACK --show-secrets sshPrivateKey > "$run/lab-key"; chmod 600 "$run/admin.conf" "$run/lab-key"
 if [[ -z ${E2E_SKIP_CHECKS:-} ]]; then E2E_DIR=$run ns bash "$here/e2e-checks.sh"; else echo "  E2E_SKIP_CHECKS: functional checks skipped" >&2; fi
+
+# ---- 5'. kube-bench (the CIS Kubernetes Benchmark) on every node: reported, and any FAIL that
+# .ci/lab/kube-bench-justified.yaml does not justify fails the run at its end (after destroy)
+if [[ -z ${E2E_SKIP_CHECKS:-} ]]; then
+  phase "kube-bench ($KUBE_BENCH_BENCHMARK) on every node"
+  mkdir -p "$run/kube-bench"
+  npx tsx "$root/tools/kube-bench.ts" config > "$run/kube-bench/config.yaml"
+  for n in k8s-1:192.168.253.140 k8s-2:192.168.253.139 k8s-3:192.168.253.141; do
+    tar -C "$kube_bench" -cz kube-bench cfg | on_node "${n#*:}" "rm -rf /tmp/kube-bench && mkdir -p /tmp/kube-bench && tar -xz -C /tmp/kube-bench"
+    on_node "${n#*:}" "cat > /tmp/kube-bench/cfg/$KUBE_BENCH_BENCHMARK/config.yaml" < "$run/kube-bench/config.yaml"
+    on_node "${n#*:}" "sudo /tmp/kube-bench/kube-bench run --config-dir /tmp/kube-bench/cfg --benchmark $KUBE_BENCH_BENCHMARK --targets master,controlplane,etcd,node --json --outputfile /tmp/kube-bench/out.json >/dev/null 2>&1; sudo cat /tmp/kube-bench/out.json; sudo rm -rf /tmp/kube-bench" > "$run/kube-bench/${n%%:*}.json"
+  done
+  if ! npx tsx "$root/tools/kube-bench.ts" judge "$run"/kube-bench/k8s-*.json > "$run/kube-bench/verdict.txt" 2>&1; then
+    late_failures+=("kube-bench: FAILs neither fixed nor justified ($run/kube-bench/verdict.txt)")
+  fi
+  sed 's/^/  /' "$run/kube-bench/verdict.txt" >&2
+fi
 
 # ---- 5a. Kubernetes' conformance suite (E2E_CONFORMANCE) --------------------------------------
 if [[ -n ${E2E_CONFORMANCE:-} ]]; then
@@ -551,3 +571,4 @@ n=$(pulumi stack --stack $STACK export | node -e 'let s="";process.stdin.on("dat
 [[ $n -eq 0 ]] || { echo "the stack still holds $n resources" >&2; exit 1; }
 pulumi stack rm --stack $STACK --yes >/dev/null
 phase ""
+if ((${#late_failures[@]})); then printf 'lab:e2e: %s\n' "${late_failures[@]}" >&2; exit 1; fi
