@@ -86,7 +86,12 @@ probe_start() {
     probes+=($!)
   done
 }
-probe_stop() { kill "${probes[@]}" 2>/dev/null || true; wait "${probes[@]}" 2>/dev/null || true; }
+# (each probe is a subshell running ip netns exec → ssh: its children go first)
+probe_stop() {
+  local p
+  for p in "${probes[@]}"; do pkill -P "$p" 2>/dev/null || true; kill "$p" 2>/dev/null || true; done
+  wait "${probes[@]}" 2>/dev/null || true
+}
 # probe_count FROM TO: requests and failures between two epochs, on every probed node
 probe_count() {
   cat "$run"/proxy-probe-*.log | awk -v a="$1" -v b="$2" '$1 >= a && $1 < b {n++; if ($3 == "FAIL") f++} END {printf "%d requests, %d failed", n, f}'
@@ -102,9 +107,10 @@ fault_node_powered_off() {
   ns virsh -q -c qemu:///system destroy "$CLUSTER-$name" >/dev/null
   # etcd keeps quorum, the API answers and takes writes
   until_ok 120 "etcd: the other two members healthy" etcd_healthy 192.168.253.140 192.168.253.141 >/dev/null || return 1
-  until_ok 120 "the API answers and takes a write with $name off" kubectl_ns create configmap "fault-$name-off" --from-literal=at="$t_off" >/dev/null || return 1
-  t=$(deployment_runs "fault-$name-off") || return 1
-  fault_time "$name off: a new 3-replica Deployment running" "$t"
+  # (no new Deployment here: until the Node is NotReady, about 40 s, pods are still scheduled
+  # onto it, and they wait for it: the issue asks for quorum and the API while it is off)
+  t=$(until_ok 120 "the API answers and takes a write with $name off" kubectl_ns create configmap "fault-$name-off" --from-literal=at="$t_off") || return 1
+  fault_time "$name off: the API takes a write" $(($(date +%s) - t_off))
   sleep 30
   t_on=$(date +%s)
   ns virsh -q -c qemu:///system start "$CLUSTER-$name" >/dev/null
@@ -132,7 +138,8 @@ fault_all_rebooted() {
   local entry t0 t
   phase "fault: every node rebooted at once"
   t0=$SECONDS
-  for entry in "${fault_nodes[@]}"; do on_node "${entry#*:}" "sudo systemctl reboot" >/dev/null 2>&1 || true; done
+  # (detached: the SSH session returns at once instead of waiting for sshd to go down)
+  for entry in "${fault_nodes[@]}"; do on_node "${entry#*:}" "sudo systemd-run --on-active=2 --unit=k8s-lab-fault-reboot systemctl reboot" >/dev/null 2>&1 || true; done
   sleep 20
   t=$(until_ok 900 "etcd: every member healthy" etcd_healthy 192.168.253.140 192.168.253.139 192.168.253.141) || return 1
   fault_time "every node rebooted: etcd healthy" $((SECONDS - t0))
