@@ -326,7 +326,17 @@ if [[ -n ${E2E_LAYERS:-} ]]; then
   done
 else
 phase "pulumi up (from nothing)"
-(cd "$program_dir" && ns pulumi up --stack $STACK --yes --skip-preview --non-interactive --event-log "$run/up.events") > "$run/up.log" 2>&1 || { tail -n 60 "$run/up.log" >&2; exit 1; }
+up_from_nothing() { (cd "$program_dir" && ns pulumi up --stack $STACK --yes --skip-preview --non-interactive --event-log "$run/up.events") > "$run/up.log" 2>&1; }
+if ! up_from_nothing; then
+  tail -n 60 "$run/up.log" >&2
+  # the previous program is not what this run judges, its lab is: where its up timed out on
+  # these TCG guests (its apiservers' first readiness took over its 600 s twice, on loaded
+  # guests), run it once more, as its user would have
+  [[ -n ${E2E_FROM_PREVIOUS:-} ]] || exit 1
+  echo "lab:e2e: the previous program's up failed (up-first.log); once more, as its user would" >&2
+  mv "$run/up.log" "$run/up-first.log"; mv "$run/up.events" "$run/up-first.events"
+  up_from_nothing || { tail -n 60 "$run/up.log" >&2; exit 1; }
+fi
 fi
 
 # ---- 5. checks, for real -------------------------------------------------------------------
