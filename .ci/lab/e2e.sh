@@ -33,9 +33,7 @@
 #                   stopped in turn, one node powered off and started while the other nodes'
 #                   local proxies are probed once a second, every node rebooted at once; each
 #                   followed by checks and a no-change preview; at the end one VM deleted by
-#                   hand before a destroy without flags. The stack sets apiserverEndpoint to
-#                   api.<cluster>.lab, which the lab network's DNS answers with every
-#                   control-plane address (this namespace asks it: /etc/netns/<ns>/resolv.conf)
+#                   hand before a destroy without flags
 #   E2E_ETCD_TO     the etcd release day two moves to (default 3.6.15: newer than the default 3.6.14)
 #   E2E_UPGRADE_TO  the Kubernetes release day two moves to (default 1.36.1; its release files
 #                   are built once, about an hour, into $K8S_LAB_CACHE/artifacts-kubernetes-<v>)
@@ -130,7 +128,6 @@ cleanup() {
   sleep 1
   ip netns pids $NS 2>/dev/null | xargs -r kill -9
   ip netns del $NS 2>/dev/null
-  rm -rf /etc/netns/$NS
   [[ -n $kvm_mode ]] && chmod "$kvm_mode" /dev/kvm
   [[ -z ${E2E_KEEP:-} && -n ${pool:-} ]] && rm -rf "$pool"
   rm -f "$root/Pulumi.$STACK.yaml"
@@ -197,9 +194,6 @@ printf 'log_outputs="1:file:%s/virtlogd.log"\n' "$run" > "$run/virtlogd.conf"
 printf 'listen_tls = 0\nlisten_tcp = 0\nauth_unix_rw = "none"\nauth_unix_ro = "none"\nlog_outputs = "2:file:%s/libvirtd.log"\n' "$run" > "$run/libvirtd.conf"
 # another libvirtd (the libvirt test of npm test, a system one) would lose its socket to ours
 if virsh -q -c qemu:///system uri >/dev/null 2>&1; then echo "lab:e2e: a libvirtd already answers on qemu:///system; stop it first (this run starts its own)" >&2; exit 1; fi
-# E2E_FAULTS: names resolved by the lab network's DNS (libvirt's dnsmasq on the bridge), as a
-# user points their resolver at it for apiserverEndpoint; `ip netns exec` mounts this file
-if [[ -n ${E2E_FAULTS:-} ]]; then mkdir -p /etc/netns/$NS; echo "nameserver 192.168.253.1" > /etc/netns/$NS/resolv.conf; fi
 ip netns add $NS
 ip netns exec $NS ip link set lo up
 ip netns exec $NS virtlogd -d -f "$run/virtlogd.conf" -p "$run/virtlogd.pid"
@@ -301,7 +295,6 @@ node -e '
     imageArchiveDir: images, cni: "bridge", dashboard: false, headlamp: false,
     // only when asked: a program from before the key (E2E_FROM_PREVIOUS) refuses keys it does not know
     ...(process.env.E2E_LOCAL_PROXY ? { localProxy: process.env.E2E_LOCAL_PROXY } : {}),
-    ...(process.env.E2E_FAULTS ? { apiserverEndpoint: `api.${cluster}.lab` } : {}),
   };
   const doc = { config: Object.fromEntries(Object.entries(c).map(([k, v]) => ["k8s-lab:" + k, v])) };
   fs.writeFileSync(file, "# written by .ci/lab/e2e.sh\n" + YAML.stringify(doc));

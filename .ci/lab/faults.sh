@@ -6,8 +6,8 @@
 #   node rebooted at once. destroy_with_vm_gone: k8s-3's domain and disk deleted by hand,
 #   then `pulumi destroy` without flags. Each recovery's time goes into the table (fault_times).
 # Needs from the caller: $run (admin.conf, lab-key, bin/kubectl), $STACK, $NS, $CLUSTER,
-# $here, phase, ns, on_node IP CMD, kubectl_ns, and an admin kubeconfig whose server is a DNS
-# name the lab network answers with every control-plane address (apiserverEndpoint).
+# $here, phase, ns, on_node IP CMD, kubectl_ns, and the admin kubeconfig at its default
+# endpoint, the first control-plane node (no apiserverEndpoint).
 : "${run:?}" "${STACK:?}" "${NS:?}" "${CLUSTER:?}" "${here:?}"
 fault_nodes=(k8s-1:192.168.253.140 k8s-2:192.168.253.139 k8s-3:192.168.253.141)
 fault_times=()
@@ -25,7 +25,11 @@ until_ok() {
   echo "  ok: $what ($((SECONDS - t0)) s)" >&2
   echo $((SECONDS - t0))
 }
-ready_nodes() { kubectl_ns get nodes --no-headers 2>/dev/null | awk '$2 == "Ready"' | wc -l; }
+# the admin credentials through fault_server when set (another node's apiserver while the
+# first node's is down), else through the admin kubeconfig's own endpoint
+fault_server=""
+k_api() { if [[ -n $fault_server ]]; then kubectl_ns --server "$fault_server" "$@"; else kubectl_ns "$@"; fi; }
+ready_nodes() { k_api get nodes --no-headers 2>/dev/null | awk '$2 == "Ready"' | wc -l; }
 all_ready() { [[ $(ready_nodes) -eq 3 ]]; }
 # /readyz of the apiserver on IP itself (not through a proxy), asked on that node as the admin
 apiserver_ready() { on_node "$1" "$NODE_KUBECTL --kubeconfig /etc/kubernetes/admin.conf --server https://127.0.0.1:6443 get --raw /readyz"; }
@@ -40,10 +44,10 @@ no_changes() {
 # a new Deployment of 3 replicas is scheduled and its pods run
 deployment_runs() {
   local name=$1 image t
-  image=$(kubectl_ns get node k8s-1 -o jsonpath='{.status.images[*].names[*]}' | tr ' ' '\n' | grep -m1 '^localhost/k8s-lab/busybox:')
-  kubectl_ns create deployment "$name" --image="$image" --replicas=3 -- sh -c 'sleep 3600' >/dev/null
-  t=$(until_ok 300 "a new Deployment ($name) has 3 pods running" bash -c "[[ \$('$run/bin/kubectl' --kubeconfig '$run/admin.conf' --request-timeout 20s get deployment $name -o jsonpath='{.status.readyReplicas}') == 3 ]]") || return 1
-  kubectl_ns delete deployment "$name" --wait=false >/dev/null
+  image=$(k_api get node k8s-1 -o jsonpath='{.status.images[*].names[*]}' | tr ' ' '\n' | grep -m1 '^localhost/k8s-lab/busybox:')
+  k_api create deployment "$name" --image="$image" --replicas=3 -- sh -c 'sleep 3600' >/dev/null
+  t=$(until_ok 300 "a new Deployment ($name) has 3 pods running" bash -c "[[ \$('$run/bin/kubectl' --kubeconfig '$run/admin.conf' ${fault_server:+--server $fault_server} --request-timeout 20s get deployment $name -o jsonpath='{.status.readyReplicas}') == 3 ]]") || return 1
+  k_api delete deployment "$name" --wait=false >/dev/null
   echo "$t"
 }
 
@@ -54,13 +58,16 @@ fault_apiserver_stopped() {
     name=${entry%%:*} ip=${entry#*:}
     phase "fault: kube-apiserver stopped on $name"
     on_node "$ip" "sudo systemctl stop kube-apiserver"
-    # what the admin kubeconfig holds without apiserverEndpoint (the first node) fails while
-    # that node's apiserver is down, exactly as docs/limits.md says; the DNS name does not
+    # the admin kubeconfig's endpoint is the first node (no apiserverEndpoint): it fails while
+    # that node's apiserver is down, exactly as docs/limits.md says, and the same credentials
+    # work through another node's apiserver
     if [[ $name == k8s-1 ]]; then
-      if kubectl_ns --server https://192.168.253.140:6443 get --raw /readyz >/dev/null 2>&1; then echo "the first node's endpoint answered with its apiserver stopped" >&2; return 1; fi
-      echo "  ok: the default admin endpoint (the first node, https://192.168.253.140:6443) fails with its apiserver stopped" >&2
+      if kubectl_ns get --raw /readyz >/dev/null 2>&1; then echo "the admin kubeconfig ($(kubectl_ns config view -o jsonpath='{.clusters[0].cluster.server}')) answered with the first node's apiserver stopped" >&2; return 1; fi
+      echo "  ok: the admin kubeconfig (its endpoint the first node) fails with that node's apiserver stopped" >&2
+      fault_server=https://192.168.253.139:6443
     fi
-    t=$(until_ok 60 "the admin kubeconfig ($(kubectl_ns config view -o jsonpath='{.clusters[0].cluster.server}')) answers with $name's apiserver stopped" kubectl_ns get --raw /readyz) || return 1
+    local via=${fault_server:-"the admin kubeconfig"}
+    until_ok 60 "the admin credentials through $via with $name's apiserver stopped" k_api get --raw /readyz >/dev/null || return 1
     for other in "${fault_nodes[@]}"; do
       until_ok 60 "${other%%:*}: the API through its local proxy" on_node "${other#*:}" "$NODE_KUBECTL --kubeconfig /etc/kubernetes/kubelet.conf get --raw /readyz" >/dev/null || return 1
     done
@@ -69,6 +76,7 @@ fault_apiserver_stopped() {
     [[ $(ready_nodes) -eq 3 ]] || { echo "not every node is Ready with $name's apiserver stopped" >&2; kubectl_ns get nodes >&2; return 1; }
     echo "  ok: every node Ready" >&2
     on_node "$ip" "sudo systemctl start kube-apiserver"
+    fault_server=""
     t=$(until_ok 900 "$name's apiserver ready again (/readyz on 127.0.0.1:6443)" apiserver_ready "$ip") || return 1
     fault_time "$name's apiserver started again: ready" "$t"
     no_changes "apiserver stopped on $name"

@@ -5,7 +5,6 @@ import { createHash } from "crypto";
 import { create } from "xmlbuilder2";
 import * as YAML from "yaml";
 import { ClusterConfig, NodeSpec } from "../config";
-import { isIPv4 } from "../config/network";
 import { FSTAB_SWAP_OFF, KERNEL_MODULES, MASK_SWAP_UNITS, MODULES_FILE, PROXY_ENV_FILE, packagesFor, SYSCTLS, SYSCTL_FILE, proxyEnvironment } from "../node-prep/prep";
 
 export interface LibvirtNames {
@@ -60,25 +59,13 @@ export function networkXml(c: ClusterConfig): string {
   });
 }
 
-/**
- * The name the lab network's DNS gives every control-plane node besides its own: an
- * `apiserverEndpoint` that is a DNS name. libvirt's dnsmasq then answers it with every
- * control-plane address, and Go clients (kubectl, Pulumi's Kubernetes provider, the steps'
- * kubectl on the nodes) try each address in turn: admin access survives any one apiserver.
- */
-export function apiserverDnsName(c: ClusterConfig, node: NodeSpec): string | undefined {
-  const ep = c.network.apiserverEndpoint;
-  return ep && !isIPv4(ep.host) && node.roles.has("control-plane") ? ep.host : undefined;
-}
-
 /** A node's DHCP reservation (MAC → IP and name) and DNS entry, as `virsh net-update` takes them. */
 export function nodeAddressXml(c: ClusterConfig, node: NodeSpec): { dhcpHost: string; dnsHost: string } {
   const d = libvirtNames(c).dnsDomain;
   const one = (obj: object) => create(obj).end({ headless: true });
-  const api = apiserverDnsName(c, node);
   return {
     dhcpHost: one({ host: { "@mac": node.mac, "@name": node.name, "@ip": node.ip } }),
-    dnsHost: one({ host: { "@ip": node.ip, hostname: [node.name, `${node.name}.${d}`, ...(api ? [api] : [])] } }),
+    dnsHost: one({ host: { "@ip": node.ip, hostname: [node.name, `${node.name}.${d}`] } }),
   };
 }
 

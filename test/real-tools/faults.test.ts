@@ -33,9 +33,14 @@ function faults(call: string, broken = ""): { status: number | null; calls: stri
     }
     kubectl_ns() {
       log "kubectl $*"
+      # the admin kubeconfig's endpoint is the first node; --server picks another apiserver
+      local server=https://192.168.253.140:6443
+      if [[ $1 == --server ]]; then server=$2; shift 2; fi
       case $* in
-        *"--server https://192.168.253.140:6443 get --raw /readyz"*) [[ $stopped == 192.168.253.140 && $BROKEN != first-answers ]] && return 1; echo ok ;;
-        "config view"*) echo "https://api.klab-e2e.lab:6443" ;;
+        "config view"*) echo "$server"; return 0 ;;
+      esac
+      if [[ $server == "https://$stopped:6443" && $BROKEN != first-answers ]]; then echo "connection refused" >&2; return 1; fi
+      case $* in
         "get --raw /readyz") [[ $BROKEN == admin ]] && return 1; echo ok ;;
         "get nodes --no-headers") for n in 1 2 3; do echo "k8s-$n $([[ $BROKEN == notready && $n == 2 ]] && echo NotReady || echo Ready) <none> 1m v1.36.0"; done ;;
         "get node k8s-1 -o jsonpath"*) echo "localhost/k8s-lab/busybox:1.37.0" ;;
@@ -71,15 +76,19 @@ describe("the faults of the lab run (stand-in lab)", () => {
     // while stopped: the admin kubeconfig, every node's local proxy, a new Deployment, the nodes
     const during = r.calls.slice(r.calls.indexOf(stops[0]), r.calls.indexOf(stops[1]));
     expect(during.filter((c) => c.includes("kubelet.conf get --raw /readyz"))).toHaveLength(3);
-    expect(during).toEqual(expect.arrayContaining(["kubectl --server https://192.168.253.140:6443 get --raw /readyz", "kubectl get --raw /readyz", "kubectl get nodes --no-headers"]));
-    expect(during.some((c) => c.startsWith("kubectl create deployment fault-k8s-1 "))).toBe(true);
+    // the admin kubeconfig (the first node) is asked and fails; then the credentials go to k8s-2's apiserver
+    expect(during).toEqual(expect.arrayContaining(["kubectl get --raw /readyz", "kubectl --server https://192.168.253.139:6443 get --raw /readyz", "kubectl --server https://192.168.253.139:6443 get nodes --no-headers"]));
+    expect(during.some((c) => c.startsWith("kubectl --server https://192.168.253.139:6443 create deployment fault-k8s-1 "))).toBe(true);
+    // with another node's apiserver stopped, the admin kubeconfig's own endpoint serves
+    const second = r.calls.slice(r.calls.indexOf(stops[2]), r.calls.indexOf(stops[3]));
+    expect(second.some((c) => c.startsWith("kubectl create deployment fault-k8s-2 "))).toBe(true);
     expect(r.calls.filter((c) => c.startsWith("ns pulumi preview --stack e2e --expect-no-changes"))).toHaveLength(3);
     expect(r.stderr.match(/measured: k8s-\d.s apiserver started again: ready/g)).toHaveLength(3);
   });
 
   it.each([
-    ["first-answers", /the first node's endpoint answered with its apiserver stopped/],
-    ["admin", /FAILED within 60 s: the admin kubeconfig/],
+    ["first-answers", /the admin kubeconfig \(https:\/\/192\.168\.253\.140:6443\) answered with the first node's apiserver stopped/],
+    ["admin", /FAILED within 60 s: the admin credentials through https:\/\/192\.168\.253\.139:6443/],
     ["proxy", /FAILED within 60 s: k8s-3: the API through its local proxy/],
     ["deployment", /FAILED within 300 s: a new Deployment \(fault-k8s-1\) has 3 pods running/],
     ["notready", /not every node is Ready with k8s-1's apiserver stopped/],

@@ -121,20 +121,6 @@ describe("validators", () => {
     expect(domainXml(variants.qemuWithProxy, c.nodes[0])).toContain('<domain type="qemu">');
   });
 
-  it("gives an apiserverEndpoint DNS name to every control-plane node's DNS entry, to no worker, and nothing for an IP", () => {
-    const nodes = ["name=k8s-1 ip=192.168.253.140 roles=etcd,control-plane,worker", "name=k8s-2 ip=192.168.253.139 roles=etcd,control-plane", "name=k8s-3 ip=192.168.253.141 roles=etcd,worker"];
-    const named = loadConfig({ ...dev, nodes, apiserverEndpoint: "api.k8s-lab.lab:6443" }).config!;
-    const names = (c: typeof named): Array<[string, string[]]> => c.nodes.map((n) => [n.name, [...String(planNodeAddress(c, n).triggers.dnsHost).matchAll(/<hostname>([^<]+)</g)].map((m) => m[1])]);
-    expect(names(named)).toEqual([
-      ["k8s-1", ["k8s-1", "k8s-1.k8s-lab.lab", "api.k8s-lab.lab"]],
-      ["k8s-2", ["k8s-2", "k8s-2.k8s-lab.lab", "api.k8s-lab.lab"]],
-      ["k8s-3", ["k8s-3", "k8s-3.k8s-lab.lab"]],
-    ]);
-    const vip = loadConfig({ ...dev, nodes, apiserverEndpoint: "192.168.253.10" }).config!;
-    expect(names(vip).flatMap(([, h]) => h)).not.toContain("192.168.253.10");
-    expect(names(vip).map(([, h]) => h.length)).toEqual([2, 2, 2]);
-  });
-
   it.each(Object.entries(variants))("%s: user-data passes cloud-init schema", (_, c) => {
     for (const n of c.nodes) {
       const f = path.join(dir, `user-data-${n.name}`);
