@@ -207,9 +207,9 @@ export function planControlPlane(c: ClusterConfig, node: NodeSpec): HostStepPlan
       secretFile(`${KUBECONFIG_DIR}/controller-manager.conf`, material.kubeconfig("kube-controller-manager")),
       secretFile(`${KUBECONFIG_DIR}/scheduler.conf`, material.kubeconfig("kube-scheduler")),
       secretFile(ADMIN_KUBECONFIG, material.kubeconfig("admin")),
-      { path: APISERVER_UNIT, content: apiserverUnit(c, node), mode: "0644" },
-      { path: CONTROLLER_MANAGER_UNIT, content: controllerManagerUnit(c), mode: "0644" },
-      { path: SCHEDULER_UNIT, content: schedulerUnit(), mode: "0644" },
+      { path: APISERVER_UNIT, content: apiserverUnit(c, node), mode: "0600" },
+      { path: CONTROLLER_MANAGER_UNIT, content: controllerManagerUnit(c), mode: "0600" },
+      { path: SCHEDULER_UNIT, content: schedulerUnit(), mode: "0600" },
     ],
     activate: [
       "install -d -m 0700 /var/log/kubernetes",
