@@ -87,19 +87,51 @@ export function sourceUrl(c: ClusterConfig, a: ArtifactSpec): string {
   return c.downloads.mirror ? `${c.downloads.mirror}/${a.mirrorPath}` : a.url;
 }
 
+/**
+ * Release files whose binaries the artifacts step only unpacks: the running containerd
+ * executes its shim (and the shim runc) for every new pod, so a newer shim or runc must not
+ * reach a node before that node is drained and its containerd restarts (seen moving 2.2.0 →
+ * 2.3.5: the 2.2.0 daemons could start no pod with the 2.3.5 shim, "unsupported protocol").
+ * The containerd step installs them (runtimeInstallLines).
+ */
+export const RUNTIME_ARTIFACTS: ArtifactName[] = ["containerd", "runc"];
+
+/** Where the artifacts step leaves each binary of `a` (unpacked or cached), keyed by installed name. */
+function stagedBinaries(a: ArtifactSpec): Record<string, string> {
+  if (a.format === "binary") return Object.fromEntries(Object.values(binariesOf(a)).map((name) => [name, `${CACHE_DIR}/${a.fileName}`]));
+  const dir = `${OPT_DIR}/${a.name}-${a.version}`;
+  return Object.fromEntries(Object.entries(binariesOf(a)).map(([inner, name]) => [name, `${dir}/${inner}`]));
+}
+
+/** The container runtime's binaries (containerd, its shim, ctr, runc) installed from what the artifacts step left: the containerd step runs it. */
+export function runtimeInstallLines(c: ClusterConfig): string[] {
+  return RUNTIME_ARTIFACTS.map((n) => c.artifacts[n])
+    .filter((a): a is ArtifactSpec => a !== undefined)
+    .flatMap((a) => Object.entries(stagedBinaries(a)).map(([name, from]) => `install -m 0755 ${from} ${BIN_DIR}/${name}`));
+}
+
+/** The paths runtimeInstallLines writes. */
+export function runtimeBinaries(c: ClusterConfig): string[] {
+  return RUNTIME_ARTIFACTS.map((n) => c.artifacts[n])
+    .filter((a): a is ArtifactSpec => a !== undefined)
+    .flatMap((a) => Object.values(binariesOf(a)).map((b) => `${BIN_DIR}/${b}`));
+}
+
 function installLines(a: ArtifactSpec): string[] {
   const file = `${CACHE_DIR}/${a.fileName}`;
+  const staged = RUNTIME_ARTIFACTS.includes(a.name);
   if (a.name === "cni-plugins") {
     return [`install -d -m 0755 ${CNI_BIN_DIR}`, `tar -xzf ${file} -C ${CNI_BIN_DIR}`];
   }
   if (a.format === "binary") {
+    if (staged) return [];
     const [[, name]] = Object.entries(binariesOf(a));
     return [`install -m 0755 ${file} ${BIN_DIR}/${name}`];
   }
   const dir = `${OPT_DIR}/${a.name}-${a.version}`;
   return [
     `if [[ ! -f ${dir}/.complete ]]; then rm -rf ${dir}; install -d ${dir}; tar -xzf ${file} -C ${dir}; touch ${dir}/.complete; fi`,
-    ...Object.entries(binariesOf(a)).map(([inner, name]) => `install -m 0755 ${dir}/${inner} ${BIN_DIR}/${name}`),
+    ...(staged ? [] : Object.entries(binariesOf(a)).map(([inner, name]) => `install -m 0755 ${dir}/${inner} ${BIN_DIR}/${name}`)),
   ];
 }
 
@@ -121,7 +153,7 @@ export function planArtifacts(c: ClusterConfig, node: NodeSpec): HostStepPlan {
     );
   }
   for (const a of artifacts) activate.push(...installLines(a));
-  const installed = artifacts.flatMap((a) => Object.values(binariesOf(a)).map((b) => `${BIN_DIR}/${b}`));
+  const installed = artifacts.filter((a) => !RUNTIME_ARTIFACTS.includes(a.name)).flatMap((a) => Object.values(binariesOf(a)).map((b) => `${BIN_DIR}/${b}`));
   return {
     node: node.name,
     ip: node.ip,

@@ -6,7 +6,7 @@
 import * as TOML from "smol-toml";
 import * as YAML from "yaml";
 import { ClusterConfig, NodeSpec } from "../config";
-import { BIN_DIR, CNI_BIN_DIR, releasesRun } from "../node-prep/artifacts";
+import { BIN_DIR, CNI_BIN_DIR, releasesRun, runtimeBinaries, runtimeInstallLines } from "../node-prep/artifacts";
 import { HostStepPlan, ServiceHealth, restartAndAwait, unitRemoval } from "../host/plan";
 import { proxyEnvironment } from "../node-prep/prep";
 import { commandLine, renderUnit } from "../host/systemd";
@@ -214,10 +214,17 @@ export function planContainerd(c: ClusterConfig, node: NodeSpec): HostStepPlan {
     files,
     activate: [
       `install -d -m 0755 ${CNI_CONF_DIR}`,
+      // (installed here, after the node's drain, not by the artifacts step: RUNTIME_ARTIFACTS)
+      ...runtimeInstallLines(c),
       ...restartAndAwait("containerd", node.name, { check: `${BIN_DIR}/crictl info`, seconds: 60, failing: "does not answer CRI calls (crictl info)", interval: 1 }),
+      // the kubelet (Requires=containerd.service) stopped when this step's replacement stopped
+      // containerd, and nothing starts it again; restarted, it also reports the new runtime
+      "if systemctl cat kubelet.service >/dev/null 2>&1; then",
+      ...restartAndAwait("kubelet", node.name, KUBELET_HEALTH).map((l) => `  ${l}`),
+      "fi",
     ],
     ...unitRemoval(["containerd"]),
-    createdPaths: [CONTAINERD_CERTS_D, "/etc/systemd/system/containerd.service.d"],
+    createdPaths: [...runtimeBinaries(c), CONTAINERD_CERTS_D, "/etc/systemd/system/containerd.service.d"],
     dataDirs: ["/var/lib/containerd"],
     healthGate: "crictl info answers",
   };
@@ -243,7 +250,7 @@ export function planKubelet(c: ClusterConfig, node: NodeSpec): HostStepPlan {
       "# the real upstream resolvers: with systemd-resolved, /etc/resolv.conf points at 127.0.0.53 and CoreDNS would forward to itself",
       `if [[ -s /run/systemd/resolve/resolv.conf ]]; then ln -sfn /run/systemd/resolve/resolv.conf ${KUBELET_RESOLV_CONF}; else ln -sfn /etc/resolv.conf ${KUBELET_RESOLV_CONF}; fi`,
       "swapoff -a",
-      ...restartAndAwait("kubelet", node.name, httpHealth("http://127.0.0.1:10248/healthz", 120)),
+      ...restartAndAwait("kubelet", node.name, KUBELET_HEALTH),
     ],
     ...unitRemoval(["kubelet"]),
     createdPaths: [KUBELET_RESOLV_CONF],
@@ -277,3 +284,4 @@ export function planKubeProxy(c: ClusterConfig, node: NodeSpec): HostStepPlan {
 function httpHealth(url: string, seconds: number): ServiceHealth {
   return { check: `curl -fsS --max-time 3 ${url}`, seconds, failing: `is not healthy (${url})` };
 }
+const KUBELET_HEALTH = httpHealth("http://127.0.0.1:10248/healthz", 120);

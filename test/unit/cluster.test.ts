@@ -6,7 +6,8 @@ import * as TOML from "smol-toml";
 import * as YAML from "yaml";
 import { ClusterConfig, loadConfig, parseCidr, nthAddress } from "../../components/config";
 import { HostStepPlan } from "../../components/host";
-import { apiserverFlags, controllerManagerFlags, encryptionConfig, schedulerConfig } from "../../components/control-plane/plan";
+import { APISERVER_UNIT, CONTROLLER_MANAGER_UNIT, SCHEDULER_UNIT, apiserverFlags, controllerManagerFlags, encryptionConfig, schedulerConfig } from "../../components/control-plane/plan";
+import { ETCD_CONFIG } from "../../components/etcd/plan";
 import { KUBELET_CONFIG, KUBE_PROXY_CONFIG, containerdConfig, kubeletConfiguration, registryHosts } from "../../components/worker/plan";
 import { planPki } from "../../components/pki";
 import { ClusterPlan, hostSteps } from "../../components/cluster/plan";
@@ -46,6 +47,15 @@ describe("control plane", () => {
     const kubelet = allHostSteps(c).filter((s) => s.layer === "kubelet");
     expect(kubelet).toHaveLength(3);
     for (const s of kubelet) for (const p of [KUBELET_CONFIG, "/etc/systemd/system/kubelet.service"]) expect({ p, mode: s.files.find((x) => x.path === p)?.mode }).toEqual({ p, mode: "0600" });
+    // 1.1.1, 1.1.3, 1.1.5, 1.1.7 (kube-bench on the lab, 2026-12-05: 644): the control plane's
+    // units and etcd's configuration, as kube-bench's component map names them, are root's alone
+    const files = (layer: string) => allHostSteps(c).filter((s) => s.layer === layer).flatMap((s) => s.files);
+    const want = [[APISERVER_UNIT, "control-plane"], [CONTROLLER_MANAGER_UNIT, "control-plane"], [SCHEDULER_UNIT, "control-plane"], [ETCD_CONFIG, "etcd"]];
+    for (const [p, layer] of want) {
+      const found = files(layer).filter((f) => f.path === p);
+      expect(found.length).toBeGreaterThanOrEqual(1);
+      expect({ p, modes: [...new Set(found.map((f) => f.mode))] }).toEqual({ p, modes: ["0600"] });
+    }
   });
 
   it("binds controller-manager and scheduler to loopback with leader election; allocates pod CIDRs only for flannel", () => {
@@ -71,6 +81,36 @@ describe("control plane", () => {
 
 describe("workers", () => {
   const c = cfg({ registryMirrors: ["registry.k8s.io=https://mirror.lab:5000", "docker.io=https://hub-mirror.lab"], httpProxy: "http://proxy.lab:3128" });
+
+  // found by the real move of a lab from containerd 2.2.0 to 2.3.5: the artifacts step, which
+  // runs on every node before any drain, installed the 2.3.5 shim under the 2.2.0 daemons,
+  // which then started no pod ("unsupported protocol"); and the containerd step's replacement
+  // stopped the kubelet (Requires=containerd) and left it stopped, so the node stayed NotReady
+  it("installs containerd, its shim, ctr and runc in the containerd step (after the node's drain), not in the artifacts step, and starts the kubelet again", () => {
+    const steps = allHostSteps(c);
+    const runtimeBins = ["containerd", "containerd-shim-runc-v2", "ctr", "runc"].map((b) => `/usr/local/bin/${b}`);
+    const installs = (lines: string[]) => lines.filter((l) => /^\s*install -m 0755 /.test(l)).map((l) => l.trim().split(" ").pop()!);
+    const artifacts = steps.filter((s) => s.layer === "artifacts");
+    const containerd = steps.filter((s) => s.layer === "containerd");
+    expect(artifacts).toHaveLength(3);
+    expect(containerd).toHaveLength(3);
+    for (const s of artifacts) {
+      expect(installs(s.activate).filter((p) => runtimeBins.includes(p))).toEqual([]);
+      expect(installs(s.activate)).toEqual(expect.arrayContaining(["/usr/local/bin/kubelet", "/usr/local/bin/crictl", "/usr/local/bin/etcd"]));
+      expect(s.activate.join("\n")).toMatch(/tar -xzf \/var\/cache\/k8s-lab\/containerd-[\d.]+-linux-amd64\.tar\.gz -C \/opt\/k8s-lab\/containerd-/);
+    }
+    for (const s of containerd) {
+      expect(installs(s.activate).sort()).toEqual([...runtimeBins].sort());
+      const at = (re: RegExp) => s.activate.findIndex((l) => re.test(l));
+      expect(at(/install -m 0755 .* \/usr\/local\/bin\/containerd-shim-runc-v2$/)).toBeLessThan(at(/systemctl restart containerd/));
+      expect(at(/systemctl restart containerd/)).toBeLessThan(at(/systemctl restart kubelet/));
+      // only where the kubelet is installed (a first up runs containerd before the kubelet exists)
+      const guard = at(/^if systemctl cat kubelet\.service >\/dev\/null 2>&1; then$/);
+      expect(guard).toBeGreaterThan(at(/systemctl restart containerd/));
+      expect(guard).toBeLessThan(at(/systemctl restart kubelet/));
+      expect(s.createdPaths).toEqual(expect.arrayContaining(runtimeBins));
+    }
+  });
 
   it("writes a containerd 2 config with CRI enabled, systemd cgroups, the pinned sandbox and the mirrors", () => {
     const t = TOML.parse(containerdConfig(c)) as any;
