@@ -16,6 +16,18 @@ export function run(cmd: string, args: string[], input?: string): ToolResult {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/**
+ * Runs a bash script whose stand-ins log each call they take to `dir`/calls.log, then
+ * removes `dir`: the exit status, the calls in order, and what the script wrote to stderr.
+ */
+export function runWithStandIns(script: string, dir: string): { status: number | null; calls: string[]; stderr: string } {
+  const r = run("bash", ["-c", script]);
+  const log = path.join(dir, "calls.log");
+  const calls = fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n") : [];
+  fs.rmSync(dir, { recursive: true, force: true });
+  return { status: r.status, calls, stderr: r.stderr };
+}
+
 export function tmpdir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }

@@ -6,7 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { ROOT } from "../harness";
-import { run, tmpdir } from "../tools";
+import { runWithStandIns, tmpdir } from "../tools";
 
 function faults(call: string, broken = ""): { status: number | null; calls: string[]; stderr: string } {
   const dir = tmpdir("faults-");
@@ -59,11 +59,7 @@ function faults(call: string, broken = ""): { status: number | null; calls: stri
     ${call}
     printf '%s\\n' "\${fault_times[@]}" >&2
   `;
-  const r = run("bash", ["-c", script]);
-  const log = path.join(dir, "calls.log");
-  const calls = fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n") : [];
-  fs.rmSync(dir, { recursive: true, force: true });
-  return { status: r.status, calls, stderr: r.stderr };
+  return runWithStandIns(script, dir);
 }
 
 describe("the faults of the lab run (stand-in lab)", () => {

@@ -10,7 +10,7 @@ import * as path from "path";
 import { loadConfig, STAGES } from "../../components/config";
 import { stageGuides } from "../../components/cluster/stage-guide";
 import { ROOT, stackConfig } from "../harness";
-import { run, tmpdir } from "../tools";
+import { runWithStandIns, tmpdir } from "../tools";
 
 const config = loadConfig(stackConfig("dev")).config!;
 const guides = stageGuides(config);
@@ -54,11 +54,7 @@ function check(stage: string, broken = ""): { status: number | null; calls: stri
     guide_check "$STAGE"
     [[ $PWD == "$start" ]] || { echo "guide_check moved the working directory to $PWD" >&2; exit 7; }
   `;
-  const r = run("bash", ["-c", script]);
-  const log = path.join(dir, "calls.log");
-  const calls = fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n") : [];
-  fs.rmSync(dir, { recursive: true, force: true });
-  return { status: r.status, calls, stderr: r.stderr };
+  return runWithStandIns(script, dir);
 }
 
 describe("the stage checks of the layered lab run", () => {
