@@ -404,6 +404,8 @@ YAML
   ns pulumi preview --stack $STACK --json --non-interactive > "$run/preview-move.json" 2>"$run/preview-move.err" || { tail -n 40 "$run/preview-move.err" >&2; exit 1; }
   want=()
   for l in artifacts etcd containerd upgrade-drain upgrade-uncordon; do for n in k8s-1 k8s-2 k8s-3; do want+=("replace $l-$n"); done; done
+  # copies of the running runtime and CNI plugins, kept across the previous artifacts steps' deletes
+  for n in k8s-1 k8s-2 k8s-3; do want+=("create carryover-$n"); done
   # the machines, the memberships (whose deletes drain or remove a member) and the PKI stay
   UNTOUCHED="domain- volume- seed- address- etcd-membership- node-k8s- cluster-ca" expect_changes "$run/preview-move.json" "${want[@]}"
   ns pulumi up --stack $STACK --yes --skip-preview --non-interactive --event-log "$run/move.events" > "$run/move.log" 2>&1 || { kill $probe; tail -n 40 "$run/move.log" >&2; exit 1; }

@@ -26,6 +26,7 @@ export const LAYERS = [
   "vm",
   "vm:ready",
   "prep",
+  "carryover",
   "artifacts",
   "etcd",
   "etcd-health",

@@ -117,11 +117,19 @@ export function runtimeBinaries(c: ClusterConfig): string[] {
     .flatMap((a) => Object.values(binariesOf(a)).map((b) => `${BIN_DIR}/${b}`));
 }
 
+/** The list of the plugins a CNI plugins release put in CNI_BIN_DIR (its delete removes those, and only those). */
+const cniListOf = (a: ArtifactSpec) => `${OPT_DIR}/${a.name}-${a.version}/installed`;
+
 function installLines(a: ArtifactSpec): string[] {
   const file = `${CACHE_DIR}/${a.fileName}`;
   const staged = RUNTIME_ARTIFACTS.includes(a.name);
   if (a.name === "cni-plugins") {
-    return [`install -d -m 0755 ${CNI_BIN_DIR}`, `tar -xzf ${file} -C ${CNI_BIN_DIR}`];
+    // the pod network's own plugins (weave-net, flannel) share the directory: they stay
+    return [
+      `install -d -m 0755 ${CNI_BIN_DIR} ${OPT_DIR}/${a.name}-${a.version}`,
+      `tar -xzf ${file} -C ${CNI_BIN_DIR}`,
+      `tar -tzf ${file} | grep -v '/$' > ${cniListOf(a)}`,
+    ];
   }
   if (a.format === "binary") {
     if (staged) return [];
@@ -132,6 +140,58 @@ function installLines(a: ArtifactSpec): string[] {
   return [
     `if [[ ! -f ${dir}/.complete ]]; then rm -rf ${dir}; install -d ${dir}; tar -xzf ${file} -C ${dir}; touch ${dir}/.complete; fi`,
     ...(staged ? [] : Object.entries(binariesOf(a)).map(([inner, name]) => `install -m 0755 ${dir}/${inner} ${BIN_DIR}/${name}`)),
+  ];
+}
+
+/**
+ * Where the carryover step keeps copies of the running container runtime's binaries and of
+ * the CNI plugins directory until the artifacts step has run (which consumes them).
+ */
+export const CARRYOVER_DIR = "/var/lib/k8s-lab/carryover";
+
+/** The runtime's installed names (containerd, its shim, ctr, runc). */
+const runtimeNames = (): string[] => RUNTIME_ARTIFACTS.flatMap((n) => Object.values(BINARIES[n]));
+
+/**
+ * Before a node's artifacts step runs, copies of what its pods run on: the container runtime's
+ * binaries and the CNI plugins (the pod network's among them). A lab made before the
+ * containerd step owned the runtime has an artifacts step whose stored delete removes
+ * /usr/local/bin's runtime binaries and the whole CNI plugins directory; that delete runs
+ * when the step is replaced, on every node before any drain, so the nodes not yet drained
+ * could start no pod until their turn. The artifacts step puts back what its predecessor
+ * took and it does not install (carryoverRestoreLines). Runs once, before the node's first
+ * artifacts step of this version of the program.
+ */
+export function planCarryover(node: NodeSpec): HostStepPlan {
+  return {
+    node: node.name,
+    ip: node.ip,
+    layer: "carryover",
+    description: "keep copies of the running container runtime and CNI plugins until the artifacts step has run (an older version's artifacts step removed them in its delete)",
+    files: [],
+    activate: [
+      `rm -rf ${CARRYOVER_DIR}`,
+      `install -d -m 0700 ${CARRYOVER_DIR}/bin ${CARRYOVER_DIR}/cni`,
+      `for b in ${runtimeNames().join(" ")}; do if [[ -f ${BIN_DIR}/$b ]]; then cp -p ${BIN_DIR}/$b ${CARRYOVER_DIR}/bin/; fi; done`,
+      `if [[ -d ${CNI_BIN_DIR} ]]; then cp -a ${CNI_BIN_DIR}/. ${CARRYOVER_DIR}/cni/; fi`,
+    ],
+    deactivate: [],
+    createdPaths: [CARRYOVER_DIR],
+    healthGate: "the copies are made before the artifacts step runs",
+  };
+}
+
+/** The artifacts step's last lines on a node with a carryover: put back each kept file that is missing (never over one just installed), then drop the copies. */
+export function carryoverRestoreLines(): string[] {
+  return [
+    `if [[ -d ${CARRYOVER_DIR} ]]; then`,
+    `  for f in ${CARRYOVER_DIR}/bin/* ${CARRYOVER_DIR}/cni/*; do`,
+    '    [[ -e $f ]] || continue',
+    `    if [[ $f == ${CARRYOVER_DIR}/bin/* ]]; then t=${BIN_DIR}/\${f##*/}; else t=${CNI_BIN_DIR}/\${f##*/}; fi`,
+    '    if [[ ! -e $t ]]; then cp -a "$f" "$t"; echo "put back $t (removed by the replaced artifacts step of an older version)" >&2; fi',
+    "  done",
+    `  rm -rf ${CARRYOVER_DIR}`,
+    "fi",
   ];
 }
 
@@ -153,6 +213,8 @@ export function planArtifacts(c: ClusterConfig, node: NodeSpec): HostStepPlan {
     );
   }
   for (const a of artifacts) activate.push(...installLines(a));
+  if (runsKubelet(node)) activate.push(...carryoverRestoreLines());
+  const cni = artifacts.filter((a) => a.name === "cni-plugins");
   const installed = artifacts.filter((a) => !RUNTIME_ARTIFACTS.includes(a.name)).flatMap((a) => Object.values(binariesOf(a)).map((b) => `${BIN_DIR}/${b}`));
   return {
     node: node.name,
@@ -162,8 +224,8 @@ export function planArtifacts(c: ClusterConfig, node: NodeSpec): HostStepPlan {
     files: [],
     upload,
     activate,
-    deactivate: [],
-    createdPaths: [...installed, ...artifacts.map((a) => `${OPT_DIR}/${a.name}-${a.version}`), ...artifacts.map((a) => `${CACHE_DIR}/${a.fileName}`), ...(artifacts.some((a) => a.name === "cni-plugins") ? [CNI_BIN_DIR] : [])],
+    deactivate: cni.map((a) => `if [[ -f ${cniListOf(a)} ]]; then while IFS= read -r f; do rm -f -- "${CNI_BIN_DIR}/\${f#./}"; done < ${cniListOf(a)}; fi`),
+    createdPaths: [...installed, ...artifacts.map((a) => `${OPT_DIR}/${a.name}-${a.version}`), ...artifacts.map((a) => `${CACHE_DIR}/${a.fileName}`)],
     healthGate: "every checksum matches before anything is installed",
   };
 }

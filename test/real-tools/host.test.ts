@@ -35,7 +35,7 @@ describe("host steps under mocks", () => {
     const names = rec.ofType(CMD).map((r) => r.name).sort();
     const expected = ["etcd-health", "admin-access", "nodes-registered"];
     for (const n of ["k8s-1", "k8s-2", "k8s-3"]) {
-      expected.push(`prep-${n}`, `artifacts-${n}`, `kube-nginx-${n}`, `etcd-${n}`, `etcd-membership-${n}`, `etcd-snapshots-${n}`, `control-plane-${n}`, `containerd-${n}`);
+      expected.push(`prep-${n}`, `carryover-${n}`, `artifacts-${n}`, `kube-nginx-${n}`, `etcd-${n}`, `etcd-membership-${n}`, `etcd-snapshots-${n}`, `control-plane-${n}`, `containerd-${n}`);
       expected.push(`upgrade-drain-${n}`, `kubelet-${n}`, `kube-proxy-${n}`, `upgrade-uncordon-${n}`, `node-${n}`);
     }
     expect(names).toEqual(expected.sort());
@@ -314,7 +314,7 @@ describe("real tools over every host step", () => {
   });
 
   it("every apply and delete script passes bash -n and shellcheck", () => {
-    expect(steps.length).toBe(3 * 13 + 3);
+    expect(steps.length).toBe(3 * 14 + 3);
     for (const s of steps) {
       for (const script of [renderApplyScript(s, placeholderMaterial), renderDeleteScript(s, true)]) {
         expect({ step: `${s.layer}-${s.node}`, ...bashSyntax(script) }).toMatchObject({ status: 0 });

@@ -13,7 +13,7 @@ const planAt = (upTo: Stage, v: Record<string, unknown> = {}) => planCluster(loa
 const ADDS: Record<Stage, LayerName[]> = {
   vms: ["vm", "vm:ready"],
   pki: [],
-  etcd: ["prep", "artifacts", "etcd", "etcd-health", "etcd-membership", "etcd-snapshots"],
+  etcd: ["prep", "carryover", "artifacts", "etcd", "etcd-health", "etcd-membership", "etcd-snapshots"],
   "kube-nginx": ["kube-nginx"],
   "control-plane": ["control-plane", "admin-access"],
   workers: ["pod-network", "pod-bridge", "containerd", "images", "upgrade-drain", "kubelet", "kube-proxy", "node", "upgrade-uncordon", "nodes-registered"],
