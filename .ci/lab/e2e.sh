@@ -13,6 +13,13 @@
 #                   etcd (the default) → $E2E_ETCD_TO and Kubernetes 1.36.0 → $E2E_UPGRADE_TO (patch upgrades; the
 #                   second drains and uncordons node by node), each previewed, applied and checked
 #   E2E_DAY_TWO_PHASES  which of day two's phases run (default: "scale etcd kubernetes")
+#   E2E_CNI         the pod network: weave (default, the card's), flannel or bridge
+#   E2E_UI          the web UI: dashboard (default), headlamp, both or none; its checks
+#                   (ui-checks.sh) log in through it and keep a screenshot in the run's ui/
+#   K8S_LAB_IMAGE_DIR  docker-archive .tar files built by hand, beside the project's own
+#                   images (default $K8S_LAB_CACHE/handbuilt-images): weave-kube, weave-npc,
+#                   flannel-cni-plugin, the dashboard and its metrics scraper, Headlamp
+#                   (docs/offline-lab.md); the program's preflight names any image missing
 #   E2E_SKIP_CHECKS=1   skip the functional checks after the first up (when time is short)
 #   E2E_LOCAL_PROXY the local apiserver proxy (localProxy): nginx (default) or haproxy
 #   E2E_CONFORMANCE=1|full  after the checks, Kubernetes' conformance suite: the smoke set
@@ -47,6 +54,15 @@ STACK=e2e
 CLUSTER=klab-e2e
 [[ $(id -u) -eq 0 ]] || { echo "lab:e2e: needs root (libvirtd, a network namespace)" >&2; exit 1; }
 [[ -n ${E2E_LAYERS:-} && -n ${E2E_FROM_PREVIOUS:-} ]] && { echo "lab:e2e: E2E_LAYERS and E2E_FROM_PREVIOUS stand the lab up differently: choose one" >&2; exit 1; }
+export E2E_CNI=${E2E_CNI:-weave} E2E_UI=${E2E_UI:-dashboard}
+case $E2E_CNI in weave | flannel | bridge) ;; *) echo "lab:e2e: E2E_CNI=$E2E_CNI: weave, flannel or bridge" >&2; exit 2 ;; esac
+case $E2E_UI in dashboard | headlamp | both | none) ;; *) echo "lab:e2e: E2E_UI=$E2E_UI: dashboard, headlamp, both or none" >&2; exit 2 ;; esac
+uis=(); [[ $E2E_UI == dashboard || $E2E_UI == both ]] && uis+=(dashboard); [[ $E2E_UI == headlamp || $E2E_UI == both ]] && uis+=(headlamp)
+handbuilt_images=${K8S_LAB_IMAGE_DIR:-${K8S_LAB_CACHE:-$HOME/.cache/k8s-lab}/handbuilt-images}
+if [[ $E2E_CNI != bridge || ${#uis[@]} -gt 0 ]] && ! compgen -G "$handbuilt_images/*.tar" >/dev/null; then
+  echo "lab:e2e: E2E_CNI=$E2E_CNI E2E_UI=$E2E_UI needs images built by hand (weave-net, flannel's CNI plugin, the dashboard, Headlamp: docs/offline-lab.md), as docker-archive .tar files in $handbuilt_images (K8S_LAB_IMAGE_DIR); E2E_CNI=bridge E2E_UI=none runs without them" >&2
+  exit 1
+fi
 
 phases=()
 fault_times=() # E2E_FAULTS: each recovery's time (faults.sh)
@@ -162,6 +178,7 @@ if [[ -n ${E2E_FROM_PREVIOUS:-} ]]; then
   RELEASE_FILES_DIR=$previous_files ETCD_VERSION=3.6.5 CONTAINERD_VERSION=2.2.0 RUNC_VERSION=1.3.3 CRICTL_VERSION=1.36.0 CNI_VERSION=1.8.0 "$here/build-release-files.sh" >/dev/null
 fi
 "$here/build-images.sh" >/dev/null
+FLANNEL_TAG=$(cd "$root" && npx tsx tools/default-versions.ts | sed -n 's/^DEFAULT_FLANNEL_VERSION=//p'); export FLANNEL_TAG
 [[ -n ${E2E_CONFORMANCE:-} ]] && kit=$("$here/build-conformance.sh" | tail -n 1)
 kube_bench=$("$here/build-kube-bench.sh" | tail -n 1)
 KUBE_BENCH_BENCHMARK=$(npx tsx "$root/tools/kube-bench.ts" benchmark)
@@ -181,12 +198,14 @@ rm -rf "$run" "$pool"; mkdir -p "$run/bin" "$run/artifacts"
 # release's files in it, as an operator would, without touching the cache
 first_files=${previous_files:-$artifacts}
 cp -l "$first_files"/* "$run/artifacts/" 2>/dev/null || cp "$first_files"/* "$run/artifacts/"
-if [[ -n ${E2E_CONFORMANCE:-} ]]; then
-  # the conformance suite's images beside the lab's: every node imports them, nothing is pulled
-  mkdir -p "$run/images"
-  cp -l "$images"/*.tar "$kit"/images/*.tar "$run/images/" 2>/dev/null || cp "$images"/*.tar "$kit"/images/*.tar "$run/images/"
-  images=$run/images
-fi
+# the stack's imageArchiveDir: the project's images, those built by hand for the pod network
+# and the UIs, and the conformance suite's (every node imports them all, nothing is pulled)
+image_files=("$images"/*.tar)
+[[ $E2E_CNI != bridge || ${#uis[@]} -gt 0 ]] && image_files+=("$handbuilt_images"/*.tar)
+[[ -n ${E2E_CONFORMANCE:-} ]] && image_files+=("$kit"/images/*.tar)
+mkdir -p "$run/images"
+cp -l "${image_files[@]}" "$run/images/" 2>/dev/null || cp "${image_files[@]}" "$run/images/"
+images=$run/images
 # kubectl for the checks, from the release files the nodes get
 tar -xzf "$artifacts/kubernetes-server-linux-amd64.tar.gz" -O --wildcards "*kubernetes/server/bin/kubectl" > "$run/bin/kubectl"; chmod 0755 "$run/bin/kubectl"
 if [[ -e /dev/kvm ]]; then kvm_mode=$(stat -c %a /dev/kvm); chgrp kvm /dev/kvm; chmod 0660 /dev/kvm; fi
@@ -292,7 +311,10 @@ node -e '
     nodes: ["name=k8s-1 ip=192.168.253.140 roles=etcd,control-plane,worker", "name=k8s-2 ip=192.168.253.139 roles=etcd,control-plane,worker", "name=k8s-3 ip=192.168.253.141 roles=etcd,control-plane,worker"],
     nodeMemoryMiB: 2048, nodeDiskGiB: 10,
     artifactDir: artifacts, artifactChecksums: sums, crictlVersion: "1.36.0",
-    imageArchiveDir: images, cni: "bridge", dashboard: false, headlamp: false,
+    imageArchiveDir: images, cni: process.env.E2E_CNI,
+    dashboard: ["dashboard", "both"].includes(process.env.E2E_UI), headlamp: ["headlamp", "both"].includes(process.env.E2E_UI),
+    // the flannel image built here has its own digest (the program pins the upstream one)
+    ...(process.env.E2E_CNI === "flannel" ? { imageOverrides: [`flannel=ghcr.io/flannel-io/flannel:${process.env.FLANNEL_TAG}`] } : {}),
     // only when asked: a program from before the key (E2E_FROM_PREVIOUS) refuses keys it does not know
     ...(process.env.E2E_LOCAL_PROXY ? { localProxy: process.env.E2E_LOCAL_PROXY } : {}),
   };
@@ -338,7 +360,14 @@ fi
 phase "checks"
 pulumi stack output --stack $STACK --show-secrets adminKubeconfig > "$run/admin.conf"
 pulumi stack output --stack $STACK --show-secrets sshPrivateKey > "$run/lab-key"; chmod 600 "$run/admin.conf" "$run/lab-key"
-if [[ -z ${E2E_SKIP_CHECKS:-} ]]; then E2E_DIR=$run ns bash "$here/e2e-checks.sh"; else echo "  E2E_SKIP_CHECKS: functional checks skipped" >&2; fi
+if [[ -z ${E2E_SKIP_CHECKS:-} ]]; then
+  E2E_DIR=$run ns bash "$here/e2e-checks.sh"
+  if ((${#uis[@]})); then
+    phase "web UI: ${uis[*]} (login through its backend, screenshot)"
+    pulumi stack output --stack $STACK --json > "$run/outputs.json"
+    E2E_DIR=$run ns bash "$here/ui-checks.sh" "${uis[@]}"
+  fi
+else echo "  E2E_SKIP_CHECKS: functional checks skipped" >&2; fi
 
 # ---- 5'. kube-bench (the CIS Kubernetes Benchmark) on every node: reported, and any FAIL that
 # .ci/lab/kube-bench-justified.yaml does not justify fails the run at its end (after destroy)

@@ -1,0 +1,90 @@
+// The web UI checks of the lab run (.ci/lab/ui-checks.sh): they reach each UI the way the
+// stack output tells a user (its portForward, url and token commands), prove that the UI's
+// own backend accepts the login token and refuses a wrong one, and log in through the page
+// for a screenshot. bash runs the real script with stand-ins for kubectl, curl and the
+// screenshot tool that answer as a working (or, told so, a broken) UI would; the lab run
+// proves it against the real dashboard and Headlamp.
+import * as fs from "fs";
+import * as path from "path";
+import { dashboardAccess, headlampAccess } from "../../components/addons";
+import { ROOT } from "../harness";
+import { runWithStandIns, tmpdir } from "../tools";
+
+const TOKEN = "tok-3f9a1c";
+
+function uiChecks(uis: string[], broken = ""): { status: number | null; calls: string[]; stderr: string } {
+  const dir = tmpdir("ui-checks-");
+  fs.mkdirSync(path.join(dir, "bin"));
+  const outputs = { ...(broken === "no-output" ? {} : { dashboard: { ...dashboardAccess(), note: "…" } }), headlamp: { ...headlampAccess(), note: "…" } };
+  fs.writeFileSync(path.join(dir, "outputs.json"), JSON.stringify(outputs));
+  fs.writeFileSync(
+    path.join(dir, "bin", "kubectl"),
+    `#!/bin/bash
+args=()
+while (($#)); do case $1 in --kubeconfig | --request-timeout) shift 2 ;; *) args+=("$1"); shift ;; esac; done
+echo "kubectl \${args[*]}" >> ${dir}/calls.log
+case "\${args[*]}" in
+  *" wait --for=condition=Ready pod --all --timeout=10s") ;;
+  *" port-forward svc/"*) ;;
+  *" get secret "*"-token -o jsonpath={.data.token}") printf '%s' '${TOKEN}' | base64 ;;
+  *) echo "unexpected kubectl: \${args[*]}" >&2; exit 1 ;;
+esac
+`,
+    { mode: 0o755 },
+  );
+  const script = `
+    set -euo pipefail
+    export BROKEN='${broken}'
+    sleep() { SECONDS=$((SECONDS + \${1%.*})); }
+    curl() {
+      local out=/dev/null header="" a
+      for a in "$@"; do [[ $a == @- ]] && read -r header; done
+      while (($#)); do case $1 in -o) out=$2; shift 2 ;; -H) [[ $2 == @- ]] || header=$2; shift 2 ;; *) shift ;; esac; done
+      printf 'curl %s\\n' "\${header:-(no header)}" | sed 's/${TOKEN}/THE-TOKEN/' >> ${dir}/calls.log
+      [[ -z $header ]] && return 0
+      if [[ $header == "Authorization: Bearer ${TOKEN}" && $BROKEN != refused ]] || [[ $BROKEN == accepts-any ]]; then echo '{"namespaces":[{"objectMeta":{"name":"kube-system"}}]}' > "$out"; echo 200; else echo 401; fi
+    }
+    npx() { echo "npx $* (token in env: \${UI_TOKEN:+yes})" >> ${dir}/calls.log; [[ $BROKEN == screenshot ]] && return 1; : > "\${*: -1}"; }
+    export -f sleep curl npx
+    E2E_DIR=${dir} bash ${ROOT}/.ci/lab/ui-checks.sh ${uis.join(" ")}
+    ls ${dir}/ui >> ${dir}/calls.log
+  `;
+  return runWithStandIns(script, dir);
+}
+
+describe("the web UI checks of the lab run", () => {
+  it("reach each UI as the stack output says, prove its backend takes the login token and refuses a wrong one, and keep a screenshot", () => {
+    const r = uiChecks(["dashboard", "headlamp"]);
+    expect({ status: r.status, stderr: r.status === 0 ? "" : r.stderr }).toEqual({ status: 0, stderr: "" });
+    for (const [ui, ns, url, list] of [
+      ["dashboard", "kubernetes-dashboard", "https://127.0.0.1:8443/", "api/v1/namespace"],
+      ["headlamp", "headlamp", "http://127.0.0.1:4466/", "clusters/main/api/v1/namespaces"],
+    ]) {
+      expect(r.stderr).toContain(`ok: ${ui}: every pod Ready`);
+      expect(r.stderr).toContain(`ok: ${ui}: served through kubectl port-forward at ${url}`);
+      expect(r.stderr).toContain(`ok: ${ui}: its backend lists the namespaces with the login token (/${list}: 200)`);
+      expect(r.stderr).toContain(`ok: ${ui}: a wrong token is refused (401)`);
+      expect(r.calls).toContain(`kubectl -n ${ns} wait --for=condition=Ready pod --all --timeout=10s`);
+      expect(r.calls.filter((c) => c.startsWith(`kubectl -n ${ns} port-forward svc/`))).toHaveLength(1);
+    }
+    expect(r.calls.filter((c) => c === "curl Authorization: Bearer THE-TOKEN")).toHaveLength(2);
+    expect(r.calls.filter((c) => c === "curl Authorization: Bearer not-a-token")).toHaveLength(2);
+    const shots = r.calls.filter((c) => c.startsWith("npx tsx tools/ui-screenshot.ts"));
+    expect(shots).toHaveLength(2);
+    for (const s of shots) expect(s).toMatch(/\/ui\/(dashboard|headlamp)\.png \(token in env: yes\)$/);
+    expect(r.calls).toEqual(expect.arrayContaining(["dashboard.png", "headlamp.png"]));
+    // the token itself reaches no command line and no log
+    expect([...r.calls, r.stderr].join("\n")).not.toContain(TOKEN);
+  });
+
+  it.each([
+    ["the backend refuses the login token", "refused", "FAILED: dashboard: its backend answered 401 to /api/v1/namespace with the login token"],
+    ["the backend takes a wrong token", "accepts-any", "FAILED: dashboard: a wrong token got 200 from its backend (401 expected)"],
+    ["the stack has no output for the UI", "no-output", "FAILED: dashboard: the stack has no output dashboard (is the addon on?)"],
+    ["the login through the page fails", "screenshot", ""],
+  ])("fails when %s", (_, broken, message) => {
+    const r = uiChecks(["dashboard"], broken);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain(message);
+  });
+});

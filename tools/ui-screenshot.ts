@@ -1,0 +1,55 @@
+// Logs in to a web UI the way a person does — opens its page, types the token into its
+// token field, presses its sign-in button — waits until the logged-in page shows, and saves
+// a screenshot: what the lab's UI check keeps for a person to look at. Debian's chromium,
+// headless, driven by playwright-core; the token comes from UI_TOKEN (never argv).
+// Usage: UI_TOKEN=… tsx tools/ui-screenshot.ts URL OUT.png
+// Env: UI_EXPECT (text the logged-in page shows; default "Workloads", which the dashboard's
+// and Headlamp's navigation both have), CHROMIUM (default /usr/bin/chromium), UI_TIMEOUT_MS.
+import { chromium } from "playwright-core";
+
+/** The token field of the dashboard (#token) and of Headlamp (a password field), in that order. */
+export const TOKEN_FIELD = 'input#token, input[name="token"], input[type="password"]';
+/** The button that submits it: the dashboard's "Sign in", Headlamp's "Authenticate". */
+export const SUBMIT = /^\s*(sign in|authenticate)\s*$/i;
+
+export async function screenshotLoggedIn(o: { url: string; token: string; out: string; expect: string; chromium: string; timeoutMs: number }): Promise<void> {
+  const browser = await chromium.launch({ executablePath: o.chromium, args: ["--no-sandbox"] });
+  try {
+    const page = await browser.newPage({ ignoreHTTPSErrors: true, viewport: { width: 1440, height: 900 } });
+    page.setDefaultTimeout(o.timeoutMs);
+    await page.goto(o.url, { waitUntil: "domcontentloaded" });
+    const field = page.locator(TOKEN_FIELD).first();
+    await field.waitFor({ state: "visible" });
+    await field.fill(o.token);
+    await page.getByRole("button", { name: SUBMIT }).first().click();
+    try {
+      await page.getByText(o.expect).first().waitFor({ state: "visible" });
+    } catch (e) {
+      await page.screenshot({ path: o.out.replace(/\.png$/, "") + "-failed.png" });
+      throw new Error(`after signing in, "${o.expect}" did not show within ${o.timeoutMs} ms (the page as it was: ${o.out.replace(/\.png$/, "")}-failed.png)`);
+    }
+    await page.screenshot({ path: o.out });
+  } finally {
+    await browser.close();
+  }
+}
+
+if (require.main === module) {
+  const [url, out] = process.argv.slice(2);
+  const token = process.env.UI_TOKEN;
+  if (!url || !out || !token) {
+    console.error("usage: UI_TOKEN=… tsx tools/ui-screenshot.ts URL OUT.png");
+    process.exit(2);
+  }
+  screenshotLoggedIn({
+    url,
+    token,
+    out,
+    expect: process.env.UI_EXPECT ?? "Workloads",
+    chromium: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    timeoutMs: Number(process.env.UI_TIMEOUT_MS ?? 180_000),
+  }).catch((e) => {
+    console.error(`ui-screenshot: ${(e as Error).message.split("\n")[0]}`);
+    process.exit(1);
+  });
+}
