@@ -370,8 +370,9 @@ if [[ -z ${E2E_SKIP_CHECKS:-} ]]; then
 else echo "  E2E_SKIP_CHECKS: functional checks skipped" >&2; fi
 
 # ---- 5'. kube-bench (the CIS Kubernetes Benchmark) on every node: reported, and any FAIL that
-# .ci/lab/kube-bench-justified.yaml does not justify fails the run at its end (after destroy)
-if [[ -z ${E2E_SKIP_CHECKS:-} ]]; then
+# .ci/lab/kube-bench-justified.yaml does not justify fails the run at its end (after destroy).
+# It judges this program's lab: with E2E_FROM_PREVIOUS, once the lab has moved to it.
+kube_bench_phase() {
   phase "kube-bench ($KUBE_BENCH_BENCHMARK) on every node"
   mkdir -p "$run/kube-bench"
   npx tsx "$root/tools/kube-bench.ts" config > "$run/kube-bench/config.yaml"
@@ -384,7 +385,8 @@ if [[ -z ${E2E_SKIP_CHECKS:-} ]]; then
     late_failures+=("kube-bench: FAILs neither fixed nor justified ($run/kube-bench/verdict.txt)")
   fi
   sed 's/^/  /' "$run/kube-bench/verdict.txt" >&2
-fi
+}
+if [[ -z ${E2E_SKIP_CHECKS:-} && -z ${E2E_FROM_PREVIOUS:-} ]]; then kube_bench_phase; fi
 
 # ---- 5a. Kubernetes' conformance suite (E2E_CONFORMANCE) --------------------------------------
 if [[ -n ${E2E_CONFORMANCE:-} ]]; then
@@ -447,6 +449,8 @@ YAML
   kubectl_ns get nodes -o wide >&2
   if [[ -z ${E2E_SKIP_CHECKS:-} ]]; then E2E_DIR=$run ns bash "$here/e2e-checks.sh"; fi
   [[ $fails -eq 0 ]] || { echo "the workload behind its PodDisruptionBudget was unavailable for $fails of the probe's requests" >&2; exit 1; }
+  # the previous program's files are its own (its kube-bench FAILs are what this program fixed)
+  if [[ -z ${E2E_SKIP_CHECKS:-} ]]; then kube_bench_phase; fi
   kubectl_ns delete deployment,service,pdb probe-target >/dev/null
 fi
 
