@@ -1,0 +1,57 @@
+// The lab's UI screenshot (tools/ui-screenshot.ts) in Debian's chromium, headless, against
+// a local page that behaves like a UI's login: a token field and a sign-in button, the
+// logged-in page only for the right token. The lab run points it at the real dashboard and
+// Headlamp.
+import * as fs from "fs";
+import * as http from "http";
+import * as path from "path";
+import { AddressInfo } from "net";
+import { screenshotLoggedIn } from "../../tools/ui-screenshot";
+import { tmpdir } from "../tools";
+
+const CHROMIUM = "/usr/bin/chromium";
+const TOKEN = "eyJ-lab-token";
+
+/** A login page as the dashboard has it (#token, "Sign in") or as Headlamp has it (a password field, "Authenticate"). */
+function loginPage(kind: "dashboard" | "headlamp"): string {
+  const field = kind === "dashboard" ? '<input id="token" name="token">' : '<label>ID token <input type="password"></label>';
+  const button = kind === "dashboard" ? "Sign in" : "Authenticate";
+  return `<!doctype html><html><body><h1>Log in</h1>${field}<button type="button" onclick="
+    var t = document.querySelector('input').value;
+    document.body.innerHTML = t === '${TOKEN}' ? '<nav>Cluster Workloads Namespaces</nav><p>logged in</p>' : '<p>Unauthorized</p>';
+  ">${button}</button></body></html>`;
+}
+
+describe("the UI screenshot after a login through the page", () => {
+  let server: http.Server;
+  let base = "";
+  const dir = tmpdir("ui-shot-");
+  beforeAll(async () => {
+    if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (npm test installs it)`);
+    server = http.createServer((req, res) => {
+      res.writeHead(200, { "content-type": "text/html" });
+      res.end(loginPage(req.url?.includes("headlamp") ? "headlamp" : "dashboard"));
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => {
+    server?.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it.each(["dashboard", "headlamp"])("types the token into the %s login and keeps a PNG of the logged-in page", async (kind) => {
+    const out = path.join(dir, `${kind}.png`);
+    await screenshotLoggedIn({ url: `${base}/${kind}`, token: TOKEN, out, expect: "Workloads", chromium: CHROMIUM, timeoutMs: 30000 });
+    const png = fs.readFileSync(out);
+    expect(png.subarray(1, 4).toString()).toBe("PNG");
+    expect(png.length).toBeGreaterThan(2000);
+  }, 60000);
+
+  it("fails, keeping the page as it was, when the token is refused", async () => {
+    const out = path.join(dir, "refused.png");
+    await expect(screenshotLoggedIn({ url: `${base}/dashboard`, token: "wrong", out, expect: "Workloads", chromium: CHROMIUM, timeoutMs: 5000 })).rejects.toThrow(/"Workloads" did not show within 5000 ms/);
+    expect(fs.existsSync(out)).toBe(false);
+    expect(fs.existsSync(path.join(dir, "refused-failed.png"))).toBe(true);
+  }, 60000);
+});
