@@ -114,7 +114,7 @@ export class PlanBuilder {
   }
 
   /** The finished plan (no etcd members: a lab stood up only to its VMs), checked: every key-material reference is issued, no cycle, no edge to nothing. */
-  finish(etcd: EtcdMembership = { joins: {}, joining: [], leaving: [] }): ClusterPlan {
+  finish(etcd: EtcdMembership = { joins: {}, joining: [], leaving: [], rejoining: [] }): ClusterPlan {
     const plan: ClusterPlan = { config: this.config, etcd, steps: this.steps, layers: this.layers, edges: this.edges };
     checkMaterial(plan);
     topologicalOrder(plan);

@@ -132,6 +132,7 @@ export function deriveModel(raw: RawConfig): { config: DraftConfig; problems: Pr
       rotation: raw.pkiRotation,
     },
     etcdSnapshots: raw.etcdSnapshotSchedule === "off" ? undefined : { schedule: raw.etcdSnapshotSchedule, retention: raw.etcdSnapshotRetention },
+    etcdRejoin: raw.etcdRejoin,
     wipeDataOnDestroy: raw.wipeDataOnDestroy,
     upTo: raw.upTo,
   };

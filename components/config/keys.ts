@@ -117,6 +117,7 @@ export const CONFIG_KEYS = {
   // etcd snapshots
   etcdSnapshotSchedule: key(z.string().trim().min(1), "When each etcd member saves a snapshot, as a systemd OnCalendar expression (e.g. hourly, '*-*-* 00/6:00:00'), or 'off'.", { default: "*-*-* 00/6:00:00" }),
   etcdSnapshotRetention: key(int(1, 1000), "Scheduled snapshots kept per member (the oldest are removed).", { default: 8 }),
+  etcdRejoin: key(z.array(str), "etcd members whose data was lost (their etcd cannot start again: its data directory was removed, or its disk was replaced): the next up takes each out of the member list through the other members and adds it back with an empty data directory, which it fills from them. A one-time request: take the name out again in the following up.", { default: [] }),
   // learning
   upTo: key(z.enum(STAGES), "Stand the lab up to this layer and stop: vms, pki, etcd, kube-nginx, control-plane, workers or addons (everything). Raising it continues; lowering it removes the later layers (the preview lists them).", { default: "addons" }),
   // lifecycle

@@ -19,6 +19,11 @@ export interface EtcdJoin {
   cluster: string;
   /** "new": bootstrapped with the first members; "existing": joined a running cluster. */
   state: "new" | "existing";
+  /**
+   * How many times the member started from an empty data directory: 1 (absent) when it first
+   * started, one more each time etcdRejoin took it out of the cluster and added it back.
+   */
+  generation?: number;
 }
 
 export interface LastUp {
@@ -30,6 +35,8 @@ export interface LastUp {
   kubernetesVersion: string;
   /** The releases of etcd and the container runtime every node ran (absent: recorded by an older version of this program). */
   releases?: RecordedReleases;
+  /** The members etcdRejoin named in that up (a one-time request: the next up must not name them again). */
+  etcdRejoin?: string[];
 }
 
 /** The non-Kubernetes releases a lab runs, as recorded. */
@@ -64,8 +71,9 @@ export function parseLastUp(v: unknown): LastUp | undefined {
   for (const [name, j] of Object.entries(o.etcd as Record<string, unknown>)) {
     const x = j as Partial<EtcdJoin> | undefined;
     if (!x || typeof x.cluster !== "string" || (x.state !== "new" && x.state !== "existing")) return undefined;
-    etcd[name] = { cluster: x.cluster, state: x.state };
+    etcd[name] = { cluster: x.cluster, state: x.state, ...(typeof x.generation === "number" && x.generation > 1 ? { generation: x.generation } : {}) };
   }
+  const rejoined = Array.isArray(o.etcdRejoin) ? o.etcdRejoin.filter((x): x is string => typeof x === "string") : [];
   const r = o.releases as Partial<RecordedReleases> | undefined;
   const releases = r && typeof r === "object" && typeof r.etcd === "string" && typeof r.containerd === "string" && typeof r.runc === "string" ? { etcd: r.etcd, containerd: r.containerd, runc: r.runc } : undefined;
   return {
@@ -73,6 +81,7 @@ export function parseLastUp(v: unknown): LastUp | undefined {
     controlPlane: o.controlPlane.filter((x): x is string => typeof x === "string"),
     kubernetesVersion: o.kubernetesVersion,
     ...(releases ? { releases } : {}),
+    ...(rejoined.length ? { etcdRejoin: rejoined } : {}),
   };
 }
 
@@ -102,6 +111,14 @@ function oneMinorUp(key: string, was: string, now: string, text: { down: string;
 export function lastUpProblems(c: ClusterConfig, last: LastUp | undefined, running: ReadonlySet<string> = new Set()): Problem[] {
   const out: Problem[] = [];
   const members = nodesWith(c, "etcd").map((n) => n.name);
+  if (!last && c.etcdRejoin.length) {
+    out.push({
+      severity: "error",
+      key: "etcdRejoin",
+      message: `names ${c.etcdRejoin.join(", ")}, but the last up recorded no etcd members${running.size ? " (a stack from an older version of this program)" : " (nothing runs yet)"}`,
+      fix: running.size ? "run `pulumi up` once without etcdRejoin (it records the members), then name the member again" : "remove etcdRejoin: a first up starts every member from nothing",
+    });
+  }
   if (!last) {
     if (running.size) {
       const gone = [...running].filter((n) => !c.nodes.some((x) => x.name === n));
@@ -119,6 +136,33 @@ export function lastUpProblems(c: ClusterConfig, last: LastUp | undefined, runni
 
   // etcd: the members that stay must be a quorum of today's cluster
   const before = Object.keys(last.etcd);
+  const again = c.etcdRejoin.filter((m) => last.etcdRejoin?.includes(m));
+  if (again.length) {
+    out.push({
+      severity: "error",
+      key: "etcdRejoin",
+      message: `${again.join(", ")} rejoined etcd in the last up; etcdRejoin is a one-time request`,
+      fix: `take ${again.join(", ")} out of etcdRejoin (if its data is lost again later, name it again after one up without it)`,
+    });
+  }
+  const notRunning = c.etcdRejoin.filter((m) => members.includes(m) && !before.includes(m));
+  if (notRunning.length) {
+    out.push({
+      severity: "error",
+      key: "etcdRejoin",
+      message: `${notRunning.join(", ")} is not a member of the running cluster (the last up did not start it)`,
+      fix: `take ${notRunning.join(", ")} out of etcdRejoin: a member that joins now starts from an empty data directory anyway`,
+    });
+  }
+  const rejoining = c.etcdRejoin.filter((m) => before.includes(m) && !again.includes(m));
+  if (rejoining.length && before.length - rejoining.length < quorum(before.length)) {
+    out.push({
+      severity: "error",
+      key: "etcdRejoin",
+      message: `rejoining ${rejoining.join(", ")} leaves ${before.length - rejoining.length} of the ${before.length} members with the data, less than the quorum of ${quorum(before.length)}: the others cannot take ${rejoining.length === 1 ? "it" : "them"} out of the cluster`,
+      fix: `rejoin at most ${before.length - quorum(before.length)} member${before.length - quorum(before.length) === 1 ? "" : "s"} per up; with a quorum lost, restore the cluster from a snapshot (RUNBOOK.md)`,
+    });
+  }
   if (before.length) {
     const staying = before.filter((m) => members.includes(m));
     const leaving = before.filter((m) => !members.includes(m));

@@ -99,6 +99,8 @@ export interface DraftConfig {
   };
   /** Scheduled etcd snapshots on every member; absent when switched off. */
   etcdSnapshots?: { schedule: string; retention: number };
+  /** etcdRejoin: members to take out of etcd and add back with an empty data directory in this up. */
+  etcdRejoin: string[];
   wipeDataOnDestroy: boolean;
   /** The last layer this `up` stands up (upTo): a lab built one layer at a time. */
   upTo: Stage;

@@ -99,6 +99,11 @@ function roleRules(c: DraftConfig): Problem[] {
   }
   if (nodesWith(c, "control-plane").length === 0) out.push(err("nodes", "no node has the control-plane role", "add roles=control-plane to at least one node"));
   if (nodesWith(c, "worker").length === 0) out.push(err("nodes", "no node has the worker role; nothing could run pods (CoreDNS would stay Pending)", "add roles=worker to at least one node"));
+  const members = nodesWith(c, "etcd").map((n) => n.name);
+  for (const [i, name] of c.etcdRejoin.entries()) {
+    if (!members.includes(name)) out.push(err("etcdRejoin", `'${name}' is not an etcd member of this config (${members.join(", ") || "none"})`, "name a node with the etcd role whose data was lost"));
+    else if (c.etcdRejoin.indexOf(name) !== i) out.push(err("etcdRejoin", `'${name}' is named twice`, "name each member once"));
+  }
   return out;
 }
 

@@ -52,6 +52,8 @@ export interface EtcdMembership {
   joining: string[];
   /** Members of the running cluster no longer configured (removed at the end of this `up`). */
   leaving: string[];
+  /** Members taken out and added back with an empty data directory in this `up` (etcdRejoin). */
+  rejoining: string[];
 }
 
 /**
@@ -59,9 +61,11 @@ export interface EtcdMembership {
  * etcd nodes bootstrapped together (a stack from before the record), or, on a first `up`,
  * every member bootstraps now. A joining member's initial-cluster is the membership at the
  * moment it joins: every member of the running cluster (leaving ones are removed only at
- * the end of the `up`), the members that joined before it, and itself.
+ * the end of the `up`), the members that joined before it, and itself. A member named in
+ * etcdRejoin (and not already rejoined by the last `up`, `lastRejoined`) joins the running
+ * cluster again as its next generation: taken out, added back, filled from the others.
  */
-export function planEtcdMembership(c: ClusterConfig, recorded: Record<string, EtcdJoin> | undefined, established: ReadonlySet<string>): EtcdMembership {
+export function planEtcdMembership(c: ClusterConfig, recorded: Record<string, EtcdJoin> | undefined, established: ReadonlySet<string>, lastRejoined: readonly string[] = []): EtcdMembership {
   const members = nodesWith(c, "etcd");
   let previous: Record<string, EtcdJoin> = recorded ?? {};
   if (!Object.keys(previous).length) {
@@ -71,7 +75,7 @@ export function planEtcdMembership(c: ClusterConfig, recorded: Record<string, Et
   }
   if (!Object.keys(previous).length) {
     const cluster = initialCluster(c);
-    return { joins: Object.fromEntries(members.map((n) => [n.name, { cluster, state: "new" as const }])), joining: [], leaving: [] };
+    return { joins: Object.fromEntries(members.map((n) => [n.name, { cluster, state: "new" as const }])), joining: [], leaving: [], rejoining: [] };
   }
   // the running members' peer URLs, as each recorded its own entry
   const urlOf = (name: string) => {
@@ -82,18 +86,25 @@ export function planEtcdMembership(c: ClusterConfig, recorded: Record<string, Et
   const staying = configured.filter((n) => previous[n]);
   const leaving = Object.keys(previous).filter((n) => !configured.includes(n)).sort();
   const running: string[] = [...staying, ...leaving].map((n) => `${n}=${urlOf(n)}`);
+  const rejoining = c.etcdRejoin.filter((n) => previous[n] && !lastRejoined.includes(n));
+  const current = running.join(",");
   const joins: Record<string, EtcdJoin> = {};
   const joining: string[] = [];
   for (const n of members) {
-    if (previous[n.name]) {
-      joins[n.name] = previous[n.name];
+    const was = previous[n.name];
+    if (was && rejoining.includes(n.name)) {
+      joins[n.name] = { cluster: current, state: "existing", generation: (was.generation ?? 1) + 1 };
+      continue;
+    }
+    if (was) {
+      joins[n.name] = was;
       continue;
     }
     running.push(`${n.name}=${peerUrl(n)}`);
     joins[n.name] = { cluster: running.join(","), state: "existing" };
     joining.push(n.name);
   }
-  return { joins, joining, leaving };
+  return { joins, joining, leaving, rejoining };
 }
 
 /** The member's configuration, as etcd's --config-file reads it. Default `join`: one of the first members. */
@@ -164,23 +175,51 @@ function reconfigure(command: string): string[] {
 export const etcdctl = (endpoints: string) =>
   `${BIN_DIR}/etcdctl --endpoints=${endpoints} --cacert=${ETCD_PKI_DIR}/ca.crt --cert=${ETCD_PKI_DIR}/healthcheck-client.crt --key=${ETCD_PKI_DIR}/healthcheck-client.key`;
 
+/** Where a rejoined member records the generation its data directory belongs to (EtcdJoin.generation). */
+export const ETCD_GENERATION_FILE = `${ETCD_DATA_DIR}/k8s-lab-generation`;
+
+/**
+ * A member rejoining as a new generation (its data was lost): unless its data directory
+ * already belongs to that generation (a re-run), stop it, keep what the directory holds
+ * aside, and take the old member out of the list through the other members (the rest of
+ * the join adds it back).
+ */
+function rejoinLines(node: NodeSpec, endpoints: string, generation: number): string[] {
+  return [
+    `if [[ $(cat ${ETCD_GENERATION_FILE} 2>/dev/null || echo 1) != ${generation} ]]; then`,
+    `  echo "etcd on ${node.name}: rejoining as generation ${generation} (etcdRejoin): its data is not the cluster's" >&2`,
+    "  systemctl stop etcd || true",
+    `  if [[ -n $(ls -A ${ETCD_DATA_DIR}) ]]; then mv ${ETCD_DATA_DIR} "${ETCD_DATA_DIR}.removed-$(date -u +%Y%m%dT%H%M%SZ)"; install -d -m 0700 ${ETCD_DATA_DIR}; fi`,
+    `  id=$(awk -F', ' -v u=${shq(peerUrl(node))} '$4 == u {print $1}' <<<"$members")`,
+    '  if [[ -n $id ]]; then',
+    ...reconfigure(`${etcdctl(endpoints)} member remove "$id"`).map((l) => `    ${l}`),
+    `    echo "etcd member ${node.name} ($id) taken out of the cluster to rejoin" >&2`,
+    `    members=$(${etcdctl(endpoints)} member list)`,
+    "  fi",
+    "fi",
+  ];
+}
+
 /** Members that joined a running cluster: announced, then started, and healthy before the step returns. */
 function joinActivation(node: NodeSpec, join: EtcdJoin): string[] {
   const local = `https://127.0.0.1:${CLIENT_PORT}`;
   const others = clusterEntries(join.cluster).filter(([n]) => n !== node.name).map(([, url]) => url.replace(`:${PEER_PORT}`, `:${CLIENT_PORT}`));
   const endpoints = [...others, local].join(",");
+  const generation = join.generation ?? 1;
   return [
     `install -d -m 0700 ${ETCD_DATA_DIR}`,
     "systemctl daemon-reload",
     "systemctl enable -q etcd",
     "# joined a running cluster: it must be in the member list before its first start",
     `members=$(${etcdctl(endpoints)} member list) || { echo "etcd on ${node.name}: no member of the cluster answers (${endpoints}); it cannot join" >&2; exit 1; }`,
+    ...(generation > 1 ? rejoinLines(node, others.join(","), generation) : []),
     `if ! grep -qF ${shq(peerUrl(node))} <<<"$members"; then`,
     `  # data left by an earlier membership would start the old, removed member: keep it aside`,
     `  if [[ -d ${ETCD_DATA_DIR}/member ]]; then mv ${ETCD_DATA_DIR} "${ETCD_DATA_DIR}.removed-$(date -u +%Y%m%dT%H%M%SZ)"; install -d -m 0700 ${ETCD_DATA_DIR}; fi`,
     ...reconfigure(`${etcdctl(endpoints)} member add ${node.name} --peer-urls=${peerUrl(node)}`).map((l) => `  ${l}`),
     "fi",
     ...restartAndAwait("etcd", node.name, { check: `${etcdctl(local)} endpoint health`, seconds: 120, failing: "is not healthy" }),
+    ...(generation > 1 ? [`echo ${generation} > ${ETCD_GENERATION_FILE}`] : []),
   ];
 }
 
@@ -197,7 +236,9 @@ export function planEtcdMember(c: ClusterConfig, node: NodeSpec, join: EtcdJoin 
     description:
       join.state === "new"
         ? `etcd member ${node.name}, started with the first ${members} members, peer and client TLS`
-        : `etcd member ${node.name}, joined a running cluster as its member ${members} (etcdctl member add, then initial-cluster-state existing), peer and client TLS`,
+        : (join.generation ?? 1) > 1
+          ? `etcd member ${node.name}, rejoined the running cluster (generation ${join.generation}: taken out, added back, filled from the other members), peer and client TLS`
+          : `etcd member ${node.name}, joined a running cluster as its member ${members} (etcdctl member add, then initial-cluster-state existing), peer and client TLS`,
     files: [
       certFile(`${ETCD_PKI_DIR}/ca.crt`, etcdCaRef(c)),
       ...certAndKey(`${ETCD_PKI_DIR}/server`, `etcd-member-${node.name}`),

@@ -14,7 +14,7 @@ import { hostSteps as hostStepsOf, planCluster } from "../../components/cluster/
 import { materialRefs } from "../../components/host/plan";
 import { planPki } from "../../components/pki/plan";
 import { Recorder, forgetProviderState } from "../../tools/engine";
-import { Change, changeConfig, summary } from "../two-runs";
+import { Change, changeConfig, diffRuns, summary } from "../two-runs";
 import { resolvedOutputs, runProgram, settle, stackConfig } from "../harness";
 
 const dev = stackConfig("dev");
@@ -223,6 +223,28 @@ describe("etcd members and control-plane nodes", () => {
     expect(summary(back.changes.filter((c) => !c.name.includes("k8s-4"))).sort()).toEqual(summary(changes.filter((c) => !c.name.includes("k8s-4"))).sort());
     expect(back.changes.filter((c) => c.name.includes("k8s-4")).every((c) => c.op === "delete")).toBe(true);
   }, 90000);
+
+  it("etcdRejoin: the member that lost its data is the only step replaced; recorded as its next generation; the following up without it changes nothing", async () => {
+    const asked = { ...dev, etcdRejoin: ["k8s-2"] };
+    const { changes, outputs } = await changeConfig(dev, asked);
+    expect(summary(changes)).toEqual(["replace etcd-k8s-2"]);
+    const last = outputs.lastUp as LastUp;
+    expect(last.etcdRejoin).toEqual(["k8s-2"]);
+    expect(last.etcd["k8s-2"]).toMatchObject({ state: "existing", generation: 2 });
+    expect(last.etcd["k8s-1"]).toEqual({ cluster: expect.any(String), state: "new" });
+    // the third up reads what the second recorded: without the name, nothing changes
+    const second = await runProgram(asked, { previousOutputs: await resolvedOutputs((await runProgram(dev, { established: [] })).outputs!) });
+    const third = await runProgram(dev, { previousOutputs: outputs });
+    expect(third.error).toBeUndefined();
+    expect(summary(diffRuns(second.rec, third.rec))).toEqual([]);
+    // and naming it again is refused before anything is registered
+    expect(lastUpProblems(loadConfig(asked).config!, last).map((p) => `${p.key}: ${p.message}`)).toEqual(["etcdRejoin: k8s-2 rejoined etcd in the last up; etcdRejoin is a one-time request"]);
+    // two of three would leave no quorum to take them out
+    const two = loadConfig({ ...dev, etcdRejoin: ["k8s-2", "k8s-3"] }).config!;
+    expect(lastUpProblems(two, { ...last, etcdRejoin: undefined }).map((p) => p.key + ": " + p.message)).toEqual([expect.stringContaining("etcdRejoin: rejoining k8s-2, k8s-3 leaves 1 of the 3 members with the data, less than the quorum of 2")]);
+    // a name that is no etcd member is refused by preflight
+    expect(loadConfig({ ...dev, etcdRejoin: ["k8s-9"] }).errors.map((p) => p.key + ": " + p.message)).toEqual([expect.stringContaining("etcdRejoin: 'k8s-9' is not an etcd member")]);
+  }, 120000);
 
   it("refuses, before changing anything, a removal that would lose etcd's quorum, naming the key and the fix", async () => {
     const first = await runProgram(dev, { established: [] });

@@ -2,15 +2,16 @@
 // run under bash against the pinned etcd and etcdctl (built by test/upstream/build.sh),
 // with the PKI issued as the program issues it. Three members bootstrap, a fourth joins
 // (etcdctl member add, initial-cluster-state existing), leaves (member remove through its
-// own etcd, data kept aside) and joins again. The members listen on loopback addresses
-// 127.0.1.11–14 on this machine; what the test rewrites, and nothing else: each member's
+// own etcd, data kept aside) and joins again. Then another three-member cluster loses one
+// member's data and gets it back with etcdRejoin. The members listen on loopback addresses
+// 127.0.1.11–14 and 127.0.1.21–23 on this machine; what the test rewrites, and nothing else: each member's
 // paths (/etc, /var/lib, /usr/local/bin) go under a scratch directory, `127.0.0.1` becomes
 // the member's own address (they share one loopback), and `systemctl` is a stub that runs
 // the unit's ExecStart.
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { ClusterConfig, EtcdJoin, loadConfig } from "../../components/config";
+import { ClusterConfig, EtcdJoin, LastUp, lastUpProblems, loadConfig } from "../../components/config";
 import { HostStepPlan, renderApplyScript, renderDeleteScript, resolvedFiles } from "../../components/host/plan";
 import { planEtcdHealthGate, planEtcdMember, planEtcdMembership, planEtcdMembershipOf } from "../../components/etcd/plan";
 import { issueTestPki } from "../../tools/test-pki";
@@ -20,9 +21,9 @@ import { tmpdir } from "../tools";
 
 const BIN = path.join(ROOT, "test/upstream/.bin");
 const IPS = ["127.0.1.11", "127.0.1.12", "127.0.1.13", "127.0.1.14"];
-const nodes = (n: number) => IPS.slice(0, n).map((ip, i) => `name=m-${i + 1} ip=${ip} roles=etcd,control-plane,worker`);
-const configOf = (n: number): ClusterConfig => {
-  const r = loadConfig({ ...stackConfig("dev"), nodeCidr: "127.0.1.0/24", nodes: nodes(n) });
+const nodes = (n: number, prefix: string, ips: string[]) => ips.slice(0, n).map((ip, i) => `name=${prefix}-${i + 1} ip=${ip} roles=etcd,control-plane,worker`);
+const configOf = (n: number, o: { prefix?: string; ips?: string[]; values?: Record<string, unknown> } = {}): ClusterConfig => {
+  const r = loadConfig({ ...stackConfig("dev"), nodeCidr: "127.0.1.0/24", nodes: nodes(n, o.prefix ?? "m", o.ips ?? IPS), ...o.values });
   if (!r.config) throw new Error(r.errors.map((e) => `${e.key}: ${e.message}`).join("\n"));
   return r.config;
 };
@@ -180,5 +181,62 @@ const skip = process.env.K8SLAB_SKIP_ETCD === "1";
     expect(stuck.status).toBe(1);
     expect(stuck.out).toContain("etcd on m-4 does not answer, so it cannot take itself out of the cluster");
     expect(stuck.out).toContain("etcdctl member remove <ID of https://127.0.1.14:2380>");
+  }, 300000);
+
+  it("gives a member that lost its data back to the cluster with etcdRejoin: taken out through the others, added back empty, filled from them; once", async () => {
+    const ips = ["127.0.1.21", "127.0.1.22", "127.0.1.23"];
+    const c = configOf(3, { prefix: "r", ips });
+    const pki = await issueTestPki(c);
+    const apply = (step: HostStepPlan, m: Member) => bash(renderApplyScript(localize(step, m, pki.material), pki.material), m);
+    const undo = (step: HostStepPlan, m: Member) => bash(renderDeleteScript(localize(step, m, pki.material), false), m);
+    const node = (name: string) => c.nodes.find((n) => n.name === name)!;
+    const first = planEtcdMembership(c, undefined, new Set());
+    for (const n of c.nodes) expect(apply(planEtcdMember(c, n, first.joins[n.name]), member(n.name, n.ip))).toMatchObject({ status: 0 });
+    const r1 = member("r-1", ips[0]);
+    const r2 = member("r-2", ips[1]);
+    expect(apply(planEtcdHealthGate(c), r1)).toMatchObject({ status: 0 });
+    expect(etcdctl(r1, "put /lab/before-loss written-before")).toMatchObject({ status: 0 });
+    const lastUp: LastUp = { etcd: first.joins, controlPlane: ["r-1", "r-2", "r-3"], kubernetesVersion: c.versions.kubernetes };
+
+    // r-2 loses its data; started again as it was, it bootstraps a cluster of its own, which the others refuse
+    expect(bash("systemctl stop etcd", r2)).toMatchObject({ status: 0 });
+    fs.rmSync(path.join(r2.root, "var/lib/etcd"), { recursive: true });
+    fs.mkdirSync(path.join(r2.root, "var/lib/etcd"), { mode: 0o700 });
+    expect(bash("systemctl start etcd; sleep 3", r2)).toMatchObject({ status: 0 });
+    expect(etcdctl(r2, "get /lab/before-loss --print-value-only --command-timeout=3s").out).not.toContain("written-before");
+
+    // the next up with etcdRejoin: [r-2]: preflight accepts it; r-2 rejoins as generation 2
+    const asked = configOf(3, { prefix: "r", ips, values: { etcdRejoin: ["r-2"] } });
+    expect(lastUpProblems(asked, lastUp)).toEqual([]);
+    const next = planEtcdMembership(asked, lastUp.etcd, new Set(["r-1", "r-2", "r-3"]), lastUp.etcdRejoin);
+    expect(next.rejoining).toEqual(["r-2"]);
+    expect(next.joins["r-2"]).toEqual({ cluster: "r-1=https://127.0.1.21:2380,r-2=https://127.0.1.22:2380,r-3=https://127.0.1.23:2380", state: "existing", generation: 2 });
+    expect(next.joins["r-1"]).toBe(first.joins["r-1"]);
+    // its etcd step is replaced: the old step's delete, then the new one
+    expect(undo(planEtcdMember(c, node("r-2"), first.joins["r-2"]), r2)).toMatchObject({ status: 0 });
+    const rejoined = apply(planEtcdMember(asked, node("r-2"), next.joins["r-2"]), r2);
+    expect(rejoined.status === 0 ? "" : rejoined.out + fs.readFileSync(path.join(r2.root, "etcd.log"), "utf8").slice(-2000)).toBe("");
+    expect(rejoined.out).toContain("etcd member r-2");
+    expect(rejoined.out).toContain("taken out of the cluster to rejoin");
+    expect(memberList(r1)).toEqual(["r-1 started", "r-2 started", "r-3 started"]);
+    expect(etcdctl(r1, "endpoint health --cluster")).toMatchObject({ status: 0 });
+    // the data written before the loss, read from r-2 itself
+    expect(etcdctl(r2, "get /lab/before-loss --print-value-only --consistency=s").out.trim()).toBe("written-before");
+    const aside = () => fs.readdirSync(path.join(r2.root, "var/lib")).filter((d) => d.startsWith("etcd.removed-"));
+    expect(aside()).toHaveLength(1);
+
+    // a re-run (an up that failed later and is run again) takes nothing out again
+    const again = apply(planEtcdMember(asked, node("r-2"), next.joins["r-2"]), r2);
+    expect(again).toMatchObject({ status: 0 });
+    expect(again.out).not.toContain("taken out");
+    expect(aside()).toHaveLength(1);
+    expect(memberList(r1)).toEqual(["r-1 started", "r-2 started", "r-3 started"]);
+
+    // the following up: naming r-2 again is refused (one time); without it nothing changes
+    const recorded: LastUp = { ...lastUp, etcd: next.joins, etcdRejoin: ["r-2"] };
+    expect(lastUpProblems(asked, recorded).map((p) => `${p.key}: ${p.message}`)).toEqual(["etcdRejoin: r-2 rejoined etcd in the last up; etcdRejoin is a one-time request"]);
+    const after = planEtcdMembership(c, recorded.etcd, new Set(["r-1", "r-2", "r-3"]), recorded.etcdRejoin);
+    expect(after.rejoining).toEqual([]);
+    expect(renderApplyScript(planEtcdMember(c, node("r-2"), after.joins["r-2"]), pki.material)).toBe(renderApplyScript(planEtcdMember(asked, node("r-2"), next.joins["r-2"]), pki.material));
   }, 300000);
 });

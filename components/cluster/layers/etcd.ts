@@ -15,7 +15,7 @@ export interface WiredEtcd {
 
 export function wireEtcd(b: PlanBuilder, artifacts: NodeSteps): WiredEtcd {
   const c = b.config;
-  const members = planEtcdMembership(c, b.options.lastUp?.etcd, b.established);
+  const members = planEtcdMembership(c, b.options.lastUp?.etcd, b.established, b.options.lastUp?.etcdRejoin);
   const { joining } = members;
   const etcd = b.hostLayer("etcd", "etcd", "all", nodesWith(c, "etcd").map((n) => planEtcdMember(c, n, members.joins[n.name])), { notRolled: joining });
   for (const [n, s] of Object.entries(etcd)) b.edge(s.id, artifacts[n].id, "the etcd binaries");
