@@ -25,7 +25,7 @@ while (($#)); do case $1 in --kubeconfig | --request-timeout) shift 2 ;; *) args
 echo "kubectl \${args[*]}" >> ${dir}/calls.log
 case "\${args[*]}" in
   *" wait --for=condition=Ready pod --all --timeout=10s") ;;
-  *" port-forward svc/"*) ;;
+  *" port-forward svc/"*) p=\${args[-1]}; touch ${dir}/port-forward-\${p%%:*} ;;
   *" get secret "*"-token -o jsonpath={.data.token}") printf '%s' '${TOKEN}' | base64 ;;
   *) echo "unexpected kubectl: \${args[*]}" >&2; exit 1 ;;
 esac
@@ -35,13 +35,15 @@ esac
   const script = `
     set -euo pipefail
     export BROKEN='${broken}'
-    sleep() { SECONDS=$((SECONDS + \${1%.*})); }
+    # (a moment of real time too: the port-forward starts in the background)
+    sleep() { command sleep 0.25; SECONDS=$((SECONDS + \${1%.*})); }
     curl() {
-      local out=/dev/null header="" a
+      local out=/dev/null header="" a url=\${*: -1}
       for a in "$@"; do [[ $a == @- ]] && read -r header; done
       while (($#)); do case $1 in -o) out=$2; shift 2 ;; -H) [[ $2 == @- ]] || header=$2; shift 2 ;; *) shift ;; esac; done
       printf 'curl %s\\n' "\${header:-(no header)}" | sed 's/${TOKEN}/THE-TOKEN/' >> ${dir}/calls.log
-      [[ -z $header ]] && return 0
+      # the page answers once its port-forward runs (in the background: it may take a moment)
+      if [[ -z $header ]]; then local port=\${url##*:}; port=\${port%%/*}; [[ -e ${dir}/port-forward-$port ]]; return; fi
       if [[ $header == "Authorization: Bearer ${TOKEN}" && $BROKEN != refused ]] || [[ $BROKEN == accepts-any ]]; then echo '{"namespaces":[{"objectMeta":{"name":"kube-system"}}]}' > "$out"; echo 200; else echo 401; fi
     }
     npx() { echo "npx $* (token in env: \${UI_TOKEN:+yes})" >> ${dir}/calls.log; [[ $BROKEN == screenshot ]] && return 1; : > "\${*: -1}"; }
