@@ -171,6 +171,12 @@ function reconfigure(command: string): string[] {
   ];
 }
 
+/** Moves the data directory aside (kept, named for the time), for a member that starts again from nothing. */
+const DATA_ASIDE = `mv ${ETCD_DATA_DIR} "${ETCD_DATA_DIR}.removed-$(date -u +%Y%m%dT%H%M%SZ)"`;
+
+/** Sets $id to the ID of the member with peer URL `url` in $members (etcdctl member list). */
+const memberIdOf = (url: string) => `id=$(awk -F', ' -v u=${shq(url)} '$4 == u {print $1}' <<<"$members")`;
+
 /** etcdctl with the health-check client certificate against `endpoints`. */
 export const etcdctl = (endpoints: string) =>
   `${BIN_DIR}/etcdctl --endpoints=${endpoints} --cacert=${ETCD_PKI_DIR}/ca.crt --cert=${ETCD_PKI_DIR}/healthcheck-client.crt --key=${ETCD_PKI_DIR}/healthcheck-client.key`;
@@ -189,8 +195,8 @@ function rejoinLines(node: NodeSpec, endpoints: string, generation: number): str
     `if [[ $(cat ${ETCD_GENERATION_FILE} 2>/dev/null || echo 1) != ${generation} ]]; then`,
     `  echo "etcd on ${node.name}: rejoining as generation ${generation} (etcdRejoin): its data is not the cluster's" >&2`,
     "  systemctl stop etcd || true",
-    `  if [[ -n $(ls -A ${ETCD_DATA_DIR}) ]]; then mv ${ETCD_DATA_DIR} "${ETCD_DATA_DIR}.removed-$(date -u +%Y%m%dT%H%M%SZ)"; install -d -m 0700 ${ETCD_DATA_DIR}; fi`,
-    `  id=$(awk -F', ' -v u=${shq(peerUrl(node))} '$4 == u {print $1}' <<<"$members")`,
+    `  if [[ -n $(ls -A ${ETCD_DATA_DIR}) ]]; then ${DATA_ASIDE}; install -d -m 0700 ${ETCD_DATA_DIR}; fi`,
+    `  ${memberIdOf(peerUrl(node))}`,
     '  if [[ -n $id ]]; then',
     ...reconfigure(`${etcdctl(endpoints)} member remove "$id"`).map((l) => `    ${l}`),
     `    echo "etcd member ${node.name} ($id) taken out of the cluster to rejoin" >&2`,
@@ -215,7 +221,7 @@ function joinActivation(node: NodeSpec, join: EtcdJoin): string[] {
     ...(generation > 1 ? rejoinLines(node, others.join(","), generation) : []),
     `if ! grep -qF ${shq(peerUrl(node))} <<<"$members"; then`,
     `  # data left by an earlier membership would start the old, removed member: keep it aside`,
-    `  if [[ -d ${ETCD_DATA_DIR}/member ]]; then mv ${ETCD_DATA_DIR} "${ETCD_DATA_DIR}.removed-$(date -u +%Y%m%dT%H%M%SZ)"; install -d -m 0700 ${ETCD_DATA_DIR}; fi`,
+    `  if [[ -d ${ETCD_DATA_DIR}/member ]]; then ${DATA_ASIDE}; install -d -m 0700 ${ETCD_DATA_DIR}; fi`,
     ...reconfigure(`${etcdctl(endpoints)} member add ${node.name} --peer-urls=${peerUrl(node)}`).map((l) => `  ${l}`),
     "fi",
     ...restartAndAwait("etcd", node.name, { check: `${etcdctl(local)} endpoint health`, seconds: 120, failing: "is not healthy" }),
@@ -299,13 +305,13 @@ export function planEtcdMembershipOf(node: NodeSpec): HostStepPlan {
       `  echo "on a healthy member: etcdctl member list, then etcdctl member remove <ID of ${url}>; then run pulumi up again" >&2`,
       "  exit 1",
       "fi",
-      `id=$(awk -F', ' -v u=${shq(url)} '$4 == u {print $1}' <<<"$members")`,
+      memberIdOf(url),
       `if [[ -n $id ]]; then`,
       ...reconfigure(`${etcdctl(local)} member remove "$id"`).map((l) => `  ${l}`),
       `  echo "etcd member ${node.name} ($id) removed from the cluster" >&2`,
       "fi",
       "systemctl stop etcd || true",
-      `if [[ -d ${ETCD_DATA_DIR}/member ]]; then mv ${ETCD_DATA_DIR} "${ETCD_DATA_DIR}.removed-$(date -u +%Y%m%dT%H%M%SZ)"; fi`,
+      `if [[ -d ${ETCD_DATA_DIR}/member ]]; then ${DATA_ASIDE}; fi`,
     ],
     healthGate: `etcdctl member list names ${url}`,
     identity: [node.name, url],

@@ -110,11 +110,12 @@ export function runtimeInstallLines(c: ClusterConfig): string[] {
     .flatMap((a) => Object.entries(stagedBinaries(a)).map(([name, from]) => `install -m 0755 ${from} ${BIN_DIR}/${name}`));
 }
 
+/** The runtime's installed names (containerd, its shim, ctr, runc). */
+const RUNTIME_NAMES: string[] = RUNTIME_ARTIFACTS.flatMap((n) => Object.values(BINARIES[n]));
+
 /** The paths runtimeInstallLines writes. */
-export function runtimeBinaries(c: ClusterConfig): string[] {
-  return RUNTIME_ARTIFACTS.map((n) => c.artifacts[n])
-    .filter((a): a is ArtifactSpec => a !== undefined)
-    .flatMap((a) => Object.values(binariesOf(a)).map((b) => `${BIN_DIR}/${b}`));
+export function runtimeBinaries(): string[] {
+  return RUNTIME_NAMES.map((b) => `${BIN_DIR}/${b}`);
 }
 
 /** The list of the plugins a CNI plugins release put in CNI_BIN_DIR (its delete removes those, and only those). */
@@ -149,9 +150,6 @@ function installLines(a: ArtifactSpec): string[] {
  */
 export const CARRYOVER_DIR = "/var/lib/k8s-lab/carryover";
 
-/** The runtime's installed names (containerd, its shim, ctr, runc). */
-const runtimeNames = (): string[] => RUNTIME_ARTIFACTS.flatMap((n) => Object.values(BINARIES[n]));
-
 /**
  * Before a node's artifacts step runs, copies of what its pods run on: the container runtime's
  * binaries and the CNI plugins (the pod network's among them). A lab made before the
@@ -172,7 +170,7 @@ export function planCarryover(node: NodeSpec): HostStepPlan {
     activate: [
       `rm -rf ${CARRYOVER_DIR}`,
       `install -d -m 0700 ${CARRYOVER_DIR}/bin ${CARRYOVER_DIR}/cni`,
-      `for b in ${runtimeNames().join(" ")}; do if [[ -f ${BIN_DIR}/$b ]]; then cp -p ${BIN_DIR}/$b ${CARRYOVER_DIR}/bin/; fi; done`,
+      `for b in ${RUNTIME_NAMES.join(" ")}; do if [[ -f ${BIN_DIR}/$b ]]; then cp -p ${BIN_DIR}/$b ${CARRYOVER_DIR}/bin/; fi; done`,
       `if [[ -d ${CNI_BIN_DIR} ]]; then cp -a ${CNI_BIN_DIR}/. ${CARRYOVER_DIR}/cni/; fi`,
     ],
     deactivate: [],

@@ -224,7 +224,7 @@ export function planContainerd(c: ClusterConfig, node: NodeSpec): HostStepPlan {
       "fi",
     ],
     ...unitRemoval(["containerd"]),
-    createdPaths: [...runtimeBinaries(c), CONTAINERD_CERTS_D, "/etc/systemd/system/containerd.service.d"],
+    createdPaths: [...runtimeBinaries(), CONTAINERD_CERTS_D, "/etc/systemd/system/containerd.service.d"],
     dataDirs: ["/var/lib/containerd"],
     healthGate: "crictl info answers",
   };
