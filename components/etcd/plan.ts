@@ -281,8 +281,9 @@ export function planEtcdMember(c: ClusterConfig, node: NodeSpec, join: EtcdJoin 
 
 /**
  * A member's place in the cluster. Create: it is listed. Delete (the node leaves the etcd
- * role or the config): taken out with etcdctl member remove through its own, still running
- * etcd, then stopped, its data kept aside; it runs before the member's etcd step is
+ * role or the config): the member list asked of its own, still running etcd, the member
+ * taken out with etcdctl member remove through the other members, then stopped, its data
+ * kept aside; it runs before the member's etcd step is
  * deleted. Skipped in a whole destroy (the shipper deletes it with the cluster).
  */
 export function planEtcdMembershipOf(node: NodeSpec): HostStepPlan {
@@ -307,7 +308,10 @@ export function planEtcdMembershipOf(node: NodeSpec): HostStepPlan {
       "fi",
       memberIdOf(url),
       `if [[ -n $id ]]; then`,
-      ...reconfigure(`${etcdctl(local)} member remove "$id"`).map((l) => `  ${l}`),
+      // through the other members: a member removed through itself stops at once and may not
+      // answer its own remove ("server stopped", seen under load), though the remove was done
+      `  others=$(awk -F', ' -v u=${shq(url)} '$4 != u {print $5}' <<<"$members" | paste -sd, -)`,
+      ...reconfigure(`${etcdctl('"$others"')} member remove "$id"`).map((l) => `  ${l}`),
       `  echo "etcd member ${node.name} ($id) removed from the cluster" >&2`,
       "fi",
       "systemctl stop etcd || true",

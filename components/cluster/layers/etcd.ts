@@ -30,7 +30,7 @@ export function wireEtcd(b: PlanBuilder, artifacts: NodeSteps): WiredEtcd {
 
   const membership = b.hostLayer("etcd-membership", "etcd", "none", nodesWith(c, "etcd").map((n) => planEtcdMembershipOf(n)), { extra: { deletedWithCluster: true } });
   for (const [n, s] of Object.entries(membership)) {
-    b.edge(s.id, etcd[n].id, "taken out of the member list through its own etcd, before that etcd stops");
+    b.edge(s.id, etcd[n].id, "taken out of the member list while its etcd still runs (it answers the member list), before that etcd stops");
     b.edge(s.id, health.id, "the member list needs a quorum");
   }
 
