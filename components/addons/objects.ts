@@ -28,7 +28,13 @@ export function loginAccount(c: ClusterConfig, ns: string, name: string): K8sObj
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: c.addons.dashboardLoginRole },
       subjects: [{ kind: "ServiceAccount", name, namespace: ns }],
     }),
-    obj("v1", "Secret", { metadata: { name: `${name}-token`, namespace: ns, annotations: { "kubernetes.io/service-account.name": name } }, type: "kubernetes.io/service-account-token" }),
+    // skipAwait: the kubernetes provider gives the token controller a fixed 5 s to fill the
+    // Secret in; a busy controller-manager (emulated guests) failed the first up that way.
+    // Nothing in the program reads the token: the stack's `token` command does, later.
+    obj("v1", "Secret", {
+      metadata: { name: `${name}-token`, namespace: ns, annotations: { "kubernetes.io/service-account.name": name, "pulumi.com/skipAwait": "true" } },
+      type: "kubernetes.io/service-account-token",
+    }),
   ];
 }
 
