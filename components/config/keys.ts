@@ -98,7 +98,7 @@ export const CONFIG_KEYS = {
   artifactDir: key(str, "Air-gapped installs: a directory on the machine running Pulumi holding every release file, copied to the nodes over SSH."),
   registryMirrors: key(z.array(z.string()), "Container registry mirrors as 'REGISTRY=URL', e.g. 'registry.k8s.io=https://mirror.lab:5000'.", { default: [] }),
   imageOverrides: key(z.array(z.string()), "Replace addon images as 'NAME=IMAGE' (NAME: coredns, weaveKube, weaveNpc, flannel, flannelCniPlugin, dashboard, dashboardMetricsScraper, headlamp).", { default: [] }),
-  imageArchiveDir: key(str, "Registry-less clusters: a directory on the machine running Pulumi with docker-archive tarballs (*.tar, e.g. from docker save); every worker imports them into containerd (digests checked). Every image the cluster runs must be in one, or behind registryMirrors."),
+  imageArchiveDir: key(str, "Registry-less clusters: a directory on the machine running Pulumi with docker-archive tarballs (*.tar, e.g. from docker save); every worker imports them into containerd (digests checked), but not those holding only images of addons the cluster does not run. Every image the cluster runs must be in one, or behind registryMirrors."),
   pauseImage: key(str, "Sandbox (pause) image for containerd; pulled through registryMirrors.", { default: DEFAULT_IMAGES.pause }),
   // addons
   cni: key(z.enum(["weave", "flannel", "bridge"]), "Pod network: weave or flannel (add-ons), or bridge (the hard way: a bridge and host-local IPs per node, routes between nodes; no overlay, no images).", { default: "weave" }),

@@ -270,12 +270,29 @@ function archiveRules(c: DraftConfig, env: PreflightEnv): Problem[] {
     return [err("imageArchiveDir", `${dir} cannot be read as image archives: ${(e as Error).message}`, "point it at a directory of docker-archive .tar files (docker save, ctr images export)")];
   }
   if (!c.registry.archives.length) return [err("imageArchiveDir", `${dir} holds no .tar archive`, "put the images the cluster runs there as docker-archive .tar files, or unset imageArchiveDir")];
+  // every node imports every archive (minutes each on emulated guests): not those that hold
+  // only images of addons this cluster does not run (flannel's in a weave cluster)
+  const unused = unusedAddonArchives(c, c.registry.archives);
+  c.registry.archives = c.registry.archives.filter((a) => !unused.includes(a));
+  const notes = unused.length
+    ? [warn("imageArchiveDir", `${unused.map((a) => a.file).join(", ")} ${unused.length === 1 ? "holds" : "hold"} only images of addons this cluster does not run: not imported`, "nothing to do; enable the addon to import it")]
+    : [];
   const have = new Set(c.registry.archives.flatMap((a) => a.images));
   const mirrored = new Set(Object.keys(c.registry.mirrors));
   const missing = [...new Set([c.registry.pauseImage, ...imagesInUse(c)])].filter((i) => !have.has(normalizeImageRef(i.replace(/@sha256:[0-9a-f]+$/, ""))) && !mirrored.has(imageRegistry(i)));
   return missing.length
-    ? [err("imageArchiveDir", `no archive in ${dir} holds ${missing.join(", ")}, and no registry mirror serves ${missing.length === 1 ? "it" : "them"}`, "add an archive of each (docker save IMAGE -o FILE.tar), a registryMirrors entry for its registry, or turn off the addon that needs it")]
-    : [];
+    ? [...notes, err("imageArchiveDir", `no archive in ${dir} holds ${missing.join(", ")}, and no registry mirror serves ${missing.length === 1 ? "it" : "them"}`, "add an archive of each (docker save IMAGE -o FILE.tar), a registryMirrors entry for its registry, or turn off the addon that needs it")]
+    : notes;
+}
+
+/** An image reference without its tag and digest, as containerd names it. */
+const repository = (ref: string) => normalizeImageRef(ref.replace(/@sha256:[0-9a-f]+$/, "")).replace(/:[^/:]+$/, "");
+
+/** The archives whose every image is one of an addon this cluster does not run (by repository, any tag). */
+export function unusedAddonArchives(c: DraftConfig, archives: ImageArchive[]): ImageArchive[] {
+  const inUse = new Set(imagesInUse(c).map(repository));
+  const addonOnly = new Set((Object.keys(c.images) as ImageName[]).filter((k) => k !== "pause").map((k) => repository(c.images[k])).filter((r) => !inUse.has(r)));
+  return archives.filter((a) => a.images.length > 0 && a.images.every((i) => addonOnly.has(repository(i))));
 }
 
 /** The images the enabled addons run. */

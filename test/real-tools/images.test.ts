@@ -51,6 +51,27 @@ describe("image archives", () => {
     expect(r.config!.registry.archives).toHaveLength(3);
   });
 
+  it("leaves out, with a warning, the archives that hold only images of addons the cluster does not run", () => {
+    dockerArchive(dir, "flannel.tar", ["ghcr.io/flannel-io/flannel:v0.27.4"]); // another tag than the pin: still flannel's
+    dockerArchive(dir, "flannel-cni-plugin.tar", ["ghcr.io/flannel-io/flannel-cni-plugin:v1.8.0-flannel1"]);
+    dockerArchive(dir, "weave.tar", ["docker.io/rajchaudhuri/weave-kube:2.9.0", "docker.io/rajchaudhuri/weave-npc:2.9.0"]);
+    dockerArchive(dir, "mixed.tar", ["docker.io/kubernetesui/dashboard:v2.7.0", "registry.k8s.io/e2e-test-images/agnhost:2.63.0"]);
+    dockerArchive(dir, "agnhost.tar", ["registry.k8s.io/e2e-test-images/agnhost:2.63.0"]);
+    const files = (r: ReturnType<typeof loadConfig>) => r.config!.registry.archives.map((a) => a.file);
+    const bridge = loadConfig({ ...dev, imageArchiveDir: dir });
+    expect(bridge.errors).toEqual([]);
+    expect(files(bridge)).toEqual(["agnhost.tar", "busybox.tar", "coredns.tar", "mixed.tar", "pause.tar"]);
+    expect(bridge.warnings.filter((w) => w.key === "imageArchiveDir").map((w) => w.message)).toEqual([
+      "flannel-cni-plugin.tar, flannel.tar, weave.tar hold only images of addons this cluster does not run: not imported",
+    ]);
+    const flannel = loadConfig({ ...dev, cni: "flannel", imageArchiveDir: dir, imageOverrides: ["flannel=ghcr.io/flannel-io/flannel:v0.27.4"] });
+    expect(flannel.errors).toEqual([]);
+    expect(files(flannel)).toEqual(["agnhost.tar", "busybox.tar", "coredns.tar", "flannel-cni-plugin.tar", "flannel.tar", "mixed.tar", "pause.tar"]);
+    const weave = loadConfig({ ...dev, cni: "weave", imageArchiveDir: dir });
+    expect(files(weave)).toContain("weave.tar");
+    expect(files(weave)).not.toContain("flannel.tar");
+  });
+
   it("names every image the cluster runs that no archive holds and no mirror serves", () => {
     fs.rmSync(path.join(dir, "coredns.tar"));
     const r = loadConfig({ ...dev, imageArchiveDir: dir, dashboard: true });
