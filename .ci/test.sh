@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 # Debian tools the tests run against what the program renders.
 debian_tools=(openssl:openssl nginx:nginx shellcheck:shellcheck systemd-analyze:systemd virt-xml-validate:libvirt-clients xmllint:libxml2-utils cloud-init:cloud-init genisoimage:genisoimage
   libvirtd:libvirt-daemon-system virsh:libvirt-clients qemu-system-x86_64:qemu-system-x86 qemu-img:qemu-utils dnsmasq:dnsmasq-base
-  iptables:iptables ip:iproute2 ssh:openssh-client haproxy:haproxy socat:socat curl:curl chromium:chromium)
+  iptables:iptables ip:iproute2 ssh:openssh-client haproxy:haproxy socat:socat curl:curl chromium:chromium busybox:busybox-static)
 missing=()
 # nginx's stream module is a separate package on Debian
 [[ -f /usr/lib/nginx/modules/ngx_stream_module.so ]] || missing+=(libnginx-mod-stream)

@@ -67,7 +67,8 @@ wait_for 180 "web server pod and its Service accepted" k apply -f "$dir/probe-we
 wait_for 300 "web server pod ready" k wait --for=condition=Ready pod/probe-web --timeout=10s
 svc=$(k get service probe-web -o jsonpath='{.spec.clusterIP}')
 # (not `| grep -q`: under pipefail its early exit can fail the pipeline with SIGPIPE)
-fetch() { [[ $(k exec "$1" -- wget -q -T 3 -O - "$2" 2>/dev/null) == *probe-web* ]]; }
+# busybox's own timeout, not wget -T: Debian's busybox 1.35 (the lab's test image) crashes on -T
+fetch() { [[ $(k exec "$1" -- timeout 5 wget -q -O - "$2" 2>/dev/null) == *probe-web* ]]; }
 wait_for 60 "pod on k8s-1 reaches the Service's ClusterIP ($svc)" fetch probe-k8s-1 "http://$svc/"
 for n in "${nodes[@]}"; do
   wait_for 60 "NodePort 30081 on ${n%%:*} (${n#*:}) serves it" bash -c "curl -s --max-time 3 http://${n#*:}:30081/ | grep -q probe-web"

@@ -33,11 +33,14 @@ case $a in
   "exec probe-k8s-2 -- nslookup kubernetes.default.svc.cluster.local") echo "Address: 10.96.0.1" ;;
   "exec probe-k8s-"*" -- nslookup probe-web.default.svc.cluster.local")
     [[ $BROKEN == dns && $a == *k8s-3* ]] && exit 1; printf 'Name: probe-web.default.svc.cluster.local\\nAddress: 10.96.0.77\\n' ;;
-  "exec probe-k8s-1 -- wget -q -T 3 -O - http://10.96.0.77/")
+  "exec probe-k8s-1 -- "*" http://10.96.0.77/")
     [[ $BROKEN == clusterip ]] && exit 1
     if [[ $ENFORCES == 1 && -e $dir/deny && ! -e $dir/allow ]]; then echo "wget: download timed out" >&2; exit 1; fi
     [[ $BROKEN == allow && -e $dir/allow ]] && exit 1
-    echo probe-web ;;
+    # the in-pod command itself, run by Debian's busybox (what the lab's test image holds)
+    # against a local web server standing for the Service
+    cmd=("\${args[@]:3}"); cmd[\${#cmd[@]}-1]=http://127.0.0.1:$WEB_PORT/
+    /bin/busybox "\${cmd[@]}" ;;
   "logs probe-k8s-3") echo "probe on k8s-3" ;;
   "delete "*) [[ $a == "delete networkpolicy"* ]] && rm -f $dir/deny $dir/allow; true ;;
   *) echo "unexpected kubectl: $a" >&2; exit 1 ;;
@@ -50,6 +53,10 @@ esac
     ssh() { printf 'ssh %s\\n' "\${*: -2}" >> ${dir}/calls.log; [[ \${*: -1} == *"endpoint health"* || \${*: -1} == *"get --raw /readyz"* ]]; }
     curl() { local u=\${*: -1}; printf 'curl %s\\n' "$u" >> ${dir}/calls.log; [[ '${broken}' == nodeport && $u == *192.168.253.141* ]] && return 7; echo probe-web; }
     export -f sleep ssh curl
+    mkdir -p ${dir}/www && echo probe-web > ${dir}/www/index.html
+    export WEB_PORT=$((20000 + RANDOM % 20000))
+    /bin/busybox httpd -f -p 127.0.0.1:$WEB_PORT -h ${dir}/www & web=$!; command sleep 0.5
+    trap 'kill $web' EXIT
     E2E_DIR=${dir} E2E_CNI=${cni} bash ${ROOT}/.ci/lab/e2e-checks.sh
   `;
   return runWithStandIns(script, dir);
