@@ -38,9 +38,15 @@ check_ui() {
   code=$(curl -sk --max-time 60 -o "$dir/ui/$name-namespaces.json" -w '%{http_code}' -H @- "$url${LIST_PATH[$name]}" <<<"Authorization: Bearer $token")
   if [[ $code != 200 ]] || ! grep -q kube-system "$dir/ui/$name-namespaces.json"; then echo "  FAILED: $name: its backend answered $code to /${LIST_PATH[$name]} with the login token" >&2; return 1; fi
   ok "$name: its backend lists the namespaces with the login token (/${LIST_PATH[$name]}: 200)"
-  code=$(curl -sk --max-time 60 -o /dev/null -w '%{http_code}' -H "Authorization: Bearer not-a-token" "$url${LIST_PATH[$name]}")
-  [[ $code == 401 ]] || { echo "  FAILED: $name: a wrong token got $code from its backend (401 expected)" >&2; return 1; }
-  ok "$name: a wrong token is refused (401)"
+  code=$(curl -sk --max-time 60 -o "$dir/ui/$name-wrong-token.json" -w '%{http_code}' -H "Authorization: Bearer not-a-token" "$url${LIST_PATH[$name]}")
+  if [[ $code == 401 ]]; then
+    ok "$name: a wrong token is refused (401)"
+  elif [[ $code == 200 ]] && ! grep -q kube-system "$dir/ui/$name-wrong-token.json" && grep -q '"code": *401' "$dir/ui/$name-wrong-token.json"; then
+    # the dashboard's lists answer 200 and carry the apiserver's errors inside (seen on the lab)
+    ok "$name: a wrong token is refused (no namespace listed, the apiserver's 401 in its answer)"
+  else
+    echo "  FAILED: $name: a wrong token got $code from its backend (401 expected)" >&2; return 1
+  fi
   (cd "$root" && UI_TOKEN=$token npx tsx tools/ui-screenshot.ts "$url" "$dir/ui/$name.png" >&2)
   ok "$name: logged in through its page with the token; screenshot $dir/ui/$name.png"
   kill "$pf" 2>/dev/null || true

@@ -44,7 +44,10 @@ esac
       printf 'curl %s\\n' "\${header:-(no header)}" | sed 's/${TOKEN}/THE-TOKEN/' >> ${dir}/calls.log
       # the page answers once its port-forward runs (in the background: it may take a moment)
       if [[ -z $header ]]; then local port=\${url##*:}; port=\${port%%/*}; [[ -e ${dir}/port-forward-$port ]]; return; fi
-      if [[ $header == "Authorization: Bearer ${TOKEN}" && $BROKEN != refused ]] || [[ $BROKEN == accepts-any ]]; then echo '{"namespaces":[{"objectMeta":{"name":"kube-system"}}]}' > "$out"; echo 200; else echo 401; fi
+      if [[ $header == "Authorization: Bearer ${TOKEN}" && $BROKEN != refused ]] || [[ $BROKEN == accepts-any ]]; then echo '{"namespaces":[{"objectMeta":{"name":"kube-system"}}]}' > "$out"; echo 200
+      # as the dashboard v2.7.0 answered on the lab: its lists say 200 with the apiserver's 401 inside
+      elif [[ $url == */api/v1/namespace ]]; then printf '{"listMeta":{"totalItems":0},"namespaces":[],"errors":[{"ErrStatus":{"status":"Failure","reason":"Unauthorized","code": 401}}]}' > "$out"; echo 200
+      else echo 401; fi
     }
     npx() { echo "npx $* (token in env: \${UI_TOKEN:+yes})" >> ${dir}/calls.log; [[ $BROKEN == screenshot ]] && return 1; : > "\${*: -1}"; }
     export -f sleep curl npx
@@ -65,7 +68,7 @@ describe("the web UI checks of the lab run", () => {
       expect(r.stderr).toContain(`ok: ${ui}: every pod Ready`);
       expect(r.stderr).toContain(`ok: ${ui}: served through kubectl port-forward at ${url}`);
       expect(r.stderr).toContain(`ok: ${ui}: its backend lists the namespaces with the login token (/${list}: 200)`);
-      expect(r.stderr).toContain(`ok: ${ui}: a wrong token is refused (401)`);
+      expect(r.stderr).toContain(ui === "dashboard" ? "ok: dashboard: a wrong token is refused (no namespace listed, the apiserver's 401 in its answer)" : "ok: headlamp: a wrong token is refused (401)");
       expect(r.calls).toContain(`kubectl -n ${ns} wait --for=condition=Ready pod --all --timeout=10s`);
       expect(r.calls.filter((c) => c.startsWith(`kubectl -n ${ns} port-forward svc/`))).toHaveLength(1);
     }
@@ -80,7 +83,7 @@ describe("the web UI checks of the lab run", () => {
   });
 
   it.each([
-    ["the backend refuses the login token", "refused", "FAILED: dashboard: its backend answered 401 to /api/v1/namespace with the login token"],
+    ["the backend refuses the login token", "refused", "FAILED: dashboard: its backend answered 200 to /api/v1/namespace with the login token"],
     ["the backend takes a wrong token", "accepts-any", "FAILED: dashboard: a wrong token got 200 from its backend (401 expected)"],
     ["the stack has no output for the UI", "no-output", "FAILED: dashboard: the stack has no output dashboard (is the addon on?)"],
     ["the login through the page fails", "screenshot", ""],
