@@ -22,8 +22,9 @@ const dev = stackConfig("dev");
 /** The stacks judged: each switches on paths the others leave off. */
 export const VARIANTS: Record<string, Record<string, unknown>> = {
   dev: {},
-  "flannel, nftables, proxy, mirrors": {
+  "flannel, nftables, proxy, mirrors, emulated guests": {
     cni: "flannel",
+    domainType: "qemu", // the longer leader election of emulated guests
     kubeProxyMode: "nftables",
     httpProxy: "http://proxy.lab:3128",
     registryMirrors: ["registry.k8s.io=https://mirror.lab:5000", "docker.io=https://mirror.lab:5001"],
