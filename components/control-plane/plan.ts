@@ -58,7 +58,7 @@ export function auditPolicy(): string {
  * Leader election of the controller-manager and the scheduler. Upstream's 15 s lease / 10 s
  * renew deadline on emulated guests (domainType qemu): a leader whose apiserver answers
  * slowly misses its renew deadline and exits; on the weave lab under the conformance suite
- * the controller-manager's lease changed hands 19 times in 50 minutes and a ReplicaSet got
+ * the controller-manager's lease changed hands 19 times in 80 minutes and a ReplicaSet got
  * no pod for 2 minutes. Emulated guests get 60 s / 40 s / 5 s (a failover then takes up to a
  * minute); hardware-virtualized ones keep upstream's defaults.
  */
