@@ -279,14 +279,16 @@ function archiveRules(c: DraftConfig, env: PreflightEnv): Problem[] {
     : [];
   const have = new Set(c.registry.archives.flatMap((a) => a.images));
   const mirrored = new Set(Object.keys(c.registry.mirrors));
-  const missing = [...new Set([c.registry.pauseImage, ...imagesInUse(c)])].filter((i) => !have.has(normalizeImageRef(i.replace(/@sha256:[0-9a-f]+$/, ""))) && !mirrored.has(imageRegistry(i)));
+  const missing = [...new Set([c.registry.pauseImage, ...imagesInUse(c)])].filter((i) => !have.has(asStored(i)) && !mirrored.has(imageRegistry(i)));
   return missing.length
     ? [...notes, err("imageArchiveDir", `no archive in ${dir} holds ${missing.join(", ")}, and no registry mirror serves ${missing.length === 1 ? "it" : "them"}`, "add an archive of each (docker save IMAGE -o FILE.tar), a registryMirrors entry for its registry, or turn off the addon that needs it")]
     : notes;
 }
 
-/** An image reference without its tag and digest, as containerd names it. */
-const repository = (ref: string) => normalizeImageRef(ref.replace(/@sha256:[0-9a-f]+$/, "")).replace(/:[^/:]+$/, "");
+/** An image reference as an archive names it: containerd's normal form, without a digest. */
+const asStored = (ref: string) => normalizeImageRef(ref.replace(/@sha256:[0-9a-f]+$/, ""));
+/** The same without its tag. */
+const repository = (ref: string) => asStored(ref).replace(/:[^/:]+$/, "");
 
 /** The archives whose every image is one of an addon this cluster does not run (by repository, any tag). */
 export function unusedAddonArchives(c: DraftConfig, archives: ImageArchive[]): ImageArchive[] {

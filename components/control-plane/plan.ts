@@ -130,13 +130,14 @@ export function apiserverFlags(c: ClusterConfig, node: NodeSpec): Record<string,
 
 export function controllerManagerFlags(c: ClusterConfig): Record<string, string | number | boolean> {
   const flannel = c.addons.cni === "flannel";
+  const election = leaderElection(c);
   return {
     "bind-address": "127.0.0.1",
     kubeconfig: `${KUBECONFIG_DIR}/controller-manager.conf`,
     "authentication-kubeconfig": `${KUBECONFIG_DIR}/controller-manager.conf`,
     "authorization-kubeconfig": `${KUBECONFIG_DIR}/controller-manager.conf`,
     "leader-elect": true,
-    ...Object.fromEntries(Object.entries(leaderElection(c) ?? {}).map(([k, v]) => [`leader-elect-${k.replace(/[A-Z]/g, (m) => `-${m.toLowerCase()}`)}`, v])),
+    ...(election ? { "leader-elect-lease-duration": election.leaseDuration, "leader-elect-renew-deadline": election.renewDeadline, "leader-elect-retry-period": election.retryPeriod } : {}),
     "use-service-account-credentials": true,
     "cluster-name": c.name,
     "cluster-signing-cert-file": `${PKI_DIR}/ca.crt`,
