@@ -71,6 +71,8 @@ echo "upstream judges built with $(go env GOVERSION)" >&2
 # the upstream judges: Go programs that decode what the plan renders with the pinned
 # releases' own types (test/upstream/build.sh; modules from the Go module proxy)
 bash test/upstream/build.sh
+# the lab's image writer (layers shared between images on one userland)
+(cd .ci/lab/imagetool && GOFLAGS=-mod=mod go test ./...)
 
 # every jest project (package.json): unit, day-two and real-tools side by side on two
 # workers, then the real daemons (a TCG guest, real etcd members) alone, one at a time

@@ -7,7 +7,8 @@
 #              upstream names (test/utils/image/manifest.go of that release): agnhost (and a
 #              second build under the AgnhostPrev tag, with another digest), busybox, nginx
 #              (both tags), glibc-dns-testing. Debian userlands where upstream's start from
-#              Alpine (docs/offline-lab.md says how they differ).
+#              Alpine (docs/offline-lab.md says how they differ); all but busybox are layers
+#              over one userland, which each node then keeps once.
 # Each part is skipped when it exists. Needs root for mmdebstrap (the userlands).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -41,32 +42,42 @@ ginkgo_version=$(cd "$work" && go list -m -f '{{.Version}}' github.com/onsi/gink
 
 # the tools upstream's agnhost image installs, from Debian (also the glibc-dns-testing userland)
 TOOLS_PACKAGES=bash,curl,dnsutils,netcat-openbsd,iproute2,iperf,util-linux,ca-certificates
-tool=$cache/build/images/imagetool
-[[ -x $tool ]] || (mkdir -p "$(dirname "$tool")" && cd "$here/imagetool" && go build -trimpath -o "$tool" .)
+tool=$(imagetool_bin)
 
-# agnhost: the e2e suite's many-purpose test server, on a Debian userland with the tools
-# upstream's Alpine image installs (bind's dig, curl, netcat, iproute2, iperf, bash), its
-# porter certificates, /uploads, the user and group the tests expect, and CoreDNS as /coredns
+# The test images are layers over one userland (the tools upstream's agnhost image installs,
+# with the user and group the tests expect), so each node stores and unpacks it once.
+tools_userland() {
+  [[ -d $work/layer-users ]] && return 0
+  debian_rootfs "$work/userland-tools" "$TOOLS_PACKAGES"
+  rm -rf "$work/users-full" && cp -a "$work/userland-tools" "$work/users-full"
+  chroot "$work/users-full" groupadd -g 50000 group-defined-in-image
+  chroot "$work/users-full" useradd -u 1000 -U -M -G group-defined-in-image user-defined-in-image
+  upper_dir "$work/userland-tools" "$work/users-full" "$work/layer-users.partial"
+  rm -rf "$work/users-full" && mv "$work/layer-users.partial" "$work/layer-users"
+}
+USERLAND=(-dir "$work/userland-tools" -dir "$work/layer-users")
+
+# agnhost: the e2e suite's many-purpose test server over that userland (bind's dig, curl,
+# netcat, iproute2, iperf, bash), its porter certificates, /uploads and CoreDNS as /coredns
 agnhost() {
   local tag=$1 variant=$2 file=$out/images/agnhost-${1##*:}.tar
   [[ -s $file ]] && return 0
-  local root=$work/agnhost-$variant
+  local layer=$work/layer-agnhost
   [[ -x $work/stage/agnhost ]] || (cd "$work" && go build -trimpath -ldflags "-s -w" -o "$work/stage/agnhost" k8s.io/kubernetes/test/images/agnhost)
   # CoreDNS: the lab's own build (build-images.sh)
   local coredns=$cache/build/images/coredns/coredns
   [[ -x $coredns ]] || "$here/build-images.sh" >/dev/null
-  debian_rootfs "$work/userland-tools" "$TOOLS_PACKAGES"
-  rm -rf "$root" && cp -a "$work/userland-tools" "$root"
-  install -m 0755 "$work/stage/agnhost" "$root/agnhost"
-  ln -s agnhost "$root/agnhost-2"
-  install -m 0755 "$coredns" "$root/coredns"
-  cp "$kdir/test/images/agnhost/porter/localhost.crt" "$kdir/test/images/agnhost/porter/localhost.key" "$root/"
-  mkdir -p "$root/uploads"
-  chroot "$root" groupadd -g 50000 group-defined-in-image
-  chroot "$root" useradd -u 1000 -U -M -G group-defined-in-image user-defined-in-image
-  # the second build differs in one file, so its digest does too (the e2e suite tells them apart)
-  echo "$variant" > "$root/.k8s-lab-build"
-  "$tool" -tag "$tag" -dir "$root" -entrypoint /agnhost -cmd pause -out "$file"
+  tools_userland
+  rm -rf "$layer" && mkdir -p "$layer/uploads"
+  install -m 0755 "$work/stage/agnhost" "$layer/agnhost"
+  ln -s agnhost "$layer/agnhost-2"
+  install -m 0755 "$coredns" "$layer/coredns"
+  cp "$kdir/test/images/agnhost/porter/localhost.crt" "$kdir/test/images/agnhost/porter/localhost.key" "$layer/"
+  # the second build differs in one small top layer, so its digest does too (the e2e
+  # suite tells them apart) while both share every other layer
+  rm -rf "$work/layer-$variant" && mkdir -p "$work/layer-$variant"
+  echo "$variant" > "$work/layer-$variant/.k8s-lab-build"
+  "$tool" -tag "$tag" "${USERLAND[@]}" -dir "$layer" -dir "$work/layer-$variant" -entrypoint /agnhost -cmd pause -out "$file"
 }
 
 # busybox: Debian's busybox-static, with the applets linked
@@ -78,20 +89,23 @@ busybox() {
   "$tool" -tag "$tag" -dir "$root" -cmd sh -out "$file"
 }
 
-# nginx: Debian's nginx-light serving its default page on port 80, in the foreground
+# nginx: Debian's nginx-light over the test userland, serving its default page on port 80 in
+# the foreground (its layer: what installing nginx-light adds)
 nginx_image() {
   local tag=$1 file=$out/images/nginx-${1##*:}.tar
   [[ -s $file ]] && return 0
-  debian_rootfs "$work/userland-nginx" "nginx-light"
-  "$tool" -tag "$tag" -dir "$work/userland-nginx" -entrypoint nginx -cmd "-g" -cmd "daemon off;" -out "$file"
+  tools_userland
+  debian_rootfs "$work/userland-tools-nginx" "$TOOLS_PACKAGES,nginx-light"
+  [[ -d $work/layer-nginx ]] || { upper_dir "$work/userland-tools" "$work/userland-tools-nginx" "$work/layer-nginx.partial" && mv "$work/layer-nginx.partial" "$work/layer-nginx"; }
+  "$tool" -tag "$tag" "${USERLAND[@]}" -dir "$work/layer-nginx" -entrypoint nginx -cmd "-g" -cmd "daemon off;" -out "$file"
 }
 
-# glibc-dns-testing: the DNS tests' resolver client (glibc, dig), the tools userland
+# glibc-dns-testing: the DNS tests' resolver client (glibc, dig): the test userland itself
 glibc_dns() {
   local tag=$1 file=$out/images/glibc-dns-testing-${1##*:}.tar
   [[ -s $file ]] && return 0
-  debian_rootfs "$work/userland-tools" "$TOOLS_PACKAGES"
-  "$tool" -tag "$tag" -dir "$work/userland-tools" -cmd sh -out "$file"
+  tools_userland
+  "$tool" -tag "$tag" "${USERLAND[@]}" -cmd sh -out "$file"
 }
 
 # (each reference on its own line: a name the release lacks stops the build here)

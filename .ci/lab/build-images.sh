@@ -20,8 +20,7 @@ mkdir -p "$out" "$work"
 export GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0
 # shellcheck source=rootfs.sh
 . "$here/rootfs.sh"
-tool=$work/imagetool
-[[ -x $tool ]] || (cd "$here/imagetool" && go build -trimpath -o "$tool" .)
+tool=$(imagetool_bin)
 
 # pause: the sandbox every pod starts with
 if [[ ! -s $out/pause-$PAUSE_VERSION.tar ]]; then

@@ -25,3 +25,24 @@ debian_rootfs() {
     bookworm "$dir.partial" >&2
   mv "$dir.partial" "$dir"
 }
+
+# upper_dir BASE FULL OUT: the files of FULL that BASE lacks or has otherwise (by content),
+# into OUT, with every directory of FULL (empty ones are part of a package too): the layer
+# that turns an image of BASE into one of FULL (nothing FULL removed)
+upper_dir() {
+  local base=$1 full=$2 out=$3
+  command -v rsync >/dev/null || apt-get install -y -qq rsync >/dev/null
+  rm -rf "$out" && mkdir -p "$out"
+  rsync -a --checksum --compare-dest="$(cd "$base" && pwd)" "$full/" "$out/"
+}
+
+# imagetool_bin: imagetool/ built from its current source, once per version of that source
+# (a binary cached under one name would keep writing images the old way)
+imagetool_bin() {
+  local src sum bin
+  src=$(cd "$(dirname "${BASH_SOURCE[0]}")/imagetool" && pwd)
+  sum=$(cat "$src/main.go" "$src/go.mod" "$src/go.sum" | sha256sum | cut -c1-16)
+  bin=${K8S_LAB_CACHE:-$HOME/.cache/k8s-lab}/build/images/imagetool-$sum
+  [[ -x $bin ]] || (mkdir -p "$(dirname "$bin")" && cd "$src" && go build -trimpath -o "$bin" .)
+  echo "$bin"
+}

@@ -1,8 +1,11 @@
-// imagetool writes a single-layer container image as a docker-archive tarball that
-// `ctr images import` and `docker load` take, from a directory of files: the lab's own
-// images (pause, CoreDNS, a busybox test image) without a registry or a Docker engine.
+// imagetool writes a container image as a docker-archive tarball that `ctr images import`
+// and `docker load` take, from directories of files, one layer each (the first -dir is the
+// bottom layer): the lab's own images (pause, CoreDNS, the test images) without a registry
+// or a Docker engine. A layer is the same bytes whenever its directory is, so images built
+// on one userland share that layer, and containerd stores and unpacks it once per node.
 //
 //	imagetool -tag registry.k8s.io/pause:3.10.2 -dir ROOTFS -entrypoint /pause -out pause.tar
+//	imagetool -tag ...agnhost:2.63.0 -dir USERLAND -dir AGNHOST -out agnhost.tar
 package main
 
 import (
@@ -96,17 +99,36 @@ func layerTar(dir string) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// build stacks one layer per directory, the first at the bottom.
+func build(dirs []string) (v1.Image, error) {
+	img := empty.Image
+	for _, dir := range dirs {
+		data, err := layerTar(dir)
+		if err != nil {
+			return nil, err
+		}
+		layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil })
+		if err != nil {
+			return nil, err
+		}
+		if img, err = mutate.AppendLayers(img, layer); err != nil {
+			return nil, err
+		}
+	}
+	return img, nil
+}
+
 func main() {
-	var entrypoint, cmd, env list
+	var entrypoint, cmd, env, dirs list
 	tag := flag.String("tag", "", "image reference, e.g. registry.k8s.io/pause:3.10.2")
-	dir := flag.String("dir", "", "directory whose contents become the image's file system")
+	flag.Var(&dirs, "dir", "directory whose contents become a layer of the image's file system (repeat: bottom first)")
 	user := flag.String("user", "", "user the image runs as (empty: root)")
 	out := flag.String("out", "", "docker-archive tarball to write")
 	flag.Var(&entrypoint, "entrypoint", "entrypoint word (repeat)")
 	flag.Var(&cmd, "cmd", "cmd word (repeat)")
 	flag.Var(&env, "env", "NAME=VALUE (repeat)")
 	flag.Parse()
-	if *tag == "" || *dir == "" || *out == "" {
+	if *tag == "" || len(dirs) == 0 || *out == "" {
 		flag.Usage()
 		os.Exit(2)
 	}
@@ -114,15 +136,7 @@ func main() {
 	if err != nil {
 		log.Fatalf("tag %q: %v", *tag, err)
 	}
-	data, err := layerTar(*dir)
-	if err != nil {
-		log.Fatal(err)
-	}
-	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil })
-	if err != nil {
-		log.Fatal(err)
-	}
-	img, err := mutate.AppendLayers(empty.Image, layer)
+	img, err := build(dirs)
 	if err != nil {
 		log.Fatal(err)
 	}
