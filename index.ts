@@ -4,13 +4,14 @@
 // Pulumi runs the exported function; its result is the stack outputs.
 import * as pulumi from "@pulumi/pulumi";
 import { checkAgainstLastUp, loadStackConfig } from "./components/config/stack";
-import { LAST_UP_OUTPUT, LastUp, STAGES, nodesWith, reaches, releasesOf } from "./components/config";
+import { LAST_UP_OUTPUT, LastUp, STAGES, machinesOf, nodesWith, reaches, releasesOf } from "./components/config";
 import { stageGuides } from "./components/cluster/stage-guide";
 import { ClusterPki } from "./components/pki";
 import { adminEndpointNote, apiserverUrls } from "./components/pki";
 import { ESTABLISHED_OUTPUT, HOST_FILES_OUTPUT, encodeRecord, fileChanges, previousUp, recordFiles } from "./components/host";
 import { hostSteps, planCluster, shipCluster } from "./components/cluster";
 import { dashboardAccess, headlampAccess } from "./components/addons";
+import { probeMachines } from "./components/vm";
 
 const SAVE_KUBECONFIG = "save the admin kubeconfig first: (umask 077 && npm run -s pulumi -- stack output --show-secrets adminKubeconfig > admin.conf)";
 
@@ -19,7 +20,7 @@ export = async () => {
   // nodes the last `up` left running roll on a change; on the first `up` every layer is
   // created on all nodes at once
   const { established, lastUp, hostFiles } = await previousUp();
-  checkAgainstLastUp(cluster, lastUp, established);
+  checkAgainstLastUp(cluster, lastUp, established, await probeMachines(cluster, [...established]));
   const plan = planCluster(cluster, { established, lastUp });
   const { pki, key, resources, layers } = shipCluster(plan, { sshPrivateKey });
   // what a changed step does to the files on its node, beside it in the preview (its trigger is a digest)
@@ -34,6 +35,9 @@ export = async () => {
   const done = pulumi.all([...awaited.map((s) => (resources.get(s.id) as pulumi.CustomResource).id), layers.addons.urn]);
   const controlPlane = reaches(cluster, "control-plane") ? nodesWith(cluster, "control-plane").map((n) => n.name) : [];
   const left: LastUp = { etcd: plan.etcd.joins, controlPlane, kubernetesVersion: cluster.versions.kubernetes, releases: releasesOf(cluster), ...(cluster.etcdRejoin.length ? { etcdRejoin: cluster.etcdRejoin } : {}) };
+  const machines = machinesOf(cluster, lastUp);
+  if (Object.keys(machines).length) left.machines = machines;
+  if (cluster.rebuildNodes.length) left.rebuildNodes = cluster.rebuildNodes;
   const guide = stageGuides(cluster).find((g) => g.stage === cluster.upTo)!;
   return {
     /** The nodes this `up` left running: the next `up` rolls changes over them one at a time. Recorded once every host step succeeded (the addons may still have failed: these nodes run). */

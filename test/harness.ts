@@ -73,7 +73,7 @@ const loadProgram = async (): Promise<Program> => {
 /** Runs index.ts with the given config under a fresh stand-in engine. Never throws: the error is returned. */
 export async function runProgram(
   values: Record<string, unknown>,
-  opts: { preview?: boolean; secrets?: Record<string, string>; established?: "all" | string[]; previousOutputs?: Record<string, unknown> } = {},
+  opts: { preview?: boolean; secrets?: Record<string, string>; established?: "all" | string[]; previousOutputs?: Record<string, unknown>; goneMachines?: string[] } = {},
 ): Promise<RunResult> {
   const { rec, outputs, error } = await runUnderEngine({
     project: PROJECT,
@@ -84,6 +84,7 @@ export async function runProgram(
     established: opts.established,
     previousOutputs: opts.previousOutputs,
     preview: opts.preview,
+    goneMachines: opts.goneMachines,
     load: loadProgram,
   });
   return error === undefined ? { rec, outputs } : { rec, error };

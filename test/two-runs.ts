@@ -35,6 +35,11 @@ function recordedByUrn(rec: Recorder): Map<string, Recorded> {
   return out;
 }
 
+/** The inputs a resource's ignoreChanges option names (top-level keys). */
+function ignoredInputs(rec: Recorder, r: Recorded): string[] {
+  return ((rec.options.get(`${r.type}::${r.name}`)?.ignoreChanges ?? []) as string[]).map((k) => k.split(/[.[]/)[0]);
+}
+
 /** The changes from one run's registrations to the next one's. */
 export function diffRuns(before: Recorder, after: Recorder): Change[] {
   const a = recordedByUrn(before);
@@ -46,7 +51,9 @@ export function diffRuns(before: Recorder, after: Recorder): Change[] {
       out.push({ op: "create", type: r.type, name: r.name, urn, keys: [] });
       continue;
     }
-    const keys = [...new Set([...Object.keys(old.inputs), ...Object.keys(r.inputs)])].filter((k) => JSON.stringify(old.inputs[k]) !== JSON.stringify(r.inputs[k]));
+    // the engine leaves inputs the program asks it to ignore as they were (ignoreChanges)
+    const ignored = ignoredInputs(after, r);
+    const keys = [...new Set([...Object.keys(old.inputs), ...Object.keys(r.inputs)])].filter((k) => !ignored.includes(k) && JSON.stringify(old.inputs[k]) !== JSON.stringify(r.inputs[k]));
     const trigger = (rec: Recorder) => JSON.stringify(rec.options.get(`${r.type}::${r.name}`)?.replacementTrigger ?? null);
     if (trigger(before) !== trigger(after)) keys.push("(replacementTrigger)");
     // same inputs, new outputs: the provider re-issued it (a certificate inside its renewal window)
@@ -60,6 +67,7 @@ export function diffRuns(before: Recorder, after: Recorder): Change[] {
     grew = false;
     const newIds = out.filter((c) => c.op === "replace" || c.op === "create").map((c) => `"${c.name}-id"`);
     for (const [urn, r] of b) {
+      if (ignoredInputs(after, r).includes("triggers")) continue;
       const triggers = JSON.stringify(r.inputs.triggers ?? null);
       if (!newIds.some((id) => triggers.includes(id))) continue;
       const existing = out.find((c) => c.urn === urn);

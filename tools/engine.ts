@@ -153,7 +153,7 @@ export function stackReferenceState(name: string, established: string[], previou
 }
 
 /** The mocks: `established` (or all of `previous`) is what the program reads from its own stack (the previous `up`). */
-export function standInEngine(rec: Recorder, established: string[] = [], previous?: Record<string, unknown>): pulumi.runtime.Mocks {
+export function standInEngine(rec: Recorder, established: string[] = [], previous?: Record<string, unknown>, goneMachines: readonly string[] = []): pulumi.runtime.Mocks {
   return {
     async newResource(args: pulumi.runtime.MockResourceArgs): Promise<pulumi.runtime.MockResourceResult> {
       if (args.type === "pulumi:pulumi:Stack") return { id: undefined, state: {} };
@@ -179,6 +179,13 @@ export function standInEngine(rec: Recorder, established: string[] = [], previou
     },
     call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
       rec.invokes.push(args.token);
+      // the program's probe of the nodes' machines (vm/sh/machines.sh): libvirt has every
+      // machine but the gone ones (domain and disk)
+      const machines = (args.inputs as { environment?: Record<string, string> }).environment?.MACHINES;
+      if (args.token === "command:local:run" && machines !== undefined) {
+        const lines = machines.split("\n").filter(Boolean).map((l) => l.split(" ")[0]).map((n) => (goneMachines.includes(n) ? `${n} absent absent` : `${n} present present`));
+        return { stdout: lines.join("\n"), stderr: "", command: args.inputs.command };
+      }
       throw new Error(`stand-in engine: invoke ${args.token} is not answered; the program must not depend on it silently`);
     },
   };
@@ -269,6 +276,8 @@ export interface EngineOptions {
   previousOutputs?: Record<string, unknown>;
   /** A preview rather than an update. Default: false. */
   preview?: boolean;
+  /** Nodes whose machine (domain and disk) libvirt no longer has. Default: none. */
+  goneMachines?: string[];
   /** The program; imported only after the mocks are set, so it can never run against a real engine. */
   load: () => Promise<Program>;
 }
@@ -291,7 +300,7 @@ function withStandInBaseImage(config: Record<string, string>, project: string): 
 export async function runUnderEngine(o: EngineOptions): Promise<EngineRun> {
   const rec = new Recorder();
   const established = o.established === undefined || o.established === "all" ? nodeNamesOf(o.config, o.project) : o.established;
-  await pulumi.runtime.setMocks(standInEngine(rec, established, o.previousOutputs), o.project, o.stack, o.preview ?? false, "organization");
+  await pulumi.runtime.setMocks(standInEngine(rec, established, o.previousOutputs, o.goneMachines), o.project, o.stack, o.preview ?? false, "organization");
   pulumi.runtime.setAllConfig(withStandInBaseImage(o.config, o.project), o.secretKeys ?? []);
   const program = await o.load();
   if (typeof program !== "function") throw new Error("the program must export a function");

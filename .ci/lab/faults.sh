@@ -3,8 +3,10 @@
 # lab, each followed by the checks it names and, once repaired, a no-change preview.
 #   run_faults: each control-plane node's kube-apiserver stopped in turn; k8s-2 powered off
 #   and started again while every other node's local proxy is probed once a second; every
-#   node rebooted at once. destroy_with_vm_gone: k8s-3's domain and disk deleted by hand,
-#   then `pulumi destroy` without flags. Each recovery's time goes into the table (fault_times).
+#   node rebooted at once; k8s-2's domain and disk deleted by hand: `pulumi up` refuses,
+#   naming rebuildNodes, then makes the machine again with it and the node rejoins.
+#   vm_deleted_by_hand: k8s-3's domain and disk deleted by hand, before a `pulumi destroy`
+#   without flags. Each recovery's time goes into the table (fault_times).
 # Needs from the caller: $run (admin.conf, lab-key, bin/kubectl), $STACK, $NS, $CLUSTER,
 # $here, phase, ns, on_node IP CMD, kubectl_ns, and the admin kubeconfig at its default
 # endpoint, the first control-plane node (no apiserverEndpoint).
@@ -162,21 +164,47 @@ fault_all_rebooted() {
   no_changes "every node rebooted"
 }
 
+# ---- 4. a VM deleted by hand, made again by pulumi up (rebuildNodes) -----------------------
+delete_vm() { # delete_vm NAME: its domain and its disk, as a user would with virsh
+  local v="ns virsh -q -c qemu:///system"
+  $v destroy "$CLUSTER-$1" >/dev/null 2>&1 || true
+  $v undefine "$CLUSTER-$1" >/dev/null
+  $v vol-delete --pool "$CLUSTER" "$CLUSTER-$1.qcow2" >/dev/null
+}
+fault_vm_rebuilt() {
+  local name=k8s-2 t0
+  phase "fault: $name's VM and disk deleted by hand, made again by pulumi up"
+  delete_vm "$name"
+  # the up refuses before it changes anything, naming the key and the node
+  if ns pulumi up --stack "$STACK" --yes --skip-preview --non-interactive > "$run/up-vm-gone.log" 2>&1; then echo "pulumi up ran as if nothing happened with $name's machine gone" >&2; return 1; fi
+  grep -q "rebuildNodes: $name ran after the last up, and now its domain and its disk are gone from libvirt" "$run/up-vm-gone.log" || { tail -n 20 "$run/up-vm-gone.log" >&2; echo "the refused up did not name rebuildNodes and $name" >&2; return 1; }
+  echo "  ok: pulumi up refused, naming rebuildNodes and $name" >&2
+  t0=$SECONDS
+  ns pulumi config set --stack "$STACK" --path 'rebuildNodes[0]' "$name"
+  ns pulumi up --stack "$STACK" --yes --skip-preview --non-interactive > "$run/up-rebuild.log" 2>&1 || { tail -n 60 "$run/up-rebuild.log" >&2; echo "pulumi up with rebuildNodes: [$name] failed" >&2; return 1; }
+  fault_time "$name's VM deleted by hand: pulumi up (rebuildNodes) made it again" $((SECONDS - t0))
+  until_ok 600 "etcd: every member healthy, $name's new one too" etcd_healthy 192.168.253.140 192.168.253.139 192.168.253.141 >/dev/null || return 1
+  until_ok 600 "every node Ready" all_ready >/dev/null || return 1
+  fault_time "$name's VM deleted by hand: etcd healthy and every node Ready" $((SECONDS - t0))
+  E2E_DIR=$run ns bash "$here/e2e-checks.sh" || return 1
+  ns pulumi config rm --stack "$STACK" rebuildNodes
+  no_changes "$name's VM made again"
+}
+
 run_faults() {
   fault_apiserver_stopped
   fault_node_powered_off
   fault_all_rebooted
+  fault_vm_rebuilt
   # last, so that every fault ran: the proxies sent nobody to the restarted node's apiserver
   # before it was ready (nginx's passive checks do: measured; haproxy's /readyz checks do not)
   ((probe_failed == 0)) || { echo "after k8s-2 started, $probe_failed requests through the other nodes' local proxies failed (proxy-probe-*.log): its not-ready apiserver got requests" >&2; return 1; }
 }
 
-# ---- 4. a VM deleted by hand, then pulumi destroy (no flags) --------------------------------
+# ---- 5. a VM deleted by hand, then pulumi destroy (no flags) --------------------------------
 vm_deleted_by_hand() {
-  local name=k8s-3 v="ns virsh -q -c qemu:///system"
+  local name=k8s-3
   phase "fault: $name's VM and disk deleted by hand"
-  $v destroy "$CLUSTER-$name" >/dev/null
-  $v undefine "$CLUSTER-$name" >/dev/null
-  $v vol-delete --pool "$CLUSTER" "$CLUSTER-$name.qcow2" >/dev/null
+  delete_vm "$name"
   echo "  $name: domain and disk gone; the destroy that follows has no flags" >&2
 }

@@ -91,7 +91,7 @@ export function shipCluster(plan: ClusterPlan, args: ShipClusterArgs = {}): Ship
         r = readinessGate(step.id, { script: step.script, uri: c.hypervisor.uri, sshPrivateKey: key.privateKeyOpenssh, machine: dependsOn as pulumi.CustomResource[] }, opts);
         break;
       case "host":
-        r = hostStep(step.id, { plan: step.plan, access, material, wipeData: step.wipeData }, { ...opts, formerLayer: formerLayerOf(step) });
+        r = hostStep(step.id, { plan: step.plan, access, material, wipeData: step.wipeData }, { ...opts, formerLayer: formerLayerOf(step), ...(step.keptOnNewMachine ? { ignoreTriggers: true } : {}) });
         break;
       case "local-gate":
         r = apiReachableGate(step.id, step.script, step.triggers, opts);

@@ -99,6 +99,15 @@ export interface HostStep extends StepBase {
   plan: HostStepPlan;
   /** Also remove the step's data directories on delete. */
   wipeData: boolean;
+  /**
+   * A membership (a Node object, an etcd member): made once for the node's life in the
+   * cluster. A new machine behind the node it runs on (rebuildNodes) changes its triggers
+   * but must not replace it: the replacement would first run its delete, which drains the
+   * node or takes the member out. The shipper has the engine ignore trigger changes; what
+   * such a step depends on that a new machine could change (an etcd member's address) is
+   * refused by the rules against the last up instead.
+   */
+  keptOnNewMachine?: boolean;
 }
 
 /** A script on the machine running Pulumi (the API gate before the addons). */

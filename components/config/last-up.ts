@@ -37,6 +37,27 @@ export interface LastUp {
   releases?: RecordedReleases;
   /** The members etcdRejoin named in that up (a one-time request: the next up must not name them again). */
   etcdRejoin?: string[];
+  /** Each lab node whose machine was made again (rebuildNodes), by name: its generation, 2 for the first new machine (absent: 1). */
+  machines?: Record<string, number>;
+  /** The nodes rebuildNodes named in that up (a one-time request, as etcdRejoin). */
+  rebuildNodes?: string[];
+}
+
+/** The generation of a node's machine in this up: one more than recorded when rebuildNodes names it (and the last up did not). */
+export function machineGeneration(c: ClusterConfig, last: LastUp | undefined, node: string): number {
+  const was = last?.machines?.[node] ?? 1;
+  return was + (c.rebuildNodes.includes(node) && !last?.rebuildNodes?.includes(node) ? 1 : 0);
+}
+
+/** What lastUp records of the machines: every node on a machine after its first (generation > 1). */
+export function machinesOf(c: ClusterConfig, last: LastUp | undefined): Record<string, number> {
+  return Object.fromEntries(c.nodes.map((n) => [n.name, machineGeneration(c, last, n.name)] as const).filter(([, g]) => g > 1));
+}
+
+/** The etcd members that start again from an empty data directory in this up: named in etcdRejoin, or on a rebuilt machine. */
+export function rejoinRequests(c: ClusterConfig): string[] {
+  const members = nodesWith(c, "etcd").map((n) => n.name);
+  return [...c.etcdRejoin, ...c.rebuildNodes.filter((n) => members.includes(n) && !c.etcdRejoin.includes(n))];
 }
 
 /** The non-Kubernetes releases a lab runs, as recorded. */
@@ -73,7 +94,10 @@ export function parseLastUp(v: unknown): LastUp | undefined {
     if (!x || typeof x.cluster !== "string" || (x.state !== "new" && x.state !== "existing")) return undefined;
     etcd[name] = { cluster: x.cluster, state: x.state, ...(typeof x.generation === "number" && x.generation > 1 ? { generation: x.generation } : {}) };
   }
-  const rejoined = Array.isArray(o.etcdRejoin) ? o.etcdRejoin.filter((x): x is string => typeof x === "string") : [];
+  const names = (x: unknown) => (Array.isArray(x) ? x.filter((s): s is string => typeof s === "string") : []);
+  const rejoined = names(o.etcdRejoin);
+  const rebuilt = names(o.rebuildNodes);
+  const machines = o.machines && typeof o.machines === "object" ? Object.fromEntries(Object.entries(o.machines as Record<string, unknown>).filter((e): e is [string, number] => typeof e[1] === "number" && Number.isInteger(e[1]) && e[1] > 1)) : {};
   const r = o.releases as Partial<RecordedReleases> | undefined;
   const releases = r && typeof r === "object" && typeof r.etcd === "string" && typeof r.containerd === "string" && typeof r.runc === "string" ? { etcd: r.etcd, containerd: r.containerd, runc: r.runc } : undefined;
   return {
@@ -82,6 +106,8 @@ export function parseLastUp(v: unknown): LastUp | undefined {
     kubernetesVersion: o.kubernetesVersion,
     ...(releases ? { releases } : {}),
     ...(rejoined.length ? { etcdRejoin: rejoined } : {}),
+    ...(Object.keys(machines).length ? { machines } : {}),
+    ...(rebuilt.length ? { rebuildNodes: rebuilt } : {}),
   };
 }
 
@@ -119,6 +145,14 @@ export function lastUpProblems(c: ClusterConfig, last: LastUp | undefined, runni
       fix: running.size ? "run `pulumi up` once without etcdRejoin (it records the members), then name the member again" : "remove etcdRejoin: a first up starts every member from nothing",
     });
   }
+  if (!last && c.rebuildNodes.length) {
+    out.push({
+      severity: "error",
+      key: "rebuildNodes",
+      message: `names ${c.rebuildNodes.join(", ")}, but the last up recorded no machines${running.size ? " (a stack from an older version of this program)" : " (nothing runs yet)"}`,
+      fix: running.size ? "run `pulumi up` once without rebuildNodes (it records the cluster), then name the node again" : "remove rebuildNodes: a first up makes every machine",
+    });
+  }
   if (!last) {
     if (running.size) {
       const gone = [...running].filter((n) => !c.nodes.some((x) => x.name === n));
@@ -145,6 +179,24 @@ export function lastUpProblems(c: ClusterConfig, last: LastUp | undefined, runni
       fix: `take ${again.join(", ")} out of etcdRejoin (if its data is lost again later, name it again after one up without it)`,
     });
   }
+  const rebuiltAgain = c.rebuildNodes.filter((m) => last.rebuildNodes?.includes(m));
+  if (rebuiltAgain.length) {
+    out.push({
+      severity: "error",
+      key: "rebuildNodes",
+      message: `${rebuiltAgain.join(", ")} got a new machine in the last up; rebuildNodes is a one-time request`,
+      fix: `take ${rebuiltAgain.join(", ")} out of rebuildNodes (if its machine is lost again later, name it again after one up without it)`,
+    });
+  }
+  const neverMade = running.size ? c.rebuildNodes.filter((m) => !running.has(m)) : [];
+  if (neverMade.length) {
+    out.push({
+      severity: "error",
+      key: "rebuildNodes",
+      message: `${neverMade.join(", ")} has no machine to make again: the last up did not leave it running`,
+      fix: `take ${neverMade.join(", ")} out of rebuildNodes: this up makes its machine anyway`,
+    });
+  }
   const notRunning = c.etcdRejoin.filter((m) => members.includes(m) && !before.includes(m));
   if (notRunning.length) {
     out.push({
@@ -154,14 +206,29 @@ export function lastUpProblems(c: ClusterConfig, last: LastUp | undefined, runni
       fix: `take ${notRunning.join(", ")} out of etcdRejoin: a member that joins now starts from an empty data directory anyway`,
     });
   }
-  const rejoining = c.etcdRejoin.filter((m) => before.includes(m) && !again.includes(m));
+  const rejoining = rejoinRequests(c).filter((m) => before.includes(m) && !again.includes(m) && !rebuiltAgain.includes(m));
   if (rejoining.length && before.length - rejoining.length < quorum(before.length)) {
     out.push({
       severity: "error",
-      key: "etcdRejoin",
+      key: rejoining.every((m) => c.rebuildNodes.includes(m)) ? "rebuildNodes" : "etcdRejoin",
       message: `rejoining ${rejoining.join(", ")} leaves ${before.length - rejoining.length} of the ${before.length} members with the data, less than the quorum of ${quorum(before.length)}: the others cannot take ${rejoining.length === 1 ? "it" : "them"} out of the cluster`,
       fix: `rejoin at most ${before.length - quorum(before.length)} member${before.length - quorum(before.length) === 1 ? "" : "s"} per up; with a quorum lost, restore the cluster from a snapshot (RUNBOOK.md)`,
     });
+  }
+  // a member is known to the others by its peer URL (its address): the steps that add and
+  // remove it keep what they did when only their machine changes, so a new address is refused
+  for (const name of before) {
+    const node = c.nodes.find((n) => n.name === name);
+    const was = last.etcd[name].cluster.split(",").map((e) => e.split("=")).find(([n]) => n === name)?.[1];
+    const now = node && `https://${node.ip}:2380`;
+    if (node && was && nodesWith(c, "etcd").includes(node) && was !== now) {
+      out.push({
+        severity: "error",
+        key: "nodes",
+        message: `${name} is the etcd member ${was}, and its address would become ${node.ip}: the other members know it by that address`,
+        fix: `keep ip=${new URL(was).hostname} for ${name}, or remove ${name} in one up and add it with the new address in the next`,
+      });
+    }
   }
   if (before.length) {
     const staying = before.filter((m) => members.includes(m));
@@ -218,6 +285,44 @@ export function lastUpProblems(c: ClusterConfig, last: LastUp | undefined, runni
       message: `etcd ${c.versions.etcd} is a new minor, and the last up did not record which etcd the cluster runs (a stack from an older version of this program, which ran etcd 3.5 or 3.6)`,
       fix: "run `pulumi up` once with etcdVersion 3.6.x (it records the releases), then move to 3.7",
     });
+  }
+  return out;
+}
+
+/** What libvirt still has of a node's machine (asked at the program's start). */
+export interface MachineState {
+  node: string;
+  domain: boolean;
+  disk: boolean;
+}
+
+/**
+ * The machines gone from libvirt (deleted by hand, or a disk lost) against this config: a
+ * node that stays must be named in rebuildNodes (else this up would change nothing and the
+ * node stay gone); an etcd member that leaves cannot take itself out of etcd without its
+ * machine. `machines` undefined: libvirt did not answer (the VM steps will say so).
+ */
+export function lostMachineProblems(c: ClusterConfig, last: LastUp | undefined, machines: MachineState[] | undefined): Problem[] {
+  const out: Problem[] = [];
+  for (const m of machines ?? []) {
+    if (m.domain && m.disk) continue;
+    const what = [m.domain ? "" : "its domain", m.disk ? "" : "its disk"].filter(Boolean).join(" and ");
+    const staying = c.nodes.some((n) => n.name === m.node);
+    if (staying && !c.rebuildNodes.includes(m.node)) {
+      out.push({
+        severity: "error",
+        key: "rebuildNodes",
+        message: `${m.node} ran after the last up, and now ${what} ${m.domain || m.disk ? "is" : "are"} gone from libvirt (${c.hypervisor.uri}): this up would leave the node without a machine`,
+        fix: `name it to make its machine again from the base image (its etcd member rejoins, the node re-registers): pulumi config set --path 'rebuildNodes[0]' ${m.node}; take it out again after that up`,
+      });
+    } else if (!staying && last?.etcd[m.node]) {
+      out.push({
+        severity: "error",
+        key: "nodes",
+        message: `${m.node} leaves the config, and ${what} ${m.domain || m.disk ? "is" : "are"} gone from libvirt: its etcd member cannot take itself out of the cluster without its machine`,
+        fix: `keep ${m.node} in nodes and name it in rebuildNodes for one up (it rejoins on a new machine), then remove it`,
+      });
+    }
   }
   return out;
 }

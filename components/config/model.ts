@@ -101,6 +101,8 @@ export interface DraftConfig {
   etcdSnapshots?: { schedule: string; retention: number };
   /** etcdRejoin: members to take out of etcd and add back with an empty data directory in this up. */
   etcdRejoin: string[];
+  /** rebuildNodes: lab nodes whose machine is made again from the base image in this up (their etcd members rejoin). */
+  rebuildNodes: string[];
   wipeDataOnDestroy: boolean;
   /** The last layer this `up` stands up (upTo): a lab built one layer at a time. */
   upTo: Stage;

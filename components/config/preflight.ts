@@ -103,6 +103,12 @@ function roleRules(c: DraftConfig): Problem[] {
   for (const [i, name] of c.etcdRejoin.entries()) {
     if (!members.includes(name)) out.push(err("etcdRejoin", `'${name}' is not an etcd member of this config (${members.join(", ") || "none"})`, "name a node with the etcd role whose data was lost"));
     else if (c.etcdRejoin.indexOf(name) !== i) out.push(err("etcdRejoin", `'${name}' is named twice`, "name each member once"));
+    else if (c.rebuildNodes.includes(name)) out.push(err("etcdRejoin", `'${name}' is also in rebuildNodes, whose new machine rejoins etcd anyway`, `take '${name}' out of etcdRejoin`));
+  }
+  for (const [i, name] of c.rebuildNodes.entries()) {
+    if (c.hypervisor.mode !== "libvirt") out.push(err("rebuildNodes", `names '${name}', but the nodes are existing machines (hostMode: existing), which this program does not make`, "reinstall the machine yourself, name its etcd member (if any) in etcdRejoin, and run pulumi up: every step runs again on a machine that lacks its files"));
+    else if (!c.nodes.some((n) => n.name === name)) out.push(err("rebuildNodes", `'${name}' is not a node of this config (${c.nodes.map((n) => n.name).join(", ")})`, "name a node whose machine is to be made again"));
+    else if (c.rebuildNodes.indexOf(name) !== i) out.push(err("rebuildNodes", `'${name}' is named twice`, "name each node once"));
   }
   return out;
 }

@@ -3,7 +3,7 @@
 // components/config that loads the Pulumi SDK (the barrel stays pure for the plans).
 // Depends on: config (barrel), @pulumi/pulumi.
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterConfig, KEYS, LastUp, PreflightEnv, decodeConfigValue, formatErrors, formatProblem, lastUpProblems, loadConfig, runEnv } from ".";
+import { ClusterConfig, KEYS, LastUp, MachineState, PreflightEnv, decodeConfigValue, formatErrors, formatProblem, lastUpProblems, loadConfig, lostMachineProblems, runEnv } from ".";
 
 export interface StackConfig {
   cluster: ClusterConfig;
@@ -44,12 +44,13 @@ export function loadStackConfig(cfg: pulumi.Config = new pulumi.Config(), env: P
 }
 
 /**
- * The day-two rules: this config against what the last `up` left running. Throws one
+ * The day-two rules: this config against what the last `up` left running and what libvirt
+ * still has of its machines. Throws one
  * RunError naming every problem before any change is registered (only the read of the
  * stack's own outputs precedes it).
  */
-export function checkAgainstLastUp(cluster: ClusterConfig, lastUp: LastUp | undefined, running: ReadonlySet<string>): void {
-  const problems = lastUpProblems(cluster, lastUp, running);
+export function checkAgainstLastUp(cluster: ClusterConfig, lastUp: LastUp | undefined, running: ReadonlySet<string>, machines: MachineState[] | undefined = []): void {
+  const problems = [...lastUpProblems(cluster, lastUp, running), ...lostMachineProblems(cluster, lastUp, machines)];
   for (const w of problems.filter((p) => p.severity === "warning")) pulumi.log.warn(formatProblem(w).replace(/^warning: /, ""));
   const errors = problems.filter((p) => p.severity === "error");
   if (errors.length) throw new pulumi.RunError(formatErrors(errors));

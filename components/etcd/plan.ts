@@ -8,7 +8,7 @@
 // the stack (lastUp) so that members coming and going never rewrite the others' files.
 // Pure. Depends on: config, host, node-prep, pki/material.
 import * as YAML from "yaml";
-import { ClusterConfig, EtcdJoin, NodeSpec, nodesWith } from "../config";
+import { ClusterConfig, EtcdJoin, NodeSpec, nodesWith, rejoinRequests } from "../config";
 import { HostStepPlan, MaterialRef, awaitHealthy, restartAndAwait, shq, unitRemoval, waitUntil } from "../host/plan";
 import { commandLine, renderUnit } from "../host/systemd";
 import { BIN_DIR, releasesRun } from "../node-prep/artifacts";
@@ -52,7 +52,7 @@ export interface EtcdMembership {
   joining: string[];
   /** Members of the running cluster no longer configured (removed at the end of this `up`). */
   leaving: string[];
-  /** Members taken out and added back with an empty data directory in this `up` (etcdRejoin). */
+  /** Members taken out and added back with an empty data directory in this `up` (etcdRejoin, or on a rebuilt machine). */
   rejoining: string[];
 }
 
@@ -62,7 +62,7 @@ export interface EtcdMembership {
  * every member bootstraps now. A joining member's initial-cluster is the membership at the
  * moment it joins: every member of the running cluster (leaving ones are removed only at
  * the end of the `up`), the members that joined before it, and itself. A member named in
- * etcdRejoin (and not already rejoined by the last `up`, `lastRejoined`) joins the running
+ * etcdRejoin or on a machine rebuildNodes makes again (and not already rejoined by the last `up`, `lastRejoined`) joins the running
  * cluster again as its next generation: taken out, added back, filled from the others.
  */
 export function planEtcdMembership(c: ClusterConfig, recorded: Record<string, EtcdJoin> | undefined, established: ReadonlySet<string>, lastRejoined: readonly string[] = []): EtcdMembership {
@@ -86,7 +86,7 @@ export function planEtcdMembership(c: ClusterConfig, recorded: Record<string, Et
   const staying = configured.filter((n) => previous[n]);
   const leaving = Object.keys(previous).filter((n) => !configured.includes(n)).sort();
   const running: string[] = [...staying, ...leaving].map((n) => `${n}=${urlOf(n)}`);
-  const rejoining = c.etcdRejoin.filter((n) => previous[n] && !lastRejoined.includes(n));
+  const rejoining = rejoinRequests(c).filter((n) => previous[n] && !lastRejoined.includes(n));
   const current = running.join(",");
   const joins: Record<string, EtcdJoin> = {};
   const joining: string[] = [];

@@ -48,6 +48,8 @@ export interface HostStepOptions {
    * keep their identity through an alias, so a stack made then replaces nothing.
    */
   formerLayer?: pulumi.Resource;
+  /** Never replaced by a trigger change (HostStep.keptOnNewMachine): the engine ignores them. */
+  ignoreTriggers?: boolean;
 }
 
 /** The type steps were components of before one preview entry per step; kept for aliases. */
@@ -108,6 +110,12 @@ export function hostStep(name: string, args: HostStepArgs, opts: HostStepOptions
       // (scripts never write key material there), so a failing step says why
       logging: secret ? "stderr" : "stdoutAndStderr",
     },
-    { ...placement, deleteBeforeReplace: true, dependsOn: [...(opts.dependsOn ?? []), ...uploads], additionalSecretOutputs: secret ? ["stdout", "stderr"] : [] },
+    {
+      ...placement,
+      deleteBeforeReplace: true,
+      dependsOn: [...(opts.dependsOn ?? []), ...uploads],
+      additionalSecretOutputs: secret ? ["stdout", "stderr"] : [],
+      ...(opts.ignoreTriggers ? { ignoreChanges: ["triggers"] } : {}),
+    },
   );
 }

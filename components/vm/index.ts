@@ -1,11 +1,13 @@
 // VM layer (shipping): one libvirt object — network, pool, base image, a node's overlay,
 // seed ISO or domain — as a local command running virsh against the configured URI (so a
 // remote qemu+ssh:// hypervisor works the same way), and a node's readiness gate that
-// later layers depend on. What to make, and in which order, is the cluster plan's.
+// later layers depend on; and, before anything is registered, what libvirt still has of the
+// running nodes' machines. What to make, and in which order, is the cluster plan's.
 // Depends on: vm/plan, @pulumi/command.
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import { LibvirtObjectPlan } from "./plan";
+import { ClusterConfig, MachineState } from "../config";
+import { LibvirtObjectPlan, machinesProbe, parseMachinesProbe } from "./plan";
 
 export * from "./plan";
 
@@ -63,4 +65,16 @@ export function readinessGate(name: string, args: ReadinessGateArgs, opts: pulum
     },
     opts,
   );
+}
+
+/**
+ * Asks libvirt (read-only, through the command provider's local run, in a preview too)
+ * whether each of these nodes still has its domain and its disk. Undefined when libvirt
+ * does not answer: the VM steps then fail with their own message.
+ */
+export async function probeMachines(c: ClusterConfig, nodes: readonly string[]): Promise<MachineState[] | undefined> {
+  if (c.hypervisor.mode !== "libvirt" || nodes.length === 0) return [];
+  const probe = machinesProbe(c, nodes);
+  const r = await command.local.run({ command: "bash -s", stdin: probe.script, environment: probe.environment, addPreviousOutputInEnv: false });
+  return parseMachinesProbe(r.stdout);
 }

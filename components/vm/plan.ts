@@ -3,7 +3,7 @@
 // and each node's readiness gate. Shapes follow the libvirt provider's (Network, Pool,
 // Volume, CloudInitDisk, Domain), so moving to a generated provider later is a local change.
 // Pure. Depends on: config, host, vm/documents.
-import { ClusterConfig, NodeSpec } from "../config";
+import { ClusterConfig, MachineState, NodeSpec } from "../config";
 import { shq } from "../host/plan";
 import { shellAsset } from "../host/assets";
 import { domainXml, libvirtNames, metaData, networkXml, nodeAddressXml, poolXml, userData } from "./documents";
@@ -157,8 +157,11 @@ export function planBaseVolume(c: ClusterConfig): LibvirtObjectPlan {
   };
 }
 
-/** One qcow2 overlay per node on the base image, at the node's disk size. */
-export function planNodeVolume(c: ClusterConfig, node: NodeSpec): LibvirtObjectPlan {
+/** The triggers of a node's new machine (rebuildNodes): its generation, from the second machine on (the first one's triggers stay as they were). */
+const machineTrigger = (generation: number) => (generation > 1 ? { machine: generation } : {});
+
+/** One qcow2 overlay per node on the base image, at the node's disk size; a new machine (generation) gets a new one. */
+export function planNodeVolume(c: ClusterConfig, node: NodeSpec, generation = 1): LibvirtObjectPlan {
   const n = libvirtNames(c);
   const vol = n.disk(node.name);
   return {
@@ -172,13 +175,13 @@ export function planNodeVolume(c: ClusterConfig, node: NodeSpec): LibvirtObjectP
       "fi",
     ].join("\n"),
     delete: deleteVolume(n.pool, vol),
-    triggers: { diskGiB: node.diskGiB, base: n.baseVolume },
+    triggers: { diskGiB: node.diskGiB, base: n.baseVolume, ...machineTrigger(generation) },
     documents: {},
   };
 }
 
 /** The NoCloud seed ISO with the node's user-data and meta-data, uploaded into the pool. */
-export function planCloudInitDisk(c: ClusterConfig, node: NodeSpec, sshPublicKey: string): LibvirtObjectPlan {
+export function planCloudInitDisk(c: ClusterConfig, node: NodeSpec, sshPublicKey: string, generation = 1): LibvirtObjectPlan {
   const n = libvirtNames(c);
   const iso = n.seed(node.name);
   const ud = userData(c, node, sshPublicKey);
@@ -198,7 +201,7 @@ export function planCloudInitDisk(c: ClusterConfig, node: NodeSpec, sshPublicKey
       `virsh vol-upload --pool ${shq(n.pool)} ${shq(iso)} "$tmp/seed.iso"`,
     ].join("\n"),
     delete: deleteVolume(n.pool, iso),
-    triggers: { userData: ud, metaData: md },
+    triggers: { userData: ud, metaData: md, ...machineTrigger(generation) },
     documents: { "user-data": ud, "meta-data": md },
   };
 }
@@ -234,6 +237,28 @@ export function planDomain(c: ClusterConfig, node: NodeSpec): LibvirtObjectPlan 
     triggers: { vcpu: node.vcpu, memoryMiB: node.memoryMiB, mac: node.mac, domainType: c.hypervisor.domainType, xml: doc },
     documents: { "domain.xml": doc },
   };
+}
+
+// ---- the machines libvirt still has (asked at the program's start, read-only) -----------
+
+/** The probe of the nodes' machines: its script and environment (machines.sh). */
+export function machinesProbe(c: ClusterConfig, nodes: readonly string[]): { script: string; environment: Record<string, string> } {
+  const n = libvirtNames(c);
+  return {
+    script: shellAsset(__dirname, "machines.sh").join("\n"),
+    environment: { LIBVIRT_URI: c.hypervisor.uri, POOL: n.pool, MACHINES: nodes.map((x) => `${x} ${n.domain(x)} ${n.disk(x)}`).join("\n") },
+  };
+}
+
+/** The probe's answer: each node's domain and disk, or undefined when libvirt did not answer. */
+export function parseMachinesProbe(stdout: string): MachineState[] | undefined {
+  const lines = stdout.split("\n").map((l) => l.trim()).filter(Boolean);
+  if (lines.includes("unreachable")) return undefined;
+  return lines.map((l) => {
+    const [node, domain, disk] = l.split(/\s+/);
+    if (!node || !/^(present|absent)$/.test(domain ?? "") || !/^(present|absent)$/.test(disk ?? "")) throw new Error(`machines probe: unexpected line '${l}'`);
+    return { node, domain: domain === "present", disk: disk === "present" };
+  });
 }
 
 export const SSH_TIMEOUT_S = 900;

@@ -9,7 +9,7 @@ import { tmpdir } from "../tools";
 import { UPLOAD_DIR } from "../../components/node-prep/artifacts";
 import { renderTree } from "../../components/render";
 import { BRIDGE_CONFLIST, BRIDGE_NAME } from "../../components/worker/pod-network";
-import { LastUp, lastUpProblems, loadConfig } from "../../components/config";
+import { LastUp, lastUpProblems, loadConfig, lostMachineProblems } from "../../components/config";
 import { hostSteps as hostStepsOf, planCluster } from "../../components/cluster/plan";
 import { materialRefs } from "../../components/host/plan";
 import { planPki } from "../../components/pki/plan";
@@ -245,6 +245,86 @@ describe("etcd members and control-plane nodes", () => {
     // a name that is no etcd member is refused by preflight
     expect(loadConfig({ ...dev, etcdRejoin: ["k8s-9"] }).errors.map((p) => p.key + ": " + p.message)).toEqual([expect.stringContaining("etcdRejoin: 'k8s-9' is not an etcd member")]);
   }, 120000);
+
+  it("a VM deleted by hand: up refuses until rebuildNodes names it; then only that node's machine and steps are made again, its etcd member rejoins, no membership is touched; the following up changes nothing", async () => {
+    const first = await runProgram(dev, { established: [] });
+    expect(first.error).toBeUndefined();
+    const recorded = await resolvedOutputs(first.outputs!);
+    // k8s-2's domain and disk deleted by hand: one line naming the key and the fix, nothing registered
+    const refused = await runProgram(dev, { previousOutputs: recorded, goneMachines: ["k8s-2"] });
+    expect(String(refused.error)).toContain("error: rebuildNodes: k8s-2 ran after the last up, and now its domain and its disk are gone from libvirt (qemu:///system)");
+    expect(String(refused.error)).toContain("fix: name it to make its machine again from the base image (its etcd member rejoins, the node re-registers): pulumi config set --path 'rebuildNodes[0]' k8s-2");
+    expect(refused.rec.resources).toEqual([]);
+
+    const asked = { ...dev, rebuildNodes: ["k8s-2"] };
+    const second = await runProgram(asked, { previousOutputs: recorded, goneMachines: ["k8s-2"] });
+    expect(second.error).toBeUndefined();
+    const changes = diffRuns(first.rec, second.rec);
+    // exactly k8s-2's machine and every step that runs on it, each replaced
+    expect(summary(changes).sort()).toEqual(
+      ["volume", "cloudinit", "domain", "ready", "prep", "carryover", "artifacts", "etcd", "etcd-snapshots", "kube-nginx", "containerd", "control-plane", "kubelet", "kube-proxy", "upgrade-drain", "upgrade-uncordon"].map((s) => `replace ${s}-k8s-2`).sort(),
+    );
+    const replaced = changes.map((c) => c.name);
+    // its memberships are kept (a replacement would first drain it, or take its member out)
+    expect(replaced).not.toContain("node-k8s-2");
+    expect(replaced).not.toContain("etcd-membership-k8s-2");
+    expect(second.rec.options.get("command:remote:Command::etcd-membership-k8s-2")?.ignoreChanges).toEqual(["triggers"]);
+    expect(second.rec.options.get("command:remote:Command::node-k8s-2")?.ignoreChanges).toEqual(["triggers"]);
+    // the old machine's steps are not undone on it: its disk goes with them
+    expect(deletedWithOf(second.rec, "kubelet-k8s-2")).toBe("command:local:Command::volume-k8s-2");
+    const out = await resolvedOutputs(second.outputs!);
+    const last = out.lastUp as LastUp;
+    expect(last.machines).toEqual({ "k8s-2": 2 });
+    expect(last.rebuildNodes).toEqual(["k8s-2"]);
+    expect(last.etcd["k8s-2"]).toMatchObject({ state: "existing", generation: 2 });
+    expect(last.etcd["k8s-1"]).toEqual({ cluster: expect.any(String), state: "new" });
+
+    // the following up, without the name, on the new machine: nothing changes
+    const third = await runProgram(dev, { previousOutputs: out });
+    expect(third.error).toBeUndefined();
+    expect(summary(diffRuns(second.rec, third.rec))).toEqual([]);
+    // naming it again is refused (one-time), as is a node that never ran
+    expect(lastUpProblems(loadConfig(asked).config!, last).map((p) => `${p.key}: ${p.message}`)).toEqual(["rebuildNodes: k8s-2 got a new machine in the last up; rebuildNodes is a one-time request"]);
+    expect(lastUpProblems(loadConfig(asked).config!, { ...last, rebuildNodes: undefined }, new Set(["k8s-1", "k8s-3"])).map((p) => `${p.key}: ${p.message}`)).toEqual([
+      "rebuildNodes: k8s-2 has no machine to make again: the last up did not leave it running",
+    ]);
+  }, 180000);
+
+  it("a new machine for the first control-plane node re-runs its steps and the cluster-wide ones it runs, and drains nobody", async () => {
+    const first = await runProgram(dev, { established: [] });
+    const recorded = await resolvedOutputs(first.outputs!);
+    const second = await runProgram({ ...dev, rebuildNodes: ["k8s-1"] }, { previousOutputs: recorded });
+    expect(second.error).toBeUndefined();
+    const changes = diffRuns(first.rec, second.rec);
+    expect(changes.filter((c) => c.op !== "replace").map((c) => c.name)).toEqual([]);
+    const replaced = changes.map((c) => c.name);
+    expect(replaced).toEqual(expect.arrayContaining(["domain-k8s-1", "etcd-k8s-1", "admin-access"]));
+    // the memberships run on k8s-1, and none is replaced
+    expect(replaced.filter((n) => /^(node|etcd-membership)-/.test(n))).toEqual([]);
+    // no other node's machine or steps
+    expect(replaced.filter((n) => /k8s-[23]/.test(n))).toEqual([]);
+  }, 120000);
+
+  it("refuses what a new machine cannot do: two etcd members at once (no quorum to take them out), a member's new address, a gone member leaving the config", () => {
+    const c3 = loadConfig(dev).config!;
+    const joined = Object.fromEntries(c3.nodes.map((n) => [n.name, { cluster: c3.nodes.map((m) => `${m.name}=https://${m.ip}:2380`).join(","), state: "new" as const }]));
+    const last: LastUp = { etcd: joined, controlPlane: ["k8s-1", "k8s-2", "k8s-3"], kubernetesVersion: c3.versions.kubernetes };
+    const two = loadConfig({ ...dev, rebuildNodes: ["k8s-2", "k8s-3"] }).config!;
+    expect(lastUpProblems(two, last).map((p) => `${p.key}: ${p.message}`)).toEqual([expect.stringContaining("rebuildNodes: rejoining k8s-2, k8s-3 leaves 1 of the 3 members with the data, less than the quorum of 2")]);
+    const moved = loadConfig({ ...dev, nodes: (dev.nodes as string[]).map((n) => n.replace("ip=192.168.253.139", "ip=192.168.253.150")) }).config!;
+    expect(lastUpProblems(moved, last).map((p) => `${p.key}: ${p.message}; ${p.fix}`)).toEqual([
+      "nodes: k8s-2 is the etcd member https://192.168.253.139:2380, and its address would become 192.168.253.150: the other members know it by that address; keep ip=192.168.253.139 for k8s-2, or remove k8s-2 in one up and add it with the new address in the next",
+    ]);
+    const gone = [{ node: "k8s-3", domain: false, disk: true }];
+    const without = loadConfig({ ...dev, nodes: (dev.nodes as string[]).slice(0, 2) }).config!;
+    expect(lostMachineProblems(without, last, gone).map((p) => `${p.key}: ${p.message}`)).toEqual([
+      "nodes: k8s-3 leaves the config, and its domain is gone from libvirt: its etcd member cannot take itself out of the cluster without its machine",
+    ]);
+    // named, or libvirt not answering: nothing to say
+    expect(lostMachineProblems(loadConfig({ ...dev, rebuildNodes: ["k8s-3"] }).config!, last, gone)).toEqual([]);
+    expect(lostMachineProblems(c3, last, undefined)).toEqual([]);
+    expect(lostMachineProblems(c3, last, [{ node: "k8s-3", domain: true, disk: true }])).toEqual([]);
+  });
 
   it("refuses, before changing anything, a removal that would lose etcd's quorum, naming the key and the fix", async () => {
     const first = await runProgram(dev, { established: [] });

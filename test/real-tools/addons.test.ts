@@ -177,7 +177,8 @@ describe("addons under mocks", () => {
       const provider = rec.options.get(`${r.type}::${r.name}`)?.provider as { __name?: string } | undefined;
       expect({ name: r.name, provider: provider?.__name }).toEqual({ name: r.name, provider: "k8s-lab-api" });
     }
-    expect(rec.invokes).toEqual([]);
+    // no invoke but the probe of the machines (a k8s.yaml expansion would show here)
+    expect(rec.invokes.filter((t) => t !== "command:local:run")).toEqual([]);
   });
 
   it("builds the provider from the admin kubeconfig as a secret, and lets destroy finish without the cluster", () => {

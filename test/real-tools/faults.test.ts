@@ -48,10 +48,21 @@ function faults(call: string, broken = ""): { status: number | null; calls: stri
         *) echo "unexpected kubectl: $*" >&2; return 1 ;;
       esac
     }
+    rebuild=""
     ns() {
       log "ns $*"
       case $1 in
-        pulumi) [[ $BROKEN == churn ]] && { echo "1 to update" > /dev/stdout; return 255; }; return 0 ;;
+        virsh) return 0 ;;
+        bash) [[ $BROKEN == checks ]] && return 1; return 0 ;;
+        pulumi)
+          case $2 in
+            config) [[ $3 == set ]] && rebuild=1; [[ $3 == rm ]] && rebuild=""; return 0 ;;
+            up)
+              [[ -z $rebuild && $BROKEN != up-ignores ]] && { echo "error: rebuildNodes: k8s-2 ran after the last up, and now its domain and its disk are gone from libvirt (qemu:///system): this up would leave the node without a machine"; return 255; }
+              [[ -n $rebuild && $BROKEN == rebuild ]] && { echo "error: volume-k8s-2 failed"; return 255; }
+              return 0 ;;
+          esac
+          [[ $BROKEN == churn ]] && { echo "1 to update" > /dev/stdout; return 255; }; return 0 ;;
         *) echo "unexpected ns: $*" >&2; return 1 ;;
       esac
     }
@@ -104,11 +115,43 @@ describe("the faults of the lab run (stand-in lab)", () => {
   });
 
   it("fails at the end of the faults when the restarted node's apiserver got requests before it was ready", () => {
-    const stub = "fault_apiserver_stopped() { :; }; fault_node_powered_off() { probe_failed=4; }; fault_all_rebooted() { log rebooted; }; run_faults";
+    const stub = "fault_apiserver_stopped() { :; }; fault_node_powered_off() { probe_failed=4; }; fault_all_rebooted() { log rebooted; }; fault_vm_rebuilt() { log rebuilt; }; run_faults";
     const r = faults(stub);
     expect(r.calls).toContain("rebooted"); // every fault ran first
+    expect(r.calls).toContain("rebuilt");
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain("after k8s-2 started, 4 requests through the other nodes' local proxies failed");
     expect(faults(stub.replace("probe_failed=4", "probe_failed=0")).status).toBe(0);
+  });
+
+  it("deletes k8s-2's VM by hand; the up must refuse naming rebuildNodes; with it the up makes the machine again, then etcd, nodes, checks, and no change once the name is out", () => {
+    const r = faults("fault_vm_rebuilt");
+    expect(r.stderr).not.toMatch(/FAILED|unexpected/);
+    expect(r.status).toBe(0);
+    const main = r.calls.filter((c) => /^ns (virsh|pulumi|bash)/.test(c)).map((c) => c.replace(/ --stack e2e| --non-interactive| --yes| --skip-preview/g, ""));
+    expect(main).toEqual([
+      "ns virsh -q -c qemu:///system destroy klab-e2e-k8s-2",
+      "ns virsh -q -c qemu:///system undefine klab-e2e-k8s-2",
+      "ns virsh -q -c qemu:///system vol-delete --pool klab-e2e klab-e2e-k8s-2.qcow2",
+      "ns pulumi up",
+      "ns pulumi config set --path rebuildNodes[0] k8s-2",
+      "ns pulumi up",
+      `ns bash ${ROOT}/.ci/lab/e2e-checks.sh`,
+      "ns pulumi config rm rebuildNodes",
+      "ns pulumi preview --expect-no-changes",
+    ]);
+    expect(r.calls.filter((c) => c.includes("endpoint health"))).toHaveLength(1);
+    expect(r.stderr).toMatch(/measured: k8s-2's VM deleted by hand: pulumi up \(rebuildNodes\) made it again: +\d+ s/);
+  });
+
+  it.each([
+    ["up-ignores", /pulumi up ran as if nothing happened with k8s-2's machine gone/],
+    ["rebuild", /pulumi up with rebuildNodes: \[k8s-2\] failed/],
+    ["checks", /measured: k8s-2's VM deleted by hand: etcd healthy and every node Ready/], // then the checks fail
+    ["churn", /after the fault 'k8s-2's VM made again' was repaired, the preview is not empty/],
+  ])("fails when the VM is not made again as it should be (%s)", (broken, message) => {
+    const r = faults("fault_vm_rebuilt", broken);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(message);
   });
 });

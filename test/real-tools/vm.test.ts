@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { loadConfig } from "../../components/config";
-import { LibvirtObjectPlan, domainXml, networkXml, planBaseVolume, planCloudInitDisk, planDomain, planNetwork, planNodeAddress, planNodeVolume, planPool, poolXml, readinessScript, userData } from "../../components/vm/plan";
+import { LibvirtObjectPlan, domainXml, machinesProbe, networkXml, parseMachinesProbe, planBaseVolume, planCloudInitDisk, planDomain, planNetwork, planNodeAddress, planNodeVolume, planPool, poolXml, readinessScript, userData } from "../../components/vm/plan";
 import { planOf, runProgram, stackConfig, waitsFor } from "../harness";
 import { Recorder } from "../../tools/engine";
 import { bashSyntax, run, shellcheck, tmpdir } from "../tools";
@@ -173,6 +173,59 @@ describe("replacing a machine", () => {
     for (const layer of ["prep", "artifacts", "etcd", "control-plane", "kubelet"]) {
       expect(rec.named(`${layer}-k8s-2`, "command:remote:Command").inputs.triggers).toContainEqual({ host: "ready-k8s-2-id" });
     }
+  });
+});
+
+describe("a machine gone from libvirt (rebuildNodes)", () => {
+  const c = loadConfig(dev).config!;
+  // a stand-in virsh (--quiet output): libvirt (unless down) has the domains and the volumes of the pool given
+  function probe(have: string[], down = false): { stdout: string; stderr: string; status: number | null } {
+    const dir = tmpdir("machines-");
+    fs.writeFileSync(path.join(dir, "domains"), have.filter((h) => !h.endsWith(".qcow2")).join("\n") + "\n");
+    fs.writeFileSync(path.join(dir, "volumes"), have.filter((h) => h.endsWith(".qcow2")).map((v) => ` ${v}   /var/lib/libvirt/images/k8s-lab/${v}`).join("\n") + "\n");
+    fs.writeFileSync(
+      path.join(dir, "virsh"),
+      [
+        "#!/bin/bash",
+        `[[ -e ${dir}/down ]] && { echo "error: failed to connect to the hypervisor" >&2; exit 1; }`,
+        `echo "$*" >> ${dir}/calls`,
+        'case "$*" in',
+        `  "--quiet -c qemu:///system list --all --name") cat ${dir}/domains ;;`,
+        `  "--quiet -c qemu:///system vol-list --pool k8s-lab") cat ${dir}/volumes ;;`,
+        '  *) echo "unexpected: $*" >&2; exit 1 ;;',
+        "esac",
+      ].join("\n") + "\n",
+      { mode: 0o755 },
+    );
+    if (down) fs.writeFileSync(path.join(dir, "down"), "");
+    const p = machinesProbe(c, ["k8s-1", "k8s-2", "k8s-3"]);
+    const r = spawnSync("bash", ["-s"], { input: p.script, encoding: "utf8", env: { ...process.env, ...p.environment, PATH: `${dir}:${process.env.PATH}` } });
+    return { stdout: r.stdout, stderr: r.stderr, status: r.status };
+  }
+
+  it("the probe says which node lost its domain or its disk, asking libvirt two listings (virsh list, vol-list)", () => {
+    const r = probe(["k8s-lab-k8s-1", "k8s-lab-k8s-1.qcow2", "k8s-lab-k8s-2.qcow2", "k8s-lab-k8s-3"]);
+    expect(r.stderr).toBe("");
+    expect(parseMachinesProbe(r.stdout)).toEqual([
+      { node: "k8s-1", domain: true, disk: true },
+      { node: "k8s-2", domain: false, disk: true },
+      { node: "k8s-3", domain: true, disk: false },
+    ]);
+  });
+
+  it("the probe says nothing when libvirt does not answer (the VM steps say why)", () => {
+    const r = probe([], true);
+    expect(r.status).toBe(0);
+    expect(parseMachinesProbe(r.stdout)).toBeUndefined();
+  });
+
+  it("a new machine is a new disk and seed (so a new domain and gate); the first machine's triggers stay as they were", () => {
+    const node = c.nodes[1];
+    expect(planNodeVolume(c, node).triggers).toEqual(planNodeVolume(c, node, 1).triggers);
+    expect(planNodeVolume(c, node).triggers).not.toHaveProperty("machine");
+    expect(planNodeVolume(c, node, 2).triggers).toEqual({ ...planNodeVolume(c, node).triggers, machine: 2 });
+    expect(planCloudInitDisk(c, node, KEY, 3).triggers).toEqual({ ...planCloudInitDisk(c, node, KEY).triggers, machine: 3 });
+    expect(planDomain(c, node).triggers).not.toHaveProperty("machine");
   });
 });
 

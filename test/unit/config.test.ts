@@ -71,6 +71,10 @@ const cases: Case[] = [
   { rule: "sshPublicKey without sshPrivateKey (it would be replaced by a generated pair)", change: { sshPublicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKlabkeylabkeylabkeylabkeylabkeylabkeylab lab" }, line: /^error: sshPublicKey: is set without sshPrivateKey.*; fix: set the matching private key too/ },
   { rule: "more pods per node than its /24 holds", change: { cni: "flannel", kubeletMaxPods: 300 }, line: /^error: kubeletMaxPods: 300 is more pods than a node's \/24 of the pod network holds \(253 addresses with flannel\); fix: set kubeletMaxPods to 253 or less$/ },
   { rule: "a bad registry mirror entry", change: { registryMirrors: ["https://mirror.lab"] }, line: /^error: registryMirrors\[0\]: 'https:\/\/mirror\.lab' is not REGISTRY=URL/ },
+  { rule: "rebuildNodes naming no node", change: { rebuildNodes: ["k8s-9"] }, line: /^error: rebuildNodes: 'k8s-9' is not a node of this config \(k8s-1, k8s-2, k8s-3\); fix: name a node whose machine is to be made again$/ },
+  { rule: "rebuildNodes naming a node twice", change: { rebuildNodes: ["k8s-2", "k8s-2"] }, line: /^error: rebuildNodes: 'k8s-2' is named twice; fix: name each node once$/ },
+  { rule: "rebuildNodes with existing machines", change: { hostMode: "existing", baseImagePath: undefined, rebuildNodes: ["k8s-2"] }, line: /^error: rebuildNodes: names 'k8s-2', but the nodes are existing machines \(hostMode: existing\).*; fix: reinstall the machine yourself, name its etcd member \(if any\) in etcdRejoin/ },
+  { rule: "a member in etcdRejoin and rebuildNodes", change: { rebuildNodes: ["k8s-2"], etcdRejoin: ["k8s-2"] }, line: /^error: etcdRejoin: 'k8s-2' is also in rebuildNodes, whose new machine rejoins etcd anyway; fix: take 'k8s-2' out of etcdRejoin$/ },
 ];
 
 describe("preflight rules", () => {

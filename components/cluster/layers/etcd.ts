@@ -15,7 +15,8 @@ export interface WiredEtcd {
 
 export function wireEtcd(b: PlanBuilder, artifacts: NodeSteps): WiredEtcd {
   const c = b.config;
-  const members = planEtcdMembership(c, b.options.lastUp?.etcd, b.established, b.options.lastUp?.etcdRejoin);
+  const last = b.options.lastUp;
+  const members = planEtcdMembership(c, last?.etcd, b.established, [...(last?.etcdRejoin ?? []), ...(last?.rebuildNodes ?? [])]);
   const { joining } = members;
   const etcd = b.hostLayer("etcd", "etcd", "all", nodesWith(c, "etcd").map((n) => planEtcdMember(c, n, members.joins[n.name])), { notRolled: joining });
   for (const [n, s] of Object.entries(etcd)) b.edge(s.id, artifacts[n].id, "the etcd binaries");
@@ -28,7 +29,7 @@ export function wireEtcd(b: PlanBuilder, artifacts: NodeSteps): WiredEtcd {
   const health = b.single("etcd-health", "etcd", planEtcdHealthGate(c));
   b.each(health.id, ids(etcd), (x) => `every member runs (${x})`);
 
-  const membership = b.hostLayer("etcd-membership", "etcd", "none", nodesWith(c, "etcd").map((n) => planEtcdMembershipOf(n)), { extra: { deletedWithCluster: true } });
+  const membership = b.hostLayer("etcd-membership", "etcd", "none", nodesWith(c, "etcd").map((n) => planEtcdMembershipOf(n)), { extra: { deletedWithCluster: true, keptOnNewMachine: true } });
   for (const [n, s] of Object.entries(membership)) {
     b.edge(s.id, etcd[n].id, "taken out of the member list while its etcd still runs (it answers the member list), before that etcd stops");
     b.edge(s.id, health.id, "the member list needs a quorum");

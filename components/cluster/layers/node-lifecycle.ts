@@ -24,7 +24,7 @@ export function wireUpgradeDrain(b: PlanBuilder, x: { adminAccess: HostStep; con
 
 export function wireNodeMembership(b: PlanBuilder, x: { kubelet: NodeSteps; kubeProxy: NodeSteps; adminAccess: HostStep }): NodeSteps {
   const c = b.config;
-  const membership = b.aboutEachNode("node", "workers", kubeletNodes(c), (n) => planNodeMembership(c, n), { deletedWithCluster: true });
+  const membership = b.aboutEachNode("node", "workers", kubeletNodes(c), (n) => planNodeMembership(c, n), { deletedWithCluster: true, keptOnNewMachine: true });
   for (const [n, s] of Object.entries(membership)) {
     b.edge(s.id, x.kubelet[n].id, "waits for its kubelet to register the node; drained before its kubelet stops");
     b.edge(s.id, x.kubeProxy[n].id, "drained before kube-proxy stops routing its pods' Services");

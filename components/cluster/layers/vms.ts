@@ -2,7 +2,7 @@
 // and per node its DHCP/DNS entry, disk, seed and domain; with existing hosts, nothing but
 // the readiness gates. Either way each node's readiness gate (SSH answers, cloud-init done),
 // which every host step of the node waits for. Depends on: cluster/builder, vm/plan.
-import { NodeSpec } from "../../config";
+import { NodeSpec, machineGeneration } from "../../config";
 import { LibvirtObjectPlan, planBaseVolume, planCloudInitDisk, planDomain, planNetwork, planNodeAddress, planNodeVolume, planPool, readinessScript } from "../../vm/plan";
 import { PlanBuilder } from "../builder";
 import { LibvirtStep, PlannedStep, ReadyStep } from "../types";
@@ -28,9 +28,11 @@ export function wireVms(b: PlanBuilder): ReadyGates {
     b.edge(base.id, pool.id, "the base image is a volume in the pool");
     steps.push(network, pool, base);
     for (const n of c.nodes) {
-      const disk = libvirt(`volume-${n.name}`, () => planNodeVolume(c, n), n.name);
+      // rebuildNodes: a new machine, from a new disk and seed; its domain, gate and every step follow
+      const generation = machineGeneration(c, b.options.lastUp, n.name);
+      const disk = libvirt(`volume-${n.name}`, () => planNodeVolume(c, n, generation), n.name);
       b.edge(disk.id, base.id, "the node's disk is an overlay on the base image");
-      const seed = libvirt(`cloudinit-${n.name}`, (key) => planCloudInitDisk(c, n, key), n.name);
+      const seed = libvirt(`cloudinit-${n.name}`, (key) => planCloudInitDisk(c, n, key, generation), n.name);
       b.edge(seed.id, pool.id, "the cloud-init seed is a volume in the pool");
       const address = libvirt(`address-${n.name}`, () => planNodeAddress(c, n), n.name);
       b.edge(address.id, network.id, "the node's DHCP reservation and DNS names are entries of the lab network");
