@@ -34,10 +34,16 @@ export = async () => {
   const awaited = plan.steps.filter((s) => s.kind === "host" && (!workers || s.layer === "nodes-registered" || s.layer === "kube-proxy"));
   const done = pulumi.all([...awaited.map((s) => (resources.get(s.id) as pulumi.CustomResource).id), layers.addons.urn]);
   const controlPlane = reaches(cluster, "control-plane") ? nodesWith(cluster, "control-plane").map((n) => n.name) : [];
-  const left: LastUp = { etcd: plan.etcd.joins, controlPlane, kubernetesVersion: cluster.versions.kubernetes, releases: releasesOf(cluster), ...(cluster.etcdRejoin.length ? { etcdRejoin: cluster.etcdRejoin } : {}) };
   const machines = machinesOf(cluster, lastUp);
-  if (Object.keys(machines).length) left.machines = machines;
-  if (cluster.rebuildNodes.length) left.rebuildNodes = cluster.rebuildNodes;
+  const left: LastUp = {
+    etcd: plan.etcd.joins,
+    controlPlane,
+    kubernetesVersion: cluster.versions.kubernetes,
+    releases: releasesOf(cluster),
+    ...(cluster.etcdRejoin.length ? { etcdRejoin: cluster.etcdRejoin } : {}),
+    ...(Object.keys(machines).length ? { machines } : {}),
+    ...(cluster.rebuildNodes.length ? { rebuildNodes: cluster.rebuildNodes } : {}),
+  };
   const guide = stageGuides(cluster).find((g) => g.stage === cluster.upTo)!;
   return {
     /** The nodes this `up` left running: the next `up` rolls changes over them one at a time. Recorded once every host step succeeded (the addons may still have failed: these nodes run). */

@@ -26,6 +26,14 @@ export interface EtcdJoin {
   generation?: number;
 }
 
+/** An initial-cluster string's entries: [member name, peer URL]. */
+export function clusterEntries(cluster: string): Array<[string, string]> {
+  return cluster.split(",").filter(Boolean).map((e) => {
+    const i = e.indexOf("=");
+    return [e.slice(0, i), e.slice(i + 1)];
+  });
+}
+
 export interface LastUp {
   /** Each etcd member, by node name, with how it started. */
   etcd: Record<string, EtcdJoin>;
@@ -219,7 +227,7 @@ export function lastUpProblems(c: ClusterConfig, last: LastUp | undefined, runni
   // remove it keep what they did when only their machine changes, so a new address is refused
   for (const name of before) {
     const node = c.nodes.find((n) => n.name === name);
-    const was = last.etcd[name].cluster.split(",").map((e) => e.split("=")).find(([n]) => n === name)?.[1];
+    const was = clusterEntries(last.etcd[name].cluster).find(([n]) => n === name)?.[1];
     const now = node && `https://${node.ip}:2380`;
     if (node && was && nodesWith(c, "etcd").includes(node) && was !== now) {
       out.push({

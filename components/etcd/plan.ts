@@ -8,7 +8,7 @@
 // the stack (lastUp) so that members coming and going never rewrite the others' files.
 // Pure. Depends on: config, host, node-prep, pki/material.
 import * as YAML from "yaml";
-import { ClusterConfig, EtcdJoin, NodeSpec, nodesWith, rejoinRequests } from "../config";
+import { ClusterConfig, EtcdJoin, NodeSpec, clusterEntries, nodesWith, rejoinRequests } from "../config";
 import { HostStepPlan, MaterialRef, awaitHealthy, restartAndAwait, shq, unitRemoval, waitUntil } from "../host/plan";
 import { commandLine, renderUnit } from "../host/systemd";
 import { BIN_DIR, releasesRun } from "../node-prep/artifacts";
@@ -37,12 +37,6 @@ export function initialCluster(c: ClusterConfig): string {
 }
 
 /** `name=url,…` → [name, url] pairs. */
-function clusterEntries(cluster: string): Array<[string, string]> {
-  return cluster.split(",").filter(Boolean).map((e) => {
-    const i = e.indexOf("=");
-    return [e.slice(0, i), e.slice(i + 1)];
-  });
-}
 
 /** The members of etcd across one `up`: how each configured member starts, who joins, who leaves. */
 export interface EtcdMembership {
