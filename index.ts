@@ -4,7 +4,7 @@
 // Pulumi runs the exported function; its result is the stack outputs.
 import * as pulumi from "@pulumi/pulumi";
 import { checkAgainstLastUp, loadStackConfig } from "./components/config/stack";
-import { LAST_UP_OUTPUT, LastUp, STAGES, machinesOf, nodesWith, reaches, releasesOf } from "./components/config";
+import { LAST_UP_OUTPUT, LastUp, STAGES, hostsOf, machinesOf, nodesWith, reaches, releasesOf } from "./components/config";
 import { stageGuides } from "./components/cluster/stage-guide";
 import { ClusterPki } from "./components/pki";
 import { adminEndpointNote, apiserverUrls } from "./components/pki";
@@ -35,6 +35,7 @@ export = async () => {
   const done = pulumi.all([...awaited.map((s) => (resources.get(s.id) as pulumi.CustomResource).id), layers.addons.urn]);
   const controlPlane = reaches(cluster, "control-plane") ? nodesWith(cluster, "control-plane").map((n) => n.name) : [];
   const machines = machinesOf(cluster, lastUp);
+  const hosts = hostsOf(cluster);
   const left: LastUp = {
     etcd: plan.etcd.joins,
     controlPlane,
@@ -43,6 +44,7 @@ export = async () => {
     ...(cluster.etcdRejoin.length ? { etcdRejoin: cluster.etcdRejoin } : {}),
     ...(Object.keys(machines).length ? { machines } : {}),
     ...(cluster.rebuildNodes.length ? { rebuildNodes: cluster.rebuildNodes } : {}),
+    ...(Object.keys(hosts).length ? { hosts } : {}),
   };
   const guide = stageGuides(cluster).find((g) => g.stage === cluster.upTo)!;
   return {

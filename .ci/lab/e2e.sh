@@ -42,6 +42,15 @@
 #                   local proxies are probed once a second, every node rebooted at once; each
 #                   followed by checks and a no-change preview; at the end one VM deleted by
 #                   hand before a destroy without flags
+#   E2E_HOSTS=2     two libvirt hosts: a second namespace (klab-hv2) with its own libvirtd and
+#                   sshd, joined to the first by a veth "wire" (second-host.sh); k8s-3 (and
+#                   day two's k8s-4) run there, reached over qemu+ssh://, the node network
+#                   spans both through the program's VXLAN tunnel; destroy must empty both
+#   E2E_EXISTING=1  machines the program did not make (existing-machines.sh): the script starts
+#                   three guests with libvirt's tools and a seed of its own, the stack uses
+#                   them with hostMode: existing; after the destroy the machines must still
+#                   run and be as they were before the first up (files with digests, units,
+#                   packages, modules, sysctls, swap, mounts: compared on the machines)
 #   E2E_ETCD_TO     the etcd release day two moves to (default 3.6.15: newer than the default 3.6.14)
 #   E2E_UPGRADE_TO  the Kubernetes release day two moves to (default 1.36.1; its release files
 #                   are built once, about an hour, into $K8S_LAB_CACHE/artifacts-kubernetes-<v>)
@@ -58,6 +67,9 @@ CLUSTER=klab-e2e
 export E2E_CNI=${E2E_CNI:-weave} E2E_UI=${E2E_UI:-dashboard}
 case $E2E_CNI in weave | flannel | bridge) ;; *) echo "lab:e2e: E2E_CNI=$E2E_CNI: weave, flannel or bridge" >&2; exit 2 ;; esac
 case $E2E_UI in dashboard | headlamp | both | none) ;; *) echo "lab:e2e: E2E_UI=$E2E_UI: dashboard, headlamp, both or none" >&2; exit 2 ;; esac
+export E2E_HOSTS=${E2E_HOSTS:-1}
+case $E2E_HOSTS in 1) ;; 2) [[ -n ${E2E_FAULTS:-}${E2E_FROM_PREVIOUS:-}${E2E_LAYERS:-} ]] && { echo "lab:e2e: E2E_HOSTS=2 runs without E2E_FAULTS, E2E_FROM_PREVIOUS and E2E_LAYERS" >&2; exit 2; } ;; *) echo "lab:e2e: E2E_HOSTS=$E2E_HOSTS: 1 or 2" >&2; exit 2 ;; esac
+[[ -n ${E2E_EXISTING:-} && ( $E2E_HOSTS != 1 || -n ${E2E_FAULTS:-}${E2E_FROM_PREVIOUS:-}${E2E_LAYERS:-}${E2E_DAY_TWO:-} ) ]] && { echo "lab:e2e: E2E_EXISTING=1 runs alone (no E2E_HOSTS, E2E_FAULTS, E2E_FROM_PREVIOUS, E2E_LAYERS or E2E_DAY_TWO: they make or remove VMs)" >&2; exit 2; }
 uis=(); [[ $E2E_UI == dashboard || $E2E_UI == both ]] && uis+=(dashboard); [[ $E2E_UI == headlamp || $E2E_UI == both ]] && uis+=(headlamp)
 handbuilt_images=${K8S_LAB_IMAGE_DIR:-${K8S_LAB_CACHE:-$HOME/.cache/k8s-lab}/handbuilt-images}
 if [[ $E2E_CNI != bridge || ${#uis[@]} -gt 0 ]] && ! compgen -G "$handbuilt_images/*.tar" >/dev/null; then
@@ -141,6 +153,7 @@ cleanup() {
     exit $rc
   fi
   if [[ -z ${E2E_KEEP:-} ]] && ip netns exec $NS true 2>/dev/null; then remove_leftovers; fi
+  [[ $E2E_HOSTS == 2 ]] && hv2_stop
   for p in libvirtd virtlogd; do [[ -s $run/$p.pid ]] && kill "$(cat "$run/$p.pid")" 2>/dev/null; done
   sleep 1
   ip netns pids $NS 2>/dev/null | xargs -r kill -9
@@ -221,6 +234,27 @@ ip netns exec $NS libvirtd -d -f "$run/libvirtd.conf" -p "$run/libvirtd.pid"
 for _ in $(seq 120); do ip netns exec $NS virsh -q -c qemu:///system version >/dev/null 2>&1 && break; sleep 1; done
 remove_leftovers
 ns() { ip netns exec $NS "$@"; }
+# shellcheck source=.ci/lab/second-host.sh
+source "$here/second-host.sh"
+if [[ $E2E_HOSTS == 2 ]]; then
+  phase "the second libvirt host (namespace $HV2_NS, qemu+ssh)"
+  if [[ ! -x /usr/sbin/sshd ]]; then
+    # from Debian's packages; its service is not started (no daemon on the machine's own network)
+    [[ -e /usr/sbin/policy-rc.d ]] && { echo "lab:e2e: /usr/sbin/policy-rc.d exists; install openssh-server by hand" >&2; exit 1; }
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod 0755 /usr/sbin/policy-rc.d
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openssh-server >/dev/null; rc=$?
+    rm -f /usr/sbin/policy-rc.d
+    ((rc == 0)) || exit 1
+  fi
+  hv2_start
+fi
+# shellcheck source=.ci/lab/existing-machines.sh
+source "$here/existing-machines.sh"
+if [[ -n ${E2E_EXISTING:-} ]]; then
+  phase "three machines made outside the program (hostMode: existing)"
+  existing_start
+  existing_photograph_all before
+fi
 
 # ---- helpers of the checks and day two ----------------------------------------------------
 # expect_changes FILE WANT…: the preview's changes (op and name) are exactly WANT
@@ -302,6 +336,7 @@ phase "stack"
 export PULUMI_BACKEND_URL=file://$run/state PULUMI_CONFIG_PASSPHRASE=k8s-lab-e2e
 export PULUMI_DEBUG_COMMANDS=true # enables --event-log, which the timing table reads
 mkdir -p "$run/state"
+HV2_URI=$(hv2_uri); OWN_KEY=$run/own-key; export HV1_ADDR HV2_ADDR HV2_URI OWN_KEY
 node -e '
   const YAML = require("yaml"); const fs = require("fs");
   const [file, cluster, pool, guest, artifacts, images] = process.argv.slice(1);
@@ -318,11 +353,20 @@ node -e '
     ...(process.env.E2E_CNI === "flannel" ? { imageOverrides: [`flannel=ghcr.io/flannel-io/flannel:${process.env.FLANNEL_TAG}`] } : {}),
     // only when asked: a program from before the key (E2E_FROM_PREVIOUS) refuses keys it does not know
     ...(process.env.E2E_LOCAL_PROXY ? { localProxy: process.env.E2E_LOCAL_PROXY } : {}),
+    // two hosts: k8s-3 on the second, reached over SSH; the program joins the node networks
+    ...(process.env.E2E_HOSTS === "2" ? { hypervisors: [`name=hv1 uri=qemu:///system address=${process.env.HV1_ADDR}`, `name=hv2 uri=${process.env.HV2_URI} address=${process.env.HV2_ADDR}`] } : {}),
   };
+  if (process.env.E2E_HOSTS === "2") { delete c.libvirtUri; c.nodes[2] += " host=hv2"; }
+  // machines made by the script: no VM settings; the key they were made with (its private half is set as a secret below)
+  if (process.env.E2E_EXISTING) {
+    for (const k of ["domainType", "libvirtUri", "storagePool", "storagePoolPath", "baseImagePath", "nodeMemoryMiB", "nodeDiskGiB"]) delete c[k];
+    Object.assign(c, { hostMode: "existing", sshPublicKey: fs.readFileSync(process.env.OWN_KEY + ".pub", "utf8").trim() });
+  }
   const doc = { config: Object.fromEntries(Object.entries(c).map(([k, v]) => ["k8s-lab:" + k, v])) };
   fs.writeFileSync(file, "# written by .ci/lab/e2e.sh\n" + YAML.stringify(doc));
 ' "$root/Pulumi.$STACK.yaml" "$CLUSTER" "$pool" "$guest" "$run/artifacts" "$images"
 pulumi stack init $STACK --secrets-provider passphrase >/dev/null 2>&1 || pulumi stack select $STACK >/dev/null
+[[ -n ${E2E_EXISTING:-} ]] && pulumi config set --stack $STACK --secret sshPrivateKey < "$run/own-key"
 
 # ---- 4. up from nothing -------------------------------------------------------------------
 program_dir=$root
@@ -499,7 +543,7 @@ day_two_phases=" ${E2E_DAY_TWO_PHASES:-scale etcd kubernetes} "
 if [[ -n ${E2E_DAY_TWO:-} && $day_two_phases == *" scale "* ]]; then
   pods_answer
   phase "day two: add worker k8s-4"
-  pulumi config set --stack $STACK --path 'nodes[3]' "name=k8s-4 ip=192.168.253.142 roles=worker vcpu=1 memoryMiB=1536"
+  pulumi config set --stack $STACK --path 'nodes[3]' "name=k8s-4 ip=192.168.253.142 roles=worker vcpu=1 memoryMiB=1536$([[ $E2E_HOSTS == 2 ]] && echo " host=hv2")"
   ns pulumi preview --stack $STACK --json --non-interactive > "$run/preview-add.json" 2>"$run/preview-add.err"
   # on the running nodes: the gate that lists the nodes, and (cni bridge) each node's routes
   BESIDES=k8s-4 expect_changes "$run/preview-add.json" "create domain-k8s-4" "create kubelet-k8s-4" "create node-k8s-4" "create pod-bridge-k8s-4" "replace nodes-registered" \
@@ -520,7 +564,7 @@ if [[ -n ${E2E_DAY_TWO:-} && $day_two_phases == *" scale "* ]]; then
     "replace pod-network-k8s-1" "replace pod-network-k8s-2" "replace pod-network-k8s-3"
   ns pulumi up --stack $STACK --yes --skip-preview --non-interactive --event-log "$run/remove-worker.events" > "$run/remove-worker.log" 2>&1 || { tail -n 40 "$run/remove-worker.log" >&2; exit 1; }
   if kubectl_ns get node k8s-4 >/dev/null 2>&1; then echo "the Node k8s-4 is still there" >&2; exit 1; fi
-  if ns virsh -q -c qemu:///system list --all --name | grep -qx "$CLUSTER-k8s-4"; then echo "the VM of k8s-4 is still there" >&2; exit 1; fi
+  if { ns virsh -q -c qemu:///system list --all --name; [[ $E2E_HOSTS == 2 ]] && hv2_virsh list --all --name; } | grep -qx "$CLUSTER-k8s-4"; then echo "the VM of k8s-4 is still there" >&2; exit 1; fi
   kubectl_ns delete pod probe-k8s-4 --ignore-not-found >/dev/null
   echo "  ok: k8s-4 drained, its Node object and VM gone" >&2
   pods_answer
@@ -610,9 +654,24 @@ fi
 [[ -n ${E2E_FAULTS:-} ]] && vm_deleted_by_hand
 phase "pulumi destroy$([[ -n ${E2E_FAULTS:-} ]] && echo " (k8s-3's VM gone, no flags)")"
 ns pulumi destroy --stack $STACK --yes --skip-preview --non-interactive --event-log "$run/destroy.events" > "$run/destroy.log" 2>&1 || { tail -n 40 "$run/destroy.log" >&2; exit 1; }
+if [[ -n ${E2E_EXISTING:-} ]]; then
+  phase "the machines after the destroy, against before the first up"
+  # the machines are not the program's: they still run, and are as they were
+  running=$(own_virsh list --name --state-running | grep -c "^$CLUSTER-own-" || true)
+  [[ $running -eq 3 ]] || { echo "after the destroy $running of the 3 machines run" >&2; exit 1; }
+  existing_photograph_all after
+  existing_compare || late_failures+=("the destroy left the machines changed (machine-*.before/.after in $run)")
+else
 left=$(ns bash -c "virsh -q -c qemu:///system list --all --name; virsh -q -c qemu:///system net-list --all --name; virsh -q -c qemu:///system pool-list --all --name" | grep "^$CLUSTER" || true)
 [[ -z $left ]] || { echo "destroy left libvirt objects: $left" >&2; exit 1; }
+if [[ $E2E_HOSTS == 2 ]]; then
+  left=$(hv2_leftovers; ip -n $NS -o link show 2>/dev/null | grep -o "vx-$CLUSTER" || true)
+  [[ -z $left ]] || { echo "destroy left on the hosts: $left" >&2; exit 1; }
+  [[ -z $(hv2_pool_files) ]] || { echo "destroy left files in the second host's pool: $(hv2_pool_files)" >&2; exit 1; }
+  echo "  ok: both hosts empty (no domain, network, pool or tunnel end of $CLUSTER)" >&2
+fi
 [[ -z $(ls -A "$pool" 2>/dev/null) ]] || { echo "destroy left files in the pool: $(ls "$pool")" >&2; exit 1; }
+fi
 n=$(pulumi stack --stack $STACK export | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log((JSON.parse(s).deployment.resources||[]).length))')
 [[ $n -eq 0 ]] || { echo "the stack still holds $n resources" >&2; exit 1; }
 pulumi stack rm --stack $STACK --yes >/dev/null

@@ -84,11 +84,11 @@ export function shipCluster(plan: ClusterPlan, args: ShipClusterArgs = {}): Ship
     switch (step.kind) {
       case "libvirt": {
         const object = step.needsSshKey ? key.publicKeyOpenssh.apply((k) => step.object(k)) : step.object("");
-        r = libvirtObject(step.id, object, c.hypervisor.uri, opts, step.replacedWith.map((x) => resources.get(x) as pulumi.CustomResource));
+        r = libvirtObject(step.id, object, step.uri, opts, step.replacedWith.map((x) => resources.get(x) as pulumi.CustomResource));
         break;
       }
       case "ready":
-        r = readinessGate(step.id, { script: step.script, uri: c.hypervisor.uri, sshPrivateKey: key.privateKeyOpenssh, machine: dependsOn as pulumi.CustomResource[] }, opts);
+        r = readinessGate(step.id, { script: step.script, uri: step.uri, sshPrivateKey: key.privateKeyOpenssh, machine: dependsOn as pulumi.CustomResource[] }, opts);
         break;
       case "host":
         r = hostStep(step.id, { plan: step.plan, access, material, wipeData: step.wipeData }, { ...opts, formerLayer: formerLayerOf(step), ...(step.keptOnNewMachine ? { ignoreTriggers: true } : {}) });

@@ -81,6 +81,8 @@ export interface LibvirtStep extends StepBase {
   /** The object; the seed disk needs the SSH public key, known only at `up` (needsSshKey). */
   object: (sshPublicKey: string) => LibvirtObjectPlan;
   needsSshKey: boolean;
+  /** The libvirt URI of the host it is made on (the object's uri, known before the key is). */
+  uri: string;
   /** Steps whose replacement replaces this one too (a domain with its disks). */
   replacedWith: string[];
 }
@@ -90,6 +92,8 @@ export interface ReadyStep extends StepBase {
   kind: "ready";
   node: string;
   script: string;
+  /** The libvirt URI of the node's host (its console log is there). */
+  uri: string;
 }
 
 /** Files and a script shipped to one node over SSH. */

@@ -7,6 +7,7 @@ import { ClusterConfig, DraftConfig, NodeSpec, Problem, nodesWith } from "./mode
 import { parseNodeSpec, splitHostPort } from "./nodes";
 import { ArtifactName, ArtifactSpec, CATALOG, COMPONENTS, COMPONENT_OF, ComponentName, DEFAULT_IMAGES, ImageName, resolveArtifact } from "./versions";
 import { Cidr, nthAddress, parseCidr } from "./network";
+import { parseHypervisors } from "./hypervisors";
 
 function parseAssignments(list: string[], key: string, what: string, example: string, problems: Problem[]): Record<string, string> {
   const out: Record<string, string> = {};
@@ -54,6 +55,9 @@ export function deriveModel(raw: RawConfig): { config: DraftConfig; problems: Pr
     if (r.node) nodes.push(r.node);
   });
 
+  const hosts = parseHypervisors(raw.hypervisors, raw.libvirtUri);
+  problems.push(...hosts.problems);
+
   const serviceCidr: Cidr | undefined = parseCidr(raw.serviceCidr);
   const nodeCidr: Cidr | undefined = parseCidr(raw.nodeCidr);
   const firstService = serviceCidr && serviceCidr.size > 2 ? nthAddress(serviceCidr, 1) : "";
@@ -100,7 +104,7 @@ export function deriveModel(raw: RawConfig): { config: DraftConfig; problems: Pr
     ssh: { user: raw.sshUser, publicKey: raw.sshPublicKey, privateKeyGiven: raw.sshPrivateKey === true },
     hypervisor: {
       mode: raw.hostMode,
-      uri: raw.libvirtUri,
+      uri: hosts.hypervisors[0]?.uri ?? raw.libvirtUri,
       domainType: raw.domainType,
       pool: raw.storagePool,
       poolPath: raw.storagePoolPath,
@@ -112,6 +116,7 @@ export function deriveModel(raw: RawConfig): { config: DraftConfig; problems: Pr
       skipPackageInstall: raw.skipPackageInstall,
       imageFamily: raw.baseImageFamily,
     },
+    hypervisors: hosts.hypervisors,
     downloads: { mirror: raw.downloadMirror?.replace(/\/+$/, ""), artifactDir: raw.artifactDir },
     registry: { mirrors: registryMirrors, pauseImage: raw.pauseImage, archiveDir: raw.imageArchiveDir, archives: [] },
     images,

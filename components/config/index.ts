@@ -7,6 +7,7 @@ export * from "./keys";
 export * from "./model";
 export * from "./raw";
 export * from "./nodes";
+export * from "./hypervisors";
 export * from "./derive";
 export * from "./network";
 export * from "./preflight";

@@ -57,7 +57,7 @@ export const CONFIG_KEYS = {
   cniPluginsVersion: key(str, "containernetworking/plugins release installed to /opt/cni/bin.", { default: "1.9.1" }),
   artifactChecksums: key(z.array(z.string()), "Extra checksums for versions the catalogue does not know, as 'FILE=sha256:HEX' (or sha512:HEX), e.g. 'etcd-v3.6.6-linux-amd64.tar.gz=sha256:...'.", { default: [] }),
   // nodes
-  nodes: key(z.array(z.string()), "One entry per node: 'name=NAME ip=IP roles=etcd,control-plane,worker' plus optional vcpu=N memoryMiB=N diskGiB=N mac=MAC overrides.", { default: DEFAULT_NODES }),
+  nodes: key(z.array(z.string()), "One entry per node: 'name=NAME ip=IP roles=etcd,control-plane,worker' plus optional vcpu=N memoryMiB=N diskGiB=N mac=MAC overrides, and host=NAME: the hypervisors entry its VM runs on (default: the first).", { default: DEFAULT_NODES }),
   nodeVcpu: key(int(1, 256), "Default vCPUs per node (control-plane nodes need at least 2).", { default: 2 }),
   nodeMemoryMiB: key(int(128, 1 << 22), "Default memory per node in MiB (control-plane nodes need at least 2048, every node 1024).", { default: 2048 }),
   nodeDiskGiB: key(int(1, 65536), "Default size of each node's disk overlay in GiB.", { default: 20 }),
@@ -82,6 +82,7 @@ export const CONFIG_KEYS = {
   // hypervisor
   hostMode: key(z.enum(["libvirt", "existing"]), "'libvirt': create the VMs; 'existing': use machines that already run at the node IPs.", { default: "libvirt" }),
   libvirtUri: key(str, "libvirt connection URI; qemu+ssh://user@host/system for a remote hypervisor.", { default: "qemu:///system" }),
+  hypervisors: key(z.array(str), "Several libvirt hosts, one entry each: 'name=NAME uri=URI address=IP'. The first is the machine running Pulumi (uri=qemu:///system) and carries the node network's gateway, DHCP and DNS; the others are reached with qemu+ssh://USER@HOST/system (root, or passwordless sudo). A VXLAN tunnel between the addresses joins the hosts' bridges into one node network (MTU 1450). Nodes pick theirs with host=NAME. Unset: one host, libvirtUri.", { default: [] }),
   domainType: key(z.enum(["kvm", "qemu"]), "libvirt domain type: kvm, or qemu (TCG) on hosts without hardware virtualization.", { default: "kvm" }),
   storagePool: key(z.string().regex(/^[A-Za-z0-9_.-]+$/, "must be letters, digits, '.', '_' or '-'"), "libvirt storage pool for the base image, overlays and seed ISOs.", { default: "k8s-lab" }),
   storagePoolPath: key(z.string().regex(/^\//, "must be an absolute path"), "Directory of the storage pool on the hypervisor.", { default: "/var/lib/libvirt/images/k8s-lab" }),

@@ -5,6 +5,7 @@
 // preflight and before any change is registered; the same Problem shape and messages.
 // Pure. Depends on: model.
 import { ClusterConfig, Problem, nodesWith } from "./model";
+import { hypervisorOf } from "./hypervisors";
 
 /** The stack output the program records what it left running in. */
 export const LAST_UP_OUTPUT = "lastUp";
@@ -49,6 +50,14 @@ export interface LastUp {
   machines?: Record<string, number>;
   /** The nodes rebuildNodes named in that up (a one-time request, as etcdRejoin). */
   rebuildNodes?: string[];
+  /** Each lab node not on the first hypervisor, by name: the hypervisor its machine runs on (absent: the first). */
+  hosts?: Record<string, string>;
+}
+
+/** What lastUp records of the hosts: every lab node not on the first hypervisor. */
+export function hostsOf(c: ClusterConfig): Record<string, string> {
+  if (c.hypervisor.mode !== "libvirt") return {};
+  return Object.fromEntries(c.nodes.map((n) => [n.name, hypervisorOf(c, n).name] as const).filter(([, h]) => h !== c.hypervisors[0].name));
 }
 
 /** The generation of a node's machine in this up: one more than recorded when rebuildNodes names it (and the last up did not). */
@@ -106,6 +115,7 @@ export function parseLastUp(v: unknown): LastUp | undefined {
   const rejoined = names(o.etcdRejoin);
   const rebuilt = names(o.rebuildNodes);
   const machines = o.machines && typeof o.machines === "object" ? Object.fromEntries(Object.entries(o.machines as Record<string, unknown>).filter((e): e is [string, number] => typeof e[1] === "number" && Number.isInteger(e[1]) && e[1] > 1)) : {};
+  const hosts = o.hosts && typeof o.hosts === "object" ? Object.fromEntries(Object.entries(o.hosts as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === "string")) : {};
   const r = o.releases as Partial<RecordedReleases> | undefined;
   const releases = r && typeof r === "object" && typeof r.etcd === "string" && typeof r.containerd === "string" && typeof r.runc === "string" ? { etcd: r.etcd, containerd: r.containerd, runc: r.runc } : undefined;
   return {
@@ -116,6 +126,7 @@ export function parseLastUp(v: unknown): LastUp | undefined {
     ...(rejoined.length ? { etcdRejoin: rejoined } : {}),
     ...(Object.keys(machines).length ? { machines } : {}),
     ...(rebuilt.length ? { rebuildNodes: rebuilt } : {}),
+    ...(Object.keys(hosts).length ? { hosts } : {}),
   };
 }
 
@@ -223,6 +234,21 @@ export function lastUpProblems(c: ClusterConfig, last: LastUp | undefined, runni
       fix: `rejoin at most ${before.length - quorum(before.length)} member${before.length - quorum(before.length) === 1 ? "" : "s"} per up; with a quorum lost, restore the cluster from a snapshot (RUNBOOK.md)`,
     });
   }
+  // a node that moves to another host gets a new machine there: the one on its old host is deleted
+  if (c.hypervisor.mode === "libvirt") {
+    const now = hostsOf(c);
+    for (const n of c.nodes.filter((x) => running.has(x.name))) {
+      const was = last.hosts?.[n.name] ?? c.hypervisors[0].name;
+      const is = now[n.name] ?? c.hypervisors[0].name;
+      if (was === is || (c.rebuildNodes.includes(n.name) && !rebuiltAgain.includes(n.name))) continue;
+      out.push({
+        severity: "error",
+        key: `nodes[${n.index}]`,
+        message: `${n.name} runs on ${was} and would move to ${is}: a new machine there (its disk is not copied), its machine on ${was} deleted`,
+        fix: `name it in rebuildNodes for this up (its etcd member rejoins, the node re-registers): pulumi config set --path 'rebuildNodes[0]' ${n.name}; or keep host=${was}`,
+      });
+    }
+  }
   // a member is known to the others by its peer URL (its address): the steps that add and
   // remove it keep what they did when only their machine changes, so a new address is refused
   for (const name of before) {
@@ -320,7 +346,7 @@ export function lostMachineProblems(c: ClusterConfig, last: LastUp | undefined, 
       out.push({
         severity: "error",
         key: "rebuildNodes",
-        message: `${m.node} ran after the last up, and now ${what} ${m.domain || m.disk ? "is" : "are"} gone from libvirt (${c.hypervisor.uri}): this up would leave the node without a machine`,
+        message: `${m.node} ran after the last up, and now ${what} ${m.domain || m.disk ? "is" : "are"} gone from libvirt (${hypervisorOf(c, c.nodes.find((n) => n.name === m.node)!).uri}): this up would leave the node without a machine`,
         fix: `name it to make its machine again from the base image (its etcd member rejoins, the node re-registers): pulumi config set --path 'rebuildNodes[0]' ${m.node}; take it out again after that up`,
       });
     } else if (!staying && last?.etcd[m.node]) {

@@ -24,6 +24,19 @@ export interface NodeSpec {
   mac: string;
   /** Position in the `nodes` list, for messages (`nodes[i]`). */
   index: number;
+  /** The hypervisor its machine runs on (host=); unset: the first one. */
+  host?: string;
+}
+
+/** One libvirt host of the lab (a `hypervisors` entry, or the one host of libvirtUri). */
+export interface HypervisorSpec {
+  /** Part of the names of its libvirt objects' resources (but the first host's). */
+  name: string;
+  uri: string;
+  /** Where the other hosts reach it: the end of the tunnel between the hosts' node networks. */
+  address?: string;
+  /** Position in the `hypervisors` list, for messages; -1 for the host of libvirtUri. */
+  index: number;
 }
 
 /**
@@ -69,6 +82,12 @@ export interface DraftConfig {
     imageFamily: "debian" | "rhel";
     skipPackageInstall: boolean;
   };
+  /**
+   * The libvirt hosts, the first one first: it carries the node network's gateway, DHCP and
+   * DNS; with several, a tunnel joins the hosts' bridges into one node network. One entry
+   * (named "default", libvirtUri) unless the hypervisors key lists them.
+   */
+  hypervisors: HypervisorSpec[];
   /** Proxy settings; noProxy is the merged, computed list. */
   proxy?: { http?: string; https?: string; noProxy: string[] };
   downloads: { mirror?: string; artifactDir?: string };

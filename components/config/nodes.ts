@@ -1,9 +1,9 @@
 // The `nodes` entries: 'name=k8s-1 ip=… roles=etcd,control-plane,worker' plus optional
-// per-node sizes and MAC, parsed into NodeSpecs (shape only; the rules run in preflight).
+// per-node sizes, MAC and hypervisor (host=), parsed into NodeSpecs (shape only; the rules run in preflight).
 // Pure. Depends on: model.
 import { NodeSpec, Problem, ROLES, Role } from "./model";
 
-const NODE_FIELDS = ["name", "ip", "roles", "vcpu", "memoryMiB", "diskGiB", "mac"] as const;
+const NODE_FIELDS = ["name", "ip", "roles", "vcpu", "memoryMiB", "diskGiB", "mac", "host"] as const;
 
 /** A MAC in the QEMU/KVM locally administered range 52:54:00, derived from the node IP. */
 export function macForIp(ip: string): string {
@@ -83,6 +83,7 @@ export function parseNodeSpec(
       diskGiB,
       mac: fields.mac ?? (ipOk ? macForIp(fields.ip) : "52:54:00:00:00:00"),
       index,
+      ...(fields.host !== undefined ? { host: fields.host } : {}),
     },
     problems,
   };

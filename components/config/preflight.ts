@@ -10,6 +10,7 @@ import { settingsRules } from "./settings-rules";
 import { Cidr, broadcastAddress, contains, ipToInt, isIPv4, nthAddress, overlaps, parseCidr, podSubnetOf, slash24Count } from "./network";
 import { ArtifactName, COMPONENTS, COMPONENT_OF, ComponentName, ImageName, VERSION_KEYS, isDigest } from "./versions";
 import { quorum } from "./last-up";
+import { hypervisorRules } from "./hypervisors";
 import { ImageArchive, normalizeImageRef, readImageArchives } from "./image-archives";
 
 /** What preflight may look at outside the config. */
@@ -239,9 +240,6 @@ function hostRules(c: DraftConfig, env: PreflightEnv): Problem[] {
       if (!isDigest(img.checksum)) out.push(err("baseImageChecksum", img.checksum ? `'${img.checksum}' is not sha256:HEX or sha512:HEX` : "is required with baseImageUrl", "set it to the published digest of the image, e.g. sha512:<128 hex digits>"));
       if (/\/latest\//.test(img.url)) out.push(err("baseImageUrl", "points at a 'latest' image, whose checksum changes", "use a dated release URL"));
     }
-    if (c.hypervisor.domainType === "kvm" && /^qemu\+?[a-z]*:\/\/.*\/session$/.test(c.hypervisor.uri)) {
-      out.push(warn("libvirtUri", "a qemu:///session connection cannot create NAT networks", "use qemu:///system"));
-    }
   }
   if (c.downloads.artifactDir) {
     const dir = path.resolve(c.downloads.artifactDir);
@@ -328,7 +326,7 @@ export function imageRegistry(image: string): string {
 /** Runs every rule; problems in config order of keys. */
 export function preflight(c: DraftConfig, env: PreflightEnv = realEnv): Problem[] {
   const net = networkRules(c);
-  return [...net.problems, ...nodeRules(c, net.nodeCidr), ...roleRules(c), ...versionRules(c), ...hostRules(c, env), ...settingsRules(c)];
+  return [...net.problems, ...nodeRules(c, net.nodeCidr), ...roleRules(c), ...versionRules(c), ...hostRules(c, env), ...hypervisorRules(c), ...settingsRules(c)];
 }
 
 export interface LoadResult {

@@ -73,21 +73,21 @@ export function renderTree(c: ClusterConfig, o: RenderOptions = {}): Map<string,
     const dir = p.node ? path.posix.join("libvirt", p.node) : "libvirt";
     for (const [name, text] of Object.entries(p.documents)) files.set(path.posix.join(dir, name), text);
     const base = path.posix.join("libvirt", "scripts", `${pad(i + 1)}-${p.kind.toLowerCase()}-${p.name}`);
-    files.set(`${base}.create.sh`, `${libvirtScriptHead(c, `${base}.create.sh`)}${p.create}\n`);
-    files.set(`${base}.delete.sh`, `${libvirtScriptHead(c, `${base}.delete.sh`)}${p.delete}\n`);
+    files.set(`${base}.create.sh`, `${libvirtScriptHead(p.uri, `${base}.create.sh`)}${p.create}\n`);
+    files.set(`${base}.delete.sh`, `${libvirtScriptHead(p.uri, `${base}.delete.sh`)}${p.delete}\n`);
   });
   for (const s of plan.steps) {
     if (s.kind !== "ready") continue;
     const file = path.posix.join("libvirt", "scripts", `${s.id}.sh`);
     const key = [
       "# the lab's SSH private key on standard input (npm run ssh-key writes it to a file)",
-      `if [[ -t 0 ]]; then echo "${file} reads the lab's SSH private key on its standard input: LIBVIRT_URI=${c.hypervisor.uri} bash ${file} < lab-key" >&2; exit 2; fi`,
+      `if [[ -t 0 ]]; then echo "${file} reads the lab's SSH private key on its standard input: LIBVIRT_URI=${s.uri} bash ${file} < lab-key" >&2; exit 2; fi`,
       "key_text=$(cat)",
-      `[[ $key_text == *"PRIVATE KEY"* ]] || { echo "${file}: no SSH private key on standard input (run: LIBVIRT_URI=${c.hypervisor.uri} bash ${file} < lab-key)" >&2; exit 2; }`,
+      `[[ $key_text == *"PRIVATE KEY"* ]] || { echo "${file}: no SSH private key on standard input (run: LIBVIRT_URI=${s.uri} bash ${file} < lab-key)" >&2; exit 2; }`,
       'exec 0<<<"$key_text"',
       "",
     ].join("\n");
-    files.set(file, `${libvirtScriptHead(c, file)}${key}${s.script}\n`);
+    files.set(file, `${libvirtScriptHead(s.uri, file)}${key}${s.script}\n`);
   }
 
   // addons, by group in the order they are applied
@@ -101,18 +101,18 @@ export function renderTree(c: ClusterConfig, o: RenderOptions = {}): Map<string,
   groups.forEach((g, i) => files.set(path.posix.join("addons", `${pad(i + 1)}-${g}.yaml`), objects.get(g)!.join("---\n")));
 
   const numbers = planNumbers(plan);
-  files.set("RUNBOOK.md", runbook(plan, vm.map((p) => ({ kind: p.kind, name: p.name })), groups, objects, numbers));
+  files.set("RUNBOOK.md", runbook(plan, vm.map((p) => ({ kind: p.kind, name: p.name, uri: p.uri })), groups, objects, numbers));
   files.set("summary.json", JSON.stringify(numbers, null, 2) + "\n");
   files.set("SUMMARY.md", summaryMarkdown(numbers));
   return new Map([...files.entries()].sort(([a], [b]) => a.localeCompare(b)));
 }
 
 /** The head of a rendered libvirt script: how to run it, and a message when the URI is missing. */
-function libvirtScriptHead(c: ClusterConfig, file: string): string {
+function libvirtScriptHead(uri: string, file: string): string {
   return [
     "#!/usr/bin/env bash",
-    `# run from the render's directory: LIBVIRT_URI=${c.hypervisor.uri} bash ${file}`,
-    `: "\${LIBVIRT_URI:?set LIBVIRT_URI to the hypervisor, e.g. LIBVIRT_URI=${c.hypervisor.uri} bash ${file}}"`,
+    `# run from the render's directory: LIBVIRT_URI=${uri} bash ${file}`,
+    `: "\${LIBVIRT_URI:?set LIBVIRT_URI to the hypervisor, e.g. LIBVIRT_URI=${uri} bash ${file}}"`,
     "",
   ].join("\n");
 }
@@ -135,7 +135,7 @@ export function summaryMarkdown(n: PlanNumbers): string {
   ].join("\n");
 }
 
-function runbook(plan: ClusterPlan, vm: Array<{ kind: string; name: string }>, groups: string[], objects: Map<string, string[]>, numbers: PlanNumbers): string {
+function runbook(plan: ClusterPlan, vm: Array<{ kind: string; name: string; uri: string }>, groups: string[], objects: Map<string, string[]>, numbers: PlanNumbers): string {
   const c = plan.config;
   const out: string[] = [
     `# Runbook: ${c.name}, the hard way`,
@@ -166,8 +166,9 @@ function runbook(plan: ClusterPlan, vm: Array<{ kind: string; name: string }>, g
   };
   let stage = 0;
   if (vm.length) {
-    out.push(`## ${++stage}. Virtual machines (libvirt, ${c.hypervisor.uri})`, "");
-    for (const p of vm) out.push(`- ${p.kind} \`${p.name}\`: \`libvirt/scripts/*-${p.kind.toLowerCase()}-${p.name}.create.sh\``);
+    const several = c.hypervisors.length > 1;
+    out.push(`## ${++stage}. Virtual machines (libvirt, ${several ? c.hypervisors.map((h) => `${h.name}: ${h.uri}`).join("; ") : c.hypervisor.uri})`, "");
+    for (const p of vm) out.push(`- ${p.kind} \`${p.name}\`${several ? ` on ${p.uri}` : ""}: \`libvirt/scripts/*-${p.kind.toLowerCase()}-${p.name}.create.sh\``);
     out.push("", "Then, per node, wait until SSH answers and cloud-init has finished (`libvirt/scripts/ready-<node>.sh`).", "");
   } else {
     out.push(`## ${++stage}. Existing hosts`, "", "Per node, wait until SSH answers (`libvirt/scripts/ready-<node>.sh`).", "");

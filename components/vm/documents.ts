@@ -4,12 +4,14 @@
 import { createHash } from "crypto";
 import { create } from "xmlbuilder2";
 import * as YAML from "yaml";
-import { ClusterConfig, NodeSpec } from "../config";
+import { ClusterConfig, HypervisorSpec, NodeSpec, TUNNEL_MTU, multiHost } from "../config";
 import { FSTAB_SWAP_OFF, KERNEL_MODULES, MASK_SWAP_UNITS, MODULES_FILE, PROXY_ENV_FILE, packagesFor, SYSCTLS, SYSCTL_FILE, proxyEnvironment } from "../node-prep/prep";
 
 export interface LibvirtNames {
   network: string;
   bridge: string;
+  /** The VXLAN device joining the hosts' bridges (several hypervisors). */
+  tunnel: string;
   dnsDomain: string;
   pool: string;
   baseVolume: string;
@@ -23,6 +25,7 @@ export function libvirtNames(c: ClusterConfig): LibvirtNames {
   return {
     network: c.name,
     bridge: `br-${c.name}`.slice(0, 15),
+    tunnel: `vx-${c.name}`.slice(0, 15),
     dnsDomain: `${c.name}.lab`,
     pool: c.hypervisor.pool,
     baseVolume: `${c.name}-base.qcow2`,
@@ -41,18 +44,25 @@ function netmask(prefix: number): string {
 const xml = (obj: object) => create({ version: "1.0" }, obj).end({ prettyPrint: true, headless: true }) + "\n";
 
 /**
- * NAT network for the node CIDR. It names no node: each node's fixed address and DNS names
- * are its own entry (planNodeAddress), added to the running network, so adding or removing
- * a node never redefines the network under the other nodes.
+ * The node network on one host. On the first host (the only one, usually): a NAT network
+ * for the node CIDR with the gateway, DHCP and DNS. It names no node: each node's fixed
+ * address and DNS names are its own entry (planNodeAddress), added to the running network,
+ * so adding or removing a node never redefines the network under the other nodes. On every
+ * other host: a bridge with no address (no DHCP, no DNS, no NAT), which the tunnel joins
+ * to the first host's, whose dnsmasq then answers that host's nodes too.
  */
-export function networkXml(c: ClusterConfig): string {
+export function networkXml(c: ClusterConfig, host: HypervisorSpec = c.hypervisors[0]): string {
   const n = libvirtNames(c);
   const cidr = c.network.cidrs.node;
+  const bridge = { "@name": n.bridge, "@stp": "on", "@delay": "0" };
+  const mtu = multiHost(c) ? { mtu: { "@size": String(TUNNEL_MTU) } } : {};
+  if (host !== c.hypervisors[0]) return xml({ network: { name: n.network, bridge, ...mtu } });
   return xml({
     network: {
       name: n.network,
       forward: { "@mode": "nat" },
-      bridge: { "@name": n.bridge, "@stp": "on", "@delay": "0" },
+      bridge,
+      ...mtu,
       domain: { "@name": n.dnsDomain, "@localOnly": "yes" },
       ip: { "@address": c.network.gateway, "@netmask": netmask(cidr.prefix), dhcp: {} },
     },
@@ -113,7 +123,7 @@ export function domainXml(c: ClusterConfig, node: NodeSpec): string {
             readonly: {},
           },
         ],
-        interface: { "@type": "network", mac: { "@address": node.mac }, source: { "@network": n.network }, model: { "@type": "virtio" } },
+        interface: { "@type": "network", mac: { "@address": node.mac }, source: { "@network": n.network }, model: { "@type": "virtio" }, ...(multiHost(c) ? { mtu: { "@size": String(TUNNEL_MTU) } } : {}) },
         serial: { "@type": "pty", log: { "@file": n.consoleLog(node.name), "@append": "on" }, target: { "@port": "0" } },
         console: { "@type": "pty", target: { "@type": "serial", "@port": "0" } },
         channel: { "@type": "unix", target: { "@type": "virtio", "@name": "org.qemu.guest_agent.0" } },

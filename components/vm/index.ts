@@ -7,7 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { ClusterConfig, MachineState } from "../config";
-import { LibvirtObjectPlan, machinesProbe, parseMachinesProbe } from "./plan";
+import { LibvirtObjectPlan, machinesProbes, mergeMachineStates, parseMachinesProbe } from "./plan";
 
 export * from "./plan";
 
@@ -69,12 +69,17 @@ export function readinessGate(name: string, args: ReadinessGateArgs, opts: pulum
 
 /**
  * Asks libvirt (read-only, through the command provider's local run, in a preview too)
- * whether each of these nodes still has its domain and its disk. Undefined when libvirt
- * does not answer: the VM steps then fail with their own message.
+ * whether each of these nodes still has its domain and its disk, on each host. Undefined
+ * when a host does not answer: the VM steps then fail with their own message.
  */
 export async function probeMachines(c: ClusterConfig, nodes: readonly string[]): Promise<MachineState[] | undefined> {
   if (c.hypervisor.mode !== "libvirt" || nodes.length === 0) return [];
-  const probe = machinesProbe(c, nodes);
-  const r = await command.local.run({ command: "bash -s", stdin: probe.script, environment: probe.environment, addPreviousOutputInEnv: false });
-  return parseMachinesProbe(r.stdout);
+  const answers: MachineState[][] = [];
+  for (const probe of machinesProbes(c, nodes)) {
+    const r = await command.local.run({ command: "bash -s", stdin: probe.script, environment: probe.environment, addPreviousOutputInEnv: false });
+    const states = parseMachinesProbe(r.stdout);
+    if (!states) return undefined;
+    answers.push(states);
+  }
+  return mergeMachineStates(answers);
 }

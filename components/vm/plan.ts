@@ -3,7 +3,8 @@
 // and each node's readiness gate. Shapes follow the libvirt provider's (Network, Pool,
 // Volume, CloudInitDisk, Domain), so moving to a generated provider later is a local change.
 // Pure. Depends on: config, host, vm/documents.
-import { ClusterConfig, MachineState, NodeSpec } from "../config";
+import { createHash } from "crypto";
+import { ClusterConfig, HypervisorSpec, MachineState, NodeSpec, TUNNEL_MTU, hostShell, hypervisorOf } from "../config";
 import { shq } from "../host/plan";
 import { shellAsset } from "../host/assets";
 import { domainXml, libvirtNames, metaData, networkXml, nodeAddressXml, poolXml, userData } from "./documents";
@@ -16,10 +17,11 @@ export * from "./documents";
 // was gone: every libvirt object "deleted" in 0.05 s, every disk left behind).
 const HEAD = shellAsset(__dirname, "virsh.sh");
 
-function heredoc(target: string, text: string): string[] {
+/** `COMMAND <<'MARKER'`, the text, MARKER: the text reaches COMMAND's stdin as it is. */
+function heredoc(target: string, text: string, command = `cat > ${target}`): string[] {
   let marker = "K8SLAB_XML";
   while (text.includes(marker)) marker += "_";
-  return [`cat > ${target} <<'${marker}'`, text.replace(/\n$/, ""), marker];
+  return [`${command} <<'${marker}'`, text.replace(/\n$/, ""), marker];
 }
 
 /** Deletes a volume; succeeds when it is gone (deleted now, or never there). */
@@ -28,9 +30,11 @@ function deleteVolume(pool: string, vol: string): string {
 }
 
 export interface LibvirtObjectPlan {
-  /** What it is, libvirt-provider style. */
-  kind: "Network" | "NetworkHost" | "Pool" | "Volume" | "CloudInitDisk" | "Domain";
+  /** What it is, libvirt-provider style (a Tunnel is the host's VXLAN device, made with ip, not virsh). */
+  kind: "Network" | "NetworkHost" | "Pool" | "Volume" | "CloudInitDisk" | "Domain" | "Tunnel";
   name: string;
+  /** The libvirt URI of the host it is made on (LIBVIRT_URI of its scripts). */
+  uri: string;
   /** Node it belongs to, if any. */
   node?: string;
   create: string;
@@ -41,12 +45,13 @@ export interface LibvirtObjectPlan {
   documents: Record<string, string>;
 }
 
-export function planNetwork(c: ClusterConfig): LibvirtObjectPlan {
+export function planNetwork(c: ClusterConfig, host: HypervisorSpec = c.hypervisors[0]): LibvirtObjectPlan {
   const n = libvirtNames(c);
-  const doc = networkXml(c);
+  const doc = networkXml(c, host);
   return {
     kind: "Network",
     name: n.network,
+    uri: host.uri,
     create: [
       ...HEAD,
       `if ! virsh net-info ${shq(n.network)} >/dev/null 2>&1; then`,
@@ -83,6 +88,8 @@ export function planNodeAddress(c: ClusterConfig, node: NodeSpec): LibvirtObject
   return {
     kind: "NetworkHost",
     name: node.name,
+    // the first host's network holds every node's entry: its dnsmasq answers the nodes of every host
+    uri: c.hypervisors[0].uri,
     node: node.name,
     create: [...HEAD, ...flags, ...remove, `virsh net-update ${net} add-last ip-dhcp-host ${shq(dhcpHost)} "\${flags[@]}" >/dev/null`, `virsh net-update ${net} add-last dns-host ${shq(dnsHost)} "\${flags[@]}" >/dev/null`].join("\n"),
     delete: [...HEAD, `if virsh net-info ${net} >/dev/null 2>&1; then`, ...[...flags, ...remove].map((l) => `  ${l}`), "fi"].join("\n"),
@@ -91,12 +98,13 @@ export function planNodeAddress(c: ClusterConfig, node: NodeSpec): LibvirtObject
   };
 }
 
-export function planPool(c: ClusterConfig): LibvirtObjectPlan {
+export function planPool(c: ClusterConfig, host: HypervisorSpec = c.hypervisors[0]): LibvirtObjectPlan {
   const p = c.hypervisor.pool;
   const doc = poolXml(c);
   return {
     kind: "Pool",
     name: p,
+    uri: host.uri,
     create: [
       ...HEAD,
       `if ! virsh pool-info ${shq(p)} >/dev/null 2>&1; then`,
@@ -125,7 +133,7 @@ export function planPool(c: ClusterConfig): LibvirtObjectPlan {
 }
 
 /** The base image, once, into the pool: downloaded (digest checked, through the proxy) or uploaded from a local file. */
-export function planBaseVolume(c: ClusterConfig): LibvirtObjectPlan {
+export function planBaseVolume(c: ClusterConfig, host: HypervisorSpec = c.hypervisors[0]): LibvirtObjectPlan {
   const n = libvirtNames(c);
   const img = c.hypervisor.baseImage!;
   const source =
@@ -141,6 +149,7 @@ export function planBaseVolume(c: ClusterConfig): LibvirtObjectPlan {
   return {
     kind: "Volume",
     name: n.baseVolume,
+    uri: host.uri,
     create: [
       ...HEAD,
       `if ! virsh vol-info --pool ${shq(n.pool)} ${shq(n.baseVolume)} >/dev/null 2>&1; then`,
@@ -168,6 +177,7 @@ export function planNodeVolume(c: ClusterConfig, node: NodeSpec, generation = 1)
     kind: "Volume",
     name: vol,
     node: node.name,
+    uri: hypervisorOf(c, node).uri,
     create: [
       ...HEAD,
       `if ! virsh vol-info --pool ${shq(n.pool)} ${shq(vol)} >/dev/null 2>&1; then`,
@@ -190,6 +200,7 @@ export function planCloudInitDisk(c: ClusterConfig, node: NodeSpec, sshPublicKey
     kind: "CloudInitDisk",
     name: iso,
     node: node.name,
+    uri: hypervisorOf(c, node).uri,
     create: [
       ...HEAD,
       'tmp=$(mktemp -d); trap \'rm -rf "$tmp"\' EXIT',
@@ -214,6 +225,7 @@ export function planDomain(c: ClusterConfig, node: NodeSpec): LibvirtObjectPlan 
     kind: "Domain",
     name: dom,
     node: node.name,
+    uri: hypervisorOf(c, node).uri,
     create: [
       ...HEAD,
       `if ! virsh dominfo ${shq(dom)} >/dev/null 2>&1; then`,
@@ -239,15 +251,76 @@ export function planDomain(c: ClusterConfig, node: NodeSpec): LibvirtObjectPlan 
   };
 }
 
+// ---- the tunnel between the hosts (several hypervisors) ---------------------------------
+
+/** The VXLAN network identifier of the cluster's tunnel: from its name, so two labs on the same hosts do not share one. */
+export function tunnelVni(c: ClusterConfig): number {
+  return (parseInt(createHash("sha256").update(c.name).digest("hex").slice(0, 6), 16) % 0xfffffe) + 1;
+}
+
+/** Runs a script as root on a host: here (sudo -n unless root) or over SSH as its URI says. */
+function onHost(host: HypervisorSpec, script: string): string {
+  const shell = hostShell(host.uri);
+  if (!shell) throw new Error(`hypervisor ${host.name}: ${host.uri} gives no shell (preflight refuses it)`);
+  const asRoot = 'if [ "$(id -u)" -ne 0 ]; then exec sudo -n bash -s; else exec bash -s; fi';
+  const run = shell.ssh ? `ssh ${shell.ssh.map(shq).join(" ")} ${shq(asRoot)}` : `bash -c ${shq(asRoot)}`;
+  return ["set -euo pipefail", ...heredoc("", script, run)].join("\n");
+}
+
+/**
+ * The host's end of the tunnel: a VXLAN device on its bridge of the node network, flooding
+ * to every other host's address (unicast, head-end replication: no multicast on the wire),
+ * so the hosts' bridges are one Ethernet segment. Made with ip and bridge as root on the
+ * host (tunnel.sh); deleted with the device. Its trigger is only the device and the host: a
+ * change of the other hosts (one added or removed) or of its id reruns the create in place,
+ * which keeps the device's remotes exactly as given, without taking the tunnel down first.
+ * A network restarted on the host (or the host rebooted) loses it: pulumi up --replace of
+ * this step makes it again.
+ */
+export function planTunnel(c: ClusterConfig, host: HypervisorSpec): LibvirtObjectPlan {
+  const n = libvirtNames(c);
+  const remotes = c.hypervisors.filter((h) => h !== host).map((h) => h.address!);
+  const vars = { DEV: n.tunnel, BRIDGE: n.bridge, VNI: String(tunnelVni(c)), LOCAL: host.address!, REMOTES: remotes.join(" "), MTU: String(TUNNEL_MTU) };
+  const assign = Object.entries(vars).map(([k, v]) => `${k}=${shq(v)}`);
+  const body = shellAsset(__dirname, "tunnel.sh");
+  return {
+    kind: "Tunnel",
+    name: `${n.tunnel}-${host.name}`,
+    uri: host.uri,
+    create: onHost(host, [...assign, ...body, "tunnel_up"].join("\n")),
+    delete: onHost(host, [...assign, ...body, "tunnel_down"].join("\n")),
+    triggers: { device: n.tunnel, host: host.uri },
+    documents: { [`tunnel-${host.name}.env`]: assign.join("\n") + "\n" },
+  };
+}
+
 // ---- the machines libvirt still has (asked at the program's start, read-only) -----------
 
-/** The probe of the nodes' machines: its script and environment (machines.sh). */
-export function machinesProbe(c: ClusterConfig, nodes: readonly string[]): { script: string; environment: Record<string, string> } {
+/**
+ * The probes of the nodes' machines, one per host: its script and environment (machines.sh).
+ * A node of this config is asked on its own host; one no longer in it (leaving) on every host.
+ */
+export function machinesProbes(c: ClusterConfig, nodes: readonly string[]): Array<{ host: string; script: string; environment: Record<string, string> }> {
   const n = libvirtNames(c);
-  return {
-    script: shellAsset(__dirname, "machines.sh").join("\n"),
-    environment: { LIBVIRT_URI: c.hypervisor.uri, POOL: n.pool, MACHINES: nodes.map((x) => `${x} ${n.domain(x)} ${n.disk(x)}`).join("\n") },
-  };
+  const hostOf = (x: string) => c.nodes.find((m) => m.name === x);
+  return c.hypervisors
+    .map((h) => ({ h, mine: nodes.filter((x) => { const m = hostOf(x); return !m || hypervisorOf(c, m) === h; }) }))
+    .filter(({ mine }) => mine.length > 0)
+    .map(({ h, mine }) => ({
+      host: h.name,
+      script: shellAsset(__dirname, "machines.sh").join("\n"),
+      environment: { LIBVIRT_URI: h.uri, POOL: n.pool, MACHINES: mine.map((x) => `${x} ${n.domain(x)} ${n.disk(x)}`).join("\n") },
+    }));
+}
+
+/** Every host's answer about one node in one: present where any host has it. */
+export function mergeMachineStates(answers: MachineState[][]): MachineState[] {
+  const out = new Map<string, MachineState>();
+  for (const m of answers.flat()) {
+    const had = out.get(m.node);
+    out.set(m.node, had ? { node: m.node, domain: had.domain || m.domain, disk: had.disk || m.disk } : m);
+  }
+  return [...out.values()];
 }
 
 /** The probe's answer: each node's domain and disk, or undefined when libvirt did not answer. */

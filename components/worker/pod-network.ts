@@ -6,7 +6,7 @@
 // a node joining or leaving (new routes) never takes the bridge from the running pods.
 // No overlay, no images, nothing to pull.
 // Depends on: config, host (paths, plan helpers), worker/plan (CNI paths).
-import { ClusterConfig, NodeSpec, podSubnetOf, runsKubelet } from "../config";
+import { ClusterConfig, NodeSpec, nodeNetworkMtu, podSubnetOf, runsKubelet } from "../config";
 import { HostStepPlan, restartUnits, unitRemoval } from "../host/plan";
 import { renderUnit } from "../host/systemd";
 import { CNI_CONF_DIR } from "./plan";
@@ -38,6 +38,8 @@ export function bridgeConflist(c: ClusterConfig, node: NodeSpec): Record<string,
         // pods reach beyond the pod network (the node network's DNS, the internet) as their node
         ipMasq: true,
         hairpinMode: true,
+        // pods' packets fit the node network (1450 when a tunnel joins several hosts)
+        ...(nodeNetworkMtu(c) ? { mtu: nodeNetworkMtu(c) } : {}),
         ipam: { type: "host-local", ranges: [[{ subnet: podSubnets(c)[node.name] }]], routes: [{ dst: "0.0.0.0/0" }] },
       },
       { type: "portmap", capabilities: { portMappings: true } },

@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { loadConfig } from "../../components/config";
-import { LibvirtObjectPlan, domainXml, machinesProbe, networkXml, parseMachinesProbe, planBaseVolume, planCloudInitDisk, planDomain, planNetwork, planNodeAddress, planNodeVolume, planPool, poolXml, readinessScript, userData } from "../../components/vm/plan";
+import { LibvirtObjectPlan, domainXml, machinesProbes, networkXml, parseMachinesProbe, planBaseVolume, planCloudInitDisk, planDomain, planNetwork, planNodeAddress, planNodeVolume, planPool, poolXml, readinessScript, userData } from "../../components/vm/plan";
 import { planOf, runProgram, stackConfig, waitsFor } from "../harness";
 import { Recorder } from "../../tools/engine";
 import { bashSyntax, run, shellcheck, tmpdir } from "../tools";
@@ -198,7 +198,9 @@ describe("a machine gone from libvirt (rebuildNodes)", () => {
       { mode: 0o755 },
     );
     if (down) fs.writeFileSync(path.join(dir, "down"), "");
-    const p = machinesProbe(c, ["k8s-1", "k8s-2", "k8s-3"]);
+    const probes = machinesProbes(c, ["k8s-1", "k8s-2", "k8s-3"]);
+    expect(probes).toHaveLength(1);
+    const p = probes[0];
     const r = spawnSync("bash", ["-s"], { input: p.script, encoding: "utf8", env: { ...process.env, ...p.environment, PATH: `${dir}:${process.env.PATH}` } });
     return { stdout: r.stdout, stderr: r.stderr, status: r.status };
   }
