@@ -1,6 +1,6 @@
 // Logs in to a web UI the way a person does — opens its page, types the token into its
-// token field, presses its sign-in button — waits until the logged-in page shows, and saves
-// a screenshot: what the lab's UI check keeps for a person to look at. Debian's chromium,
+// token field, presses its sign-in button — waits until the logged-in page shows and its
+// requests are done (bounded), and saves a screenshot: what the lab's UI check keeps for a person to look at. Debian's chromium,
 // headless, driven by playwright-core; the token comes from UI_TOKEN (never argv).
 // Usage: UI_TOKEN=… tsx tools/ui-screenshot.ts URL OUT.png
 // Env: UI_EXPECT (text the logged-in page shows; default "Workloads", which the dashboard's
@@ -12,7 +12,8 @@ export const TOKEN_FIELD = 'input#token, input[name="token"], input[type="passwo
 /** The button that submits it: the dashboard's "Sign in", Headlamp's "Authenticate". */
 export const SUBMIT = /^\s*(sign in|authenticate)\s*$/i;
 
-export async function screenshotLoggedIn(o: { url: string; token: string; out: string; expect: string; chromium: string; timeoutMs: number }): Promise<void> {
+/** Logs in, saves the screenshot, and returns the page's visible text as it was then. */
+export async function screenshotLoggedIn(o: { url: string; token: string; out: string; expect: string; chromium: string; timeoutMs: number }): Promise<string> {
   const browser = await chromium.launch({ executablePath: o.chromium, args: ["--no-sandbox"] });
   try {
     const page = await browser.newPage({ ignoreHTTPSErrors: true, viewport: { width: 1440, height: 900 } });
@@ -28,7 +29,11 @@ export async function screenshotLoggedIn(o: { url: string; token: string; out: s
       await page.screenshot({ path: o.out.replace(/\.png$/, "") + "-failed.png" });
       throw new Error(`after signing in, "${o.expect}" did not show within ${o.timeoutMs} ms (the page as it was: ${o.out.replace(/\.png$/, "")}-failed.png)`);
     }
+    // the page's lists load after its frame (on the TCG lab the dashboard's were still spinners):
+    // wait, bounded, until the page has made no request for half a second
+    await page.waitForLoadState("networkidle", { timeout: Math.min(o.timeoutMs, 60_000) }).catch(() => undefined);
     await page.screenshot({ path: o.out });
+    return await page.innerText("body");
   } finally {
     await browser.close();
   }

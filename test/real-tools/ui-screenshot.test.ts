@@ -18,7 +18,8 @@ function loginPage(kind: "dashboard" | "headlamp"): string {
   const button = kind === "dashboard" ? "Sign in" : "Authenticate";
   return `<!doctype html><html><body><h1>Log in</h1>${field}<button type="button" onclick="
     var t = document.querySelector('input').value;
-    document.body.innerHTML = t === '${TOKEN}' ? '<nav>Cluster Workloads Namespaces</nav><p>logged in</p>' : '<p>Unauthorized</p>';
+    document.body.innerHTML = t === '${TOKEN}' ? '<nav>Cluster Workloads Namespaces</nav><p id=list>loading</p>' : '<p>Unauthorized</p>';
+    if (t === '${TOKEN}') fetch('/api/pods').then(function (r) { return r.text(); }).then(function (x) { document.getElementById('list').textContent = x; });
   ">${button}</button></body></html>`;
 }
 
@@ -29,6 +30,8 @@ describe("the UI screenshot after a login through the page", () => {
   beforeAll(async () => {
     if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (npm test installs it)`);
     server = http.createServer((req, res) => {
+      // the logged-in page's list, as slow as the TCG lab's dashboard answers it
+      if (req.url === "/api/pods") return void setTimeout(() => res.writeHead(200, { "content-type": "text/plain" }).end("3 pods running"), 1500);
       res.writeHead(200, { "content-type": "text/html" });
       res.end(loginPage(req.url?.includes("headlamp") ? "headlamp" : "dashboard"));
     });
@@ -40,12 +43,14 @@ describe("the UI screenshot after a login through the page", () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it.each(["dashboard", "headlamp"])("types the token into the %s login and keeps a PNG of the logged-in page", async (kind) => {
+  it.each(["dashboard", "headlamp"])("types the token into the %s login and keeps a PNG of the logged-in page once its list has loaded", async (kind) => {
     const out = path.join(dir, `${kind}.png`);
-    await screenshotLoggedIn({ url: `${base}/${kind}`, token: TOKEN, out, expect: "Workloads", chromium: CHROMIUM, timeoutMs: 30000 });
+    const shown = await screenshotLoggedIn({ url: `${base}/${kind}`, token: TOKEN, out, expect: "Workloads", chromium: CHROMIUM, timeoutMs: 30000 });
     const png = fs.readFileSync(out);
     expect(png.subarray(1, 4).toString()).toBe("PNG");
     expect(png.length).toBeGreaterThan(2000);
+    expect(shown).toContain("3 pods running");
+    expect(shown).not.toContain("loading");
   }, 60000);
 
   it("fails, keeping the page as it was, when the token is refused", async () => {
