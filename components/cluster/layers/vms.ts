@@ -45,16 +45,17 @@ export function wireVms(b: PlanBuilder): ReadyGates {
     }
     const first = onHost.get(c.hypervisors[0].name)!;
     for (const n of c.nodes) {
-      const { network, pool, base } = onHost.get(hypervisorOf(c, n).name)!;
+      const host = hypervisorOf(c, n);
+      const { network, pool, base } = onHost.get(host.name)!;
       // rebuildNodes: a new machine, from a new disk and seed; its domain, gate and every step follow
       const generation = machineGeneration(c, b.options.lastUp, n.name);
-      const disk = libvirt(`volume-${n.name}`, hypervisorOf(c, n).uri, () => planNodeVolume(c, n, generation), n.name);
+      const disk = libvirt(`volume-${n.name}`, host.uri, () => planNodeVolume(c, n, generation), n.name);
       b.edge(disk.id, base.id, "the node's disk is an overlay on the base image");
-      const seed = libvirt(`cloudinit-${n.name}`, hypervisorOf(c, n).uri, (key) => planCloudInitDisk(c, n, key, generation), n.name);
+      const seed = libvirt(`cloudinit-${n.name}`, host.uri, (key) => planCloudInitDisk(c, n, key, generation), n.name);
       b.edge(seed.id, pool.id, "the cloud-init seed is a volume in the pool");
       const address = libvirt(`address-${n.name}`, c.hypervisors[0].uri, () => planNodeAddress(c, n), n.name);
       b.edge(address.id, first.network.id, "the node's DHCP reservation and DNS names are entries of the lab network (on the first host: its dnsmasq answers every host's nodes)");
-      const domain = libvirt(`domain-${n.name}`, hypervisorOf(c, n).uri, () => planDomain(c, n), n.name, [disk.id, seed.id]);
+      const domain = libvirt(`domain-${n.name}`, host.uri, () => planDomain(c, n), n.name, [disk.id, seed.id]);
       b.edge(domain.id, network.id, "the domain's NIC is on the lab network");
       b.edge(domain.id, address.id, "the guest's DHCP lease must give it the node's fixed IP");
       b.edge(domain.id, disk.id, "the domain boots from its disk");
