@@ -244,10 +244,17 @@ if [[ $E2E_HOSTS == 2 ]]; then
   phase "the second libvirt host (namespace $HV2_NS, qemu+ssh)"
   if [[ ! -x /usr/sbin/sshd ]]; then
     # from Debian's packages; its service is not started (no daemon on the machine's own network)
-    [[ -e /usr/sbin/policy-rc.d ]] && { echo "lab:e2e: /usr/sbin/policy-rc.d exists; install openssh-server by hand" >&2; exit 1; }
-    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod 0755 /usr/sbin/policy-rc.d
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openssh-server >/dev/null; rc=$?
-    rm -f /usr/sbin/policy-rc.d
+    # (policy-rc.d answering 101 keeps the package's service stopped: a container's own one
+    # usually does already; otherwise one is put there for the install and taken away after)
+    own_policy=
+    if [[ -e /usr/sbin/policy-rc.d ]]; then
+      rc=0; /usr/sbin/policy-rc.d sshd start >/dev/null 2>&1 || rc=$?
+      ((rc == 101)) || { echo "lab:e2e: /usr/sbin/policy-rc.d allows services to start; install openssh-server by hand" >&2; exit 1; }
+    else
+      own_policy=1; printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod 0755 /usr/sbin/policy-rc.d
+    fi
+    rc=0; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openssh-server >/dev/null || rc=$?
+    [[ -n $own_policy ]] && rm -f /usr/sbin/policy-rc.d
     ((rc == 0)) || exit 1
   fi
   hv2_start
