@@ -4,7 +4,7 @@
 // Pulumi runs the exported function; its result is the stack outputs.
 import * as pulumi from "@pulumi/pulumi";
 import { checkAgainstLastUp, loadStackConfig } from "./components/config/stack";
-import { LAST_UP_OUTPUT, LastUp, STAGES, hostsOf, machinesOf, nodesWith, reaches, releasesOf } from "./components/config";
+import { LAST_UP_OUTPUT, LastUp, STAGES, hostsOf, machinesOf, multiHost, nodesWith, reaches, releasesOf } from "./components/config";
 import { stageGuides } from "./components/cluster/stage-guide";
 import { ClusterPki } from "./components/pki";
 import { adminEndpointNote, apiserverUrls } from "./components/pki";
@@ -45,6 +45,7 @@ export = async () => {
     ...(Object.keys(machines).length ? { machines } : {}),
     ...(cluster.rebuildNodes.length ? { rebuildNodes: cluster.rebuildNodes } : {}),
     ...(Object.keys(hosts).length ? { hosts } : {}),
+    ...(cluster.hypervisor.mode === "libvirt" && multiHost(cluster) ? { multiHost: true } : {}),
   };
   const guide = stageGuides(cluster).find((g) => g.stage === cluster.upTo)!;
   return {

@@ -5,7 +5,7 @@
 // preflight and before any change is registered; the same Problem shape and messages.
 // Pure. Depends on: model.
 import { ClusterConfig, Problem, nodesWith } from "./model";
-import { hypervisorOf } from "./hypervisors";
+import { TUNNEL_MTU, hypervisorOf, multiHost } from "./hypervisors";
 
 /** The stack output the program records what it left running in. */
 export const LAST_UP_OUTPUT = "lastUp";
@@ -52,6 +52,13 @@ export interface LastUp {
   rebuildNodes?: string[];
   /** Each lab node not on the first hypervisor, by name: the hypervisor its machine runs on (absent: the first). */
   hosts?: Record<string, string>;
+  /** The node network spanned several hypervisors (the tunnel, MTU 1450); absent: one. */
+  multiHost?: boolean;
+}
+
+/** Whether the recorded lab spanned several hypervisors (older records: a node recorded on another host). */
+export function wasMultiHost(last: LastUp): boolean {
+  return last.multiHost === true || Object.keys(last.hosts ?? {}).length > 0;
 }
 
 /** What lastUp records of the hosts: every lab node not on the first hypervisor. */
@@ -127,6 +134,7 @@ export function parseLastUp(v: unknown): LastUp | undefined {
     ...(Object.keys(machines).length ? { machines } : {}),
     ...(rebuilt.length ? { rebuildNodes: rebuilt } : {}),
     ...(Object.keys(hosts).length ? { hosts } : {}),
+    ...(o.multiHost === true ? { multiHost: true } : {}),
   };
 }
 
@@ -248,6 +256,21 @@ export function lastUpProblems(c: ClusterConfig, last: LastUp | undefined, runni
         fix: `name it in rebuildNodes for this up (its etcd member rejoins, the node re-registers): pulumi config set --path 'rebuildNodes[0]' ${n.name}; or keep host=${was}`,
       });
     }
+  }
+  // one host ↔ several: the node network's MTU (the tunnel's 1450) is on the network and every
+  // domain's NIC, so all of them would be replaced at once — every node down together
+  if (c.hypervisor.mode === "libvirt" && running.size && wasMultiHost(last) !== multiHost(c)) {
+    const toSeveral = multiHost(c);
+    out.push({
+      severity: "error",
+      key: "hypervisors",
+      message: toSeveral
+        ? `the running lab is on one host and would span ${c.hypervisors.length} (${c.hypervisors.map((h) => h.name).join(", ")}): the node network and every VM get the tunnel's MTU ${TUNNEL_MTU}, which replaces them all at once (every node restarts together, the cluster stops)`
+        : `the running lab spans several hosts and would be on one: the node network and every VM drop the tunnel's MTU ${TUNNEL_MTU}, which replaces them all at once (every node restarts together, the cluster stops)`,
+      fix: toSeveral
+        ? "start a lab that spans hosts with every hypervisor listed from its first up (pulumi destroy, then pulumi up with the list); or keep one hypervisor"
+        : "keep two hypervisors listed (the second one may run no node), or pulumi destroy and up again on one host",
+    });
   }
   // a member is known to the others by its peer URL (its address): the steps that add and
   // remove it keep what they did when only their machine changes, so a new address is refused

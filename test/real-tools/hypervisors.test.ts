@@ -111,9 +111,17 @@ describe("day two across hosts, under the stand-in engine", () => {
     recorded = await resolvedOutputs(first.outputs!);
   });
 
-  it("records which host each node not on the first one runs on", () => {
+  it("records which host each node not on the first one runs on, and that the lab spans hosts", () => {
     expect((recorded.lastUp as LastUp).hosts).toEqual({ "k8s-3": "hv2" });
+    expect((recorded.lastUp as LastUp).multiHost).toBe(true);
   });
+
+  it("a running lab going from several hosts to one: refused (every VM would be replaced at once), nothing registered", async () => {
+    const oneHost = { ...twoHosts, hypervisors: [], nodes: twoHosts.nodes.map((n) => n.replace(" host=hv2", "")) };
+    const r = await runProgram(oneHost, { previousOutputs: recorded });
+    expect(String(r.error)).toMatch(/error: hypervisors: the running lab spans several hosts and would be on one: .* replaces them all at once .*; fix: keep two hypervisors listed/);
+    expect(r.rec.resources).toEqual([]);
+  }, 120000);
 
   it("a worker added on the second host: only its own objects are created, there; nothing else is replaced", async () => {
     const added = await runProgram({ ...twoHosts, nodes: [...twoHosts.nodes, worker4] }, { previousOutputs: recorded });
@@ -159,6 +167,32 @@ describe("day two across hosts, under the stand-in engine", () => {
     expect((out.lastUp as LastUp).hosts).toEqual({ "k8s-2": "hv2", "k8s-3": "hv2" });
     expect((out.lastUp as LastUp).machines).toEqual({ "k8s-2": 2 });
   }, 180000);
+});
+
+describe("a running one-host lab given a second host", () => {
+  const oneHost = { ...twoHosts, hypervisors: [], nodes: twoHosts.nodes.map((n) => n.replace(" host=hv2", "")) };
+  let recorded: Record<string, unknown>;
+  beforeAll(async () => {
+    const first = await runProgram(oneHost, { established: [] });
+    expect(first.error).toBeUndefined();
+    expect(first.rec.resources.length).toBeGreaterThan(50);
+    recorded = await resolvedOutputs(first.outputs!);
+    expect((recorded.lastUp as LastUp).multiHost).toBeUndefined();
+  }, 120000);
+
+  it("is refused before anything is registered: the MTU would replace the network and every VM at once", async () => {
+    for (const nodes of [oneHost.nodes, twoHosts.nodes]) {
+      const r = await runProgram({ ...oneHost, hypervisors: twoHosts.hypervisors, nodes }, { previousOutputs: recorded });
+      expect(String(r.error)).toMatch(/error: hypervisors: the running lab is on one host and would span 2 \(hv1, hv2\): the node network and every VM get the tunnel's MTU 1450, which replaces them all at once .*; fix: start a lab that spans hosts with every hypervisor listed from its first up/);
+      expect(r.rec.resources).toEqual([]);
+    }
+  }, 120000);
+
+  it("the same one-host config again is let through (the rule is about the change)", async () => {
+    const r = await runProgram(oneHost, { previousOutputs: recorded });
+    expect(r.error).toBeUndefined();
+    expect(r.rec.resources.length).toBeGreaterThan(50);
+  }, 120000);
 });
 
 describe("preflight of several hosts: one line naming the key and the fix, nothing registered", () => {
