@@ -101,6 +101,18 @@ export function planEtcdMembership(c: ClusterConfig, recorded: Record<string, Et
   return { joins, joining, leaving, rejoining };
 }
 
+/**
+ * etcd's raft timing in ms: its defaults (heartbeat 100, election 1000) on hardware-virtualized
+ * guests. Emulated guests (domainType qemu) get five times both, as etcd's tuning guide advises
+ * for a slow or loaded machine: on the two-host TCG lab (guest load 6–8 on 2 vCPUs) the leader
+ * "failed to send out heartbeat on time" thousands of times, the members lost their leader four
+ * times in a minute, and apiserver writes failed with "etcdserver: request timed out".
+ * The request timeout grows with it (5 s + 2 × election), which suits such guests too.
+ */
+export function etcdTiming(c: ClusterConfig): { heartbeatMs: number; electionMs: number } {
+  return c.hypervisor.domainType === "qemu" ? { heartbeatMs: 500, electionMs: 5000 } : { heartbeatMs: 100, electionMs: 1000 };
+}
+
 /** The member's configuration, as etcd's --config-file reads it. Default `join`: one of the first members. */
 export function etcdMemberConfig(c: ClusterConfig, node: NodeSpec, join: EtcdJoin = { cluster: initialCluster(c), state: "new" }): Record<string, unknown> {
   const tls = { "cert-file": `${ETCD_PKI_DIR}/server.crt`, "key-file": `${ETCD_PKI_DIR}/server.key`, "trusted-ca-file": `${ETCD_PKI_DIR}/ca.crt`, "client-cert-auth": true };
@@ -120,8 +132,8 @@ export function etcdMemberConfig(c: ClusterConfig, node: NodeSpec, join: EtcdJoi
     "quota-backend-bytes": 2 * 1024 ** 3,
     "auto-compaction-mode": "periodic",
     "auto-compaction-retention": "1h",
-    "heartbeat-interval": 100,
-    "election-timeout": 1000,
+    "heartbeat-interval": etcdTiming(c).heartbeatMs,
+    "election-timeout": etcdTiming(c).electionMs,
     "log-level": "info",
   };
 }
