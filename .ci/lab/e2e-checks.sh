@@ -99,12 +99,12 @@ else
   echo "  NOT ENFORCED: cni $cni runs no NetworkPolicy controller; a policy denying all ingress let the request through (weave-net enforces policies)" >&2
 fi
 k delete networkpolicy probe-web-deny probe-web-allow --ignore-not-found >/dev/null
-k delete pod probe-web --wait=false >/dev/null
-k delete service probe-web >/dev/null
+k delete pod probe-web --wait=false --ignore-not-found >/dev/null
+k delete service probe-web --ignore-not-found >/dev/null
 k logs probe-k8s-3 | grep -q "probe on k8s-3"
 ok "kubectl logs (apiserver → kubelet, kubelet-API RBAC)"
 k exec probe-k8s-3 -- true
 ok "kubectl exec"
 # not --wait: its watch outlives one request's timeout while sh (PID 1, SIGTERM ignored) runs out its grace period
-k delete pod -l app=probe --wait=false >/dev/null
+k delete pod -l app=probe --wait=false --ignore-not-found >/dev/null
 wait_for 180 "probe pods deleted" bash -c "[[ -z \$('$dir/bin/kubectl' --kubeconfig '$dir/admin.conf' --request-timeout 60s get pods -l app=probe -o name) ]]"
