@@ -1,9 +1,10 @@
 // What the last successful `up` left running (the stack's `lastUp` output, read back by the
 // next `up`), and the day-two rules that compare a new config with it: etcd must keep a
 // quorum of the members that hold the data, the first control-plane node stays first,
-// Kubernetes moves at most one minor up and never down, etcd one minor up at a time. Run after the config's own
-// preflight and before any change is registered; the same Problem shape and messages.
-// Pure. Depends on: model.
+// Kubernetes moves at most one minor up and never down, etcd one minor up at a time, a node
+// changes host only as a new machine, a running lab stays on one host or on several. Run
+// after the config's own preflight and before any change is registered; the same Problem
+// shape and messages. Pure. Depends on: model, hypervisors.
 import { ClusterConfig, Problem, nodesWith } from "./model";
 import { TUNNEL_MTU, hypervisorOf, multiHost } from "./hypervisors";
 
