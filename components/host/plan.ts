@@ -157,6 +157,8 @@ export function materialRefs(step: HostStepPlan): MaterialRef[] {
  * A bounded wait, honest about its time: runs `check` (quietly) every `interval` seconds
  * until it succeeds; after `seconds` it prints `failure` (which should say what was waited
  * for and where to look) to stderr and fails the step. Execution continues after success.
+ * The time is bash's SECONDS, in whole seconds of the wall clock: it gives up between
+ * `seconds - 1` and `seconds + interval` after it starts (a second early at most).
  */
 export function waitUntil(check: string, seconds: number, failure: string, interval = 2): string[] {
   return [
