@@ -3,7 +3,7 @@
 // config must pass (a node on an unknown host, a host the tunnel cannot reach or run on).
 // One host (no entries): `libvirtUri`, named "default", exactly as before the key.
 // Pure. Depends on: model, network.
-import { DraftConfig, HypervisorSpec, NodeSpec, Problem } from "./model";
+import { DraftConfig, HypervisorSpec, NodeSpec, Problem, errorAt as err, warningAt } from "./model";
 import { isIPv4 } from "./network";
 
 const FIELDS = ["name", "uri", "address"] as const;
@@ -11,7 +11,10 @@ const LABEL = /^[a-z0-9]([-a-z0-9]{0,13}[a-z0-9])?$/;
 export const DEFAULT_HYPERVISOR = "default";
 export const DEFAULT_LIBVIRT_URI = "qemu:///system";
 
-const err = (key: string, message: string, fix: string): Problem => ({ severity: "error", key, message, fix });
+/** Whether the URI is this machine's system libvirt (the one host that needs no SSH). */
+function isLocalSystem(uri: string): boolean {
+  return /^qemu:\/\/\/system(\?.*)?$/.test(uri);
+}
 
 /** The `hypervisors` entries (shape only; the rules run in hypervisorRules). Empty: one host at `uri`. */
 export function parseHypervisors(entries: string[], uri: string): { hypervisors: HypervisorSpec[]; problems: Problem[] } {
@@ -42,6 +45,15 @@ export function hypervisorOf(c: Pick<DraftConfig, "hypervisors">, node: Pick<Nod
   return c.hypervisors.find((h) => h.name === node.host) ?? c.hypervisors[0];
 }
 
+/**
+ * Whether the guests' CPUs are emulated (domainType qemu: TCG, no KVM): several times slower,
+ * so the cluster's timers that assume real CPUs (etcd's raft, leader leases, readiness
+ * waits) get more time on them.
+ */
+export function emulatedGuests(c: Pick<DraftConfig, "hypervisor">): boolean {
+  return c.hypervisor.domainType === "qemu";
+}
+
 /** The node network's MTU on a bridge that a VXLAN tunnel (50 bytes of headers) joins to the other hosts' over a 1500-byte wire. */
 export const TUNNEL_MTU = 1450;
 
@@ -61,7 +73,7 @@ export function multiHost(c: Pick<DraftConfig, "hypervisors">): boolean {
  * no_verify); undefined for any other transport (it has no shell).
  */
 export function hostShell(uri: string): { ssh?: string[] } | undefined {
-  if (/^qemu:\/\/\/system(\?.*)?$/.test(uri)) return {};
+  if (isLocalSystem(uri)) return {};
   const m = /^qemu\+ssh:\/\/(?:([^@/]+)@)?([^:/?]+)(?::(\d+))?\/system(?:\?(.*))?$/.exec(uri);
   if (!m) return undefined;
   const params = new URLSearchParams(m[4] ?? "");
@@ -86,7 +98,7 @@ export function hypervisorRules(c: DraftConfig): Problem[] {
   const names = new Map<string, number>();
   const uris = new Map<string, number>();
   const addresses = new Map<string, number>();
-  const several = c.hypervisors.length > 1;
+  const several = multiHost(c);
   for (const h of c.hypervisors) {
     const key = h.index < 0 ? "libvirtUri" : `hypervisors[${h.index}]`;
     if (h.index >= 0 && !LABEL.test(h.name)) out.push(err(key, `name=${h.name} is not a short DNS label (lowercase letters, digits and '-', at most 15: it is part of resource names)`, "name the host e.g. name=hv2"));
@@ -95,13 +107,13 @@ export function hypervisorRules(c: DraftConfig): Problem[] {
       if (map.has(value)) out.push(err(key, `${what}=${value} is already given by hypervisors[${map.get(value)}]`, `give every host its own ${what}`));
       else map.set(value, h.index);
     }
-    if (c.hypervisor.domainType === "kvm" && /\/session(\?|$)/.test(h.uri)) out.push({ severity: "warning", key, message: `${h.uri}: a session connection cannot create NAT networks`, fix: "use qemu:///system (or qemu+ssh://…/system)" });
+    if (c.hypervisor.domainType === "kvm" && /\/session(\?|$)/.test(h.uri)) out.push(warningAt(key, `${h.uri}: a session connection cannot create NAT networks`, "use qemu:///system (or qemu+ssh://…/system)"));
     if (!several) continue;
     if (h.address === undefined) out.push(err(key, "has no address=: the hosts' node networks are joined by a tunnel between their addresses", `add address=IP (where the other hosts reach ${h.name}) to '${h.name}'`));
     else if (!isIPv4(h.address)) out.push(err(key, `address=${h.address} is not an IPv4 address`, "write the host's IPv4 address on the network between the hosts"));
     if (!hostShell(h.uri)) out.push(err(key, `uri=${h.uri}: the tunnel between the hosts needs a shell on each, which this URI does not give`, "use qemu:///system for the machine running Pulumi and qemu+ssh://USER@HOST/system (a user with passwordless sudo, or root) for the others"));
   }
-  if (several && !/^qemu:\/\/\/system(\?|$)/.test(c.hypervisors[0].uri)) {
+  if (several && !isLocalSystem(c.hypervisors[0].uri)) {
     out.push(err("hypervisors[0]", `${c.hypervisors[0].name} (${c.hypervisors[0].uri}) carries the node network's gateway, DHCP and DNS, and the machine running Pulumi reaches every node through it: it must be this machine`, "list the host Pulumi runs on first, with uri=qemu:///system"));
   }
   for (const n of c.nodes) {

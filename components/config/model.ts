@@ -148,6 +148,11 @@ export interface Problem {
   fix: string;
 }
 
+/** An error about `key`: what is wrong and how to fix it (every preflight rule's shape). */
+export const errorAt = (key: string, message: string, fix: string): Problem => ({ severity: "error", key, message, fix });
+/** A warning about `key`: the up goes on. */
+export const warningAt = (key: string, message: string, fix: string): Problem => ({ severity: "warning", key, message, fix });
+
 /** Nodes with a role, in config order. */
 export function nodesWith(c: Pick<ClusterConfig, "nodes">, role: Role): NodeSpec[] {
   return c.nodes.filter((n) => n.roles.has(role));

@@ -3,7 +3,7 @@
 // Owns: the rules and their messages. Depends on: model, network, versions.
 import * as fs from "fs";
 import * as path from "path";
-import { ClusterConfig, DraftConfig, Problem, nodesWith } from "./model";
+import { ClusterConfig, DraftConfig, Problem, errorAt, nodesWith, warningAt } from "./model";
 import { parseRaw } from "./raw";
 import { completeModel, deriveModel } from "./derive";
 import { settingsRules } from "./settings-rules";
@@ -37,12 +37,8 @@ function semver(v: string): [number, number, number] | undefined {
   return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : undefined;
 }
 
-function err(key: string, message: string, fix: string): Problem {
-  return { severity: "error", key, message, fix };
-}
-function warn(key: string, message: string, fix: string): Problem {
-  return { severity: "warning", key, message, fix };
-}
+const err = errorAt;
+const warn = warningAt;
 
 function suggestLabel(name: string): string {
   const s = name.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 63);

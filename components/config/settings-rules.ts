@@ -3,10 +3,9 @@
 // pair given whole, a kubelet that cannot be promised more pods
 // than its node's pod addresses, a snapshot schedule systemd can parse.
 // Pure. Depends on: model, calendar.
-import { DraftConfig, Problem } from "./model";
+import { DraftConfig, Problem, errorAt as err } from "./model";
 import { isCalendarExpression } from "./calendar";
 
-const err = (key: string, message: string, fix: string): Problem => ({ severity: "error", key, message, fix });
 
 /** Pod addresses one node's /24 gives the kubelet: the network, the bridge's gateway and the broadcast address are not a pod's. */
 export const POD_ADDRESSES_PER_NODE = 256 - 3;

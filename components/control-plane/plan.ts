@@ -4,7 +4,7 @@
 // only), their files and units, and each apiserver's readiness gate.
 // Pure. Depends on: config, host, node-prep (paths), pki (identities), etcd (client URLs).
 import * as YAML from "yaml";
-import { ClusterConfig, NodeSpec } from "../config";
+import { ClusterConfig, NodeSpec, emulatedGuests } from "../config";
 import { BIN_DIR, releasesRun } from "../node-prep/artifacts";
 import { HostStepPlan, restartAndAwait, restartUnits, unitRemoval } from "../host/plan";
 import { commandLine, renderUnit } from "../host/systemd";
@@ -63,7 +63,7 @@ export function auditPolicy(): string {
  * minute); hardware-virtualized ones keep upstream's defaults.
  */
 export function leaderElection(c: ClusterConfig): { leaseDuration: string; renewDeadline: string; retryPeriod: string } | undefined {
-  return c.hypervisor.domainType === "qemu" ? { leaseDuration: "60s", renewDeadline: "40s", retryPeriod: "5s" } : undefined;
+  return emulatedGuests(c) ? { leaseDuration: "60s", renewDeadline: "40s", retryPeriod: "5s" } : undefined;
 }
 
 export function schedulerConfig(c: ClusterConfig): string {
@@ -202,7 +202,7 @@ const readyz = (c: ClusterConfig) => `${BIN_DIR}/kubectl --kubeconfig ${ADMIN_KU
  * so emulated guests get 1200 s; hardware-virtualized ones 600.
  */
 export function apiserverReadyTimeout(c: ClusterConfig): number {
-  return c.hypervisor.domainType === "qemu" ? 1200 : 600;
+  return emulatedGuests(c) ? 1200 : 600;
 }
 
 export function planControlPlane(c: ClusterConfig, node: NodeSpec): HostStepPlan {

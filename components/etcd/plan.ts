@@ -8,7 +8,7 @@
 // the stack (lastUp) so that members coming and going never rewrite the others' files.
 // Pure. Depends on: config, host, node-prep, pki/material.
 import * as YAML from "yaml";
-import { ClusterConfig, EtcdJoin, NodeSpec, clusterEntries, nodesWith, rejoinRequests } from "../config";
+import { ClusterConfig, EtcdJoin, NodeSpec, clusterEntries, emulatedGuests, nodesWith, rejoinRequests } from "../config";
 import { HostStepPlan, MaterialRef, awaitHealthy, restartAndAwait, shq, unitRemoval, waitUntil } from "../host/plan";
 import { commandLine, renderUnit } from "../host/systemd";
 import { BIN_DIR, releasesRun } from "../node-prep/artifacts";
@@ -110,7 +110,7 @@ export function planEtcdMembership(c: ClusterConfig, recorded: Record<string, Et
  * The request timeout grows with it (5 s + 2 × election), which suits such guests too.
  */
 export function etcdTiming(c: ClusterConfig): { heartbeatMs: number; electionMs: number } {
-  return c.hypervisor.domainType === "qemu" ? { heartbeatMs: 500, electionMs: 5000 } : { heartbeatMs: 100, electionMs: 1000 };
+  return emulatedGuests(c) ? { heartbeatMs: 500, electionMs: 5000 } : { heartbeatMs: 100, electionMs: 1000 };
 }
 
 /** The member's configuration, as etcd's --config-file reads it. Default `join`: one of the first members. */

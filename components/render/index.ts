@@ -6,7 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { ClusterConfig } from "../config";
+import { ClusterConfig, multiHost } from "../config";
 import { MaterialRef, renderApplyScript, renderDeleteScript } from "../host/plan";
 import { materialName } from "../pki/material";
 import { dayTwoRunbook } from "./day-two";
@@ -166,7 +166,7 @@ function runbook(plan: ClusterPlan, vm: Array<{ kind: string; name: string; uri:
   };
   let stage = 0;
   if (vm.length) {
-    const several = c.hypervisors.length > 1;
+    const several = multiHost(c);
     out.push(`## ${++stage}. Virtual machines (libvirt, ${several ? c.hypervisors.map((h) => `${h.name}: ${h.uri}`).join("; ") : c.hypervisor.uri})`, "");
     for (const p of vm) out.push(`- ${p.kind} \`${p.name}\`${several ? ` on ${p.uri}` : ""}: \`libvirt/scripts/*-${p.kind.toLowerCase()}-${p.name}.create.sh\``);
     out.push("", "Then, per node, wait until SSH answers and cloud-init has finished (`libvirt/scripts/ready-<node>.sh`).", "");
