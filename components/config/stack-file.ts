@@ -8,7 +8,10 @@ import { KEYS, KeySpec } from "./keys";
 
 export const PROJECT = "k8s-lab";
 
-/** The stack's config values, without the project prefix; secure values are not readable here. */
+/**
+ * The stack's config values, without the project prefix. Secure values are not readable here:
+ * a secret key that is set reads `true`, and one stored in plain text is refused, naming the fix.
+ */
 export function readStackFile(root: string, stack: string): Record<string, unknown> {
   const file = path.join(root, `Pulumi.${stack}.yaml`);
   if (!fs.existsSync(file)) throw new Error(`no stack file ${file}`);
@@ -21,8 +24,16 @@ export function readStackFile(root: string, stack: string): Record<string, unkno
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(doc.config ?? {})) {
     if (!k.startsWith(`${PROJECT}:`)) throw new Error(`${file}: key ${k} is not in the ${PROJECT} namespace`);
-    if (v && typeof v === "object" && "secure" in (v as object)) continue;
-    out[k.slice(PROJECT.length + 1)] = v;
+    const name = k.slice(PROJECT.length + 1);
+    const secure = !!v && typeof v === "object" && "secure" in (v as object);
+    if (KEYS.find((x) => x.key === name)?.secret) {
+      // a secret key only says whether it is set (as the program's getSecret does); its value is never read here
+      if (!secure) throw new Error(`${file}: ${name} is stored in plain text; fix: pulumi config set --stack ${stack} --secret ${name} < FILE (the stack file then holds it encrypted)`);
+      out[name] = true;
+      continue;
+    }
+    if (secure) continue;
+    out[name] = v;
   }
   return out;
 }
@@ -56,7 +67,7 @@ export function valuesAsEngineGives(values: Record<string, unknown>): Record<str
   for (const [key, text] of Object.entries(strings)) {
     const name = key.slice(PROJECT.length + 1);
     const k = KEYS.find((x) => x.key === name);
-    out[name] = k ? decodeConfigValue(k, text) : text;
+    out[name] = k?.secret ? true : k ? decodeConfigValue(k, text) : text;
   }
   return out;
 }

@@ -297,6 +297,32 @@ describe("the render command's input", () => {
     expect(r.stderr).toMatch(/^usage: npm run render/m);
   });
 
+  it("reads a secret key that is set as set (encrypted), and refuses one stored in plain text without printing it", async () => {
+    const root = tmpdir("render-root-");
+    const out = tmpdir("render-out-");
+    const errors: string[] = [];
+    const spy = jest.spyOn(console, "error").mockImplementation((m: unknown) => void errors.push(String(m)));
+    const log = jest.spyOn(console, "log").mockImplementation(() => undefined);
+    const key = "-----BEGIN OPENSSH PRIVATE KEY-----\nnot-a-real-key\n-----END OPENSSH PRIVATE KEY-----\n";
+    try {
+      const dev = fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8");
+      const own = `${dev}  k8s-lab:sshPublicKey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOwnTestKeyOnlyForTheRenderTest own\n`;
+      fs.writeFileSync(path.join(root, "Pulumi.own.yaml"), `${own}  k8s-lab:sshPrivateKey:\n    secure: v1:AAAAAAAAAAAAAAAA:encrypted-by-pulumi\n`);
+      const { render } = await import("../../tools/render");
+      expect(await render(["--stack", "own", "--out", out], root)).toBe(0);
+      expect(errors).toEqual([]);
+      fs.writeFileSync(path.join(root, "Pulumi.plain.yaml"), `${own}  k8s-lab:sshPrivateKey: ${JSON.stringify(key)}\n`);
+      const refused = render(["--stack", "plain", "--out", out], root);
+      await expect(refused).rejects.toThrow(`${path.join(root, "Pulumi.plain.yaml")}: sshPrivateKey is stored in plain text; fix: pulumi config set --stack plain --secret sshPrivateKey < FILE`);
+      await refused.catch((e: Error) => expect(e.message).not.toContain("not-a-real-key"));
+    } finally {
+      spy.mockRestore();
+      log.mockRestore();
+      fs.rmSync(root, { recursive: true, force: true });
+      fs.rmSync(out, { recursive: true, force: true });
+    }
+  });
+
   it("prints the preflight's warnings, and names a stack file that is not YAML", async () => {
     const root = tmpdir("render-root-");
     const out = tmpdir("render-out-");
