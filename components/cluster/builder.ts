@@ -6,7 +6,7 @@
 import { ClusterConfig, NodeSpec } from "../config";
 import { HostStepPlan } from "../host/plan";
 import { checkMaterial, topologicalOrder } from "./graph";
-import { ClusterPlan, HostStep, LayerName, Owner, PlanOptions, PlannedStep, Rolling, rollsWith, stepId } from "./types";
+import { ClusterPlan, HostStep, LAYERS, LayerName, Owner, PlanOptions, PlannedStep, Rolling, rollsWith, stepId } from "./types";
 import { EtcdMembership } from "../etcd/plan";
 
 const ROLLING_REASON: Record<Rolling, string> = {
@@ -115,7 +115,9 @@ export class PlanBuilder {
 
   /** The finished plan (no etcd members: a lab stood up only to its VMs), checked: every key-material reference is issued, no cycle, no edge to nothing. */
   finish(etcd: EtcdMembership = { joins: {}, joining: [], leaving: [], rejoining: [] }): ClusterPlan {
-    const plan: ClusterPlan = { config: this.config, etcd, steps: this.steps, layers: this.layers, edges: this.edges };
+    // layers in the order `up` reaches them (a layer wired last, like the footprint, may come first)
+    const layers = [...this.layers].sort((a, b) => LAYERS.indexOf(a.name) - LAYERS.indexOf(b.name));
+    const plan: ClusterPlan = { config: this.config, etcd, steps: this.steps, layers, edges: this.edges };
     checkMaterial(plan);
     topologicalOrder(plan);
     return plan;

@@ -21,6 +21,7 @@ import { wireRuntime } from "./layers/runtime";
 import { wireNodeMembership, wireUpgradeDrain, wireUpgradeUncordon } from "./layers/node-lifecycle";
 import { wireKubeProxy, wireKubelet } from "./layers/kubelet";
 import { wireAddons } from "./layers/addons";
+import { wireFootprint, wirePodTeardown } from "./layers/existing-machines";
 
 export * from "./types";
 export * from "./graph";
@@ -35,24 +36,30 @@ export function planCluster(c: ClusterConfig, o: PlanOptions = {}): ClusterPlan 
   // what every node needs first, then etcd
   const { prep, artifacts } = wireNodeBase(b, ready);
   const etcd = wireEtcd(b, artifacts);
-  if (!reaches(c, "kube-nginx")) return b.finish(etcd.members);
+  // on machines the program did not make, each node's footprint comes before all its steps
+  const finish = () => {
+    wireFootprint(b, ready);
+    return b.finish(etcd.members);
+  };
+  if (!reaches(c, "kube-nginx")) return finish();
   const kubeNginx = wireKubeNginx(b, prep);
-  if (!reaches(c, "control-plane")) return b.finish(etcd.members);
+  if (!reaches(c, "control-plane")) return finish();
   // the control plane and the admin group's binding
   const controlPlane = wireControlPlane(b, artifacts, etcd.health);
   const adminAccess = wireAdminAccess(b, controlPlane);
-  if (!reaches(c, "workers")) return b.finish(etcd.members);
+  if (!reaches(c, "workers")) return finish();
   // what a node needs to run pods
   const { bridge } = wirePodNetwork(b, prep, artifacts);
   const { containerd, images } = wireRuntime(b, artifacts);
   const drain = wireUpgradeDrain(b, { adminAccess, containerd });
   const kubelet = wireKubelet(b, { containerd, images, bridge, kubeNginx, controlPlane, drain });
   const kubeProxy = wireKubeProxy(b, { kubelet, kubeNginx, controlPlane });
-  wireNodeMembership(b, { kubelet, kubeProxy, adminAccess });
+  const teardown = wirePodTeardown(b, { containerd, images, bridge, kubelet, kubeProxy });
+  wireNodeMembership(b, { kubelet, kubeProxy, adminAccess, teardown });
   wireUpgradeUncordon(b, { kubelet, kubeProxy, adminAccess, drain });
   // every node in, then the addons through the Kubernetes API
   const registered = wireNodesRegistered(b, kubelet, adminAccess);
-  if (!reaches(c, "addons")) return b.finish(etcd.members);
+  if (!reaches(c, "addons")) return finish();
   wireAddons(b, { registered, kubeProxy });
-  return b.finish(etcd.members);
+  return finish();
 }

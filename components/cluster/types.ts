@@ -25,6 +25,7 @@ export type Owner = "cluster" | "vms" | "nodes" | "etcd" | "kube-nginx" | "contr
 export const LAYERS = [
   "vm",
   "vm:ready",
+  "footprint",
   "prep",
   "carryover",
   "artifacts",
@@ -42,6 +43,7 @@ export const LAYERS = [
   "upgrade-drain",
   "kubelet",
   "kube-proxy",
+  "pod-teardown",
   "node",
   "upgrade-uncordon",
   "nodes-registered",

@@ -226,6 +226,8 @@ export function planContainerd(c: ClusterConfig, node: NodeSpec): HostStepPlan {
     ...unitRemoval(["containerd"]),
     createdPaths: [...runtimeBinaries(), CONTAINERD_CERTS_D, "/etc/systemd/system/containerd.service.d"],
     dataDirs: ["/var/lib/containerd"],
+    // containerd's "opt" plugin makes /opt/containerd/{bin,lib}
+    serviceDirs: ["/var/lib/containerd", "/opt/containerd"],
     healthGate: "crictl info answers",
   };
 }
@@ -254,7 +256,10 @@ export function planKubelet(c: ClusterConfig, node: NodeSpec): HostStepPlan {
     ],
     ...unitRemoval(["kubelet"]),
     createdPaths: [KUBELET_RESOLV_CONF],
-    dataDirs: ["/var/lib/kubelet"],
+    // the pods' and containers' logs are the kubelet's data too
+    dataDirs: ["/var/lib/kubelet", "/var/log/pods", "/var/log/containers"],
+    // its volume plugin directory
+    serviceDirs: ["/var/lib/kubelet", "/usr/libexec/kubernetes/kubelet-plugins/volume/exec", "/var/log/pods", "/var/log/containers"],
     healthGate: "kubelet /healthz on 127.0.0.1:10248",
   };
 }
@@ -277,6 +282,47 @@ export function planKubeProxy(c: ClusterConfig, node: NodeSpec): HostStepPlan {
     ...unitRemoval(["kube-proxy"]),
     dataDirs: ["/var/lib/kube-proxy"],
     healthGate: "kube-proxy /healthz on port 10256",
+  };
+}
+
+/**
+ * On a machine the program did not make (hostMode: existing), what its node's removal must
+ * stop before the kubelet's, kube-proxy's and containerd's own deletes: every pod on it — as
+ * `kubeadm reset` does — with their containers, mounts and network, and kube-proxy's rules.
+ * containerd leaves the containers running when it stops (KillMode=process, so that a restart
+ * does not stop the pods), and the kubelet's volume mounts outlive the kubelet. Its delete runs
+ * only when the node goes (destroy, or the node leaves the config): it is created after the
+ * node's runtime, kubelet and kube-proxy, and its identity is the node, so a rolled kubelet
+ * never runs it. A lab VM needs none of this: its disk goes with it.
+ */
+/** What the pod network's plugins keep on a node about its pods (address records, weave's database): stale once no pod is left. */
+export function podNetworkState(c: ClusterConfig): string[] {
+  return { bridge: ["/var/lib/cni/networks/k8s-lab"], flannel: ["/var/lib/cni/networks/cbr0", "/var/lib/cni/flannel"], weave: ["/var/lib/weave"] }[c.addons.cni];
+}
+
+export function planPodTeardown(c: ClusterConfig, node: NodeSpec): HostStepPlan {
+  return {
+    node: node.name,
+    ip: node.ip,
+    layer: "pod-teardown",
+    description: "when the node goes: every pod on it stopped and removed, the kubelet's mounts and kube-proxy's rules gone",
+    files: [],
+    activate: [],
+    deactivate: [
+      "systemctl stop kubelet kube-proxy 2>/dev/null || true",
+      `if [[ -x ${BIN_DIR}/crictl ]] && systemctl is-active -q containerd; then`,
+      "  # every pod sandbox and its containers, stopped and removed (the CNI plugins free their addresses)",
+      `  ${BIN_DIR}/crictl --timeout 120s rmp --all --force >/dev/null`,
+      "fi",
+      "# what the kubelet mounted for its pods (secrets, service account tokens), deepest first",
+      "findmnt -rn -o TARGET | awk '$1 ~ \"^/var/lib/kubelet/\"' | sort -r | while IFS= read -r m; do umount \"$m\" || umount -l \"$m\"; done",
+      `if [[ -x ${BIN_DIR}/kube-proxy ]]; then ${BIN_DIR}/kube-proxy --cleanup >/dev/null 2>&1 || true; fi`,
+      "# what the pod network kept about the pods (addresses): no pod is left to hold one",
+      `rm -rf -- ${podNetworkState(c).join(" ")}`,
+    ],
+    serviceDirs: ["/var/lib/cni/networks", "/var/lib/cni/results", ...podNetworkState(c)],
+    healthGate: "none: it acts only when the node goes",
+    identity: [node.name],
   };
 }
 

@@ -22,13 +22,14 @@ export function wireUpgradeDrain(b: PlanBuilder, x: { adminAccess: HostStep; con
   return drain;
 }
 
-export function wireNodeMembership(b: PlanBuilder, x: { kubelet: NodeSteps; kubeProxy: NodeSteps; adminAccess: HostStep }): NodeSteps {
+export function wireNodeMembership(b: PlanBuilder, x: { kubelet: NodeSteps; kubeProxy: NodeSteps; adminAccess: HostStep; teardown: NodeSteps }): NodeSteps {
   const c = b.config;
   const membership = b.aboutEachNode("node", "workers", kubeletNodes(c), (n) => planNodeMembership(c, n), { deletedWithCluster: true, keptOnNewMachine: true });
   for (const [n, s] of Object.entries(membership)) {
     b.edge(s.id, x.kubelet[n].id, "waits for its kubelet to register the node; drained before its kubelet stops");
     b.edge(s.id, x.kubeProxy[n].id, "drained before kube-proxy stops routing its pods' Services");
     b.edge(s.id, x.adminAccess.id, "kubectl as admin (the admin group's binding)");
+    b.edge(s.id, x.teardown[n]?.id, "drained through the API before its pods are torn down on the machine");
   }
   return membership;
 }

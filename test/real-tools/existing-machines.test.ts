@@ -1,0 +1,219 @@
+// Machines the program did not make (hostMode: existing): a node's removal (or `pulumi
+// destroy`) must leave the machine as it was. The plan's order (the footprint first of all a
+// node's steps, the pod teardown after its runtime, kubelet and kube-proxy), then the real
+// scripts on a stand-in machine: a chroot in a user, mount and PID namespace of its own (the
+// host's /usr under an overlay, its own /etc, /var, /opt; real mounts, real find and umount),
+// so nothing on this machine is touched.
+import * as fs from "fs";
+import * as path from "path";
+import { loadConfig } from "../../components/config";
+import { ClusterPlan, HostStep, planCluster } from "../../components/cluster/plan";
+import { FOOTPRINT_RECORD, footprintDirs } from "../../components/host/footprint";
+import { renderApplyScript, renderDeleteScript } from "../../components/host/plan";
+import { stackConfig } from "../harness";
+import { run, shellcheck, tmpdir } from "../tools";
+
+const existing = (v: Record<string, unknown> = {}) => {
+  const loaded = loadConfig({ ...stackConfig("dev"), hostMode: "existing", baseImagePath: undefined, cni: "bridge", dashboard: false, ...v });
+  expect(loaded.errors ?? []).toEqual([]);
+  return loaded.config!;
+};
+const hostSteps = (p: ClusterPlan) => p.steps.filter((s): s is HostStep => s.kind === "host");
+const noMaterial = () => "(no key material in this test)";
+
+/** Every step `id` waits for, directly or not. */
+function ancestors(p: ClusterPlan, id: string): Set<string> {
+  const out = new Set<string>();
+  const todo = [id];
+  while (todo.length) {
+    const x = todo.pop()!;
+    for (const e of p.edges) if (e.after === x && !out.has(e.before)) out.add(e.before), todo.push(e.before);
+  }
+  return out;
+}
+
+describe("the plan on machines the program did not make", () => {
+  const plan = planCluster(existing());
+  const steps = hostSteps(plan);
+
+  it("records each node's directories before any other step of the node, so that its delete runs after all of theirs", () => {
+    const footprints = steps.filter((s) => s.layer === "footprint");
+    expect(footprints.map((s) => s.id)).toEqual(["footprint-k8s-1", "footprint-k8s-2", "footprint-k8s-3"]);
+    let checked = 0;
+    for (const s of steps.filter((x) => x.layer !== "footprint")) {
+      expect({ step: s.id, waitsForFootprint: ancestors(plan, s.id).has(`footprint-${s.plan.node}`) }).toEqual({ step: s.id, waitsForFootprint: true });
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(40);
+    // never replaced while the node stays: a new program version updates it in place
+    for (const f of footprints) expect(f.plan.identity).toEqual([f.node]);
+  });
+
+  it("tears a node's pods down after its runtime, kubelet and kube-proxy are there (so before their deletes), and after its drain", () => {
+    for (const n of ["k8s-1", "k8s-2", "k8s-3"]) {
+      const before = ancestors(plan, `pod-teardown-${n}`);
+      for (const layer of ["containerd", "kubelet", "kube-proxy", "pod-bridge"]) expect({ n, layer, before: before.has(`${layer}-${n}`) }).toEqual({ n, layer, before: true });
+      expect(ancestors(plan, `node-${n}`).has(`pod-teardown-${n}`)).toBe(true);
+    }
+  });
+
+  it("adds nothing to a lab of VMs (their disks go with them): the same steps as before", () => {
+    const vms = hostSteps(planCluster(loadConfig({ ...stackConfig("dev"), cni: "bridge", dashboard: false }).config!));
+    expect(vms.length).toBeGreaterThan(40);
+    expect(vms.filter((s) => ["footprint", "pod-teardown"].includes(s.layer))).toEqual([]);
+    expect(steps.filter((s) => !["footprint", "pod-teardown"].includes(s.layer)).map((s) => s.id)).toEqual(vms.map((s) => s.id));
+    expect(steps.length).toBe(vms.length + 6);
+  });
+
+  it("lists in the footprint every directory the node's steps write to and their services make", () => {
+    const k2 = steps.filter((s) => s.plan.node === "k8s-2" && s.layer !== "footprint").map((s) => s.plan);
+    const dirs = footprintDirs(k2);
+    for (const d of ["/etc/kubernetes/pki/etcd", "/var/lib/kubelet/pki", "/opt/containerd", "/var/lib/etcd", "/usr/libexec/kubernetes/kubelet-plugins/volume/exec", "/var/lib/cni/networks/k8s-lab", "/var/lib/k8s-lab"]) expect(dirs).toContain(d);
+    for (const s of k2) for (const f of s.files) expect(dirs).toContain(path.posix.dirname(f.path));
+  });
+});
+
+/**
+ * Runs `script` as root in a chroot standing for a machine: the host's /usr under an
+ * overlay, its own /etc, /var, /opt, /proc; stand-ins in /usr/local/sbin come first on PATH.
+ * Returns the status, what it printed, and the machine's tree afterwards (every entry, with
+ * the files' contents), from `setup` (bash, run before, outside the chroot, with $m the root).
+ */
+function onMachine(setup: string, script: string): { status: number | null; stdout: string; stderr: string } {
+  const w = tmpdir("machine-");
+  try {
+    fs.writeFileSync(path.join(w, "script.sh"), script);
+    return run("unshare", ["--user", "--map-root-user", "--mount", "--pid", "--fork", "bash", "-euo", "pipefail", "-c", [
+      `w=${w}; m=$w/m`,
+      "mkdir -p $m/usr $m/proc $m/tmp $m/dev $w/upper $w/work",
+      "mount --rbind /dev $m/dev",
+      "mkdir -p $m/etc && cp -a /etc/alternatives $m/etc/ # awk and friends are Debian alternatives",
+      "mount -t overlay overlay -o lowerdir=/usr,upperdir=$w/upper,workdir=$w/work $m/usr",
+      "for l in bin sbin lib lib64; do [[ -e /$l ]] && ln -s usr/$l $m/$l; done",
+      "mount -t proc proc $m/proc",
+      "cp $w/script.sh $m/tmp/script.sh",
+      setup,
+      "chroot $m /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin bash /tmp/script.sh",
+    ].join("\n")]);
+  } finally {
+    fs.rmSync(w, { recursive: true, force: true });
+  }
+}
+
+/** A Debian-like machine's own directories and a file of its owner's in one the cluster also uses. */
+const BASELINE = [
+  "mkdir -p $m/etc/systemd/system $m/etc/sysctl.d $m/etc/modules-load.d $m/etc/cni $m/var/lib $m/var/log $m/var/cache $m/opt/tools $m/root",
+  "echo 'the owner kept this' > $m/opt/tools/keep",
+  "echo '# CNI of something else' > $m/etc/cni/README",
+].join("\n");
+/** The machine's tree, every entry but /usr, /proc, /dev and /tmp, with each file's content. */
+const TREE = "find / -xdev \\( -path /usr -o -path /proc -o -path /tmp -o -path /dev \\) -prune -o -printf '%y %p\\n' | sort; find /etc /var /opt -type f -exec sh -c 'echo \"== $1\"; cat \"$1\"' _ {} \\;";
+
+describe("the footprint on a stand-in machine (chroot, real find)", () => {
+  const c = existing();
+  const plan = planCluster(c);
+  const onK2 = hostSteps(plan).filter((s) => s.plan.node === "k8s-2");
+  const footprint = onK2.find((s) => s.layer === "footprint")!.plan;
+  const others = onK2.filter((s) => s.layer !== "footprint").map((s) => s.plan);
+  /** What the node's steps and services leave: every file and created path, a file in every service and data directory. */
+  const cluster = (o: { userFile: boolean }) => [
+    ...others.flatMap((s) => s.files.map((f) => `mkdir -p "$(dirname ${f.path})"; echo x > ${f.path}`)),
+    // a created path is a file or a directory the files above went into
+    ...others.flatMap((s) => (s.createdPaths ?? []).map((p) => `[[ -e ${p} ]] || { mkdir -p "$(dirname ${p})"; echo x > ${p}; }`)),
+    // services make directories (their files are data, or go with the pods)
+    ...others.flatMap((s) => (s.serviceDirs ?? []).map((d) => `mkdir -p ${d}/sub`)),
+    ...others.flatMap((s) => (s.dataDirs ?? []).map((d) => `mkdir -p ${d}/sub; echo data > ${d}/sub/state`)),
+    ...(o.userFile ? ["echo 'mine' > /etc/kubernetes/my-notes"] : []),
+  ];
+  /** Each step's delete as far as files go (its rm lines), newest step first. */
+  const deletes = (wipe: boolean) => [...others].reverse().flatMap((s) => renderDeleteScript(s, wipe).split("\n").filter((l) => l.startsWith("rm -rf -- ")));
+  const script = (o: { wipe: boolean; userFile?: boolean }) => [
+    "set -euo pipefail",
+    `before=$(${TREE})`,
+    renderApplyScript(footprint, noMaterial),
+    "first=$(cat " + FOOTPRINT_RECORD + ")",
+    renderApplyScript(footprint, noMaterial),
+    `[[ $(cat ${FOOTPRINT_RECORD}) == "$first" ]] || { echo 'a second run changed the record'; exit 1; }`,
+    ...cluster({ userFile: !!o.userFile }),
+    ...deletes(o.wipe),
+    renderDeleteScript(footprint, false),
+    `after=$(${TREE})`,
+    'diff <(echo "$before") <(echo "$after") || true',
+    "echo recorded:; echo \"$first\"",
+  ].join("\n");
+
+  it("scripts that shellcheck accepts", () => {
+    for (const s of [renderApplyScript(footprint, noMaterial), renderDeleteScript(footprint, false)]) expect(shellcheck(s).stdout).toBe("");
+  });
+
+  it("with wipeDataOnDestroy, leaves the machine exactly as it was: every directory the cluster made is gone, the machine's own and its owner's files stay", () => {
+    const r = onMachine(BASELINE, script({ wipe: true }));
+    expect(r.stderr).toBe("");
+    expect(r.stdout.split("recorded:\n")[0]).toBe("");
+    expect(r.status).toBe(0);
+    const [diff, recorded] = r.stdout.split("recorded:\n");
+    expect(diff).toBe("");
+    // what it recorded: absent directories only (never /etc/cni, /var/lib or /opt, which the machine had)
+    const made = recorded.trim().split("\n");
+    expect(made.length).toBeGreaterThan(15);
+    for (const d of ["/etc/kubernetes", "/var/lib/kubelet", "/opt/containerd", "/var/lib/k8s-lab", "/usr/libexec/kubernetes"]) expect(made).toContain(d);
+    for (const d of ["/etc/cni", "/var/lib", "/opt", "/etc/systemd/system", "/usr/local/bin"]) expect(made).not.toContain(d);
+  });
+
+  it("without it, deletes no file: the data the steps keep stays with its directories, and so does a file of the owner's in a directory the cluster made", () => {
+    const r = onMachine(BASELINE, script({ wipe: false, userFile: true }));
+    expect(r.status).toBe(0);
+    const diff = r.stdout.split("recorded:\n")[0].split("\n").filter((l) => l.startsWith(">"));
+    const kept = diff.filter((l) => /^> f /.test(l)).map((l) => l.slice(4)).sort();
+    expect(kept).toEqual(["/etc/kubernetes/my-notes", ...others.flatMap((s) => (s.dataDirs ?? []).map((d) => `${d}/sub/state`))].sort());
+    // and nothing else than those files and the directories that hold them
+    for (const l of diff.filter((x) => /^> d /.test(x))) expect(kept.some((f) => f.startsWith(l.slice(4) + "/"))).toBe(true);
+  });
+});
+
+describe("the pod teardown on a stand-in machine (chroot, real mounts and umount)", () => {
+  const c = existing();
+  const teardown = hostSteps(planCluster(c)).find((s) => s.id === "pod-teardown-k8s-2")!.plan;
+  const STAND_INS = [
+    "mkdir -p $m/usr/local/sbin $m/usr/local/bin",
+    // systemctl: containerd runs; crictl and kube-proxy log what they are asked
+    "printf '#!/bin/bash\\necho \"systemctl $*\" >> /tmp/calls\\n' > $m/usr/local/sbin/systemctl",
+    "printf '#!/bin/bash\\necho \"crictl $*\" >> /tmp/calls\\n' > $m/usr/local/bin/crictl",
+    "printf '#!/bin/bash\\necho \"kube-proxy $*\" >> /tmp/calls\\n' > $m/usr/local/bin/kube-proxy",
+    "chmod +x $m/usr/local/sbin/systemctl $m/usr/local/bin/crictl $m/usr/local/bin/kube-proxy",
+    // a pod's volumes, mounted as the kubelet mounts them, one inside another; the bridge's address records
+    "v=$m/var/lib/kubelet/pods/3f2a/volumes",
+    "mkdir -p $v/kubernetes.io~projected/kube-api-access-x $v/kubernetes.io~secret/token $m/var/lib/cni/networks/k8s-lab",
+    "mount -t tmpfs none $v/kubernetes.io~projected/kube-api-access-x; mount -t tmpfs none $v/kubernetes.io~secret/token",
+    "mkdir -p $v/kubernetes.io~secret/token/inner; mount -t tmpfs none $v/kubernetes.io~secret/token/inner",
+    "echo 10.244.1.1 > $m/var/lib/cni/networks/k8s-lab/last_reserved_ip.0",
+  ].join("\n");
+
+  it("stops the kubelet, removes every pod through the runtime, unmounts every pod volume, clears kube-proxy's rules and the address records", () => {
+    const r = onMachine(STAND_INS, [renderDeleteScript(teardown, false), "echo '== calls'; cat /tmp/calls", "echo '== mounts'; findmnt -rn -o TARGET | grep kubelet || true", "echo '== cni'; ls /var/lib/cni/networks"].join("\n"));
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(r.stdout.split("\n")).toEqual([
+      "== calls",
+      "systemctl stop kubelet kube-proxy",
+      "systemctl is-active -q containerd",
+      "crictl --timeout 120s rmp --all --force",
+      "kube-proxy --cleanup",
+      "== mounts",
+      "== cni",
+      "",
+    ]);
+  });
+
+  it("on a machine whose runtime is gone already, still unmounts and clears (and fails on nothing)", () => {
+    const r = onMachine(STAND_INS + "\nrm $m/usr/local/bin/crictl", [renderDeleteScript(teardown, false), "findmnt -rn -o TARGET | grep -c kubelet || true"].join("\n"));
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe("0");
+  });
+
+  it("creates nothing and is a script shellcheck accepts", () => {
+    expect(teardown.files).toEqual([]);
+    expect(teardown.activate).toEqual([]);
+    expect(shellcheck(renderDeleteScript(teardown, false)).stdout).toBe("");
+  });
+});
