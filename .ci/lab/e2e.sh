@@ -49,8 +49,9 @@
 #   E2E_EXISTING=1  machines the program did not make (existing-machines.sh): the script starts
 #                   three guests with libvirt's tools and a seed of its own, the stack uses
 #                   them with hostMode: existing; after the destroy the machines must still
-#                   run and be as they were before the first up (files with digests, units,
-#                   packages, modules, sysctls, swap, mounts: compared on the machines)
+#                   run and be as they were before the first up (entries, files with digests,
+#                   units, packages, swap, mounts, cluster processes: compared on the machines;
+#                   modules, sysctls, links and packet filter after a reboot of each)
 #   E2E_ETCD_TO     the etcd release day two moves to (default 3.6.15: newer than the default 3.6.14)
 #   E2E_UPGRADE_TO  the Kubernetes release day two moves to (default 1.36.1; its release files
 #                   are built once, about an hour, into $K8S_LAB_CACHE/artifacts-kubernetes-<v>)
@@ -371,7 +372,8 @@ node -e '
   // machines made by the script: no VM settings; the key they were made with (its private half is set as a secret below)
   if (process.env.E2E_EXISTING) {
     for (const k of ["domainType", "libvirtUri", "storagePool", "storagePoolPath", "baseImagePath", "nodeMemoryMiB", "nodeDiskGiB"]) delete c[k];
-    Object.assign(c, { hostMode: "existing", sshPublicKey: fs.readFileSync(process.env.OWN_KEY + ".pub", "utf8").trim() });
+    // the destroy must leave the machines as they were: the data directories go too
+    Object.assign(c, { hostMode: "existing", wipeDataOnDestroy: true, sshPublicKey: fs.readFileSync(process.env.OWN_KEY + ".pub", "utf8").trim() });
   }
   const doc = { config: Object.fromEntries(Object.entries(c).map(([k, v]) => ["k8s-lab:" + k, v])) };
   fs.writeFileSync(file, "# written by .ci/lab/e2e.sh\n" + YAML.stringify(doc));
@@ -670,7 +672,11 @@ if [[ -n ${E2E_EXISTING:-} ]]; then
   running=$(own_virsh list --name --state-running | grep -c "^$CLUSTER-own-" || true)
   [[ $running -eq 3 ]] || { echo "after the destroy $running of the 3 machines run" >&2; exit 1; }
   existing_photograph_all after
-  existing_compare || late_failures+=("the destroy left the machines changed (machine-*.before/.after in $run)")
+  existing_compare after || late_failures+=("the destroy left the machines changed (machine-*.before/.after in $run)")
+  phase "the machines rebooted, against before the first up (kernel state too)"
+  existing_reboot_all
+  existing_photograph_all rebooted
+  existing_compare rebooted runtime || late_failures+=("after a reboot the machines are not as before the first up (machine-*.before/.rebooted in $run)")
 else
 left=$(ns bash -c "virsh -q -c qemu:///system list --all --name; virsh -q -c qemu:///system net-list --all --name; virsh -q -c qemu:///system pool-list --all --name" | grep "^$CLUSTER" || true)
 [[ -z $left ]] || { echo "destroy left libvirt objects: $left" >&2; exit 1; }

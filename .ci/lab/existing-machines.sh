@@ -85,8 +85,17 @@ echo "## modules"; lsmod | awk 'NR > 1 {print $1}' | sort
 echo "## sysctls"; sysctl net.ipv4.ip_forward net.bridge.bridge-nf-call-iptables 2>/dev/null || true
 echo "## swap"; swapon --show --noheadings
 echo "## mounts"; findmnt -rn -o TARGET | sort
+echo "## cluster processes"; ps -eo comm= | grep -Ex 'etcd|kube-.*|kubelet|containerd.*|runc|pause|coredns|nginx|haproxy' | sort -u || true
+echo "## links"; ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | sort
+echo "## iptables"; if command -v iptables-save >/dev/null; then iptables-save | grep -v '^#' | sed -E 's/ \[[0-9]+:[0-9]+\]$//'; else echo "(no iptables-save)"; fi
 EOF
 }
+
+# kernel state a running machine keeps until it reboots (loaded modules, the sysctls of a
+# loaded module, leftover links and packet-filter tables): reported right after the destroy,
+# compared after a reboot
+RUNTIME_SECTIONS=(modules sysctls links iptables)
+without_runtime() { awk -v drop="${RUNTIME_SECTIONS[*]}" 'BEGIN { n = split(drop, d, " "); for (i = 1; i <= n; i++) skip["## " d[i]] = 1 } /^## / { s = ($0 in skip) } !s' "$1"; }
 
 existing_photograph_all() { # existing_photograph_all SUFFIX
   local ip
@@ -95,19 +104,45 @@ existing_photograph_all() { # existing_photograph_all SUFFIX
 
 # what differs between a machine before the first up and after the destroy, but for what
 # running a machine changes by itself (its logs, caches, timers, DHCP lease, random seed…)
+machine_diff() { # machine_diff BEFORE AFTER
+  # the logs are the machine's, but for the pods' and the control plane's
+  diff "$1" "$2" | grep '^[<>]' | awk '
+    / \/var\/log\// && !/ \/var\/log\/(pods|containers|kubernetes)(\/|$)/ { next }
+    / \/var\/lib\/(dhcp|systemd|cloud|private|sudo|logrotate|apt\/(lists|periodic)|dpkg\/(lock|triggers\/Lock))/ { next }
+    / \/etc\/(ld\.so\.cache|machine-id|adjtime)$/ || / \/root\/\./ || / \/var\/spool\// { next }
+    { print }'
+}
+
+# existing_compare SUFFIX [runtime]: each machine's photograph SUFFIX against before the first
+# up; the kernel's runtime state only reported unless "runtime" asks for it too
 existing_compare() {
-  local ip diffs bad=0
+  local ip diffs runtime bad=0
   for ip in "${EXISTING_IPS[@]}"; do
-    diffs=$(diff "$run/machine-$ip.before" "$run/machine-$ip.after" | grep '^[<>]' | grep -Ev \
-      -E -e ' /var/log/' -e ' /var/lib/(dhcp|systemd|cloud|private|sudo|logrotate|apt/(lists|periodic)|dpkg/(lock|triggers/Lock))' \
-      -e ' /etc/(ld\.so\.cache|machine-id|adjtime)$' -e ' /root/\.' -e ' /var/spool/' || true)
+    if [[ ${2:-} == runtime ]]; then
+      diffs=$(machine_diff "$run/machine-$ip.before" "$run/machine-$ip.$1")
+    else
+      diffs=$(machine_diff <(without_runtime "$run/machine-$ip.before") <(without_runtime "$run/machine-$ip.$1"))
+      runtime=$(machine_diff "$run/machine-$ip.before" "$run/machine-$ip.$1" | grep -vxF -f <(printf '%s\n' "$diffs") || true)
+      [[ -z $runtime ]] || { echo "  $ip: kernel state until its next boot (modules, sysctls, links, packet filter):" >&2; sed 's/^/    /' <<<"$runtime" | head -n 40 >&2; }
+    fi
     if [[ -n $diffs ]]; then
       bad=1
-      echo "  $ip: after the destroy, not as before the first up:" >&2
+      echo "  $ip ($1): not as before the first up:" >&2
       sed 's/^/    /' <<<"$diffs" | head -n 60 >&2
     else
-      echo "  ok: $ip is as it was before the first up ($(grep -c . "$run/machine-$ip.after") lines compared: files with digests, unit files, running units, packages, modules, sysctls, swap, mounts)" >&2
+      echo "  ok: $ip ($1) is as it was before the first up ($(grep -c . "$run/machine-$ip.$1") lines compared: entries, file digests, unit files, running units, packages, swap, mounts, cluster processes$([[ ${2:-} == runtime ]] && echo ", modules, sysctls, links, packet filter"))" >&2
     fi
   done
   return $bad
+}
+
+# every machine rebooted, back when SSH and cloud-init are
+existing_reboot_all() {
+  local ip
+  for ip in "${EXISTING_IPS[@]}"; do own_ssh "$ip" 'sudo systemctl reboot' >/dev/null 2>&1 || true; done
+  sleep 20
+  for ip in "${EXISTING_IPS[@]}"; do
+    for _ in $(seq 120); do own_ssh "$ip" "cloud-init status --wait >/dev/null 2>&1; true" 2>/dev/null && break; sleep 5; done
+    own_ssh "$ip" true || { echo "lab:e2e: the machine at $ip does not answer SSH after its reboot" >&2; return 1; }
+  done
 }
