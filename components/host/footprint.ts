@@ -22,7 +22,7 @@ export function footprintDirs(steps: HostStepPlan[]): string[] {
   for (const s of steps) {
     for (const f of s.files) add(path.posix.dirname(f.path));
     for (const p of s.createdPaths ?? []) add(path.posix.dirname(p));
-    for (const d of [...(s.dataDirs ?? []), ...(s.serviceDirs ?? [])]) add(d);
+    for (const d of [...(s.dataDirs ?? []), ...(s.madeDirs ?? [])]) add(d);
     if (s.upload) add(s.upload.targetDir);
   }
   return [...out].sort();

@@ -56,11 +56,12 @@ export interface HostStepPlan {
   /** Removed on delete only when `wipeDataOnDestroy` is set. */
   dataDirs?: string[];
   /**
-   * Directories the step's services make as they run (containerd's, the kubelet's…): on a
-   * machine the program did not make, its footprint removes those the machine did not have,
-   * where empty. Not part of the step's digest.
+   * Directories the step fills or its services make as they run (the CNI plugins directory,
+   * containerd's, the kubelet's…), besides those of its files and created paths: on a machine
+   * the program did not make, its footprint removes those the machine did not have, where
+   * empty. Not part of the step's digest.
    */
-  serviceDirs?: string[];
+  madeDirs?: string[];
   /** Extra paths (besides `files`) this step creates and its delete removes. */
   createdPaths?: string[];
   /** Commands run on delete after the files are gone (e.g. systemctl daemon-reload). */

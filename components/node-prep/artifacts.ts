@@ -224,6 +224,8 @@ export function planArtifacts(c: ClusterConfig, node: NodeSpec): HostStepPlan {
     activate,
     deactivate: cni.map((a) => `if [[ -f ${cniListOf(a)} ]]; then while IFS= read -r f; do rm -f -- "${CNI_BIN_DIR}/\${f#./}"; done < ${cniListOf(a)}; fi`),
     createdPaths: [...installed, ...artifacts.map((a) => `${OPT_DIR}/${a.name}-${a.version}`), ...artifacts.map((a) => `${CACHE_DIR}/${a.fileName}`)],
+    // the CNI plugins' directory (its files are the release's list, removed above)
+    ...(cni.length ? { madeDirs: [CNI_BIN_DIR] } : {}),
     healthGate: "every checksum matches before anything is installed",
   };
 }

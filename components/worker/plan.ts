@@ -227,7 +227,7 @@ export function planContainerd(c: ClusterConfig, node: NodeSpec): HostStepPlan {
     createdPaths: [...runtimeBinaries(), CONTAINERD_CERTS_D, "/etc/systemd/system/containerd.service.d"],
     dataDirs: ["/var/lib/containerd"],
     // containerd's "opt" plugin makes /opt/containerd/{bin,lib}
-    serviceDirs: ["/var/lib/containerd", "/opt/containerd"],
+    madeDirs: ["/var/lib/containerd", "/opt/containerd"],
     healthGate: "crictl info answers",
   };
 }
@@ -259,7 +259,7 @@ export function planKubelet(c: ClusterConfig, node: NodeSpec): HostStepPlan {
     // the pods' and containers' logs are the kubelet's data too
     dataDirs: ["/var/lib/kubelet", "/var/log/pods", "/var/log/containers"],
     // its volume plugin directory
-    serviceDirs: ["/var/lib/kubelet", "/usr/libexec/kubernetes/kubelet-plugins/volume/exec", "/var/log/pods", "/var/log/containers"],
+    madeDirs: ["/var/lib/kubelet", "/usr/libexec/kubernetes/kubelet-plugins/volume/exec", "/var/log/pods", "/var/log/containers"],
     healthGate: "kubelet /healthz on 127.0.0.1:10248",
   };
 }
@@ -320,7 +320,7 @@ export function planPodTeardown(c: ClusterConfig, node: NodeSpec): HostStepPlan 
       "# what the pod network kept about the pods (addresses): no pod is left to hold one",
       `rm -rf -- ${podNetworkState(c).join(" ")}`,
     ],
-    serviceDirs: ["/var/lib/cni/networks", "/var/lib/cni/results", ...podNetworkState(c)],
+    madeDirs: ["/var/lib/cni/networks", "/var/lib/cni/results", ...podNetworkState(c)],
     healthGate: "none: it acts only when the node goes",
     identity: [node.name],
   };

@@ -68,7 +68,7 @@ describe("the plan on machines the program did not make", () => {
   it("lists in the footprint every directory the node's steps write to and their services make", () => {
     const k2 = steps.filter((s) => s.plan.node === "k8s-2" && s.layer !== "footprint").map((s) => s.plan);
     const dirs = footprintDirs(k2);
-    for (const d of ["/etc/kubernetes/pki/etcd", "/var/lib/kubelet/pki", "/opt/containerd", "/var/lib/etcd", "/usr/libexec/kubernetes/kubelet-plugins/volume/exec", "/var/lib/cni/networks/k8s-lab", "/var/lib/k8s-lab"]) expect(dirs).toContain(d);
+    for (const d of ["/etc/kubernetes/pki/etcd", "/var/lib/kubelet/pki", "/opt/containerd", "/opt/cni/bin", "/var/lib/etcd", "/usr/libexec/kubernetes/kubelet-plugins/volume/exec", "/var/lib/cni/networks/k8s-lab", "/var/lib/k8s-lab"]) expect(dirs).toContain(d);
     for (const s of k2) for (const f of s.files) expect(dirs).toContain(path.posix.dirname(f.path));
   });
 });
@@ -121,7 +121,7 @@ describe("the footprint on a stand-in machine (chroot, real find)", () => {
     // a created path is a file or a directory the files above went into
     ...others.flatMap((s) => (s.createdPaths ?? []).map((p) => `[[ -e ${p} ]] || { mkdir -p "$(dirname ${p})"; echo x > ${p}; }`)),
     // services make directories (their files are data, or go with the pods)
-    ...others.flatMap((s) => (s.serviceDirs ?? []).map((d) => `mkdir -p ${d}/sub`)),
+    ...others.flatMap((s) => (s.madeDirs ?? []).map((d) => `mkdir -p ${d}/sub`)),
     ...others.flatMap((s) => (s.dataDirs ?? []).map((d) => `mkdir -p ${d}/sub; echo data > ${d}/sub/state`)),
     ...(o.userFile ? ["echo 'mine' > /etc/kubernetes/my-notes"] : []),
   ];
@@ -156,7 +156,7 @@ describe("the footprint on a stand-in machine (chroot, real find)", () => {
     // what it recorded: absent directories only (never /etc/cni, /var/lib or /opt, which the machine had)
     const made = recorded.trim().split("\n");
     expect(made.length).toBeGreaterThan(15);
-    for (const d of ["/etc/kubernetes", "/var/lib/kubelet", "/opt/containerd", "/var/lib/k8s-lab", "/usr/libexec/kubernetes"]) expect(made).toContain(d);
+    for (const d of ["/etc/kubernetes", "/var/lib/kubelet", "/opt/containerd", "/opt/cni", "/var/lib/k8s-lab", "/usr/libexec/kubernetes"]) expect(made).toContain(d);
     for (const d of ["/etc/cni", "/var/lib", "/opt", "/etc/systemd/system", "/usr/local/bin"]) expect(made).not.toContain(d);
   });
 
