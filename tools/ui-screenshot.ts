@@ -18,6 +18,13 @@ export async function screenshotLoggedIn(o: { url: string; token: string; out: s
   try {
     const page = await browser.newPage({ ignoreHTTPSErrors: true, viewport: { width: 1440, height: 900 } });
     page.setDefaultTimeout(o.timeoutMs);
+    // the page's requests in flight, and when one last started or ended
+    let inFlight = 0;
+    let lastChange = Date.now();
+    page.on("request", () => void (inFlight++, (lastChange = Date.now())));
+    const ended = () => void ((inFlight = Math.max(0, inFlight - 1)), (lastChange = Date.now()));
+    page.on("requestfinished", ended);
+    page.on("requestfailed", ended);
     await page.goto(o.url, { waitUntil: "domcontentloaded" });
     const field = page.locator(TOKEN_FIELD).first();
     await field.waitFor({ state: "visible" });
@@ -30,8 +37,10 @@ export async function screenshotLoggedIn(o: { url: string; token: string; out: s
       throw new Error(`after signing in, "${o.expect}" did not show within ${o.timeoutMs} ms (the page as it was: ${o.out.replace(/\.png$/, "")}-failed.png)`);
     }
     // the page's lists load after its frame (on the TCG lab the dashboard's were still spinners):
-    // wait, bounded, until the page has made no request for half a second
-    await page.waitForLoadState("networkidle", { timeout: Math.min(o.timeoutMs, 60_000) }).catch(() => undefined);
+    // wait, bounded, until no request has been in flight for half a second (not the page's
+    // "networkidle" load state: reached once at its first load, it is never waited for again)
+    const deadline = Date.now() + Math.min(o.timeoutMs, 60_000);
+    while (Date.now() < deadline && (inFlight > 0 || Date.now() - lastChange < 500)) await page.waitForTimeout(100);
     await page.screenshot({ path: o.out });
     return await page.innerText("body");
   } finally {

@@ -12,15 +12,20 @@ import { tmpdir } from "../tools";
 const CHROMIUM = "/usr/bin/chromium";
 const TOKEN = "eyJ-lab-token";
 
-/** A login page as the dashboard has it (#token, "Sign in") or as Headlamp has it (a password field, "Authenticate"). */
+/**
+ * A login page as the dashboard has it (#token, "Sign in") or as Headlamp has it (a password
+ * field, "Authenticate"), drawn by its script a second after the page loaded — as a UI's
+ * front end does on a slow machine, so the page's first load is long over when the login happens.
+ */
 function loginPage(kind: "dashboard" | "headlamp"): string {
   const field = kind === "dashboard" ? '<input id="token" name="token">' : '<label>ID token <input type="password"></label>';
   const button = kind === "dashboard" ? "Sign in" : "Authenticate";
-  return `<!doctype html><html><body><h1>Log in</h1>${field}<button type="button" onclick="
+  const form = `<h1>Log in</h1>${field}<button type="button" onclick="
     var t = document.querySelector('input').value;
     document.body.innerHTML = t === '${TOKEN}' ? '<nav>Cluster Workloads Namespaces</nav><p id=list>loading</p>' : '<p>Unauthorized</p>';
     if (t === '${TOKEN}') fetch('/api/pods').then(function (r) { return r.text(); }).then(function (x) { document.getElementById('list').textContent = x; });
-  ">${button}</button></body></html>`;
+  ">${button}</button>`;
+  return `<!doctype html><html><body><script>setTimeout(function () { document.body.innerHTML = ${JSON.stringify(form)}; }, 1000);</script></body></html>`;
 }
 
 describe("the UI screenshot after a login through the page", () => {
