@@ -87,7 +87,7 @@ echo "## swap"; swapon --show --noheadings
 echo "## mounts"; findmnt -rn -o TARGET | sort
 echo "## cluster processes"; ps -eo comm= | grep -Ex 'etcd|kube-.*|kubelet|containerd.*|runc|pause|coredns|nginx|haproxy' | sort -u || true
 echo "## links"; ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | sort
-echo "## iptables"; if command -v iptables-save >/dev/null; then iptables-save | grep -v '^#' | sed -E 's/ \[[0-9]+:[0-9]+\]$//'; else echo "(no iptables-save)"; fi
+echo "## iptables"; if command -v iptables-save >/dev/null; then iptables-save | { grep -v '^#' || true; } | sed -E 's/ \[[0-9]+:[0-9]+\]$//'; else echo "(no iptables-save)"; fi
 EOF
 }
 
