@@ -114,13 +114,20 @@ export interface NodeAccessKey {
 }
 
 /** The SSH key the program logs in with: from config, or generated (ED25519) when none is set. */
+/**
+ * A private key as OpenSSH reads it from a file: with its final newline. `pulumi config set
+ * --secret sshPrivateKey < KEYFILE` stores the file without it, and ssh then refuses the key
+ * ("Load key …: error in libcrypto") wherever it is written to a file (the readiness gates).
+ */
+export const withFinalNewline = (key: string): string => (key.endsWith("\n") ? key : `${key}\n`);
+
 export function nodeAccessKey(
   c: ClusterConfig,
   fromConfig: pulumi.Output<string> | undefined,
   opts?: pulumi.CustomResourceOptions,
 ): NodeAccessKey {
   if (fromConfig && c.ssh.publicKey) {
-    return { publicKeyOpenssh: pulumi.output(c.ssh.publicKey), privateKeyOpenssh: pulumi.secret(fromConfig) };
+    return { publicKeyOpenssh: pulumi.output(c.ssh.publicKey), privateKeyOpenssh: pulumi.secret(fromConfig.apply(withFinalNewline)) };
   }
   const key = new tls.PrivateKey(`${c.name}-ssh`, { algorithm: "ED25519" }, opts);
   return { publicKeyOpenssh: key.publicKeyOpenssh, privateKeyOpenssh: pulumi.secret(key.privateKeyOpenssh) };

@@ -69,6 +69,14 @@ describe("default dev stack", () => {
     const ssh = await settle(outputs!.sshPrivateKey as pulumi.Output<string>);
     expect(ssh).toEqual({ value: expect.stringContaining("OPENSSH PRIVATE KEY"), secret: true });
   });
+
+  it("gives every readiness gate the key from config with its final newline, as `pulumi config set --secret sshPrivateKey < KEYFILE` stores it without", async () => {
+    const stored = "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----";
+    const { rec } = await runProgram({ ...stackConfig("dev"), sshPublicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHk2 lab" }, { secrets: { sshPrivateKey: stored } });
+    const gates = rec.resources.filter((r) => r.name.startsWith("ready-"));
+    expect(gates).toHaveLength(3);
+    for (const g of gates) expect((await settle(g.inputs.stdin as pulumi.Output<string>)).value).toBe(`${stored}\n`);
+  });
 });
 
 describe("bad config", () => {
