@@ -314,6 +314,8 @@ export function planPodTeardown(c: ClusterConfig, node: NodeSpec): HostStepPlan 
       "  # every pod sandbox and its containers, stopped and removed (the CNI plugins free their addresses)",
       `  ${BIN_DIR}/crictl --timeout 120s rmp --all --force >/dev/null`,
       "fi",
+      "# the pods' cgroup slices the kubelet made through systemd (transient units until a reboot)",
+      "systemctl stop kubepods.slice 2>/dev/null || true",
       "# what the kubelet mounted for its pods (secrets, service account tokens), deepest first",
       "findmnt -rn -o TARGET | awk '$1 ~ \"^/var/lib/kubelet/\"' | sort -r | while IFS= read -r m; do umount \"$m\" || umount -l \"$m\"; done",
       `if [[ -x ${BIN_DIR}/kube-proxy ]]; then ${BIN_DIR}/kube-proxy --cleanup >/dev/null 2>&1 || true; fi`,

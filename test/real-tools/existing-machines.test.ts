@@ -189,7 +189,7 @@ describe("the pod teardown on a stand-in machine (chroot, real mounts and umount
     "echo 10.244.1.1 > $m/var/lib/cni/networks/k8s-lab/last_reserved_ip.0",
   ].join("\n");
 
-  it("stops the kubelet, removes every pod through the runtime, unmounts every pod volume, clears kube-proxy's rules and the address records", () => {
+  it("stops the kubelet, removes every pod through the runtime, stops the pods' slices, unmounts every pod volume, clears kube-proxy's rules and the address records", () => {
     const r = onMachine(STAND_INS, [renderDeleteScript(teardown, false), "echo '== calls'; cat /tmp/calls", "echo '== mounts'; findmnt -rn -o TARGET | grep kubelet || true", "echo '== cni'; ls /var/lib/cni/networks"].join("\n"));
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
@@ -198,6 +198,7 @@ describe("the pod teardown on a stand-in machine (chroot, real mounts and umount
       "systemctl stop kubelet kube-proxy",
       "systemctl is-active -q containerd",
       "crictl --timeout 120s rmp --all --force",
+      "systemctl stop kubepods.slice",
       "kube-proxy --cleanup",
       "== mounts",
       "== cni",
