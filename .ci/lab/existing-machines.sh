@@ -109,7 +109,7 @@ machine_diff() { # machine_diff BEFORE AFTER
   # the logs are the machine's, but for the pods' and the control plane's
   diff "$1" "$2" | grep '^[<>]' | awk '
     / \/var\/log\// && !/ \/var\/log\/(pods|containers|kubernetes)(\/|$)/ { next }
-    / \/var\/lib\/(dhcp|systemd|cloud|private|sudo|logrotate|apt\/(lists|periodic)|dpkg\/(lock|triggers\/Lock))/ { next }
+    / \/var\/lib\/(dhcp|systemd|cloud|private|sudo|logrotate|apt\/(lists|periodic)|dpkg\/(lock|triggers\/Lock)|chrony)/ { next }
     / \/etc\/(ld\.so\.cache|machine-id|adjtime)$/ || / \/root\/\./ || / \/var\/spool\// { next }
     { print }'
 }

@@ -91,6 +91,9 @@ describe("control plane", () => {
     };
     expect(timing(c)).toEqual([100, 1000]);
     expect(timing(cfg({ domainType: "qemu" }))).toEqual([500, 5000]);
+    // machines the program did not make say so the same way (the existing-machines lab run with KVM timing: its apiservers and kube-proxies timed out)
+    expect(timing(cfg({ hostMode: "existing", baseImagePath: undefined, domainType: "qemu" }))).toEqual([500, 5000]);
+    expect(timing(cfg({ hostMode: "existing", baseImagePath: undefined }))).toEqual([100, 1000]);
   });
 
   it("encrypts Secrets with secretbox and the program's key, keeping identity to read old data", () => {
