@@ -3,7 +3,7 @@
 // Owns: the rules and their messages. Depends on: model, network, versions.
 import * as fs from "fs";
 import * as path from "path";
-import { ClusterConfig, DraftConfig, Problem, errorAt, nodesWith, warningAt } from "./model";
+import { ClusterConfig, DraftConfig, Problem, errorAt as err, nodesWith, warningAt as warn } from "./model";
 import { parseRaw } from "./raw";
 import { completeModel, deriveModel } from "./derive";
 import { settingsRules } from "./settings-rules";
@@ -36,9 +36,6 @@ function semver(v: string): [number, number, number] | undefined {
   const m = /^(\d+)\.(\d+)\.(\d+)$/.exec(v);
   return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : undefined;
 }
-
-const err = errorAt;
-const warn = warningAt;
 
 function suggestLabel(name: string): string {
   const s = name.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 63);

@@ -289,6 +289,23 @@ describe("render --out", () => {
   });
 });
 
+/** Runs `f` with a scratch stack root and output directory (removed after) and console.error's lines (console.log silenced). */
+async function inScratch(f: (root: string, out: string, errors: string[]) => Promise<void>): Promise<void> {
+  const root = tmpdir("render-root-");
+  const out = tmpdir("render-out-");
+  const errors: string[] = [];
+  const spy = jest.spyOn(console, "error").mockImplementation((m: unknown) => void errors.push(String(m)));
+  const log = jest.spyOn(console, "log").mockImplementation(() => undefined);
+  try {
+    await f(root, out, errors);
+  } finally {
+    spy.mockRestore();
+    log.mockRestore();
+    fs.rmSync(root, { recursive: true, force: true });
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+}
+
 describe("the render command's input", () => {
   it("refuses a flag it does not know, naming it", () => {
     const r = run("node", ["--require", "tsx/cjs", path.join(ROOT, "tools/render.ts"), "--stack", "dev", "--out", "/nonexistent/never", "--test-pk"]);
@@ -297,14 +314,9 @@ describe("the render command's input", () => {
     expect(r.stderr).toMatch(/^usage: npm run render/m);
   });
 
-  it("reads a secret key that is set as set (encrypted), and refuses one stored in plain text without printing it", async () => {
-    const root = tmpdir("render-root-");
-    const out = tmpdir("render-out-");
-    const errors: string[] = [];
-    const spy = jest.spyOn(console, "error").mockImplementation((m: unknown) => void errors.push(String(m)));
-    const log = jest.spyOn(console, "log").mockImplementation(() => undefined);
+  it("reads a secret key that is set as set (encrypted), and refuses one stored in plain text without printing it", () =>
+    inScratch(async (root, out, errors) => {
     const key = "-----BEGIN OPENSSH PRIVATE KEY-----\nnot-a-real-key\n-----END OPENSSH PRIVATE KEY-----\n";
-    try {
       const dev = fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8");
       const own = `${dev}  k8s-lab:sshPublicKey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOwnTestKeyOnlyForTheRenderTest own\n`;
       fs.writeFileSync(path.join(root, "Pulumi.own.yaml"), `${own}  k8s-lab:sshPrivateKey:\n    secure: v1:AAAAAAAAAAAAAAAA:encrypted-by-pulumi\n`);
@@ -315,21 +327,10 @@ describe("the render command's input", () => {
       const refused = render(["--stack", "plain", "--out", out], root);
       await expect(refused).rejects.toThrow(`${path.join(root, "Pulumi.plain.yaml")}: sshPrivateKey is stored in plain text; fix: pulumi config set --stack plain --secret sshPrivateKey < FILE`);
       await refused.catch((e: Error) => expect(e.message).not.toContain("not-a-real-key"));
-    } finally {
-      spy.mockRestore();
-      log.mockRestore();
-      fs.rmSync(root, { recursive: true, force: true });
-      fs.rmSync(out, { recursive: true, force: true });
-    }
-  });
+    }));
 
-  it("prints the preflight's warnings, and names a stack file that is not YAML", async () => {
-    const root = tmpdir("render-root-");
-    const out = tmpdir("render-out-");
-    const errors: string[] = [];
-    const spy = jest.spyOn(console, "error").mockImplementation((m: unknown) => void errors.push(String(m)));
-    const log = jest.spyOn(console, "log").mockImplementation(() => undefined);
-    try {
+  it("prints the preflight's warnings, and names a stack file that is not YAML", () =>
+    inScratch(async (root, out, errors) => {
       const text = fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8").replace(/^\s+- name=k8s-3 .*\n/m, "");
       expect(text).not.toContain("name=k8s-3");
       fs.writeFileSync(path.join(root, "Pulumi.even.yaml"), text);
@@ -338,11 +339,5 @@ describe("the render command's input", () => {
       expect(errors).toEqual(["warning: nodes: 2 etcd members tolerate 0 failed members, no more than 1 do: the extra member is one more machine that can fail, and the quorum grows to 2; fix: use 1 or 3 etcd members"]);
       fs.writeFileSync(path.join(root, "Pulumi.broken.yaml"), "config:\n  k8s-lab:nodes: [unclosed\n");
       await expect(render(["--stack", "broken", "--out", out], root)).rejects.toThrow(`${path.join(root, "Pulumi.broken.yaml")} is not valid YAML`);
-    } finally {
-      spy.mockRestore();
-      log.mockRestore();
-      fs.rmSync(root, { recursive: true, force: true });
-      fs.rmSync(out, { recursive: true, force: true });
-    }
-  });
+    }));
 });
