@@ -69,10 +69,11 @@ export class PlanBuilder {
     return this.config.hypervisor.mode === "libvirt" && this.byNode.has(node) ? `volume-${node}` : undefined;
   }
 
-  /** A host step of the plan: wiped data as configured, undone with its node's disk unless it is undone with the cluster. */
+  /** A host step of the plan: wiped data as configured, undone with its node's disk unless it is undone with the cluster; forgotten when its machine is lost. */
   private hostStep(id: string, layer: LayerName, owner: Owner, plan: HostStepPlan, extra: Partial<HostStep> = {}): HostStep {
     const deletedWith = extra.deletedWithCluster ? undefined : this.diskOf(plan.node);
-    return this.add<HostStep>({ id, kind: "host", layer, owner, node: plan.node, plan, wipeData: this.config.wipeDataOnDestroy, ...(deletedWith ? { deletedWith } : {}), ...extra });
+    const lost = this.config.lostMachines.includes(plan.node);
+    return this.add<HostStep>({ id, kind: "host", layer, owner, node: plan.node, plan, wipeData: this.config.wipeDataOnDestroy, ...(deletedWith ? { deletedWith } : {}), ...(lost ? { forgottenOnDelete: true } : {}), ...extra });
   }
 
   /** One host step per plan, chained one node at a time over established nodes as `rolling` says. */

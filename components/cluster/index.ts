@@ -79,7 +79,7 @@ export function shipCluster(plan: ClusterPlan, args: ShipClusterArgs = {}): Ship
   for (const step of topologicalOrder(plan)) {
     const dependsOn = edgesInto(plan, step.id).map((e) => resources.get(e.before)!);
     const deletedWith = step.deletedWithCluster ? pki?.clusterAnchor : step.deletedWith ? (resources.get(step.deletedWith) as pulumi.CustomResource) : undefined;
-    const opts = { parent: parentOf(step), dependsOn, ...(deletedWith ? { deletedWith } : {}) };
+    const opts = { parent: parentOf(step), dependsOn, ...(deletedWith ? { deletedWith } : {}), ...(step.forgottenOnDelete ? { retainOnDelete: true } : {}) };
     let r: pulumi.Resource;
     switch (step.kind) {
       case "libvirt": {

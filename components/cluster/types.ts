@@ -75,6 +75,12 @@ interface StepBase {
    * step replaced on a node that stays still runs its delete.
    */
   deletedWith?: string;
+  /**
+   * Never undone: the machine it runs on is gone (lostMachines), so its delete could only
+   * dial a machine that is no more. The shipper has the engine drop it from the stack when
+   * it goes (retainOnDelete), which the next up records without running anything.
+   */
+  forgottenOnDelete?: boolean;
 }
 
 /** A libvirt object made with virsh on the machine running Pulumi. */
@@ -103,7 +109,7 @@ export interface HostStep extends StepBase {
   kind: "host";
   node: string;
   plan: HostStepPlan;
-  /** Also remove the step's data directories on delete. */
+  /** wipeDataOnDestroy: counted in the step's trigger; the data itself goes with the node's footprint (existing machines) or its disk. */
   wipeData: boolean;
   /**
    * A membership (a Node object, an etcd member): made once for the node's life in the

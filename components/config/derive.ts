@@ -139,6 +139,7 @@ export function deriveModel(raw: RawConfig): { config: DraftConfig; problems: Pr
     etcdSnapshots: raw.etcdSnapshotSchedule === "off" ? undefined : { schedule: raw.etcdSnapshotSchedule, retention: raw.etcdSnapshotRetention },
     etcdRejoin: raw.etcdRejoin,
     rebuildNodes: raw.rebuildNodes,
+    lostMachines: raw.lostMachines,
     wipeDataOnDestroy: raw.wipeDataOnDestroy,
     upTo: raw.upTo,
   };

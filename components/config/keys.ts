@@ -120,10 +120,11 @@ export const CONFIG_KEYS = {
   etcdSnapshotRetention: key(int(1, 1000), "Scheduled snapshots kept per member (the oldest are removed).", { default: 8 }),
   rebuildNodes: key(z.array(str), "lab nodes whose machine is to be made again from the base image (its VM or disk was deleted by hand, or the node is to start over): the next up replaces the node's disk, seed and domain, runs every step of the node again, and its etcd member (if any) rejoins as etcdRejoin does; the node keeps its name, address and certificates and re-registers. An up refuses to run while a running node's VM or disk is gone and the node is not named here. A one-time request: take the name out again in the following up.", { default: [] }),
   etcdRejoin: key(z.array(str), "etcd members whose data was lost (their etcd cannot start again: its data directory was removed, or its disk was replaced): the next up takes each out of the member list through the other members and adds it back with an empty data directory, which it fills from them. A one-time request: take the name out again in the following up.", { default: [] }),
+  lostMachines: key(z.array(str), "existing machines (hostMode: existing) that are gone for good, with everything on them, before a pulumi destroy: the next up changes nothing on them and marks each step that runs on them to be forgotten rather than undone when it goes (what it wrote went with the machine), so the destroy that follows does not dial a machine that is no more. The Kubernetes objects are forgotten too when the admin endpoint is such a machine. Keep the node in nodes while it is named here.", { default: [] }),
   // learning
   upTo: key(z.enum(STAGES), "Stand the lab up to this layer and stop: vms, pki, etcd, kube-nginx, control-plane, workers or addons (everything). Raising it continues; lowering it removes the later layers (the preview lists them).", { default: "addons" }),
   // lifecycle
-  wipeDataOnDestroy: key(z.boolean(), "On destroy of a host step, also remove data directories (etcd data).", { default: false }),
+  wipeDataOnDestroy: key(z.boolean(), "When a node goes (its removal, or pulumi destroy) from an existing machine, also remove its data directories (etcd, containerd, kubelet, kube-proxy): the node's footprint step does, after every other delete. A replaced step (a rolled kubelet, an etcd upgrade) never removes data. A lab VM's data goes with its disk anyway.", { default: false }),
 };
 
 type Keys = typeof CONFIG_KEYS;

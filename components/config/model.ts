@@ -122,6 +122,8 @@ export interface DraftConfig {
   etcdRejoin: string[];
   /** rebuildNodes: lab nodes whose machine is made again from the base image in this up (their etcd members rejoin). */
   rebuildNodes: string[];
+  /** lostMachines: existing machines that are gone; their steps (and the objects, when the admin endpoint is one) are forgotten, not undone, when they go. */
+  lostMachines: string[];
   wipeDataOnDestroy: boolean;
   /** The last layer this `up` stands up (upTo): a lab built one layer at a time. */
   upTo: Stage;

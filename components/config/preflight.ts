@@ -104,6 +104,11 @@ function roleRules(c: DraftConfig): Problem[] {
     else if (!c.nodes.some((n) => n.name === name)) out.push(err("rebuildNodes", `'${name}' is not a node of this config (${c.nodes.map((n) => n.name).join(", ")})`, "name a node whose machine is to be made again"));
     else if (c.rebuildNodes.indexOf(name) !== i) out.push(err("rebuildNodes", `'${name}' is named twice`, "name each node once"));
   }
+  for (const [i, name] of c.lostMachines.entries()) {
+    if (c.hypervisor.mode === "libvirt") out.push(err("lostMachines", `names '${name}', but the nodes are lab VMs, whose steps go with their disks anyway`, "take it out: pulumi destroy finishes with a VM gone; or name the node in rebuildNodes to make its machine again"));
+    else if (!c.nodes.some((n) => n.name === name)) out.push(err("lostMachines", `'${name}' is not a node of this config (${c.nodes.map((n) => n.name).join(", ")})`, "name a node whose machine is gone, and keep it in nodes until the destroy"));
+    else if (c.lostMachines.indexOf(name) !== i) out.push(err("lostMachines", `'${name}' is named twice`, "name each node once"));
+  }
   return out;
 }
 

@@ -2,8 +2,8 @@
 // the directories its steps and services create. The node's first step records which of
 // them the machine did not have; its delete — the node's last, after every other step's
 // delete removed its files — removes those again, each only as far as it is empty, so no
-// file is ever deleted here (data the steps keep without wipeDataOnDestroy keeps its
-// directories). A lab VM needs none of this: its disk goes with it.
+// file is ever deleted here but the steps' data with wipeDataOnDestroy (kept by their own
+// deletes, which a replacement runs too); without it, data keeps its directories. A lab VM needs none of this: its disk goes with it.
 // Pure. Depends on: config, host/plan.
 import * as path from "path";
 import { NodeSpec } from "../config";
@@ -31,11 +31,13 @@ export function footprintDirs(steps: HostStepPlan[]): string[] {
 /**
  * The node's footprint step. Create: append to the record each directory of the list the
  * machine does not have yet and the record does not name (a later version of the program
- * that writes somewhere new records only that). Delete: every recorded directory, deepest
- * first, removed where empty; then the record.
+ * that writes somewhere new records only that). Delete: with `wipeData`, the data
+ * directories of the node's steps; then every recorded directory, deepest first, removed
+ * where empty; then the record.
  */
-export function planFootprint(node: NodeSpec, steps: HostStepPlan[]): HostStepPlan {
+export function planFootprint(node: NodeSpec, steps: HostStepPlan[], wipeData = false): HostStepPlan {
   const dirs = footprintDirs(steps);
+  const data = wipeData ? [...new Set(steps.flatMap((st) => st.dataDirs ?? []))].sort() : [];
   return {
     node: node.name,
     ip: node.ip,
@@ -52,6 +54,9 @@ export function planFootprint(node: NodeSpec, steps: HostStepPlan[]): HostStepPl
       `touch ${FOOTPRINT_RECORD}`,
     ],
     deactivate: [
+      // wipeDataOnDestroy: the data of every step of the node, which their own deletes keep
+      // (a replaced step runs its delete too); this delete runs only when the node goes
+      ...(data.length ? [`rm -rf -- ${data.map(shq).join(" ")}`] : []),
       `if [[ -f ${FOOTPRINT_RECORD} ]]; then`,
       `  mapfile -t made < ${FOOTPRINT_RECORD}`,
       `  rm -f -- ${FOOTPRINT_RECORD}`,

@@ -132,22 +132,39 @@ export function renderApplyScript(step: HostStepPlan, resolve: (ref: MaterialRef
   return lines.join("\n") + "\n";
 }
 
-/** The delete script: deactivation, then every file and created path; data only when asked. */
-export function renderDeleteScript(step: HostStepPlan, wipeData: boolean): string {
+/**
+ * The delete script: deactivation, then every file and created path. It never removes the
+ * step's data directories: a replaced step runs its delete too (a rolled kubelet or an etcd
+ * upgrade), and the data must outlive that. wipeDataOnDestroy removes them in the node's
+ * footprint delete instead, which only the node's removal or a destroy runs (host/footprint).
+ */
+export function renderDeleteScript(step: HostStepPlan): string {
+  return deleteScriptLines(step, false).join("\n") + "\n";
+}
+
+/** The delete script's lines; `withDataRemoval`: as deletes were written before the data removal moved to the footprint. */
+function deleteScriptLines(step: HostStepPlan, withDataRemoval: boolean): string[] {
   const paths = [...step.files.map((f) => f.path), ...(step.createdPaths ?? [])];
   const lines = ["#!/usr/bin/env bash", `# undo ${step.layer} on ${step.node}`, "set -euo pipefail", ...step.deactivate];
   if (paths.length) lines.push(`rm -rf -- ${paths.map(shq).join(" ")}`);
-  if (wipeData && step.dataDirs?.length) lines.push(`rm -rf -- ${step.dataDirs.map(shq).join(" ")}`);
+  if (withDataRemoval && step.dataDirs?.length) lines.push(`rm -rf -- ${step.dataDirs.map(shq).join(" ")}`);
   lines.push(...(step.afterRemove ?? []));
-  return lines.join("\n") + "\n";
+  return lines;
 }
 
-/** What triggers a re-run: a digest per file (path + mode + owner + content) and one of the script. */
+/**
+ * What triggers a re-run: a digest per file (path + mode + owner + content) and one of the
+ * script. With `wipeData` the script's digest still counts the data removal that deletes
+ * carried before it moved to the footprint: a lab made then keeps its steps (replacing them
+ * would run the delete recorded with them, data removal included); their delete is updated
+ * in place instead.
+ */
 export function stepDigests(step: HostStepPlan, resolve: (ref: MaterialRef) => string, wipeData: boolean): { files: FileDigest[]; script: string } {
   const files = resolvedFiles(step, resolve).map((f) => ({ path: f.path, sha256: sha256(`${f.mode}\0${f.owner ?? "root:root"}\0${f.text}`) }));
   const uploads = (step.upload?.files ?? []).map((u) => `${step.upload!.targetDir}/${u.name}\0${u.digest}`);
   const runs = step.runs?.length ? ["\0", ...step.runs] : [];
-  const script = sha256([...step.activate, "\0", ...step.deactivate, "\0", ...uploads, "\0", renderDeleteScript(step, wipeData), ...runs].join("\n"));
+  const deleteAsRecorded = deleteScriptLines(step, wipeData).join("\n") + "\n";
+  const script = sha256([...step.activate, "\0", ...step.deactivate, "\0", ...uploads, "\0", deleteAsRecorded, ...runs].join("\n"));
   return { files, script };
 }
 

@@ -32,7 +32,7 @@ export interface HostStepArgs {
   access: NodeAccess;
   /** Resolves key material referenced by the plan's files. Default: none may be referenced. */
   material?: MaterialResolver;
-  /** Also remove the plan's data directories on delete. Default: false. */
+  /** wipeDataOnDestroy as configured: only the trigger counts it (the node's footprint removes the data; stepDigests says why). Default: false. */
   wipeData?: boolean;
 }
 
@@ -42,6 +42,8 @@ export interface HostStepOptions {
   dependsOn?: pulumi.Resource[];
   /** Skip the delete when this goes too (the node's disk, or the cluster). */
   deletedWith?: pulumi.Resource;
+  /** Never run the delete: the machine is gone (lostMachines); the engine drops the step from the stack. */
+  retainOnDelete?: boolean;
   /**
    * The parent a step had when each step was a component of its own
    * (`k8slab:host:HostStep`, under `formerLayer` or the stack): the command and its copies
@@ -71,9 +73,9 @@ export function hostStep(name: string, args: HostStepArgs, opts: HostStepOptions
   const script = values.apply((v) => renderApplyScript(plan, lookup(v)));
   // A digest of a random key reveals nothing; unsecret it so the preview can name the file that changed.
   const digests = pulumi.unsecret(values.apply((v) => stepDigests(plan, lookup(v), wipe)));
-  const deleteScript = renderDeleteScript(plan, wipe);
+  const deleteScript = renderDeleteScript(plan);
   const aliases = [{ parent: pulumi.createUrn(name, FORMER_HOST_STEP_TYPE, opts.formerLayer) }];
-  const placement = { parent: opts.parent, aliases, ...(opts.deletedWith ? { deletedWith: opts.deletedWith } : {}) };
+  const placement = { parent: opts.parent, aliases, ...(opts.deletedWith ? { deletedWith: opts.deletedWith } : {}), ...(opts.retainOnDelete ? { retainOnDelete: true } : {}) };
 
   // Each file the node needs, and no other, is copied on its own (the provider copies a
   // file asset or a whole directory; a directory would send every node every release file).

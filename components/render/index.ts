@@ -63,7 +63,7 @@ export function renderTree(c: ClusterConfig, o: RenderOptions = {}): Map<string,
       }
       const base = path.posix.join("steps", step.node, `${pad(index)}-${scriptName(s)}`);
       files.set(`${base}.apply.sh`, renderApplyScript(step, material));
-      files.set(`${base}.delete.sh`, renderDeleteScript(step, s.wipeData));
+      files.set(`${base}.delete.sh`, renderDeleteScript(step));
     }
   }
 

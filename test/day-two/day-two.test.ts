@@ -387,7 +387,7 @@ describe("Kubernetes upgrade", () => {
     expect(second.dependsOnNames("command:remote:Command", "etcd-k8s-3")).toContain("etcd-k8s-2");
     // each member saves a snapshot before it stops (the delete half of its replacement)
     const member = hostStepsOf(planCluster(loadConfig(next).config!)).find((s) => s.id === "etcd-k8s-1")!;
-    expect(renderDeleteScript(member.plan, false)).toMatch(/snapshot save "\/var\/lib\/etcd-snapshots\/\$\(date/);
+    expect(renderDeleteScript(member.plan)).toMatch(/snapshot save "\/var\/lib\/etcd-snapshots\/\$\(date/);
   }, 90000);
 
   // Found on the real VMs (lab:e2e day two): the replaced artifacts step's delete removed the

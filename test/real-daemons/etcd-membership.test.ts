@@ -130,7 +130,7 @@ const skip = process.env.K8SLAB_SKIP_ETCD === "1";
     const pki = await issueTestPki(four);
     const first = planEtcdMembership(three, undefined, new Set());
     const apply = (step: HostStepPlan, m: Member) => bash(renderApplyScript(localize(step, m, pki.material), pki.material), m);
-    const undo = (step: HostStepPlan, m: Member) => bash(renderDeleteScript(localize(step, m, pki.material), false), m);
+    const undo = (step: HostStepPlan, m: Member) => bash(renderDeleteScript(localize(step, m, pki.material)), m);
     const node = (c: ClusterConfig, name: string) => c.nodes.find((n) => n.name === name)!;
     const m1 = member("m-1", IPS[0]);
 
@@ -188,7 +188,7 @@ const skip = process.env.K8SLAB_SKIP_ETCD === "1";
     const c = configOf(3, { prefix: "r", ips });
     const pki = await issueTestPki(c);
     const apply = (step: HostStepPlan, m: Member) => bash(renderApplyScript(localize(step, m, pki.material), pki.material), m);
-    const undo = (step: HostStepPlan, m: Member) => bash(renderDeleteScript(localize(step, m, pki.material), false), m);
+    const undo = (step: HostStepPlan, m: Member) => bash(renderDeleteScript(localize(step, m, pki.material)), m);
     const node = (name: string) => c.nodes.find((n) => n.name === name)!;
     const first = planEtcdMembership(c, undefined, new Set());
     for (const n of c.nodes) expect(apply(planEtcdMember(c, n, first.joins[n.name]), member(n.name, n.ip))).toMatchObject({ status: 0 });

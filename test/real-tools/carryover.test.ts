@@ -88,7 +88,7 @@ describe("a lab made by an older version: the runtime and the pod network's CNI 
       const stderr = sh(renderApplyScript(artifacts, noMaterial));
       const after = Object.fromEntries([...runtime.map((b) => `/usr/local/bin/${b}`), "/usr/local/bin/kubelet", "/opt/cni/bin/bridge", "/opt/cni/bin/weave-net"].map((p) => [p, read(root, p)]));
       // this version's artifacts delete, as a later release change runs it
-      sh(renderDeleteScript(artifacts, false));
+      sh(renderDeleteScript(artifacts));
       const afterDelete = Object.fromEntries(["/usr/local/bin/containerd-shim-runc-v2", "/usr/local/bin/kubelet", "/opt/cni/bin/bridge", "/opt/cni/bin/weave-net"].map((p) => [p, read(root, p)]));
       return { c, steps, stderr, after, afterDelete, carryoverLeft: fs.existsSync(root + CARRYOVER_DIR) };
     } finally {
@@ -123,7 +123,7 @@ describe("a lab made by an older version: the runtime and the pod network's CNI 
     });
     for (const [, s] of m.steps) {
       expect(shellcheck(renderApplyScript(s, noMaterial))).toMatchObject({ status: 0 });
-      expect(shellcheck(renderDeleteScript(s, false))).toMatchObject({ status: 0 });
+      expect(shellcheck(renderDeleteScript(s))).toMatchObject({ status: 0 });
     }
   });
 

@@ -25,7 +25,7 @@ describe("remove a worker", () => {
     try {
       // a kubectl that logs its arguments; `drain` fails when DRAIN_FAILS is set
       fs.writeFileSync(path.join(bin, "kubectl"), `#!/bin/bash\necho "$*" | sed 's/--kubeconfig [^ ]* --request-timeout 30s //' >> ${bin}/log\nif [[ $* == *" drain "* && -n \${DRAIN_FAILS:-} ]]; then echo "error: cannot evict pod as it would violate the pod's disruption budget" >&2; exit 1; fi\n`, { mode: 0o755 });
-      const script = renderDeleteScript(step, false).replaceAll("/usr/local/bin/kubectl", `${bin}/kubectl`);
+      const script = renderDeleteScript(step).replaceAll("/usr/local/bin/kubectl", `${bin}/kubectl`);
       expect(run("bash", ["-c", script])).toMatchObject({ status: 0 });
       expect(fs.readFileSync(path.join(bin, "log"), "utf8").trim().split("\n")).toEqual([
         "get node k8s-4",
@@ -206,7 +206,7 @@ describe("drain around an upgrade of a node's kubelet or runtime", () => {
     const late = withStubKubectl(uncordon.replace(/^(drained=\$\(api )/m, "export FLAKY=1000; $1"), { ...current, DRAINED: releases });
     expect(late.status).not.toBe(0);
     // its delete takes the record away, and does not fail when the Node is gone
-    const undo = renderDeleteScript(planUpgradeUncordon(c, c.nodes[1]), false);
+    const undo = renderDeleteScript(planUpgradeUncordon(c, c.nodes[1]));
     expect(shellcheck(undo).stdout).toBe("");
     expect(withStubKubectl(undo, current)).toMatchObject({ status: 0, calls: ["annotate node k8s-2 k8s-lab.io/releases-"] });
     expect(withStubKubectl(undo.replaceAll("|| true", ""), { ...current, ANNOTATE_FAILS: "1" }).status).not.toBe(0);

@@ -9,7 +9,7 @@ import * as path from "path";
 import { loadConfig } from "../../components/config";
 import { ClusterPlan, HostStep, planCluster } from "../../components/cluster/plan";
 import { FOOTPRINT_RECORD, footprintDirs } from "../../components/host/footprint";
-import { renderApplyScript, renderDeleteScript } from "../../components/host/plan";
+import { renderApplyScript, renderDeleteScript, stepDigests } from "../../components/host/plan";
 import { stackConfig } from "../harness";
 import { run, shellcheck, tmpdir } from "../tools";
 
@@ -71,6 +71,37 @@ describe("the plan on machines the program did not make", () => {
     for (const d of ["/etc/kubernetes/pki/etcd", "/var/lib/kubelet/pki", "/opt/containerd", "/opt/cni/bin", "/var/lib/etcd", "/usr/libexec/kubernetes/kubelet-plugins/volume/exec", "/var/lib/cni/networks/k8s-lab", "/var/lib/k8s-lab"]) expect(dirs).toContain(d);
     for (const s of k2) for (const f of s.files) expect(dirs).toContain(path.posix.dirname(f.path));
   });
+
+  // Found on the real existing machines (run38a): with wipeDataOnDestroy the kubelet's delete
+  // removed /var/lib/kubelet, and a rolled kubelet (kubeletMaxPods 110 → 90) runs that delete
+  // before its new apply: it failed on the pods' mounted volumes, and an etcd upgrade would
+  // have removed the member's data.
+  it("with wipeDataOnDestroy, no step's own delete (which its replacement runs too) removes data: the node's footprint does, once the node goes", () => {
+    const wiping = hostSteps(planCluster(existing({ wipeDataOnDestroy: true })));
+    const holding = wiping.filter((s) => s.plan.dataDirs?.length);
+    expect(holding.map((s) => s.layer).sort()).toEqual(expect.arrayContaining(["containerd", "etcd", "kube-proxy", "kubelet"]));
+    expect(holding.length).toBeGreaterThanOrEqual(12);
+    for (const s of holding) {
+      const del = renderDeleteScript(s.plan);
+      for (const d of s.plan.dataDirs!) expect({ step: s.id, removes: del.split("\n").some((l) => l.startsWith("rm -rf -- ") && l.split(" ").includes(d)) }).toEqual({ step: s.id, removes: false });
+    }
+    for (const n of ["k8s-1", "k8s-2", "k8s-3"]) {
+      const del = renderDeleteScript(wiping.find((s) => s.id === `footprint-${n}`)!.plan);
+      const data = holding.filter((s) => s.plan.node === n).flatMap((s) => s.plan.dataDirs!);
+      expect(data).toContain("/var/lib/kubelet");
+      for (const d of data) expect({ n, d, removed: del.includes(` ${d}`) }).toEqual({ n, d, removed: true });
+    }
+    // without the key the footprint removes no data
+    for (const n of ["k8s-1", "k8s-2", "k8s-3"]) expect(renderDeleteScript(steps.find((s) => s.id === `footprint-${n}`)!.plan)).not.toContain("/var/lib/etcd ");
+  });
+
+  it("a lab made before the data removal moved keeps its steps: with wipeDataOnDestroy their triggers count it as before (a replacement would run the recorded delete)", () => {
+    const digest = (wipe: boolean) => Object.fromEntries(hostSteps(planCluster(existing({ wipeDataOnDestroy: wipe }))).filter((s) => s.plan.dataDirs?.length).map((s) => [s.id, stepDigests(s.plan, (r) => `material:${r}`, wipe).script]));
+    const [on, off] = [digest(true), digest(false)];
+    expect(Object.keys(on).length).toBeGreaterThanOrEqual(12);
+    // the delete scripts are the same with and without the key; the triggers still differ, as they did
+    for (const id of Object.keys(on)) expect({ id, same: on[id] === off[id] }).toEqual({ id, same: false });
+  });
 });
 
 /**
@@ -110,11 +141,11 @@ const BASELINE = [
 const TREE = "find / -xdev \\( -path /usr -o -path /proc -o -path /tmp -o -path /dev \\) -prune -o -printf '%y %p\\n' | sort; find /etc /var /opt -type f -exec sh -c 'echo \"== $1\"; cat \"$1\"' _ {} \\;";
 
 describe("the footprint on a stand-in machine (chroot, real find)", () => {
-  const c = existing();
-  const plan = planCluster(c);
-  const onK2 = hostSteps(plan).filter((s) => s.plan.node === "k8s-2");
-  const footprint = onK2.find((s) => s.layer === "footprint")!.plan;
-  const others = onK2.filter((s) => s.layer !== "footprint").map((s) => s.plan);
+  /** k8s-2's steps, with wipeDataOnDestroy as given: the footprint's delete removes the data then. */
+  const onK2 = (wipe: boolean) => hostSteps(planCluster(existing({ wipeDataOnDestroy: wipe }))).filter((s) => s.plan.node === "k8s-2");
+  const footprintOf = (wipe: boolean) => onK2(wipe).find((s) => s.layer === "footprint")!.plan;
+  const footprint = footprintOf(false);
+  const others = onK2(false).filter((s) => s.layer !== "footprint").map((s) => s.plan);
   /** What the node's steps and services leave: every file and created path, a file in every service and data directory. */
   const cluster = (o: { userFile: boolean }) => [
     ...others.flatMap((s) => s.files.map((f) => `mkdir -p "$(dirname ${f.path})"; echo x > ${f.path}`)),
@@ -125,8 +156,8 @@ describe("the footprint on a stand-in machine (chroot, real find)", () => {
     ...others.flatMap((s) => (s.dataDirs ?? []).map((d) => `mkdir -p ${d}/sub; echo data > ${d}/sub/state`)),
     ...(o.userFile ? ["echo 'mine' > /etc/kubernetes/my-notes"] : []),
   ];
-  /** Each step's delete as far as files go (its rm lines), newest step first. */
-  const deletes = (wipe: boolean) => [...others].reverse().flatMap((s) => renderDeleteScript(s, wipe).split("\n").filter((l) => l.startsWith("rm -rf -- ")));
+  /** Each step's delete as far as files go (its rm lines), newest step first: the same with or without wipeDataOnDestroy (a replaced step runs it too). */
+  const deletes = () => [...others].reverse().flatMap((s) => renderDeleteScript(s).split("\n").filter((l) => l.startsWith("rm -rf -- ")));
   const script = (o: { wipe: boolean; userFile?: boolean }) => [
     "set -euo pipefail",
     `before=$(${TREE})`,
@@ -135,15 +166,15 @@ describe("the footprint on a stand-in machine (chroot, real find)", () => {
     renderApplyScript(footprint, noMaterial),
     `[[ $(cat ${FOOTPRINT_RECORD}) == "$first" ]] || { echo 'a second run changed the record'; exit 1; }`,
     ...cluster({ userFile: !!o.userFile }),
-    ...deletes(o.wipe),
-    renderDeleteScript(footprint, false),
+    ...deletes(),
+    renderDeleteScript(footprintOf(o.wipe)),
     `after=$(${TREE})`,
     'diff <(echo "$before") <(echo "$after") || true',
     "echo recorded:; echo \"$first\"",
   ].join("\n");
 
   it("scripts that shellcheck accepts", () => {
-    for (const s of [renderApplyScript(footprint, noMaterial), renderDeleteScript(footprint, false)]) expect(shellcheck(s).stdout).toBe("");
+    for (const s of [renderApplyScript(footprint, noMaterial), renderDeleteScript(footprint), renderDeleteScript(footprintOf(true))]) expect(shellcheck(s).stdout).toBe("");
   });
 
   it("with wipeDataOnDestroy, leaves the machine exactly as it was: every directory the cluster made is gone, the machine's own and its owner's files stay", () => {
@@ -190,7 +221,7 @@ describe("the pod teardown on a stand-in machine (chroot, real mounts and umount
   ].join("\n");
 
   it("stops the kubelet, removes every pod through the runtime, stops the pods' slices, unmounts every pod volume, clears kube-proxy's rules and the address records", () => {
-    const r = onMachine(STAND_INS, [renderDeleteScript(teardown, false), "echo '== calls'; cat /tmp/calls", "echo '== mounts'; findmnt -rn -o TARGET | grep kubelet || true", "echo '== cni'; ls /var/lib/cni/networks"].join("\n"));
+    const r = onMachine(STAND_INS, [renderDeleteScript(teardown), "echo '== calls'; cat /tmp/calls", "echo '== mounts'; findmnt -rn -o TARGET | grep kubelet || true", "echo '== cni'; ls /var/lib/cni/networks"].join("\n"));
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     expect(r.stdout.split("\n")).toEqual([
@@ -207,7 +238,7 @@ describe("the pod teardown on a stand-in machine (chroot, real mounts and umount
   });
 
   it("on a machine whose runtime is gone already, still unmounts and clears (and fails on nothing)", () => {
-    const r = onMachine(STAND_INS + "\nrm $m/usr/local/bin/crictl", [renderDeleteScript(teardown, false), "findmnt -rn -o TARGET | grep -c kubelet || true"].join("\n"));
+    const r = onMachine(STAND_INS + "\nrm $m/usr/local/bin/crictl", [renderDeleteScript(teardown), "findmnt -rn -o TARGET | grep -c kubelet || true"].join("\n"));
     expect(r.status).toBe(0);
     expect(r.stdout.trim()).toBe("0");
   });
@@ -215,6 +246,6 @@ describe("the pod teardown on a stand-in machine (chroot, real mounts and umount
   it("creates nothing and is a script shellcheck accepts", () => {
     expect(teardown.files).toEqual([]);
     expect(teardown.activate).toEqual([]);
-    expect(shellcheck(renderDeleteScript(teardown, false)).stdout).toBe("");
+    expect(shellcheck(renderDeleteScript(teardown)).stdout).toBe("");
   });
 });

@@ -69,10 +69,15 @@ describe("host steps under mocks", () => {
     }
   });
 
-  it("removes the etcd data only when wipeDataOnDestroy is set", async () => {
+  it("removes the etcd data only when wipeDataOnDestroy is set, and only when the node goes (its footprint's delete), never in a replaced etcd step's", async () => {
     expect(decodeDelete(rec.named("etcd-k8s-1", CMD))).not.toContain("/var/lib/etcd ");
-    const wiped = await runProgram({ ...dev, wipeDataOnDestroy: true });
-    expect(decodeDelete(wiped.rec.resources.find((r) => r.type === CMD && r.name === "etcd-k8s-1")!)).toMatch(/rm -rf -- \/var\/lib\/etcd \/var\/lib\/etcd-snapshots/);
+    const existing = { ...dev, hostMode: "existing", baseImagePath: undefined };
+    const wiped = await runProgram({ ...existing, wipeDataOnDestroy: true });
+    const named = (r: typeof wiped.rec, n: string) => r.resources.find((x) => x.type === CMD && x.name === n)!;
+    expect(decodeDelete(named(wiped.rec, "etcd-k8s-1"))).not.toContain("/var/lib/etcd ");
+    expect(decodeDelete(named(wiped.rec, "footprint-k8s-1"))).toMatch(/rm -rf -- .*\/var\/lib\/etcd \/var\/lib\/etcd-snapshots/);
+    const kept = await runProgram(existing);
+    expect(decodeDelete(named(kept.rec, "footprint-k8s-1"))).not.toContain("/var/lib/etcd ");
   });
 
   it("feeds scripts with key material as secrets, and plain ones in the clear", () => {
@@ -166,7 +171,7 @@ describe("triggers (property)", () => {
         const shouldChange = what !== "description" && what !== "none";
         expect(digest(q) !== digest(p)).toBe(shouldChange);
         // the script text that lands changes exactly when a file or a command changes, too
-        expect(renderApplyScript(q, none) !== renderApplyScript(p, none) || renderDeleteScript(q, false) !== renderDeleteScript(p, false)).toBe(what !== "none");
+        expect(renderApplyScript(q, none) !== renderApplyScript(p, none) || renderDeleteScript(q) !== renderDeleteScript(p)).toBe(what !== "none");
       }),
       { numRuns: 300 },
     );
@@ -286,7 +291,7 @@ describe("the local proxy as haproxy (localProxy: haproxy)", () => {
     expect(step.files.map((f) => f.path).sort()).toEqual([HAPROXY_CONF, HAPROXY_UNIT].sort());
     const r = systemdVerify({ "kube-haproxy.service": haproxyUnit() }, ["/usr/sbin/haproxy", "/bin/kill"]);
     expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: "" });
-    for (const script of [renderApplyScript(step, placeholderMaterial), renderDeleteScript(step, true)]) expect(shellcheck(script).stdout).toBe("");
+    for (const script of [renderApplyScript(step, placeholderMaterial), renderDeleteScript(step)]) expect(shellcheck(script).stdout).toBe("");
     const prep = renderApplyScript(steps.find((x) => x.layer === "prep")!, placeholderMaterial);
     expect(prep).toContain("apt-get install -y -q conntrack socat ipset iptables nftables haproxy curl");
     expect(prep).not.toMatch(/nginx/);
@@ -316,7 +321,7 @@ describe("real tools over every host step", () => {
   it("every apply and delete script passes bash -n and shellcheck", () => {
     expect(steps.length).toBe(3 * 14 + 3);
     for (const s of steps) {
-      for (const script of [renderApplyScript(s, placeholderMaterial), renderDeleteScript(s, true)]) {
+      for (const script of [renderApplyScript(s, placeholderMaterial), renderDeleteScript(s)]) {
         expect({ step: `${s.layer}-${s.node}`, ...bashSyntax(script) }).toMatchObject({ status: 0 });
         const sc = shellcheck(script);
         expect({ step: `${s.layer}-${s.node}`, out: sc.stdout }).toEqual({ step: `${s.layer}-${s.node}`, out: "" });
@@ -452,7 +457,7 @@ describe("the service helpers every layer uses", () => {
     for (const s of allHostSteps(c)) {
       const written = s.files.map((f) => /^\/etc\/systemd\/system\/([^/]+\.service)$/.exec(f.path)?.[1]).filter((u): u is string => !!u);
       if (!written.length) continue;
-      const del = renderDeleteScript(s, false).split("\n");
+      const del = renderDeleteScript(s).split("\n");
       const removed = del.findIndex((l) => l.startsWith("rm -rf -- "));
       for (const u of written) {
         units++;

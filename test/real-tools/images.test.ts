@@ -137,7 +137,7 @@ describe("scripts of the registry-less, air-gapped, bridge variant", () => {
       const steps = allHostSteps(r.config!);
       expect(steps.filter((s) => s.layer === "images" || s.layer === "pod-network")).toHaveLength(6);
       for (const s of steps) {
-        for (const script of [renderApplyScript(s, placeholderMaterial), renderDeleteScript(s, true)]) {
+        for (const script of [renderApplyScript(s, placeholderMaterial), renderDeleteScript(s)]) {
           expect({ step: `${s.layer}-${s.node}`, ...bashSyntax(script) }).toMatchObject({ status: 0 });
           expect({ step: `${s.layer}-${s.node}`, out: shellcheck(script).stdout }).toEqual({ step: `${s.layer}-${s.node}`, out: "" });
         }

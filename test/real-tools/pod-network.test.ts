@@ -57,11 +57,11 @@ describe("bridge pod network", () => {
     // a node joining changes k8s-1's routes and nothing of its own pod network
     expect(planPodNetwork(grown, k8s1)).not.toEqual(planPodNetwork(c, k8s1));
     expect(planPodBridge(grown, k8s1)).toEqual(planPodBridge(c, k8s1));
-    const routesDelete = renderDeleteScript(planPodNetwork(c, k8s1), false);
+    const routesDelete = renderDeleteScript(planPodNetwork(c, k8s1));
     expect(routesDelete).toContain("disable -q --now k8s-lab-pod-routes");
     expect(routesDelete).not.toContain(BRIDGE_NAME);
     expect(routesDelete).not.toContain(BRIDGE_CONFLIST);
-    expect(renderDeleteScript(planPodBridge(c, k8s1), false)).toContain(`link del ${BRIDGE_NAME}`);
+    expect(renderDeleteScript(planPodBridge(c, k8s1))).toContain(`link del ${BRIDGE_NAME}`);
   });
 
   it("writes a routes unit systemd accepts, that removes its routes as a set", () => {

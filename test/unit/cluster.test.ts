@@ -358,4 +358,35 @@ describe("a destroy that does not undo what a deleted disk takes with it", () =>
     const objects = rec.resources.filter((r) => r.type.startsWith("kubernetes:") && !r.type.startsWith("pulumi:"));
     for (const o of objects) expect(deletedWith(rec, o.type)[o.name]).toBeUndefined();
   });
+
+  /** Names of the resources of a type the engine is told to drop without their delete (retainOnDelete). */
+  const forgotten = (rec: import("../../tools/engine").Recorder, type: string) => rec.ofType(type).filter((r) => rec.options.get(`${type}::${r.name}`)?.retainOnDelete === true).map((r) => r.name);
+  const hostOf = (r: { inputs: Record<string, unknown> }) => (r.inputs.connection as { host: string }).host;
+
+  it("an existing machine that is gone (lostMachines): exactly the steps that dial it, and their copies, are forgotten, not undone", async () => {
+    const { rec, error } = await runProgram({ ...dev, hostMode: "existing", baseImagePath: undefined, lostMachines: ["k8s-3"] });
+    expect(error).toBeUndefined();
+    const k8s3 = cfg().nodes.find((n) => n.name === "k8s-3")!.ip;
+    for (const type of ["command:remote:Command", "command:remote:CopyToRemote"]) {
+      const onIt = rec.ofType(type).filter((r) => hostOf(r) === k8s3).map((r) => r.name).sort();
+      // (the dev stack downloads its release files: no copies, but the rule holds for them too)
+      if (type.endsWith("Command")) expect(onIt.length).toBeGreaterThan(10);
+      expect(forgotten(rec, type).sort()).toEqual(onIt);
+    }
+    // the objects are deleted through the admin endpoint, k8s-1, which is there
+    const objects = rec.resources.filter((r) => r.type.startsWith("kubernetes:") && !r.type.startsWith("pulumi:"));
+    expect(objects.length).toBeGreaterThan(20);
+    expect(objects.filter((o) => rec.options.get(`${o.type}::${o.name}`)?.retainOnDelete)).toEqual([]);
+    // and without the key nothing is forgotten
+    const { rec: kept } = await runProgram({ ...dev, hostMode: "existing", baseImagePath: undefined });
+    expect(forgotten(kept, "command:remote:Command")).toEqual([]);
+  });
+
+  it("a lost machine behind the admin endpoint: the Kubernetes objects are forgotten too", async () => {
+    const { rec, error } = await runProgram({ ...dev, hostMode: "existing", baseImagePath: undefined, lostMachines: ["k8s-1"] });
+    expect(error).toBeUndefined();
+    const objects = rec.resources.filter((r) => r.type.startsWith("kubernetes:") && !r.type.startsWith("pulumi:") && !r.type.startsWith("pulumi:providers"));
+    expect(objects.length).toBeGreaterThan(20);
+    for (const o of objects) expect({ o: o.name, retain: rec.options.get(`${o.type}::${o.name}`)?.retainOnDelete }).toEqual({ o: o.name, retain: true });
+  });
 });

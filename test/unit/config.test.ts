@@ -74,6 +74,9 @@ const cases: Case[] = [
   { rule: "rebuildNodes naming no node", change: { rebuildNodes: ["k8s-9"] }, line: /^error: rebuildNodes: 'k8s-9' is not a node of this config \(k8s-1, k8s-2, k8s-3\); fix: name a node whose machine is to be made again$/ },
   { rule: "rebuildNodes naming a node twice", change: { rebuildNodes: ["k8s-2", "k8s-2"] }, line: /^error: rebuildNodes: 'k8s-2' is named twice; fix: name each node once$/ },
   { rule: "rebuildNodes with existing machines", change: { hostMode: "existing", baseImagePath: undefined, rebuildNodes: ["k8s-2"] }, line: /^error: rebuildNodes: names 'k8s-2', but the nodes are existing machines \(hostMode: existing\).*; fix: reinstall the machine yourself, name its etcd member \(if any\) in etcdRejoin/ },
+  { rule: "lostMachines with lab VMs", change: { lostMachines: ["k8s-2"] }, line: /^error: lostMachines: names 'k8s-2', but the nodes are lab VMs, whose steps go with their disks anyway; fix: take it out: pulumi destroy finishes with a VM gone/ },
+  { rule: "lostMachines naming no node", change: { hostMode: "existing", baseImagePath: undefined, lostMachines: ["k8s-9"] }, line: /^error: lostMachines: 'k8s-9' is not a node of this config \(k8s-1, k8s-2, k8s-3\); fix: name a node whose machine is gone, and keep it in nodes until the destroy$/ },
+  { rule: "lostMachines naming a node twice", change: { hostMode: "existing", baseImagePath: undefined, lostMachines: ["k8s-3", "k8s-3"] }, line: /^error: lostMachines: 'k8s-3' is named twice; fix: name each node once$/ },
   { rule: "a member in etcdRejoin and rebuildNodes", change: { rebuildNodes: ["k8s-2"], etcdRejoin: ["k8s-2"] }, line: /^error: etcdRejoin: 'k8s-2' is also in rebuildNodes, whose new machine rejoins etcd anyway; fix: take 'k8s-2' out of etcdRejoin$/ },
 ];
 

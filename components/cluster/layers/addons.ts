@@ -19,6 +19,10 @@ export function wireAddons(b: PlanBuilder, x: { registered: HostStep; kubeProxy:
 
   const groups = planAddons(c);
   const labVms = c.hypervisor.mode === "libvirt";
+  // a lost machine behind the admin endpoint: the objects cannot be deleted through it
+  const ep = c.network.apiserverEndpoint;
+  const endpointNode = ep ? c.nodes.find((n) => n.ip === ep.host || n.name === ep.host) : c.adminNode;
+  const unreachable = endpointNode !== undefined && c.lostMachines.includes(endpointNode.name);
   const everyObject = groups.flatMap((g) => g.objects);
   const objectIds = new Map<K8sObject, string>();
   const objectSteps: ObjectStep[] = [];
@@ -27,7 +31,7 @@ export function wireAddons(b: PlanBuilder, x: { registered: HostStep; kubeProxy:
     const created: string[] = [];
     for (const object of g.objects) {
       // lab VMs: a whole destroy deletes the machines, and the objects with them
-      const s = b.add<ObjectStep>({ id: resourceName(object), kind: "kubernetes-object", layer: "addons", owner: "addons", group: g.name, object, ...(labVms ? { deletedWithCluster: true } : {}) });
+      const s = b.add<ObjectStep>({ id: resourceName(object), kind: "kubernetes-object", layer: "addons", owner: "addons", group: g.name, object, ...(labVms ? { deletedWithCluster: true } : {}), ...(unreachable ? { forgottenOnDelete: true } : {}) });
       objectSteps.push(s);
       b.edge(s.id, gate.id, "the Kubernetes API answers from this machine");
       b.each(s.id, cni, (y) => `the pod network first: pods stay Pending without it (${y})`);

@@ -31,7 +31,7 @@ export function wireFootprint(b: PlanBuilder, ready: ReadyGates): NodeSteps {
   if (c.hypervisor.mode !== "existing") return {};
   const onNode = (n: string) => b.steps.filter((s): s is HostStep => s.kind === "host" && s.plan.node === n);
   const mine = c.nodes.map((n) => ({ n, steps: onNode(n.name) })).filter((x) => x.steps.length);
-  const footprint = b.hostLayer("footprint", "nodes", "none", mine.map((x) => planFootprint(x.n, x.steps.map((s) => s.plan))));
+  const footprint = b.hostLayer("footprint", "nodes", "none", mine.map((x) => planFootprint(x.n, x.steps.map((s) => s.plan), c.wipeDataOnDestroy)));
   for (const { n, steps } of mine) {
     b.edge(footprint[n.name].id, ready[n.name], "SSH answers");
     for (const s of steps) b.edge(s.id, footprint[n.name].id, "the machine's directories are recorded before the cluster makes any (and removed after every other delete)");
