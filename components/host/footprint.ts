@@ -3,7 +3,8 @@
 // them the machine did not have; its delete — the node's last, after every other step's
 // delete removed its files — removes those again, each only as far as it is empty, so no
 // file is ever deleted here but the steps' data with wipeDataOnDestroy (kept by their own
-// deletes, which a replacement runs too); without it, data keeps its directories. A lab VM needs none of this: its disk goes with it.
+// deletes, which a replacement runs too); without it, data keeps its directories. A lab VM
+// needs none of this: its disk goes with it.
 // Pure. Depends on: config, host/plan.
 import * as path from "path";
 import { NodeSpec } from "../config";

@@ -385,7 +385,7 @@ describe("a destroy that does not undo what a deleted disk takes with it", () =>
   it("a lost machine behind the admin endpoint: the Kubernetes objects are forgotten too", async () => {
     const { rec, error } = await runProgram({ ...dev, hostMode: "existing", baseImagePath: undefined, lostMachines: ["k8s-1"] });
     expect(error).toBeUndefined();
-    const objects = rec.resources.filter((r) => r.type.startsWith("kubernetes:") && !r.type.startsWith("pulumi:") && !r.type.startsWith("pulumi:providers"));
+    const objects = rec.resources.filter((r) => r.type.startsWith("kubernetes:") && !r.type.startsWith("pulumi:"));
     expect(objects.length).toBeGreaterThan(20);
     for (const o of objects) expect({ o: o.name, retain: rec.options.get(`${o.type}::${o.name}`)?.retainOnDelete }).toEqual({ o: o.name, retain: true });
   });
