@@ -107,10 +107,14 @@ existing_photograph_all() { # existing_photograph_all SUFFIX
 # running a machine changes by itself (its logs, caches, timers, DHCP lease, random seed…)
 machine_diff() { # machine_diff BEFORE AFTER
   # the logs are the machine's, but for the pods' and the control plane's
-  diff "$1" "$2" | grep '^[<>]' | awk '
+  # (diff says 1 when they differ: that is what is asked, no failure under pipefail)
+  { diff "$1" "$2" || (($? == 1)); } | awk '
+    !/^[<>]/ { next }
     / \/var\/log\// && !/ \/var\/log\/(pods|containers|kubernetes)(\/|$)/ { next }
-    / \/var\/lib\/(dhcp|systemd|cloud|private|sudo|logrotate|apt\/(lists|periodic)|dpkg\/(lock|triggers\/Lock)|chrony)/ { next }
+    / \/var\/lib\/(dhcp|systemd|cloud|private|sudo|logrotate|apt\/(lists|periodic|daily_lock)|dpkg\/(lock|triggers\/Lock)|chrony)/ { next }
     / \/etc\/(ld\.so\.cache|machine-id|adjtime)$/ || / \/root\/\./ || / \/var\/spool\// { next }
+    # the daily job of apt (apt-daily.timer) keeps a copy of its package states, and its lock
+    / \/var\/backups\/apt\.extended_states/ { next }
     { print }'
 }
 
