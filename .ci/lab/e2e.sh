@@ -39,9 +39,11 @@
 #                   checked for what is left
 #   E2E_FAULTS=1    after the checks, faults (faults.sh): each control-plane node's apiserver
 #                   stopped in turn, one node powered off and started while the other nodes'
-#                   local proxies are probed once a second, every node rebooted at once; each
-#                   followed by checks and a no-change preview; at the end one VM deleted by
-#                   hand before a destroy without flags
+#                   local proxies are probed once a second, every node rebooted at once, one
+#                   etcd member's data lost (given back by up with etcdRejoin), one VM deleted
+#                   by hand (made again by up with rebuildNodes); each followed by checks and a
+#                   no-change preview; at the end one VM deleted by hand before a destroy
+#                   without flags
 #   E2E_HOSTS=2     two libvirt hosts: a second namespace (klab-hv2) with its own libvirtd and
 #                   sshd, joined to the first by a veth "wire" (second-host.sh); k8s-3 (and
 #                   day two's k8s-4) run there, reached over qemu+ssh://, the node network

@@ -3,8 +3,10 @@
 # lab, each followed by the checks it names and, once repaired, a no-change preview.
 #   run_faults: each control-plane node's kube-apiserver stopped in turn; k8s-2 powered off
 #   and started again while every other node's local proxy is probed once a second; every
-#   node rebooted at once; k8s-2's domain and disk deleted by hand: `pulumi up` refuses,
-#   naming rebuildNodes, then makes the machine again with it and the node rejoins.
+#   node rebooted at once; k8s-3's etcd data lost: `pulumi up` with etcdRejoin gives the
+#   member back, holding what the cluster wrote; k8s-2's domain and disk deleted by hand:
+#   `pulumi up` refuses, naming rebuildNodes, then makes the machine again with it and the
+#   node rejoins.
 #   vm_deleted_by_hand: k8s-3's domain and disk deleted by hand, before a `pulumi destroy`
 #   without flags. Each recovery's time goes into the table (fault_times).
 # Needs from the caller: $run (admin.conf, lab-key, bin/kubectl), $STACK, $NS, $CLUSTER,
@@ -43,6 +45,8 @@ no_changes() {
   ns pulumi preview --stack "$STACK" --expect-no-changes --non-interactive > "$run/preview-after-$1.log" 2>&1 || { tail -n 40 "$run/preview-after-$1.log" >&2; echo "after the fault '$1' was repaired, the preview is not empty" >&2; return 1; }
   echo "  ok: pulumi preview --expect-no-changes after '$1'" >&2
 }
+# a ConfigMap written (create, or there already: a first create that timed out may have landed)
+configmap_written() { kubectl_ns create configmap "$1" --from-literal=at="$(date +%s)" >/dev/null 2>&1 || kubectl_ns get configmap "$1" >/dev/null; }
 # a new Deployment of 3 replicas is scheduled and its pods run
 deployment_runs() {
   local name=$1 image t
@@ -119,7 +123,7 @@ fault_node_powered_off() {
   until_ok 120 "etcd: the other two members healthy" etcd_healthy 192.168.253.140 192.168.253.141 >/dev/null || return 1
   # (no new Deployment here: until the Node is NotReady, about 40 s, pods are still scheduled
   # onto it, and they wait for it: the issue asks for quorum and the API while it is off)
-  t=$(until_ok 120 "the API answers and takes a write with $name off" kubectl_ns create configmap "fault-$name-off" --from-literal=at="$t_off") || return 1
+  t=$(until_ok 120 "the API answers and takes a write with $name off" configmap_written "fault-$name-off") || return 1
   fault_time "$name off: the API takes a write" $(($(date +%s) - t_off))
   sleep 30
   t_on=$(date +%s)
@@ -164,7 +168,46 @@ fault_all_rebooted() {
   no_changes "every node rebooted"
 }
 
-# ---- 4. a VM deleted by hand, made again by pulumi up (rebuildNodes) -----------------------
+# ---- 4. one etcd member's data lost, given back by pulumi up (etcdRejoin) -------------------
+# etcdctl on IP against its own member only (a serializable read answers from that member's
+# own store, without asking the leader)
+etcd_own() {
+  local ip=$1; shift
+  on_node "$ip" "sudo /usr/local/bin/etcdctl --command-timeout=20s --dial-timeout=5s --endpoints=https://$ip:2379 --cacert=/etc/kubernetes/pki/etcd/ca.crt --cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt --key=/etc/kubernetes/pki/etcd/healthcheck-client.key $*"
+}
+member_holds() { # member_holds IP KEY…: every KEY in that member's own store
+  local ip=$1 k keys; shift
+  keys=$(etcd_own "$ip" get --consistency=s --keys-only --prefix /registry/configmaps/default/) || return 1
+  for k in "$@"; do grep -qxF "$k" <<<"$keys" || return 1; done
+}
+fault_etcd_data_lost() {
+  local name=k8s-3 ip=192.168.253.141 t0 key=/registry/configmaps/default/fault-etcd-before
+  phase "fault: $name's etcd data directory lost, given back by pulumi up (etcdRejoin)"
+  # a write before the loss, to be read back from the rejoined member's own store
+  until_ok 120 "a write before the loss" configmap_written fault-etcd-before >/dev/null || return 1
+  until_ok 120 "$name's member holds the write made before the loss" member_holds "$ip" "$key" >/dev/null || return 1
+  on_node "$ip" "sudo systemctl stop etcd && sudo find /var/lib/etcd -mindepth 1 -delete && sudo systemctl start --no-block etcd"
+  # the other two keep the quorum and the API takes writes; the member itself cannot come
+  # back from nothing (etcd panics on a raft log it no longer has, or the others refuse it)
+  until_ok 120 "etcd: the other two members healthy" etcd_healthy 192.168.253.140 192.168.253.139 >/dev/null || return 1
+  until_ok 120 "the API takes a write with $name's member empty" configmap_written fault-etcd-during >/dev/null || return 1
+  sleep 30
+  if etcd_healthy "$ip" >/dev/null 2>&1 && member_holds "$ip" "$key" >/dev/null 2>&1; then echo "  $name's member is healthy again by itself, its data filled" >&2
+  else echo "  $name's member: not healthy with its data gone (as the README's day two says)" >&2; fi
+  t0=$SECONDS
+  ns pulumi config set --stack "$STACK" --path 'etcdRejoin[0]' "$name"
+  ns pulumi up --stack "$STACK" --yes --skip-preview --non-interactive > "$run/up-etcd-rejoin.log" 2>&1 || { tail -n 60 "$run/up-etcd-rejoin.log" >&2; echo "pulumi up with etcdRejoin: [$name] failed" >&2; return 1; }
+  fault_time "$name's etcd data lost: pulumi up (etcdRejoin) took it out and added it back" $((SECONDS - t0))
+  until_ok 300 "etcd: every member healthy, $name's new one too" etcd_healthy 192.168.253.140 192.168.253.139 192.168.253.141 >/dev/null || return 1
+  # no data lost: both writes, from the rejoined member's own store
+  until_ok 120 "$name's new member holds the writes made before and during the loss" member_holds "$ip" "$key" "${key%-before}-during" >/dev/null || return 1
+  fault_time "$name's etcd data lost: every member healthy, the cluster's data on it" $((SECONDS - t0))
+  kubectl_ns delete configmap fault-etcd-before fault-etcd-during >/dev/null
+  ns pulumi config rm --stack "$STACK" etcdRejoin
+  no_changes "$name's etcd data lost"
+}
+
+# ---- 5. a VM deleted by hand, made again by pulumi up (rebuildNodes) -----------------------
 delete_vm() { # delete_vm NAME: its domain and its disk, as a user would with virsh
   local v="ns virsh -q -c qemu:///system"
   $v destroy "$CLUSTER-$1" >/dev/null 2>&1 || true
@@ -195,13 +238,14 @@ run_faults() {
   fault_apiserver_stopped
   fault_node_powered_off
   fault_all_rebooted
+  fault_etcd_data_lost
   fault_vm_rebuilt
   # last, so that every fault ran: the proxies sent nobody to the restarted node's apiserver
   # before it was ready (nginx's passive checks do: measured; haproxy's /readyz checks do not)
   ((probe_failed == 0)) || { echo "after k8s-2 started, $probe_failed requests through the other nodes' local proxies failed (proxy-probe-*.log): its not-ready apiserver got requests" >&2; return 1; }
 }
 
-# ---- 5. a VM deleted by hand, then pulumi destroy (no flags) --------------------------------
+# ---- 6. a VM deleted by hand, then pulumi destroy (no flags) --------------------------------
 vm_deleted_by_hand() {
   local name=k8s-3
   phase "fault: $name's VM and disk deleted by hand"

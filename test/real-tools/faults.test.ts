@@ -27,7 +27,13 @@ function faults(call: string, broken = ""): { status: number | null; calls: stri
         *"systemctl start kube-apiserver"*) stopped="" ;;
         *"kubelet.conf get --raw /readyz"*) [[ $BROKEN == proxy && $ip == 192.168.253.141 ]] && return 1; echo ok ;;
         *"127.0.0.1:6443 get --raw /readyz"*) [[ $BROKEN == restart ]] && return 1; echo ok ;;
-        *"endpoint health"*) echo healthy ;;
+        *"systemctl stop etcd && "*) touch "$run/etcd-lost" ;;
+        *"endpoint health"*) [[ -e $run/etcd-lost && $* == *192.168.253.141:2379* ]] && return 1; echo healthy ;;
+        # k8s-3's member's own store: nothing while its data is lost; the write during the loss only once it rejoined
+        *"get --consistency=s --keys-only --prefix /registry/configmaps/default/"*)
+          [[ -e $run/etcd-lost && $ip == 192.168.253.141 ]] && return 1
+          echo /registry/configmaps/default/fault-etcd-before; echo
+          [[ $BROKEN == lost-write ]] || echo /registry/configmaps/default/fault-etcd-during ;;
         *) echo "unexpected on $ip: $*" >&2; return 1 ;;
       esac
     }
@@ -44,7 +50,7 @@ function faults(call: string, broken = ""): { status: number | null; calls: stri
         "get --raw /readyz") [[ $BROKEN == admin ]] && return 1; echo ok ;;
         "get nodes --no-headers") for n in 1 2 3; do echo "k8s-$n $([[ $BROKEN == notready && $n == 2 ]] && echo NotReady || echo Ready) <none> 1m v1.36.0"; done ;;
         "get node k8s-1 -o jsonpath"*) echo "localhost/k8s-lab/busybox:1.37.0" ;;
-        "create deployment"* | "delete deployment"*) ;;
+        "create deployment"* | "delete deployment"* | "create configmap"* | "delete configmap"*) ;;
         *) echo "unexpected kubectl: $*" >&2; return 1 ;;
       esac
     }
@@ -60,6 +66,7 @@ function faults(call: string, broken = ""): { status: number | null; calls: stri
             up)
               [[ -z $rebuild && $BROKEN != up-ignores ]] && { echo "error: rebuildNodes: k8s-2 ran after the last up, and now its domain and its disk are gone from libvirt (qemu:///system): this up would leave the node without a machine"; return 255; }
               [[ -n $rebuild && $BROKEN == rebuild ]] && { echo "error: volume-k8s-2 failed"; return 255; }
+              [[ $BROKEN == rejoin ]] || rm -f "$run/etcd-lost"
               return 0 ;;
           esac
           [[ $BROKEN == churn ]] && { echo "1 to update" > /dev/stdout; return 255; }; return 0 ;;
@@ -115,13 +122,42 @@ describe("the faults of the lab run (stand-in lab)", () => {
   });
 
   it("fails at the end of the faults when the restarted node's apiserver got requests before it was ready", () => {
-    const stub = "fault_apiserver_stopped() { :; }; fault_node_powered_off() { probe_failed=4; }; fault_all_rebooted() { log rebooted; }; fault_vm_rebuilt() { log rebuilt; }; run_faults";
+    const stub = "fault_apiserver_stopped() { :; }; fault_node_powered_off() { probe_failed=4; }; fault_all_rebooted() { log rebooted; }; fault_etcd_data_lost() { log rejoined; }; fault_vm_rebuilt() { log rebuilt; }; run_faults";
     const r = faults(stub);
-    expect(r.calls).toContain("rebooted"); // every fault ran first
-    expect(r.calls).toContain("rebuilt");
+    expect(r.calls).toEqual(["rebooted", "rejoined", "rebuilt"]); // every fault ran first, in this order
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain("after k8s-2 started, 4 requests through the other nodes' local proxies failed");
     expect(faults(stub.replace("probe_failed=4", "probe_failed=0")).status).toBe(0);
+  });
+
+  it("loses k8s-3's etcd data; the up with etcdRejoin gives it back: every member healthy, the writes before and during the loss on it, no change once the name is out", () => {
+    const r = faults("fault_etcd_data_lost");
+    expect(r.stderr).not.toMatch(/FAILED|unexpected/);
+    expect(r.status).toBe(0);
+    const main = r.calls.filter((c) => /^ns pulumi|systemctl stop etcd/.test(c)).map((c) => c.replace(/ --stack e2e| --non-interactive| --yes| --skip-preview/g, ""));
+    expect(main).toEqual([
+      "node 192.168.253.141: sudo systemctl stop etcd && sudo find /var/lib/etcd -mindepth 1 -delete && sudo systemctl start --no-block etcd",
+      "ns pulumi config set --path etcdRejoin[0] k8s-3",
+      "ns pulumi up",
+      "ns pulumi config rm etcdRejoin",
+      "ns pulumi preview --expect-no-changes",
+    ]);
+    // the write before the loss was on the member before it is broken, and both are read from its own store after the up
+    const reads = r.calls.flatMap((c, i) => (c.startsWith("node 192.168.253.141: ") && c.includes("--consistency=s") ? [i] : []));
+    expect(reads[0]).toBeLessThan(r.calls.indexOf(main[0]));
+    expect(reads[reads.length - 1]).toBeGreaterThan(r.calls.indexOf("ns pulumi up --stack e2e --yes --skip-preview --non-interactive"));
+    expect(r.stderr).toContain("k8s-3's member: not healthy with its data gone");
+    expect(r.stderr).toMatch(/measured: k8s-3's etcd data lost: every member healthy, the cluster's data on it: +\d+ s/);
+  });
+
+  it.each([
+    ["rejoin", /FAILED within 300 s: etcd: every member healthy, k8s-3's new one too/],
+    ["lost-write", /FAILED within 120 s: k8s-3's new member holds the writes made before and during the loss/],
+    ["churn", /after the fault 'k8s-3's etcd data lost' was repaired, the preview is not empty/],
+  ])("fails when the member is not given back as it should be (%s)", (broken, message) => {
+    const r = faults("fault_etcd_data_lost", broken);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(message);
   });
 
   it("deletes k8s-2's VM by hand; the up must refuse naming rebuildNodes; with it the up makes the machine again, then etcd, nodes, checks, and no change once the name is out", () => {
