@@ -10,7 +10,7 @@ import { HostStepPlan, restartAndAwait, restartUnits, unitRemoval } from "../hos
 import { commandLine, renderUnit } from "../host/systemd";
 import { KUBECONFIG_DIR, PKI_DIR, certAndKey, certFile, secretFile } from "../host/key-files";
 import { material } from "../pki/material";
-import { APISERVER_ETCD_CLIENT, etcdCaRef, etcdClientUrls } from "../etcd/plan";
+import { APISERVER_ETCD_CLIENT, etcdCaRef, etcdClientUrls, etcdTiming } from "../etcd/plan";
 
 export const APISERVER_UNIT = "/etc/systemd/system/kube-apiserver.service";
 export const CONTROLLER_MANAGER_UNIT = "/etc/systemd/system/kube-controller-manager.service";
@@ -66,6 +66,18 @@ export function leaderElection(c: ClusterConfig): { leaseDuration: string; renew
   return emulatedGuests(c) ? { leaseDuration: "60s", renewDeadline: "40s", retryPeriod: "5s" } : undefined;
 }
 
+/**
+ * How long kube-apiserver's /livez and /readyz wait for etcd's answer: upstream's 2 s on
+ * hardware-virtualized guests. Emulated guests wait as long as etcd itself gives a request
+ * there (5 s + 2 × its election timeout: 15 s). On the existing-machines TCG lab (guest load
+ * 10 on 2 vCPUs) etcd's reads took 1.5–12 s, and two apiservers' /readyz said "etcd failed"
+ * for more than five minutes while they served requests: a local proxy that checks /readyz
+ * (HAProxy's) would have taken those apiservers out.
+ */
+export function etcdProbeTimeout(c: ClusterConfig): string | undefined {
+  return emulatedGuests(c) ? `${5 + (2 * etcdTiming(c).electionMs) / 1000}s` : undefined;
+}
+
 export function schedulerConfig(c: ClusterConfig): string {
   return YAML.stringify({
     apiVersion: "kubescheduler.config.k8s.io/v1",
@@ -78,6 +90,7 @@ export function schedulerConfig(c: ClusterConfig): string {
 }
 
 export function apiserverFlags(c: ClusterConfig, node: NodeSpec): Record<string, string | number | boolean> {
+  const etcdProbe = etcdProbeTimeout(c);
   return {
     "advertise-address": node.ip,
     "bind-address": "0.0.0.0",
@@ -92,6 +105,7 @@ export function apiserverFlags(c: ClusterConfig, node: NodeSpec): Record<string,
     "etcd-cafile": APISERVER_ETCD_CA,
     "etcd-certfile": `${APISERVER_ETCD_CLIENT}.crt`,
     "etcd-keyfile": `${APISERVER_ETCD_CLIENT}.key`,
+    ...(etcdProbe ? { "etcd-healthcheck-timeout": etcdProbe, "etcd-readycheck-timeout": etcdProbe } : {}),
     "kubelet-client-certificate": `${PKI_DIR}/apiserver-kubelet-client.crt`,
     "kubelet-client-key": `${PKI_DIR}/apiserver-kubelet-client.key`,
     "kubelet-certificate-authority": `${PKI_DIR}/ca.crt`,

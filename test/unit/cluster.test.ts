@@ -73,6 +73,16 @@ describe("control plane", () => {
     expect(YAML.parse(schedulerConfig(tcg)).leaderElection).toEqual({ leaderElect: true, leaseDuration: "60s", renewDeadline: "40s", retryPeriod: "5s" });
   });
 
+  it("lets /readyz wait for etcd as long as etcd gives a request on emulated guests (reads took up to 12 s on the existing-machines lab; /readyz said etcd failed for 5 minutes), upstream's 2 s on KVM", () => {
+    const probes = (x: ClusterConfig) => Object.entries(apiserverFlags(x, x.nodes[0])).filter(([k]) => /^etcd-(health|ready)check-timeout$/.test(k));
+    expect(probes(c)).toEqual([]);
+    expect(probes(cfg({ domainType: "qemu" }))).toEqual([["etcd-healthcheck-timeout", "15s"], ["etcd-readycheck-timeout", "15s"]]);
+    expect(probes(cfg({ hostMode: "existing", baseImagePath: undefined, domainType: "qemu" }))).toHaveLength(2);
+    // rendered into the unit's command line
+    const unit = planControlPlane(cfg({ domainType: "qemu" }), c.nodes[0]).files.find((f) => f.path === APISERVER_UNIT);
+    expect(unit?.content).toContain("--etcd-readycheck-timeout=15s");
+  });
+
   it("waits up to 1200 s for an apiserver's /readyz on emulated guests (one took just over 600 s on the weave lab), 600 s on KVM", () => {
     const wait = (x: ClusterConfig) => {
       const script = planControlPlane(x, x.nodes[0]).activate.join("\n");
