@@ -118,16 +118,16 @@ remove_leftovers() {
   $v pool-undefine "$CLUSTER" >/dev/null 2>&1 || true
 }
 # on a failure, before anything is torn down: what the cluster looked like (diagnostics.log).
-# The key comes from the state (a failed up writes no stack outputs); kubectl runs on k8s-1
-# with the admin kubeconfig the control-plane step left there.
+# The key comes from the state (a failed up writes no stack outputs), or is the machines' own
+# (E2E_EXISTING); kubectl runs on k8s-1 with the admin kubeconfig the control-plane step left there.
 diagnose() {
   local out=$run/diagnostics.log key=$run/diag-key
-  pulumi stack export --stack $STACK --show-secrets 2>/dev/null | node -e '
+  if [[ -n ${E2E_EXISTING:-} ]]; then cp "$run/own-key" "$key"; else pulumi stack export --stack $STACK --show-secrets 2>/dev/null | node -e '
     let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
       const r = (JSON.parse(s).deployment.resources || []).find((x) => x.type === "tls:index/privateKey:PrivateKey" && x.urn.endsWith("-ssh"));
       const k = r && r.outputs && r.outputs.privateKeyOpenssh;
       if (k) process.stdout.write(typeof k === "string" ? k : k.plaintext ? JSON.parse(k.plaintext) : "");
-    });' > "$key" 2>/dev/null
+    });' > "$key" 2>/dev/null; fi
   chmod 600 "$key"
   [[ -s $key ]] || { echo "lab:e2e: no SSH key in the state; no diagnostics" >&2; return 0; }
   local on="timeout 120 ip netns exec $NS ssh -i $key -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=10"
