@@ -6,8 +6,10 @@
 # A request etcd did not commit in time (a leader election on loaded emulated guests:
 # "etcdserver: request timed out" or "leader changed", as the two-host lab met), or that the
 # apiserver gave up on itself ("Timeout: request did not complete within requested timeout",
-# the existing-machines run 38b, etcd transactions of several seconds) is sent again, at most
-# twice; its input (-f -) is kept for that. Every mutating call here is idempotent
+# the existing-machines run 38b, etcd transactions of several seconds), or whose connection
+# did not get through ("Unable to connect to the server: net/http: TLS handshake timeout",
+# run 39a: the apiserver at guest load 10 took over 10 s to shake hands) is sent again, at
+# most twice; its input (-f -) is kept for that. Every mutating call here is idempotent
 # (apply, delete --ignore-not-found), so a first attempt that did land changes nothing.
 k() {
   local in="" err rc try
@@ -17,8 +19,8 @@ k() {
     rc=0
     if [[ -n $in ]]; then "$dir/bin/kubectl" --kubeconfig "$dir/admin.conf" --request-timeout 60s "$@" < "$in" 2> "$err" || rc=$?
     else "$dir/bin/kubectl" --kubeconfig "$dir/admin.conf" --request-timeout 60s "$@" 2> "$err" || rc=$?; fi
-    if ((rc != 0 && try < 3)) && grep -q 'etcdserver: \(request timed out\|leader changed\)\|Timeout: request did not complete within requested timeout' "$err"; then
-      echo "  (etcd did not commit in time, sending again: $(head -c 200 "$err"))" >&2; sleep 5; continue
+    if ((rc != 0 && try < 3)) && grep -q 'etcdserver: \(request timed out\|leader changed\)\|Timeout: request did not complete within requested timeout\|^Unable to connect to the server: ' "$err"; then
+      echo "  (the API did not answer in time, sending again: $(head -c 200 "$err"))" >&2; sleep 5; continue
     fi
     break
   done
