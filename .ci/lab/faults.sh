@@ -17,6 +17,8 @@ fault_nodes=(k8s-1:192.168.253.140 k8s-2:192.168.253.139 k8s-3:192.168.253.141)
 fault_times=()
 probe_failed=0
 NODE_KUBECTL="sudo /usr/local/bin/kubectl --request-timeout 10s"
+# etcdctl on a node, as the health-check client
+ETCDCTL="sudo /usr/local/bin/etcdctl --command-timeout=20s --dial-timeout=5s --cacert=/etc/kubernetes/pki/etcd/ca.crt --cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt --key=/etc/kubernetes/pki/etcd/healthcheck-client.key"
 
 fault_time() { fault_times+=("$(printf '%-70s %6d s' "$1" "$2")"); echo "  measured: $1: $2 s" >&2; }
 # until_ok SECONDS WHAT CMD…: CMD again every 3 s until it succeeds; prints the seconds it took
@@ -39,7 +41,7 @@ all_ready() { [[ $(ready_nodes) -eq 3 ]]; }
 apiserver_ready() { on_node "$1" "$NODE_KUBECTL --kubeconfig /etc/kubernetes/admin.conf --server https://127.0.0.1:6443 get --raw /readyz"; }
 etcd_healthy() { # etcd_healthy IP…: those members healthy, asked on the first
   local eps; eps=$(printf 'https://%s:2379,' "$@"); eps=${eps%,}
-  on_node "$1" "sudo /usr/local/bin/etcdctl --command-timeout=20s --dial-timeout=5s --endpoints=$eps --cacert=/etc/kubernetes/pki/etcd/ca.crt --cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt --key=/etc/kubernetes/pki/etcd/healthcheck-client.key endpoint health"
+  on_node "$1" "$ETCDCTL --endpoints=$eps endpoint health"
 }
 no_changes() {
   ns pulumi preview --stack "$STACK" --expect-no-changes --non-interactive > "$run/preview-after-$1.log" 2>&1 || { tail -n 40 "$run/preview-after-$1.log" >&2; echo "after the fault '$1' was repaired, the preview is not empty" >&2; return 1; }
@@ -173,7 +175,7 @@ fault_all_rebooted() {
 # own store, without asking the leader)
 etcd_own() {
   local ip=$1; shift
-  on_node "$ip" "sudo /usr/local/bin/etcdctl --command-timeout=20s --dial-timeout=5s --endpoints=https://$ip:2379 --cacert=/etc/kubernetes/pki/etcd/ca.crt --cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt --key=/etc/kubernetes/pki/etcd/healthcheck-client.key $*"
+  on_node "$ip" "$ETCDCTL --endpoints=https://$ip:2379 $*"
 }
 member_holds() { # member_holds IP KEY…: every KEY in that member's own store
   local ip=$1 k keys; shift
