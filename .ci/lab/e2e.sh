@@ -43,7 +43,8 @@
 #                   etcd member's data lost (given back by up with etcdRejoin), one VM deleted
 #                   by hand (made again by up with rebuildNodes); each followed by checks and a
 #                   no-change preview; at the end one VM deleted by hand before a destroy
-#                   without flags
+#                   without flags. E2E_FAULTS=1 runs every fault; a list runs some, in the same
+#                   order (E2E_FAULTS=node-powered-off,etcd-data-lost; names in faults.sh)
 #   E2E_HOSTS=2     two libvirt hosts: a second namespace (klab-hv2) with its own libvirtd and
 #                   sshd, joined to the first by a veth "wire" (second-host.sh); k8s-3 (and
 #                   day two's k8s-4) run there, reached over qemu+ssh://, the node network
@@ -84,6 +85,11 @@ fi
 phases=()
 fault_times=() # E2E_FAULTS: each recovery's time (faults.sh)
 late_failures=() # what fails the run once everything else ran and was measured (kube-bench's verdict)
+if [[ -n ${E2E_FAULTS:-} ]]; then
+  # shellcheck source=.ci/lab/faults.sh
+  source "$here/faults.sh"
+  faults_chosen >/dev/null || exit 2 # a fault it does not know stops the run before anything starts
+fi
 T0=$SECONDS
 phase_start=$SECONDS
 phase() { # phase NAME: closes the previous phase
@@ -522,11 +528,7 @@ YAML
 fi
 
 # ---- 5c. faults (E2E_FAULTS) -------------------------------------------------------------------
-if [[ -n ${E2E_FAULTS:-} ]]; then
-  # shellcheck source=.ci/lab/faults.sh
-  source "$here/faults.sh"
-  run_faults
-fi
+if [[ -n ${E2E_FAULTS:-} ]]; then run_faults; fi
 
 # ---- 6. nothing churns ---------------------------------------------------------------------
 phase "pulumi preview --expect-no-changes"

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Sourced by e2e.sh (E2E_FAULTS=1): the faults a lab meets, broken on purpose on the running
 # lab, each followed by the checks it names and, once repaired, a no-change preview.
-#   run_faults: each control-plane node's kube-apiserver stopped in turn; k8s-2 powered off
-#   and started again while every other node's local proxy is probed once a second; every
-#   node rebooted at once; k8s-3's etcd data lost: `pulumi up` with etcdRejoin gives the
-#   member back, holding what the cluster wrote; k8s-2's domain and disk deleted by hand:
-#   `pulumi up` refuses, naming rebuildNodes, then makes the machine again with it and the
-#   node rejoins.
+#   run_faults (all, or those E2E_FAULTS names: faults_all below): each control-plane node's
+#   kube-apiserver stopped in turn; k8s-2 powered off and started again while every other
+#   node's local proxy is probed once a second; every node rebooted at once; k8s-3's etcd
+#   data lost: `pulumi up` with etcdRejoin gives the member back, holding what the cluster
+#   wrote; k8s-2's domain and disk deleted by hand: `pulumi up` refuses, naming
+#   rebuildNodes, then makes the machine again with it and the node rejoins.
 #   vm_deleted_by_hand: k8s-3's domain and disk deleted by hand, before a `pulumi destroy`
 #   without flags. Each recovery's time goes into the table (fault_times).
 # Needs from the caller: $run (admin.conf, lab-key, bin/kubectl), $STACK, $NS, $CLUSTER,
@@ -236,12 +236,23 @@ fault_vm_rebuilt() {
   no_changes "$name's VM made again"
 }
 
+# the faults by name, in the order they run: E2E_FAULTS=1 runs them all, or a list of some
+# (spaces or commas, e.g. E2E_FAULTS=node-powered-off,etcd-data-lost) runs those, in this order
+faults_all=(apiserver-stopped node-powered-off all-rebooted etcd-data-lost vm-rebuilt)
+faults_chosen() { # prints the chosen faults, one a line; fails naming a fault it does not know
+  local want=" ${E2E_FAULTS//,/ } " f
+  if [[ $want =~ ^\ +1\ +$ ]]; then printf '%s\n' "${faults_all[@]}"; return 0; fi
+  for f in $want; do
+    [[ " ${faults_all[*]} " == *" $f "* ]] || { echo "lab:e2e: E2E_FAULTS: no fault '$f': 1 for all, or some of: ${faults_all[*]}" >&2; return 1; }
+  done
+  for f in "${faults_all[@]}"; do [[ $want == *" $f "* ]] && echo "$f"; done
+  return 0
+}
 run_faults() {
-  fault_apiserver_stopped
-  fault_node_powered_off
-  fault_all_rebooted
-  fault_etcd_data_lost
-  fault_vm_rebuilt
+  local f chosen
+  chosen=$(faults_chosen) || return 1
+  echo "  faults: ${chosen//$'\n'/ }" >&2
+  for f in $chosen; do "fault_${f//-/_}"; done
   # last, so that every fault ran: the proxies sent nobody to the restarted node's apiserver
   # before it was ready (nginx's passive checks do: measured; haproxy's /readyz checks do not)
   ((probe_failed == 0)) || { echo "after k8s-2 started, $probe_failed requests through the other nodes' local proxies failed (proxy-probe-*.log): its not-ready apiserver got requests" >&2; return 1; }

@@ -3,6 +3,7 @@
 // each call and answer as a lab that survives the fault would — or, told so, as one that
 // does not. The lab run itself breaks the real cluster; this proves the script notices when
 // a fault is not survived, and that it asks what the issue names in the order it names.
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { ROOT } from "../harness";
@@ -128,6 +129,46 @@ describe("the faults of the lab run (stand-in lab)", () => {
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain("after k8s-2 started, 4 requests through the other nodes' local proxies failed");
     expect(faults(stub.replace("probe_failed=4", "probe_failed=0")).status).toBe(0);
+  });
+
+  it("runs the faults E2E_FAULTS names, in the run's order (1: every one); a name it does not know stops it before any fault", () => {
+    const stubs = "for f in apiserver_stopped node_powered_off all_rebooted etcd_data_lost vm_rebuilt; do eval \"fault_$f() { log $f; }\"; done;";
+    const all = faults(`${stubs} E2E_FAULTS=1 run_faults`);
+    expect(all.status).toBe(0);
+    expect(all.calls).toEqual(["apiserver_stopped", "node_powered_off", "all_rebooted", "etcd_data_lost", "vm_rebuilt"]);
+    // named in another order, with a comma and a space: run in the run's order
+    const some = faults(`${stubs} E2E_FAULTS='vm-rebuilt,node-powered-off etcd-data-lost' run_faults`);
+    expect(some.status).toBe(0);
+    expect(some.calls).toEqual(["node_powered_off", "etcd_data_lost", "vm_rebuilt"]);
+    expect(some.stderr).toContain("faults: node-powered-off etcd-data-lost vm-rebuilt");
+    const unknown = faults(`${stubs} E2E_FAULTS='node-powered-off,node-off' run_faults`);
+    expect(unknown.status).not.toBe(0);
+    expect(unknown.calls).toEqual([]);
+    expect(unknown.stderr).toContain("E2E_FAULTS: no fault 'node-off': 1 for all, or some of: apiserver-stopped node-powered-off all-rebooted etcd-data-lost vm-rebuilt");
+  });
+
+  it("npm run lab:e2e stops at once, before anything starts, when E2E_FAULTS names a fault it does not know", () => {
+    const cache = tmpdir("faults-cache-");
+    // only what the script needs before it starts anything: were the check gone, the next
+    // command it ran (a build, libvirt) would not be found
+    const bin = path.join(cache, "bin");
+    fs.mkdirSync(bin);
+    for (const tool of ["id", "dirname"]) fs.symlinkSync(`/usr/bin/${tool}`, path.join(bin, tool));
+    const r = spawnSync("/bin/bash", [path.join(ROOT, ".ci/lab/e2e.sh")], {
+      encoding: "utf8",
+      timeout: 60_000,
+      env: { PATH: bin, HOME: cache, K8S_LAB_CACHE: cache, E2E_FAULTS: "node-powered-off,node-off", E2E_CNI: "bridge", E2E_UI: "none" },
+    });
+    fs.rmSync(bin, { recursive: true });
+    const made = fs.readdirSync(cache);
+    fs.rmSync(cache, { recursive: true, force: true });
+    if (process.getuid?.() !== 0) {
+      expect(r.stderr).toContain("needs root"); // the first thing it checks
+      return;
+    }
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toBe("lab:e2e: E2E_FAULTS: no fault 'node-off': 1 for all, or some of: apiserver-stopped node-powered-off all-rebooted etcd-data-lost vm-rebuilt");
+    expect(made).toEqual([]);
   });
 
   it("loses k8s-3's etcd data; the up with etcdRejoin gives it back: every member healthy, the writes before and during the loss on it, no change once the name is out", () => {
