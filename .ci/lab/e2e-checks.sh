@@ -39,14 +39,14 @@ spec:
 YAML
   wait_for 180 "probe pod on $name accepted" k apply -f "$dir/probe-$name.yaml"
 done
-wait_for 600 "a pod running on every node" k wait --for=condition=Ready pod -l app=probe --timeout=10s
+wait_for 600 "a pod running on every node" k wait --for=condition=Ready pod -l app=probe --timeout=60s
 ips=$(k get pods -l app=probe -o jsonpath='{range .items[*]}{.spec.nodeName}={.status.podIP} {end}')
 echo "  pods: $ips" >&2
 for target in $ips; do
   k exec probe-k8s-1 -- ping -c 2 -W 3 "${target#*=}" >/dev/null
   ok "pod on k8s-1 reaches the pod on ${target%%=*} (${target#*=})"
 done
-wait_for 600 "CoreDNS ready" k -n kube-system wait --for=condition=Available deployment/coredns --timeout=10s
+wait_for 600 "CoreDNS ready" k -n kube-system wait --for=condition=Available deployment/coredns --timeout=60s
 wait_for 180 "CoreDNS answers kubernetes.default.svc.cluster.local from a pod" k exec probe-k8s-2 -- nslookup kubernetes.default.svc.cluster.local
 
 # a web server on k8s-2 behind a Service: its ClusterIP from a pod on another node, its
@@ -66,7 +66,7 @@ metadata: {name: probe-web, namespace: default}
 spec: {type: NodePort, selector: {app: probe-web}, ports: [{port: 80, targetPort: 8080, nodePort: 30081}]}
 YAML
 wait_for 180 "web server pod and its Service accepted" k apply -f "$dir/probe-web.yaml"
-wait_for 300 "web server pod ready" k wait --for=condition=Ready pod/probe-web --timeout=10s
+wait_for 300 "web server pod ready" k wait --for=condition=Ready pod/probe-web --timeout=60s
 svc=$(k get service probe-web -o jsonpath='{.spec.clusterIP}')
 # (not `| grep -q`: under pipefail its early exit can fail the pipeline with SIGPIPE)
 # busybox's own timeout, not wget -T: Debian's busybox 1.35 (the lab's test image) crashes on -T

@@ -164,7 +164,7 @@ fault_all_rebooted() {
   done
   fault_time "every node rebooted: every apiserver ready" $((SECONDS - t0))
   until_ok 600 "every node Ready" all_ready >/dev/null || return 1
-  until_ok 600 "CoreDNS available" kubectl_ns -n kube-system wait --for=condition=Available deployment/coredns --timeout=10s >/dev/null || return 1
+  until_ok 600 "CoreDNS available" kubectl_ns -n kube-system wait --for=condition=Available deployment/coredns --timeout=60s >/dev/null || return 1
   fault_time "every node rebooted: nodes Ready, CoreDNS available" $((SECONDS - t0))
   E2E_DIR=$run ns bash "$here/e2e-checks.sh" || return 1
   no_changes "every node rebooted"

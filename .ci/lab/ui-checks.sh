@@ -28,7 +28,7 @@ check_ui() {
   local name=$1 url pf token code
   [[ -n ${NAMESPACE[$name]:-} ]] || { echo "ui-checks: no UI $name (dashboard, headlamp)" >&2; return 2; }
   access "$name" url >/dev/null || { echo "  FAILED: $name: the stack has no output $name (is the addon on?)" >&2; return 1; }
-  wait_for 600 "$name: every pod Ready" k -n "${NAMESPACE[$name]}" wait --for=condition=Ready pod --all --timeout=10s
+  wait_for 600 "$name: every pod Ready" k -n "${NAMESPACE[$name]}" wait --for=condition=Ready pod --all --timeout=60s
   url=$(access "$name" url); url=${url/localhost/127.0.0.1}
   as_user "$(access "$name" portForward)" > "$dir/ui/$name-port-forward.log" 2>&1 &
   pf=$!

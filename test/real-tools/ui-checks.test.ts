@@ -24,7 +24,7 @@ args=()
 while (($#)); do case $1 in --kubeconfig | --request-timeout) shift 2 ;; *) args+=("$1"); shift ;; esac; done
 echo "kubectl \${args[*]}" >> ${dir}/calls.log
 case "\${args[*]}" in
-  *" wait --for=condition=Ready pod --all --timeout=10s") ;;
+  *" wait --for=condition=Ready pod --all --timeout=60s") ;;
   *" port-forward svc/"*) p=\${args[-1]}; touch ${dir}/port-forward-\${p%%:*} ;;
   *" get secret "*"-token -o jsonpath={.data.token}") printf '%s' '${TOKEN}' | base64 ;;
   *) echo "unexpected kubectl: \${args[*]}" >&2; exit 1 ;;
@@ -69,7 +69,7 @@ describe("the web UI checks of the lab run", () => {
       expect(r.stderr).toContain(`ok: ${ui}: served through kubectl port-forward at ${url}`);
       expect(r.stderr).toContain(`ok: ${ui}: its backend lists the namespaces with the login token (/${list}: 200)`);
       expect(r.stderr).toContain(ui === "dashboard" ? "ok: dashboard: a wrong token is refused (no namespace listed, the apiserver's 401 in its answer)" : "ok: headlamp: a wrong token is refused (401)");
-      expect(r.calls).toContain(`kubectl -n ${ns} wait --for=condition=Ready pod --all --timeout=10s`);
+      expect(r.calls).toContain(`kubectl -n ${ns} wait --for=condition=Ready pod --all --timeout=60s`);
       expect(r.calls.filter((c) => c.startsWith(`kubectl -n ${ns} port-forward svc/`))).toHaveLength(1);
     }
     expect(r.calls.filter((c) => c === "curl Authorization: Bearer THE-TOKEN")).toHaveLength(2);
