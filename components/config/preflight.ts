@@ -100,7 +100,7 @@ function roleRules(c: DraftConfig): Problem[] {
     else if (c.rebuildNodes.includes(name)) out.push(err("etcdRejoin", `'${name}' is also in rebuildNodes, whose new machine rejoins etcd anyway`, `take '${name}' out of etcdRejoin`));
   }
   for (const [i, name] of c.rebuildNodes.entries()) {
-    if (c.hypervisor.mode !== "libvirt") out.push(err("rebuildNodes", `names '${name}', but the nodes are existing machines (hostMode: existing), which this program does not make`, "reinstall the machine yourself, name its etcd member (if any) in etcdRejoin, and run pulumi up: every step runs again on a machine that lacks its files"));
+    if (c.hypervisor.mode !== "libvirt") out.push(err("rebuildNodes", `names '${name}', but the nodes are existing machines (hostMode: existing), which this program does not make`, "take it out: a new machine behind an existing node does not run the node's steps again (docs/limits.md); to take the lab down with the machine gone, name it in lostMachines, run pulumi up, then pulumi destroy"));
     else if (!c.nodes.some((n) => n.name === name)) out.push(err("rebuildNodes", `'${name}' is not a node of this config (${c.nodes.map((n) => n.name).join(", ")})`, "name a node whose machine is to be made again"));
     else if (c.rebuildNodes.indexOf(name) !== i) out.push(err("rebuildNodes", `'${name}' is named twice`, "name each node once"));
   }
