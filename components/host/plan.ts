@@ -94,6 +94,13 @@ export function sha256(s: string): string {
 }
 
 /** A bash word for a literal string. */
+/** Sets `family` (debian, rhel or other) from /etc/os-release: the lines a step's script starts its distro-specific part with. */
+export const OS_FAMILY: string[] = [
+  "# shellcheck source=/dev/null",
+  ". /etc/os-release",
+  'case " ${ID:-} ${ID_LIKE:-} " in *" debian "*|*" ubuntu "*) family=debian ;; *" rhel "*|*" fedora "*|*" centos "*) family=rhel ;; *) family=other ;; esac',
+];
+
 export function shq(s: string): string {
   return /^[A-Za-z0-9_./:=@%+,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }

@@ -4,7 +4,7 @@
 // cloud-init for VMs; this step makes `existing` hosts and pre-baked images equal.
 // Depends on: config, host/plan.
 import { ClusterConfig, NodeSpec, WEAVE_IPTABLES_BACKEND } from "../config";
-import { HostStepPlan } from "../host/plan";
+import { HostStepPlan, OS_FAMILY } from "../host/plan";
 
 export const KERNEL_MODULES = ["overlay", "br_netfilter"];
 export const SYSCTLS: Record<string, string> = {
@@ -12,7 +12,7 @@ export const SYSCTLS: Record<string, string> = {
   "net.bridge.bridge-nf-call-ip6tables": "1",
   "net.ipv4.ip_forward": "1",
 };
-type Family = "debian" | "rhel";
+export type Family = "debian" | "rhel";
 /** The local apiserver proxy's packages by distro family (nginx with the stream module, or haproxy). */
 export const PROXY_PACKAGES: Record<"nginx" | "haproxy", Record<Family, string[]>> = {
   nginx: { debian: ["nginx-light", "libnginx-mod-stream"], rhel: ["nginx", "nginx-mod-stream"] },
@@ -115,9 +115,7 @@ export function planNodePrep(c: ClusterConfig, node: NodeSpec): HostStepPlan {
       ...(envLines.length ? [{ path: PROXY_ENV_FILE, content: envLines.join("\n") + "\n", mode: "0644" }] : []),
     ],
     activate: [
-      "# shellcheck source=/dev/null",
-      ". /etc/os-release",
-      'case " ${ID:-} ${ID_LIKE:-} " in *" debian "*|*" ubuntu "*) family=debian ;; *" rhel "*|*" fedora "*|*" centos "*) family=rhel ;; *) family=other ;; esac',
+      ...OS_FAMILY,
       "# swap: off now, and never again (fstab lines commented, swap units masked)",
       "swapoff -a",
       `sed -ri '${FSTAB_SWAP_OFF}' /etc/fstab`,

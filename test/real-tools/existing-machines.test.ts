@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { loadConfig } from "../../components/config";
 import { ClusterPlan, HostStep, planCluster } from "../../components/cluster/plan";
-import { FOOTPRINT_RECORD, footprintDirs } from "../../components/host/footprint";
+import { FOOTPRINT_RECORD, PACKAGES_BEFORE, footprintDirs } from "../../components/host/footprint";
 import { renderApplyScript, renderDeleteScript, stepDigests } from "../../components/host/plan";
 import { stackConfig } from "../harness";
 import { run, shellcheck, tmpdir } from "../tools";
@@ -136,6 +136,7 @@ const BASELINE = [
   "mkdir -p $m/etc/systemd/system $m/etc/sysctl.d $m/etc/modules-load.d $m/etc/cni $m/var/lib $m/var/log $m/var/cache $m/opt/tools $m/root",
   "echo 'the owner kept this' > $m/opt/tools/keep",
   "echo '# CNI of something else' > $m/etc/cni/README",
+  "printf 'ID=debian\\nVERSION_ID=12\\n' > $m/etc/os-release",
 ].join("\n");
 /** The machine's tree, every entry but /usr, /proc, /dev and /tmp, with each file's content. */
 const TREE = "find / -xdev \\( -path /usr -o -path /proc -o -path /tmp -o -path /dev \\) -prune -o -printf '%y %p\\n' | sort; find /etc /var /opt -type f -exec sh -c 'echo \"== $1\"; cat \"$1\"' _ {} \\;";
@@ -199,6 +200,69 @@ describe("the footprint on a stand-in machine (chroot, real find)", () => {
     expect(kept).toEqual(["/etc/kubernetes/my-notes", ...others.flatMap((s) => (s.dataDirs ?? []).map((d) => `${d}/sub/state`))].sort());
     // and nothing else than those files and the directories that hold them
     for (const l of diff.filter((x) => /^> d /.test(x))) expect(kept.some((f) => f.startsWith(l.slice(4) + "/"))).toBe(true);
+  });
+});
+
+describe("the packages node prep installed, on a stand-in machine (chroot, a stand-in dpkg and apt)", () => {
+  const footprintOf = (v: Record<string, unknown> = {}) => hostSteps(planCluster(existing(v))).find((s) => s.id === "footprint-k8s-2")!.plan;
+  // a package database of name and how it came (manual or auto); apt-get installs with a
+  // dependency, purges, and says what it would auto-remove: every auto package nothing
+  // installed needs (nginx-common needs nginx-light; the machine's own orphan old-lib, nothing)
+  const STAND_INS = [
+    "mkdir -p $m/usr/local/sbin $m/var/lib/standin",
+    "printf '%s\\n' 'conntrack manual' 'curl manual' 'old-lib auto' > $m/var/lib/standin/db",
+    `cat > $m/usr/local/sbin/dpkg-query <<'EOF'
+#!/bin/bash
+awk '{print "ii  " $1}' /var/lib/standin/db
+EOF`,
+    `cat > $m/usr/local/sbin/apt-get <<'EOF'
+#!/bin/bash
+db=/var/lib/standin/db
+case $1 in
+  install) shift; for p in "$@"; do [[ $p == -* ]] && continue; echo "$p manual" >> $db; [[ $p == nginx-light ]] && echo "nginx-common auto" >> $db; done ;;
+  purge) echo "apt-get $*" >> /tmp/calls; shift; for p in "$@"; do [[ $p == -* ]] && continue; grep -v "^$p " $db > $db.new || true; mv $db.new $db; done ;;
+  -s) if ! grep -q '^nginx-light ' $db && grep -q '^nginx-common ' $db; then echo "Remv nginx-common [1.22.1-9]"; fi; if grep -q '^old-lib ' $db; then echo "Remv old-lib [1.0]"; fi ;;
+esac
+exit 0
+EOF`,
+    "chmod +x $m/usr/local/sbin/dpkg-query $m/usr/local/sbin/apt-get",
+  ].join("\n");
+  const db = "awk '{print $1}' /var/lib/standin/db | sort | tr '\\n' ' '";
+
+  it("removes exactly the packages of node prep's that came after the first step, and the dependencies they brought; the machine's own stay", () => {
+    const fp = footprintOf();
+    const script = [
+      "set -euo pipefail",
+      renderApplyScript(fp, noMaterial),
+      renderApplyScript(fp, noMaterial), // a second run keeps the first note
+      // node prep installs what is missing (conntrack was there), then the owner installs htop
+      "apt-get install -y -q socat nginx-light libnginx-mod-stream",
+      "echo 'htop manual' >> /var/lib/standin/db",
+      `echo "during: $(${db})"`,
+      renderDeleteScript(fp),
+      `echo "after: $(${db})"`,
+      `[[ ! -e ${PACKAGES_BEFORE} ]] && echo "note gone"`,
+      "cat /tmp/calls",
+    ].join("\n");
+    const r = onMachine(BASELINE + "\n" + STAND_INS, script);
+    expect({ status: r.status, stderr: r.status === 0 ? "" : r.stderr }).toEqual({ status: 0, stderr: "" });
+    expect(r.stdout.split("\n").filter((l) => l)).toEqual([
+      "during: conntrack curl htop libnginx-mod-stream nginx-common nginx-light old-lib socat ",
+      "after: conntrack curl htop old-lib ",
+      "note gone",
+      "apt-get purge -y -q libnginx-mod-stream nginx-light socat",
+      "apt-get purge -y -q nginx-common",
+    ]);
+    expect(r.stderr).toContain("k8s-2: removed the packages node prep installed: libnginx-mod-stream nginx-light socat nginx-common");
+  });
+
+  it("with nothing installed by node prep, removes nothing; with skipPackageInstall, the footprint does not look at packages at all", () => {
+    const fp = footprintOf();
+    const r = onMachine(BASELINE + "\n" + STAND_INS, ["set -euo pipefail", renderApplyScript(fp, noMaterial), renderDeleteScript(fp), `echo "after: $(${db})"`, "cat /tmp/calls 2>/dev/null || echo 'no apt call'"].join("\n"));
+    expect({ status: r.status, out: r.stdout.trim().split("\n") }).toEqual({ status: 0, out: ["after: conntrack curl old-lib ", "no apt call"] });
+    const skipped = footprintOf({ skipPackageInstall: true });
+    for (const sc of [renderApplyScript(skipped, noMaterial), renderDeleteScript(skipped)]) expect(sc).not.toMatch(/packages-before|dpkg-query|apt-get/);
+    for (const sc of [renderApplyScript(fp, noMaterial), renderDeleteScript(fp)]) expect(shellcheck(sc).stdout).toBe("");
   });
 });
 

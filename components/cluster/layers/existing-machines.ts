@@ -4,9 +4,11 @@
 // kubelet and kube-proxy so that its delete — every pod stopped, mounts and rules gone —
 // runs before theirs; and on every node its footprint (owner `nodes`), created before any
 // other step of the node so that its delete — the directories the cluster made, where
-// empty — runs after all of theirs. Depends on: cluster/builder, host/footprint, worker/plan.
+// empty, and the packages node prep installed — runs after all of theirs. Depends on:
+// cluster/builder, host/footprint, node-prep, worker/plan.
 import { kubeletNodes } from "../../config";
-import { planFootprint } from "../../host/footprint";
+import { planFootprint, PrepPackages } from "../../host/footprint";
+import { packagesFor } from "../../node-prep/prep";
 import { planPodTeardown } from "../../worker/plan";
 import { NodeSteps, PlanBuilder } from "../builder";
 import { HostStep } from "../types";
@@ -25,13 +27,17 @@ export function wirePodTeardown(b: PlanBuilder, x: { containerd: NodeSteps; imag
   return teardown;
 }
 
+/** What node prep may install on a machine (nothing with skipPackageInstall). */
+const prepPackages = (c: PlanBuilder["config"]): PrepPackages | undefined =>
+  c.hypervisor.skipPackageInstall ? undefined : { debian: packagesFor(c, "debian"), rhel: packagesFor(c, "rhel") };
+
 /** The footprint of every node, over every host step the plan put on it so far: call it last. */
 export function wireFootprint(b: PlanBuilder, ready: ReadyGates): NodeSteps {
   const c = b.config;
   if (c.hypervisor.mode !== "existing") return {};
   const onNode = (n: string) => b.steps.filter((s): s is HostStep => s.kind === "host" && s.plan.node === n);
   const mine = c.nodes.map((n) => ({ n, steps: onNode(n.name) })).filter((x) => x.steps.length);
-  const footprint = b.hostLayer("footprint", "nodes", "none", mine.map((x) => planFootprint(x.n, x.steps.map((s) => s.plan), c.wipeDataOnDestroy)));
+  const footprint = b.hostLayer("footprint", "nodes", "none", mine.map((x) => planFootprint(x.n, x.steps.map((s) => s.plan), c.wipeDataOnDestroy, prepPackages(c))));
   for (const { n, steps } of mine) {
     b.edge(footprint[n.name].id, ready[n.name], "SSH answers");
     for (const s of steps) b.edge(s.id, footprint[n.name].id, "the machine's directories are recorded before the cluster makes any (and removed after every other delete)");
