@@ -240,7 +240,9 @@ fault_vm_rebuilt() {
 # (spaces or commas, e.g. E2E_FAULTS=node-powered-off,etcd-data-lost) runs those, in this order
 faults_all=(apiserver-stopped node-powered-off all-rebooted etcd-data-lost vm-rebuilt)
 faults_chosen() { # prints the chosen faults, one a line; fails naming a fault it does not know
-  local want=" ${E2E_FAULTS//,/ } " f
+  local want=" ${E2E_FAULTS:-} " f
+  want=${want//,/ }
+  [[ $want =~ ^\ +$ ]] && { echo "lab:e2e: E2E_FAULTS names no fault: 1 for all, or some of: ${faults_all[*]}" >&2; return 1; }
   if [[ $want =~ ^\ +1\ +$ ]]; then printf '%s\n' "${faults_all[@]}"; return 0; fi
   for f in $want; do
     [[ " ${faults_all[*]} " == *" $f "* ]] || { echo "lab:e2e: E2E_FAULTS: no fault '$f': 1 for all, or some of: ${faults_all[*]}" >&2; return 1; }

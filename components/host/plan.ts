@@ -94,7 +94,7 @@ export function sha256(s: string): string {
 }
 
 /** A bash word for a literal string. */
-/** Sets `family` (debian, rhel or other) from /etc/os-release: the lines a step's script starts its distro-specific part with. */
+/** Sets `family` (debian, rhel or other) from /etc/os-release: the first lines of the distro-specific part of a script. */
 export const OS_FAMILY: string[] = [
   "# shellcheck source=/dev/null",
   ". /etc/os-release",

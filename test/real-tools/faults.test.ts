@@ -123,7 +123,7 @@ describe("the faults of the lab run (stand-in lab)", () => {
   });
 
   it("fails at the end of the faults when the restarted node's apiserver got requests before it was ready", () => {
-    const stub = "fault_apiserver_stopped() { :; }; fault_node_powered_off() { probe_failed=4; }; fault_all_rebooted() { log rebooted; }; fault_etcd_data_lost() { log rejoined; }; fault_vm_rebuilt() { log rebuilt; }; run_faults";
+    const stub = "fault_apiserver_stopped() { :; }; fault_node_powered_off() { probe_failed=4; }; fault_all_rebooted() { log rebooted; }; fault_etcd_data_lost() { log rejoined; }; fault_vm_rebuilt() { log rebuilt; }; E2E_FAULTS=1 run_faults";
     const r = faults(stub);
     expect(r.calls).toEqual(["rebooted", "rejoined", "rebuilt"]); // every fault ran first, in this order
     expect(r.status).not.toBe(0);
@@ -141,6 +141,9 @@ describe("the faults of the lab run (stand-in lab)", () => {
     expect(some.status).toBe(0);
     expect(some.calls).toEqual(["node_powered_off", "etcd_data_lost", "vm_rebuilt"]);
     expect(some.stderr).toContain("faults: node-powered-off etcd-data-lost vm-rebuilt");
+    const none = faults(`${stubs} E2E_FAULTS=' , ' run_faults`);
+    expect({ status: none.status, calls: none.calls }).toEqual({ status: 1, calls: [] });
+    expect(none.stderr).toContain("E2E_FAULTS names no fault");
     const unknown = faults(`${stubs} E2E_FAULTS='node-powered-off,node-off' run_faults`);
     expect(unknown.status).not.toBe(0);
     expect(unknown.calls).toEqual([]);
