@@ -27,9 +27,9 @@ export interface PrepPackages {
 /** Prints the machine's installed packages, one name a line, sorted (needs `family`). */
 const INSTALLED = `installed() { case "$family" in debian) dpkg-query -W -f='\${db:Status-Abbrev} \${Package}\\n' 2>/dev/null | awk '$1 == "ii" {print $2}' ;; rhel) rpm -qa --qf '%{NAME}\\n' ;; esac | LC_ALL=C sort -u; }`;
 
-/** Create: the packages there before the cluster, once. */
+/** Create: the packages there before the cluster, once (a listing that failed is no note: the next run takes it). */
 function packagesNoted(): string[] {
-  return [...OS_FAMILY, INSTALLED, `if [[ ! -f ${PACKAGES_BEFORE} ]]; then installed > ${PACKAGES_BEFORE}; fi`];
+  return [...OS_FAMILY, INSTALLED, `if [[ ! -f ${PACKAGES_BEFORE} ]]; then installed > ${PACKAGES_BEFORE}.new && mv ${PACKAGES_BEFORE}.new ${PACKAGES_BEFORE}; fi`];
 }
 
 /** Delete: prep's packages that came after the note, then what apt would now auto-remove of what came after it too; the note goes. */

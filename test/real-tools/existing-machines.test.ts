@@ -213,6 +213,7 @@ describe("the packages node prep installed, on a stand-in machine (chroot, a sta
     "printf '%s\\n' 'conntrack manual' 'curl manual' 'old-lib auto' > $m/var/lib/standin/db",
     `cat > $m/usr/local/sbin/dpkg-query <<'EOF'
 #!/bin/bash
+[[ -e /tmp/dpkg-broken ]] && { echo "dpkg-query: error: database is locked" >&2; exit 2; }
 awk '{print "ii  " $1}' /var/lib/standin/db
 EOF`,
     `cat > $m/usr/local/sbin/apt-get <<'EOF'
@@ -254,6 +255,21 @@ EOF`,
       "apt-get purge -y -q nginx-common",
     ]);
     expect(r.stderr).toContain("k8s-2: removed the packages node prep installed: libnginx-mod-stream nginx-light socat nginx-common");
+  });
+
+  it("a listing that failed is not kept as the note (it would count the machine's own packages as prep's): the next run takes it", () => {
+    const apply = renderApplyScript(footprintOf(), noMaterial);
+    const script = [
+      "set -uo pipefail",
+      `cat > /tmp/apply.sh <<'APPLY'\n${apply}\nAPPLY`,
+      "touch /tmp/dpkg-broken",
+      "if bash /tmp/apply.sh 2>/dev/null; then echo applied; else echo failed; fi",
+      "rm /tmp/dpkg-broken",
+      "bash /tmp/apply.sh && echo applied",
+      `tr '\\n' ' ' < ${PACKAGES_BEFORE}; echo`,
+    ].join("\n");
+    const r = onMachine(BASELINE + "\n" + STAND_INS, script);
+    expect({ status: r.status, out: r.stdout.trim().split("\n") }).toEqual({ status: 0, out: ["failed", "applied", "conntrack curl old-lib"] });
   });
 
   it("with nothing installed by node prep, removes nothing; with skipPackageInstall, the footprint does not look at packages at all", () => {
