@@ -9,6 +9,8 @@
 //
 //	kubernetes-judge kubeadm-constants   prints the image versions kubeadm of this release
 //	deploys (CoreDNS, pause, etcd), from its own constants.
+//	kubernetes-judge openapi-v2 URL      asks URL for the OpenAPI v2 document as client-go's
+//	discovery client does (the Kubernetes provider's first request); prints its error or "ok".
 package main
 
 import (
@@ -24,6 +26,7 @@ import (
 	"k8s.io/apiserver/pkg/audit/policy"
 	"k8s.io/apiserver/pkg/server/options/encryptionconfig"
 	utilfeature "k8s.io/apiserver/pkg/util/feature"
+	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdv1 "k8s.io/client-go/tools/clientcmd/api/v1"
@@ -169,6 +172,18 @@ func main() {
 			"pauseVersion":   kubeadmconstants.PauseVersion,
 			"etcdVersion":    kubeadmconstants.DefaultEtcdVersion,
 		})
+		return
+	}
+	if os.Args[1] == "openapi-v2" && len(os.Args) == 3 {
+		dc, err := discovery.NewDiscoveryClientForConfig(&rest.Config{Host: os.Args[2]})
+		if err == nil {
+			_, err = dc.OpenAPISchema()
+		}
+		if err != nil {
+			fmt.Println(err)
+			os.Exit(1)
+		}
+		fmt.Println("ok")
 		return
 	}
 	for _, arg := range os.Args[1:] {
