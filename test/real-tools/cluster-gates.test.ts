@@ -48,8 +48,8 @@ async function apiservers(dir: string, modes: Mode[]): Promise<{ urls: string[];
     https.createServer({ key: fs.readFileSync(path.join(dir, "server.key")), cert: fs.readFileSync(path.join(dir, "server.crt")), ca: fs.readFileSync(path.join(dir, "ca.crt")), requestCert: true, rejectUnauthorized: true }, (req, res) => {
       asked[i].push({ accept: String(req.headers.accept), authenticated: (req.socket as import("tls").TLSSocket).authorized });
       // an apiserver cutting a request at its own timeout: the stream ends without an answer
-      if (req.url !== "/openapi/v2" || mode === "never" || (mode === "cuts-first" && asked[i].length === 1)) return req.socket.destroy();
-      res.writeHead(200, { "content-type": "application/octet-stream" }).end();
+      if (req.url !== "/openapi/v2" || mode === "never" || (mode === "cuts-first" && asked[i].length === 1)) req.socket.destroy();
+      else res.writeHead(200, { "content-type": "application/octet-stream" }).end();
     }),
   );
   await Promise.all(servers.map((s) => new Promise<void>((r) => s.listen(0, "127.0.0.1", r))));
