@@ -56,6 +56,17 @@ async function apiservers(dir: string, modes: Mode[]): Promise<{ urls: string[];
   return { urls: servers.map((s) => `https://127.0.0.1:${(s.address() as import("net").AddressInfo).port}`), asked, close: () => servers.forEach((s) => s.close()) };
 }
 
+/** The gate run against stand-in apiservers of these modes: its exit, its stderr, what each was asked. */
+async function gateAgainst(dir: string, modes: Mode[]): Promise<{ code: number; stderr: string; urls: string[]; asked: Asked[][] }> {
+  const a = await apiservers(dir, modes);
+  try {
+    const r = await exec("bash", ["-c", gateScript(dir, a.urls)]);
+    return { code: r.code, stderr: r.stderr, urls: a.urls, asked: a.asked };
+  } finally {
+    a.close();
+  }
+}
+
 /** The gate's script with the node's paths and addresses pointed at the stand-ins. */
 function gateScript(dir: string, urls: string[]): string {
   const kubectl = path.join(dir, "kubectl");
@@ -86,38 +97,23 @@ describe("nodes-registered: every apiserver builds the Kubernetes provider's Ope
 
   it("asks every control-plane apiserver, with the node's client certificate, exactly as the provider does", async () => {
     expect(controlPlane.length).toBe(3);
-    const a = await apiservers(dir, ["answers", "answers", "answers"]);
-    try {
-      const r = await exec("bash", ["-c", gateScript(dir, a.urls)]);
-      expect(r.stderr).toBe("");
-      expect(r.code).toBe(0);
-      expect(a.asked).toEqual([0, 1, 2].map(() => [{ accept: providerAccept, authenticated: true }]));
-    } finally {
-      a.close();
-    }
+    const r = await gateAgainst(dir, ["answers", "answers", "answers"]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.asked).toEqual([0, 1, 2].map(() => [{ accept: providerAccept, authenticated: true }]));
   });
 
   it("asks again when an apiserver cut the request off (the cut one still fills its cache)", async () => {
-    const a = await apiservers(dir, ["cuts-first", "answers", "cuts-first"]);
-    try {
-      const r = await exec("bash", ["-c", gateScript(dir, a.urls)]);
-      expect(r.code).toBe(0);
-      expect(a.asked.map((x) => x.length)).toEqual([2, 1, 2]);
-    } finally {
-      a.close();
-    }
+    const r = await gateAgainst(dir, ["cuts-first", "answers", "cuts-first"]);
+    expect(r.code).toBe(0);
+    expect(r.asked.map((x) => x.length)).toEqual([2, 1, 2]);
   });
 
   it("fails naming the apiserver that never serves it, once its time is up", async () => {
-    const a = await apiservers(dir, ["answers", "never", "answers"]);
-    try {
-      const r = await exec("bash", ["-c", gateScript(dir, a.urls)]);
-      expect(r.code).not.toBe(0);
-      expect(r.stderr.trim()).toBe(`${a.urls[1]} did not serve /openapi/v2 as protobuf within ${OPENAPI_WARM_TIMEOUT_S} s (the Kubernetes provider needs it); see: journalctl -u kube-apiserver on that node`);
-      expect(a.asked[1].length).toBeGreaterThan(1);
-      expect([a.asked[0].length, a.asked[2].length]).toEqual([1, 1]);
-    } finally {
-      a.close();
-    }
+    const r = await gateAgainst(dir, ["answers", "never", "answers"]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr.trim()).toBe(`${r.urls[1]} did not serve /openapi/v2 as protobuf within ${OPENAPI_WARM_TIMEOUT_S} s (the Kubernetes provider needs it); see: journalctl -u kube-apiserver on that node`);
+    expect(r.asked[1].length).toBeGreaterThan(1);
+    expect([r.asked[0].length, r.asked[2].length]).toEqual([1, 1]);
   });
 });
