@@ -93,7 +93,6 @@ export function sha256(s: string): string {
   return createHash("sha256").update(s).digest("hex");
 }
 
-/** A bash word for a literal string. */
 /** Sets `family` (debian, rhel or other) from /etc/os-release: the first lines of the distro-specific part of a script. */
 export const OS_FAMILY: string[] = [
   "# shellcheck source=/dev/null",
@@ -101,6 +100,7 @@ export const OS_FAMILY: string[] = [
   'case " ${ID:-} ${ID_LIKE:-} " in *" debian "*|*" ubuntu "*) family=debian ;; *" rhel "*|*" fedora "*|*" centos "*) family=rhel ;; *) family=other ;; esac',
 ];
 
+/** A bash word for a literal string. */
 export function shq(s: string): string {
   return /^[A-Za-z0-9_./:=@%+,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }

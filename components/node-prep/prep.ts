@@ -12,7 +12,7 @@ export const SYSCTLS: Record<string, string> = {
   "net.bridge.bridge-nf-call-ip6tables": "1",
   "net.ipv4.ip_forward": "1",
 };
-export type Family = "debian" | "rhel";
+type Family = "debian" | "rhel";
 /** The local apiserver proxy's packages by distro family (nginx with the stream module, or haproxy). */
 export const PROXY_PACKAGES: Record<"nginx" | "haproxy", Record<Family, string[]>> = {
   nginx: { debian: ["nginx-light", "libnginx-mod-stream"], rhel: ["nginx", "nginx-mod-stream"] },
