@@ -4,7 +4,8 @@
 // apiserver is for minutes after its node boots (measured on the lab: /readyz through the
 // proxy answered "poststarthook/rbac/bootstrap-roles failed", with status 500). nginx, with passive checks,
 // sends requests to both; haproxy (localProxy: haproxy) checks /readyz and sends none to the
-// one that is not ready, until it is.
+// one that is not ready, until it is — and when none is ready, sends to all of them rather
+// than refusing every connection.
 import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
@@ -79,9 +80,8 @@ describe("the local proxy in front of an apiserver that accepts connections but 
     expect(got.filter((x) => x === "not-ready").length).toBeGreaterThan(0);
   }, 30000);
 
-  it("haproxy (active checks on /readyz) sends it none until it is ready", async () => {
-    backend("ready", IPS[0], true);
-    const notReady = backend("not-ready", IPS[1], false);
+  /** Starts haproxy with the rendered config; returns each server's state as haproxy sees it and a wait for a given state. */
+  const startHaproxy = () => {
     const socket = path.join(dir, "stats.sock");
     const conf = haproxyConfig(config("haproxy")).replace("global\n", `global\n  stats socket ${socket} level admin\n`);
     fs.writeFileSync(path.join(dir, "haproxy.cfg"), conf);
@@ -99,10 +99,30 @@ describe("the local proxy in front of an apiserver that accepts connections but 
       }
       return false;
     };
-    expect(await until({ "not-ready": 0, ready: 2 }, 15)).toBe(true);
+    return until;
+  };
+  // the unchecked fallbacks (backup no-check) count as up: haproxy uses them only while every checked one is down
+  const UNCHECKED = { "not-ready-unchecked": 2, "ready-unchecked": 2 };
+
+  it("haproxy (active checks on /readyz) sends it none until it is ready", async () => {
+    backend("ready", IPS[0], true);
+    const notReady = backend("not-ready", IPS[1], false);
+    const until = startHaproxy();
+    expect(await until({ "not-ready": 0, ready: 2, ...UNCHECKED }, 15)).toBe(true);
     expect(await answers(10)).toEqual(Array(10).fill("ready"));
     // ready now: taken back within rise × inter
     fs.writeFileSync(path.join(notReady, "readyz"), readyz(true));
-    expect(await until({ "not-ready": 2, ready: 2 }, 15)).toBe(true);
+    expect(await until({ "not-ready": 2, ready: 2, ...UNCHECKED }, 15)).toBe(true);
+  }, 60000);
+
+  it("haproxy, when every apiserver fails its check, passes connections to all of them rather than refusing every one", async () => {
+    // as on the faults run: every apiserver slow or not ready at once (nginx would still pass them on)
+    backend("ready", IPS[0], false);
+    backend("not-ready", IPS[1], false);
+    const until = startHaproxy();
+    expect(await until({ "not-ready": 0, ready: 0, ...UNCHECKED }, 15)).toBe(true);
+    const got = await answers(10);
+    expect(got.filter((x) => x === "ready").length).toBeGreaterThan(0);
+    expect(got.filter((x) => x === "not-ready").length).toBeGreaterThan(0);
   }, 60000);
 });

@@ -12,6 +12,7 @@ import { ETCD_UNIT, ETCD_CONFIG, etcdMemberConfig } from "../../components/etcd/
 import { SNAPSHOT_SCRIPT } from "../../components/etcd/snapshots";
 import { DISTRO_NGINX_BACK, DISTRO_NGINX_MARK, DISTRO_NGINX_OFF, NGINX_CONF, NGINX_UNIT, STREAM_MODULE, nginxConfig, planKubeNginx } from "../../components/kube-nginx/plan";
 import { HAPROXY_CONF, HAPROXY_UNIT, haproxyConfig, haproxyUnit } from "../../components/kube-nginx/haproxy";
+import { etcdProbeTimeout } from "../../components/control-plane/plan";
 import { IMAGE_PACKAGES } from "../../components/node-prep/prep";
 import { placeholderMaterial } from "../../components/render";
 import { allHostSteps } from "../harness";
@@ -273,6 +274,10 @@ describe("the local proxy as haproxy (localProxy: haproxy)", () => {
     expect(conf.match(/^  server k8s-\d 192\.168\.253\.\d+:6443$/gm)).toHaveLength(3);
     expect(conf).toMatch(/^  option httpchk GET \/readyz$/m);
     expect(conf).toMatch(/^  default-server check check-ssl verify none inter 2s fall 2 rise 2$/m);
+    expect(conf).toMatch(/^  timeout check 2s$/m);
+    // while every checked one is down: all of them, unchecked
+    expect(conf).toMatch(/^  option allbackups$/m);
+    expect(conf.match(/^  server k8s-\d-unchecked 192\.168\.253\.\d+:6443 backup no-check$/gm)).toHaveLength(3);
     const dir = tmpdir("haproxy-");
     try {
       const file = path.join(dir, "haproxy.cfg");
@@ -284,6 +289,14 @@ describe("the local proxy as haproxy (localProxy: haproxy)", () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("on emulated guests checks every 5 s and waits for an answer longer than the apiserver itself waits for etcd", () => {
+    const slow = loadConfig({ ...dev, localProxy: "haproxy", domainType: "qemu" }).config!;
+    const conf = haproxyConfig(slow);
+    expect(conf).toMatch(/^  default-server check check-ssl verify none inter 5s fall 2 rise 2$/m);
+    const waits = Number(/^  timeout check (\d+)s$/m.exec(conf)![1]);
+    expect(waits).toBeGreaterThan(parseInt(etcdProbeTimeout(slow)!, 10));
   });
 
   it("runs its own unit, which systemd accepts, in the kube-nginx layer, and node prep installs haproxy instead of nginx", () => {
