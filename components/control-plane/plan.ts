@@ -10,7 +10,7 @@ import { HostStepPlan, restartAndAwait, restartUnits, unitRemoval } from "../hos
 import { commandLine, renderUnit } from "../host/systemd";
 import { KUBECONFIG_DIR, PKI_DIR, certAndKey, certFile, secretFile } from "../host/key-files";
 import { material } from "../pki/material";
-import { APISERVER_ETCD_CLIENT, etcdCaRef, etcdClientUrls, etcdTiming } from "../etcd/plan";
+import { APISERVER_ETCD_CLIENT, CLIENT_PORT, etcdCaRef, etcdClientUrls, etcdTiming } from "../etcd/plan";
 
 export const APISERVER_UNIT = "/etc/systemd/system/kube-apiserver.service";
 export const CONTROLLER_MANAGER_UNIT = "/etc/systemd/system/kube-controller-manager.service";
@@ -89,6 +89,19 @@ export function schedulerConfig(c: ClusterConfig): string {
   });
 }
 
+/**
+ * The etcd members an apiserver talks to. On a node that is an etcd member too, only that
+ * member, on 127.0.0.1 (kubeadm's stacked layout): the apiserver is then as ready as its own
+ * member, and the local proxies take it out while that member is down, instead of its etcd
+ * client hanging on a member that is gone — on the lab, with a VM deleted by hand, the other
+ * apiservers answered `Unavailable` (`read tcp …->…:2379: connection timed out`) for minutes,
+ * and a rebooted node's apiserver, started before its own member, dialled the other members
+ * hundreds of times while its post-start hooks timed out. Elsewhere, every member.
+ */
+export function apiserverEtcdServers(c: ClusterConfig, node: NodeSpec): string[] {
+  return node.roles.has("etcd") ? [`https://127.0.0.1:${CLIENT_PORT}`] : etcdClientUrls(c);
+}
+
 export function apiserverFlags(c: ClusterConfig, node: NodeSpec): Record<string, string | number | boolean> {
   const etcdProbe = etcdProbeTimeout(c);
   return {
@@ -101,7 +114,7 @@ export function apiserverFlags(c: ClusterConfig, node: NodeSpec): Record<string,
     "client-ca-file": `${PKI_DIR}/ca.crt`,
     "tls-cert-file": `${PKI_DIR}/apiserver.crt`,
     "tls-private-key-file": `${PKI_DIR}/apiserver.key`,
-    "etcd-servers": etcdClientUrls(c).join(","),
+    "etcd-servers": apiserverEtcdServers(c, node).join(","),
     "etcd-cafile": APISERVER_ETCD_CA,
     "etcd-certfile": `${APISERVER_ETCD_CLIENT}.crt`,
     "etcd-keyfile": `${APISERVER_ETCD_CLIENT}.key`,
@@ -193,7 +206,8 @@ function unit(description: string, exec: string, after: string[]): string {
 }
 
 export function apiserverUnit(c: ClusterConfig, node: NodeSpec): string {
-  return unit("kube-apiserver (k8s-lab)", commandLine(`${BIN_DIR}/kube-apiserver`, apiserverFlags(c, node)), []);
+  // after its own etcd member, where there is one (at boot: the member it talks to)
+  return unit("kube-apiserver (k8s-lab)", commandLine(`${BIN_DIR}/kube-apiserver`, apiserverFlags(c, node)), node.roles.has("etcd") ? ["etcd.service"] : []);
 }
 export function controllerManagerUnit(c: ClusterConfig): string {
   return unit("kube-controller-manager (k8s-lab)", commandLine(`${BIN_DIR}/kube-controller-manager`, controllerManagerFlags(c)), ["kube-apiserver.service"]);

@@ -6,7 +6,7 @@ import * as TOML from "smol-toml";
 import * as YAML from "yaml";
 import { ClusterConfig, loadConfig, parseCidr, nthAddress } from "../../components/config";
 import { HostStepPlan } from "../../components/host";
-import { APISERVER_UNIT, CONTROLLER_MANAGER_UNIT, SCHEDULER_UNIT, apiserverFlags, controllerManagerFlags, encryptionConfig, planControlPlane, schedulerConfig } from "../../components/control-plane/plan";
+import { APISERVER_UNIT, CONTROLLER_MANAGER_UNIT, SCHEDULER_UNIT, apiserverFlags, apiserverUnit, controllerManagerFlags, encryptionConfig, planControlPlane, schedulerConfig } from "../../components/control-plane/plan";
 import { ETCD_CONFIG, etcdMemberConfig } from "../../components/etcd/plan";
 import { KUBELET_CONFIG, KUBE_PROXY_CONFIG, containerdConfig, kubeletConfiguration, registryHosts } from "../../components/worker/plan";
 import { planPki } from "../../components/pki";
@@ -24,7 +24,8 @@ describe("control plane", () => {
 
   it("runs kube-apiserver with TLS etcd, Node+RBAC, NodeRestriction, encryption, audit and the front proxy", () => {
     const f = apiserverFlags(c, c.nodes[0]);
-    expect(f["etcd-servers"]).toBe("https://192.168.253.140:2379,https://192.168.253.139:2379,https://192.168.253.141:2379");
+    // stacked (the node is an etcd member too): its own member only, as kubeadm does
+    expect(f["etcd-servers"]).toBe("https://127.0.0.1:2379");
     expect(f["authorization-mode"]).toBe("Node,RBAC");
     expect(String(f["enable-admission-plugins"]).split(",")).toContain("NodeRestriction");
     expect(f["advertise-address"]).toBe("192.168.253.140");
@@ -34,6 +35,14 @@ describe("control plane", () => {
     expect(f["audit-log-maxbackup"]).toBeGreaterThan(0);
     expect(f["requestheader-allowed-names"]).toBe("front-proxy-client");
     expect(f["kubelet-preferred-address-types"]).toBe("InternalIP,Hostname,ExternalIP");
+  });
+
+  it("talks to its own etcd member where there is one, started after it; to every member where there is none", () => {
+    const apart = cfg({ nodes: ["name=cp-1 ip=192.168.253.150 roles=control-plane,worker", "name=e-1 ip=192.168.253.151 roles=etcd", "name=e-2 ip=192.168.253.152 roles=etcd", "name=e-3 ip=192.168.253.153 roles=etcd"] });
+    expect(apiserverFlags(apart, apart.nodes[0])["etcd-servers"]).toBe("https://192.168.253.151:2379,https://192.168.253.152:2379,https://192.168.253.153:2379");
+    expect(apiserverUnit(apart, apart.nodes[0])).not.toMatch(/etcd\.service/);
+    expect(apiserverUnit(c, c.nodes[1])).toMatch(/^After=etcd\.service$/m);
+    expect(apiserverUnit(c, c.nodes[1])).toMatch(/--etcd-servers=https:\/\/127\.0\.0\.1:2379 /);
   });
 
   it("meets the CIS Kubernetes Benchmark's checks of the control plane's own settings (kube-bench cis-1.11 failed them before)", () => {
