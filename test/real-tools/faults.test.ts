@@ -122,6 +122,28 @@ describe("the faults of the lab run (stand-in lab)", () => {
     expect(r.stderr).toContain("[3 requests, 2 failed] [2 requests, 1 failed]");
   });
 
+  it.each([
+    ["ok 200", "ok"],
+    ["forbidden 403", "FAIL"], // an apiserver before its RBAC roles: not ready
+    ["ok 000", "FAIL"], // the proxy dropped the connection (curl's code for no answer)
+  ])("the local-proxy probe asks /readyz through every other node's proxy about once a second and counts '%s' as %s", (answer, want) => {
+    // the probe's own loop runs in bash here, with a curl that answers as told
+    const r = faults(`
+      printf '#!/bin/bash\\nprintf %%s "$(cat %s/answer)"\\n' "$run" > "$run/bin/curl"; chmod +x "$run/bin/curl"; printf '%s' '${answer}' > "$run/answer"
+      on_node() { log "probe $1"; PATH="$run/bin:$PATH" bash -c "$2"; }
+      probe_start k8s-2; command sleep 3.5; probe_stop
+      cat "$run"/proxy-probe-k8s-1.log "$run"/proxy-probe-k8s-3.log >&2`);
+    expect(r.status).toBe(0);
+    expect(r.calls.sort()).toEqual(["probe 192.168.253.140", "probe 192.168.253.141"]);
+    const lines = r.stderr.trim().split("\n");
+    for (const node of ["k8s-1", "k8s-3"]) {
+      const mine = lines.filter((l) => l.split(" ")[1] === node);
+      expect(mine.length).toBeGreaterThanOrEqual(3);
+      expect(mine.length).toBeLessThanOrEqual(5);
+      for (const l of mine) expect(l).toMatch(new RegExp(`^\\d+ ${node} ${want}`));
+    }
+  });
+
   it("fails at the end of the faults when the restarted node's apiserver got requests before it was ready", () => {
     const stub = "fault_apiserver_stopped() { :; }; fault_node_powered_off() { probe_failed=4; }; fault_all_rebooted() { log rebooted; }; fault_etcd_data_lost() { log rejoined; }; fault_vm_rebuilt() { log rebuilt; }; E2E_FAULTS=1 run_faults";
     const r = faults(stub);
