@@ -27,7 +27,7 @@ function faults(call: string, broken = ""): { status: number | null; calls: stri
         *"systemctl stop kube-apiserver"*) stopped=$ip ;;
         *"systemctl start kube-apiserver"*) stopped="" ;;
         *"kubelet.conf get --raw /readyz"*) [[ $BROKEN == proxy && $ip == 192.168.253.141 ]] && return 1; echo ok ;;
-        *"127.0.0.1:6443 get --raw /readyz"*) [[ $BROKEN == restart ]] && return 1; echo ok ;;
+        *"https://127.0.0.1:6443/readyz"*) [[ $BROKEN == restart ]] && return 1; return 0 ;;
         *"systemctl stop etcd && "*) touch "$run/etcd-lost" ;;
         *"endpoint health"*) [[ -e $run/etcd-lost && $* == *192.168.253.141:2379* ]] && return 1; echo healthy ;;
         # k8s-3's member's own store: nothing while its data is lost; the write during the loss only once it rejoined
@@ -116,31 +116,36 @@ describe("the faults of the lab run (stand-in lab)", () => {
     expect(r.stderr).toMatch(message);
   });
 
-  it("counts the local-proxy probe's requests and failures between two moments", () => {
-    const r = faults(`printf '%s\\n' "100 k8s-1 ok" "101 k8s-1 FAIL x" "105 k8s-1 ok" > "$run/proxy-probe-k8s-1.log"; printf '%s\\n' "101 k8s-3 FAIL y" "106 k8s-3 FAIL z" > "$run/proxy-probe-k8s-3.log"; echo "[$(probe_count 100 105)] [$(probe_count 105 200)]" >&2`);
+  it("counts the local-proxy probe's requests and failures between two moments, and apart those a not-ready apiserver answered", () => {
+    const k1 = ["100 k8s-1 ok", "101 k8s-1 FAIL 000 ", "102 k8s-1 FAIL 500 [-]etcd [-]etcd-readiness ", "105 k8s-1 ok", "106 k8s-1 FAIL 500 [-]poststarthook/start-service-ip-repair-controllers "];
+    const k3 = ["101 k8s-3 FAIL 403 ", "106 k8s-3 FAIL 500 [-]etcd [-]informer-sync ", "107 k8s-3 FAIL 500 [-]etcd-readiness "];
+    const r = faults(`printf '%s\\n' ${k1.map((l) => `'${l}'`).join(" ")} > "$run/proxy-probe-k8s-1.log"; printf '%s\\n' ${k3.map((l) => `'${l}'`).join(" ")} > "$run/proxy-probe-k8s-3.log"; echo "[$(probe_count 100 105)] [$(probe_count 105 200)] [$(probe_not_ready 100)] [$(probe_not_ready 106)] [$(probe_not_ready 107)]" >&2`);
     expect(r.status).toBe(0);
-    expect(r.stderr).toContain("[3 requests, 2 failed] [2 requests, 1 failed]");
+    // not ready: 403, a post-start hook, informer sync; slow: no answer, etcd's checks
+    expect(r.stderr).toContain("[4 requests, 3 failed (1 answered by a not-ready apiserver)] [4 requests, 3 failed (2 answered by a not-ready apiserver)] [3] [2] [0]");
   });
 
   it.each([
-    ["ok 200", "ok"],
-    ["forbidden 403", "FAIL"], // an apiserver before its RBAC roles: not ready
-    ["ok 000", "FAIL"], // the proxy dropped the connection (curl's code for no answer)
-  ])("the local-proxy probe asks /readyz through every other node's proxy about once a second and counts '%s' as %s", (answer, want) => {
+    ["ok\\n200", /^ok$/],
+    ["forbidden\\n403", /^FAIL 403 $/], // anonymous, before the apiserver's RBAC roles exist: not ready
+    ["\\n000", /^FAIL 000 $/], // no answer within the probe's time
+    ["[+]ping ok\\n[-]etcd failed: reason withheld\\n[-]poststarthook/rbac/bootstrap-roles failed: reason withheld\\nreadyz check failed\\n500", /^FAIL 500 \[-\]etcd \[-\]poststarthook\/rbac\/bootstrap-roles $/],
+  ])("the local-proxy probe asks /readyz through every other node's proxy about once a second and records '%s' as %s", (answer, want) => {
     // the probe's own loop runs in bash here, with a curl that answers as told
     const r = faults(`
-      printf '#!/bin/bash\\nprintf %%s "$(cat %s/answer)"\\n' "$run" > "$run/bin/curl"; chmod +x "$run/bin/curl"; printf '%s' '${answer}' > "$run/answer"
+      printf '#!/bin/bash\\nprintf "$(cat %s/answer)"\\n' "$run" > "$run/bin/curl"; chmod +x "$run/bin/curl"; printf '%s' '${answer}' > "$run/answer"
       on_node() { log "probe $1"; PATH="$run/bin:$PATH" bash -c "$2"; }
-      probe_start k8s-2; command sleep 3.5; probe_stop
+      probe_start k8s-2; command sleep 4.5; probe_stop
       cat "$run"/proxy-probe-k8s-1.log "$run"/proxy-probe-k8s-3.log >&2`);
     expect(r.status).toBe(0);
     expect(r.calls.sort()).toEqual(["probe 192.168.253.140", "probe 192.168.253.141"]);
-    const lines = r.stderr.trim().split("\n");
+    const lines = r.stderr.split("\n").filter((l) => /^\d+ k8s-/.test(l));
     for (const node of ["k8s-1", "k8s-3"]) {
       const mine = lines.filter((l) => l.split(" ")[1] === node);
-      expect(mine.length).toBeGreaterThanOrEqual(3);
-      expect(mine.length).toBeLessThanOrEqual(5);
-      for (const l of mine) expect(l).toMatch(new RegExp(`^\\d+ ${node} ${want}`));
+      // (a second apart: 4 or 5 in 4.5 s; 2 to 6 on a busy machine)
+      expect(mine.length).toBeGreaterThanOrEqual(2);
+      expect(mine.length).toBeLessThanOrEqual(6);
+      for (const l of mine) expect(l.replace(/^\d+ k8s-\d /, "")).toMatch(want);
     }
   });
 
@@ -149,7 +154,7 @@ describe("the faults of the lab run (stand-in lab)", () => {
     const r = faults(stub);
     expect(r.calls).toEqual(["rebooted", "rejoined", "rebuilt"]); // every fault ran first, in this order
     expect(r.status).not.toBe(0);
-    expect(r.stderr).toContain("after k8s-2 started, 4 requests through the other nodes' local proxies failed");
+    expect(r.stderr).toContain("after k8s-2 started, 4 requests through the other nodes' local proxies were answered by a not-ready apiserver");
     expect(faults(stub.replace("probe_failed=4", "probe_failed=0")).status).toBe(0);
   });
 
