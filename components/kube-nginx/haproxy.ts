@@ -29,10 +29,14 @@ export const READYZ = "/readyz";
  * TCG guests, host CPU pressure 94 %) 2 s checks marked every apiserver down while they served
  * requests: 77 of 371 requests through the proxy got EOF. There: every 5 s, and an answer may
  * take 20 s, longer than the apiserver's own wait for etcd (a test holds the two together).
+ * A check's TLS handshake must finish within min(timeout connect, inter) (HAProxy's manual,
+ * `timeout check`): with upstream's 2 s connect timeout, the next faults run saw serving
+ * apiservers marked down with "Layer6 timeout, check duration: 2004ms" while clients'
+ * handshakes took 2–5 s; emulated guests get a 5 s connect timeout, as long as the interval.
  */
-export function activeCheck(c: ClusterConfig): { interval: string; timeout: string; fall: number; rise: number } {
-  if (!emulatedGuests(c)) return { interval: "2s", timeout: "2s", fall: 2, rise: 2 };
-  return { interval: "5s", timeout: "20s", fall: 2, rise: 2 };
+export function activeCheck(c: ClusterConfig): { interval: string; timeout: string; connectTimeout: string; fall: number; rise: number } {
+  if (!emulatedGuests(c)) return { interval: "2s", timeout: "2s", connectTimeout: PASSIVE_CHECK.connectTimeout, fall: 2, rise: 2 };
+  return { interval: "5s", timeout: "20s", connectTimeout: "5s", fall: 2, rise: 2 };
 }
 
 export function haproxyConfig(c: ClusterConfig): string {
@@ -51,7 +55,7 @@ export function haproxyConfig(c: ClusterConfig): string {
     "  mode tcp",
     "  log global",
     "  option tcplog",
-    `  timeout connect ${PASSIVE_CHECK.connectTimeout}`,
+    `  timeout connect ${check.connectTimeout}`,
     `  timeout client ${PASSIVE_CHECK.proxyTimeout}`,
     `  timeout server ${PASSIVE_CHECK.proxyTimeout}`,
     `  timeout check ${check.timeout}`,

@@ -275,6 +275,7 @@ describe("the local proxy as haproxy (localProxy: haproxy)", () => {
     expect(conf).toMatch(/^  option httpchk GET \/readyz$/m);
     expect(conf).toMatch(/^  default-server check check-ssl verify none inter 2s fall 2 rise 2$/m);
     expect(conf).toMatch(/^  timeout check 2s$/m);
+    expect(conf).toMatch(/^  timeout connect 2s$/m);
     // while every checked one is down: all of them, unchecked
     expect(conf).toMatch(/^  option allbackups$/m);
     expect(conf.match(/^  server k8s-\d-unchecked 192\.168\.253\.\d+:6443 backup no-check$/gm)).toHaveLength(3);
@@ -295,6 +296,8 @@ describe("the local proxy as haproxy (localProxy: haproxy)", () => {
     const slow = loadConfig({ ...dev, localProxy: "haproxy", domainType: "qemu" }).config!;
     const conf = haproxyConfig(slow);
     expect(conf).toMatch(/^  default-server check check-ssl verify none inter 5s fall 2 rise 2$/m);
+    // a check's TLS handshake has min(timeout connect, inter): as long as the interval
+    expect(conf).toMatch(/^  timeout connect 5s$/m);
     const waits = Number(/^  timeout check (\d+)s$/m.exec(conf)![1]);
     expect(waits).toBeGreaterThan(parseInt(etcdProbeTimeout(slow)!, 10));
   });
