@@ -16,6 +16,7 @@
 fault_nodes=(k8s-1:192.168.253.140 k8s-2:192.168.253.139 k8s-3:192.168.253.141)
 fault_times=()
 probe_failed=0
+probes=()
 NODE_KUBECTL="sudo /usr/local/bin/kubectl --request-timeout 10s"
 # etcdctl on a node, as the health-check client
 ETCDCTL="sudo /usr/local/bin/etcdctl --command-timeout=20s --dial-timeout=5s --cacert=/etc/kubernetes/pki/etcd/ca.crt --cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt --key=/etc/kubernetes/pki/etcd/healthcheck-client.key"
@@ -124,8 +125,10 @@ probe_start() {
 # (each probe is a subshell running ip netns exec → ssh: its children go first)
 probe_stop() {
   local p
+  ((${#probes[@]})) || return 0
   for p in "${probes[@]}"; do pkill -P "$p" 2>/dev/null || true; kill "$p" 2>/dev/null || true; done
   wait "${probes[@]}" 2>/dev/null || true
+  probes=()
 }
 # A failure answered by an apiserver that is not ready after its start: 403 (anonymous, before
 # its RBAC roles exist) or a failing check other than etcd's (its post-start hooks, informer
@@ -284,7 +287,9 @@ run_faults() {
   local f chosen
   chosen=$(faults_chosen) || return 1
   echo "  faults: ${chosen//$'\n'/ }" >&2
-  for f in $chosen; do "fault_${f//-/_}"; done
+  # a fault that fails stops the local-proxy probes it started: left running, they outlived a
+  # failed run, kept asking on the kept lab and wrote into the next run's probe logs
+  for f in $chosen; do "fault_${f//-/_}" || { probe_stop; return 1; }; done
   # last, so that every fault ran: the proxies sent nobody to the restarted node's apiserver
   # before it was ready (nginx's passive checks do: measured; haproxy's /readyz checks do not)
   ((probe_failed == 0)) || { echo "after k8s-2 started, $probe_failed requests through the other nodes' local proxies were answered by a not-ready apiserver (proxy-probe-*.log)" >&2; return 1; }

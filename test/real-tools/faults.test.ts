@@ -149,6 +149,16 @@ describe("the faults of the lab run (stand-in lab)", () => {
     }
   });
 
+  it("a fault that fails stops the local-proxy probes it started (left running, they outlived the run)", () => {
+    const r = faults(`
+      printf 'while :; do sleep 0.2; done\\n' > "$run/probe-stand-in.sh"
+      on_node() { bash "$run/probe-stand-in.sh"; }
+      fault_node_powered_off() { probe_start k8s-2; command sleep 0.5; log "running: $(pgrep -fc "$run/probe-stand-in.sh")"; return 1; }
+      E2E_FAULTS=node-powered-off run_faults || log "failed"
+      command sleep 0.5; log "left: $(pgrep -fc "$run/probe-stand-in.sh") [\${probes[*]}]"`);
+    expect(r.calls).toEqual(["running: 2", "failed", "left: 0 []"]);
+  });
+
   it("fails at the end of the faults when the restarted node's apiserver got requests before it was ready", () => {
     const stub = "fault_apiserver_stopped() { :; }; fault_node_powered_off() { probe_failed=4; }; fault_all_rebooted() { log rebooted; }; fault_etcd_data_lost() { log rejoined; }; fault_vm_rebuilt() { log rebuilt; }; E2E_FAULTS=1 run_faults";
     const r = faults(stub);
