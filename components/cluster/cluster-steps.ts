@@ -4,7 +4,7 @@
 // kubelet node has registered before the addons. Pure. Depends on: config, host, node-prep,
 // pki, control-plane (the admin kubeconfig on that node).
 import { ClusterConfig, kubeletNodes, nodesWith } from "../config";
-import { HostStepPlan } from "../host/plan";
+import { HostStepPlan, waitUntil } from "../host/plan";
 import { PKI_DIR, secretFile } from "../host/key-files";
 import { BIN_DIR } from "../node-prep/artifacts";
 import { material } from "../pki/material";
@@ -76,15 +76,14 @@ export function planNodesRegistered(c: ClusterConfig): HostStepPlan {
       "# past the apiserver's own 60 s: the provider does not retry). A request cut off still fills",
       "# the cache. Build it on every apiserver: apiserverEndpoint may lead to any of them",
       `openapi_pb() { curl -fsS --max-time 120 --cacert ${PKI_DIR}/ca.crt --cert ${PKI_DIR}/apiserver-kubelet-client.crt --key ${PKI_DIR}/apiserver-kubelet-client.key -H 'Accept: ${OPENAPI_V2_PROTOBUF}' -o /dev/null "$1/openapi/v2"; }`,
-      `apiservers=(${apiservers.join(" ")}) pids=()`,
-      'for s in "${apiservers[@]}"; do',
-      `  ( deadline=$((SECONDS + ${OPENAPI_WARM_TIMEOUT_S}))`,
-      '    until openapi_pb "$s" 2>/dev/null; do',
-      `      if ((SECONDS >= deadline)); then echo "$s did not serve /openapi/v2 as protobuf within ${OPENAPI_WARM_TIMEOUT_S} s (the Kubernetes provider needs it); see: journalctl -u kube-apiserver on that node" >&2; exit 1; fi`,
-      "      sleep 5",
-      "    done ) &",
-      "  pids+=($!)",
-      "done",
+      "pids=()",
+      // one waiting subshell per apiserver, side by side
+      ...apiservers.flatMap((s) => [
+        "(",
+        ...waitUntil(`openapi_pb ${s}`, OPENAPI_WARM_TIMEOUT_S, `${s} did not serve /openapi/v2 as protobuf within ${OPENAPI_WARM_TIMEOUT_S} s (the Kubernetes provider needs it); see: journalctl -u kube-apiserver on that node`, 5).map((l) => `  ${l}`),
+        ") &",
+        "pids+=($!)",
+      ]),
       'for p in "${pids[@]}"; do wait "$p"; done',
     ],
     deactivate: [],
