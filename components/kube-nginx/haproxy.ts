@@ -19,7 +19,7 @@ export const HAPROXY_CONF = `${HAPROXY_DIR}/haproxy.cfg`;
 export const HAPROXY_UNIT = "/etc/systemd/system/kube-haproxy.service";
 export const HAPROXY_BIN = "/usr/sbin/haproxy";
 
-export const READYZ = "/readyz";
+const READYZ = "/readyz";
 
 /**
  * The active check: how often, how long an answer may take, and how many answers turn a
@@ -34,7 +34,7 @@ export const READYZ = "/readyz";
  * apiservers marked down with "Layer6 timeout, check duration: 2004ms" while clients'
  * handshakes took 2–5 s; emulated guests get a 5 s connect timeout, as long as the interval.
  */
-export function activeCheck(c: ClusterConfig): { interval: string; timeout: string; connectTimeout: string; fall: number; rise: number } {
+function activeCheck(c: ClusterConfig): { interval: string; timeout: string; connectTimeout: string; fall: number; rise: number } {
   if (!emulatedGuests(c)) return { interval: "2s", timeout: "2s", connectTimeout: PASSIVE_CHECK.connectTimeout, fall: 2, rise: 2 };
   return { interval: "5s", timeout: "20s", connectTimeout: "5s", fall: 2, rise: 2 };
 }
