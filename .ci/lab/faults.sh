@@ -136,14 +136,15 @@ probe_stop() {
 # being slow (every apiserver at once), counted apart.
 # shellcheck disable=SC2016 # awk's fields
 PROBE_AWK='function not_ready() { return $3 == "FAIL" && ($4 == "403" || (/ \[-\]/ && !/^[0-9]+ [^ ]+ FAIL [0-9]+ (\[-\]etcd(-readiness)? )+$/)) }'
-# probe_count FROM TO: requests and failures between two epochs, on every probed node
-probe_count() {
+# probe_tally FROM TO: requests, failures, and failures answered by a not-ready apiserver
+# between two epochs, on every probed node
+probe_tally() {
   # shellcheck disable=SC2016
-  cat "$run"/proxy-probe-*.log | awk -v a="$1" -v b="$2" "$PROBE_AWK"' $1 >= a && $1 < b {n++; if ($3 == "FAIL") f++; if (not_ready()) r++} END {printf "%d requests, %d failed (%d answered by a not-ready apiserver)", n, f, r}'
+  cat "$run"/proxy-probe-*.log | awk -v a="$1" -v b="$2" "$PROBE_AWK"' $1 >= a && $1 < b {n++; if ($3 == "FAIL") f++; if (not_ready()) r++} END {print n + 0, f + 0, r + 0}'
 }
+probe_count() { local n f r; read -r n f r < <(probe_tally "$1" "$2"); echo "$n requests, $f failed ($r answered by a not-ready apiserver)"; }
 # probe_not_ready FROM: how many were answered by a not-ready apiserver since FROM
-# shellcheck disable=SC2016
-probe_not_ready() { cat "$run"/proxy-probe-*.log | awk -v a="$1" "$PROBE_AWK"' $1 >= a && not_ready() {r++} END {print r + 0}'; }
+probe_not_ready() { local n f r; read -r n f r < <(probe_tally "$1" 9999999999); echo "$r"; }
 
 # ---- 2. one node powered off and started again ---------------------------------------------
 fault_node_powered_off() {
@@ -172,9 +173,9 @@ fault_node_powered_off() {
   probe_stop
   echo "  local proxies of the other nodes: while $name was off $(probe_count "$t_off" "$t_on"); from its start to every node Ready $(probe_count "$t_on" "$t_ready"); the minute after $(probe_count "$t_ready" $((t_ready + 60)))" >&2
   grep -h FAIL "$run"/proxy-probe-*.log | head -n 5 >&2 || true
-  local failed; failed=$(probe_not_ready "$t_on")
+  local asked all failed; read -r asked all failed < <(probe_tally "$t_on" 9999999999)
   fault_times+=("$(printf '%-70s %6s' "  local-proxy probe: answers of a not-ready apiserver after $name started (must be 0)" "$failed")")
-  fault_times+=("$(printf '%-70s %6s' "  local-proxy probe: other failures after $name started (slow: timeouts, etcd)" "$(($(cat "$run"/proxy-probe-*.log | awk -v a="$t_on" '$1 >= a && $3 == "FAIL"' | wc -l) - failed))")")
+  fault_times+=("$(printf '%-70s %6s' "  local-proxy probe: other failures of $asked after $name started (slow: timeouts, etcd)" "$((all - failed))")")
   kubectl_ns get configmap "fault-$name-off" >/dev/null || { echo "the write made while $name was off is lost" >&2; return 1; }
   kubectl_ns delete configmap "fault-$name-off" >/dev/null
   probe_failed=$failed
