@@ -1,7 +1,7 @@
 // Kubernetes Dashboard v2.7.0 (archived upstream) with a login account, and how to reach
 // it from this machine only. Pure. Depends on: addons/objects, config.
 import type * as k8s from "@pulumi/kubernetes";
-import { ClusterConfig } from "../config";
+import { ClusterConfig, emulatedGuests } from "../config";
 import { AddonGroup, K8sObject, loginAccount, obj } from "./objects";
 
 export const DASHBOARD_NS = "kubernetes-dashboard";
@@ -37,12 +37,36 @@ function dashboardDeployment(
   return obj("apps/v1", "Deployment", deployment);
 }
 
+/**
+ * The dashboard's global settings (its ConfigMap's `_global` key: the whole settings object,
+ * since a key it reads replaces every default), or none: upstream's defaults. Its front end asks
+ * each list again every `resourceAutoRefreshTimeInterval` seconds (5) and drops the answer still
+ * on its way when it asks again, so a list that takes longer than that never shows: on the TCG
+ * lab its lists took 5-11 s one at a time and 40-80 s for a page's eight at once, and every list
+ * stayed a spinner. Emulated guests (domainType qemu) turn the refresh off (0; a page reload or
+ * another page asks again), for resource lists and logs alike.
+ */
+export function dashboardSettings(c: ClusterConfig): Record<string, unknown> | undefined {
+  if (!emulatedGuests(c)) return undefined;
+  return {
+    clusterName: "",
+    itemsPerPage: 10,
+    labelsLimit: 3,
+    logsAutoRefreshTimeInterval: 0,
+    resourceAutoRefreshTimeInterval: 0,
+    disableAccessDeniedNotifications: false,
+    defaultNamespace: "default",
+    namespaceFallbackList: ["default"],
+  };
+}
+
 /** Kubernetes Dashboard v2.7.0 (the last manifest-based release; the project is archived) and a login account. */
 export function dashboard(c: ClusterConfig): AddonGroup {
   const ns = DASHBOARD_NS;
   const labels = { "k8s-app": "kubernetes-dashboard" };
   const scraperLabels = { "k8s-app": "dashboard-metrics-scraper" };
   const restricted = { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsUser: 1001, runAsGroup: 2001 };
+  const settings = dashboardSettings(c);
   const secret = (name: string, extra: Record<string, unknown> = {}) => obj("v1", "Secret", { metadata: { name, namespace: ns, labels }, type: "Opaque", ...extra });
   return {
     name: "dashboard",
@@ -53,7 +77,7 @@ export function dashboard(c: ClusterConfig): AddonGroup {
       secret("kubernetes-dashboard-certs"),
       secret("kubernetes-dashboard-csrf", { data: { csrf: "" } }),
       secret("kubernetes-dashboard-key-holder"),
-      obj("v1", "ConfigMap", { metadata: { name: "kubernetes-dashboard-settings", namespace: ns, labels } }),
+      obj("v1", "ConfigMap", { metadata: { name: "kubernetes-dashboard-settings", namespace: ns, labels }, ...(settings ? { data: { _global: JSON.stringify(settings) } } : {}) }),
       obj("rbac.authorization.k8s.io/v1", "Role", {
         metadata: { name: "kubernetes-dashboard", namespace: ns, labels },
         rules: [

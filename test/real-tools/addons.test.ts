@@ -91,6 +91,18 @@ describe("addon objects", () => {
     expect(token.metadata.annotations["pulumi.com/skipAwait"]).toBe("true");
   });
 
+  it("turns the dashboard's auto refresh off on emulated guests (a list slower than the refresh never shows) and keeps upstream's settings elsewhere", () => {
+    const settings = (v: Record<string, unknown>) => (find(all(planAddons(cfg(v))), "ConfigMap", "kubernetes-dashboard-settings") as any).data;
+    // hardware-virtualized guests: no data, so the dashboard uses its own defaults
+    expect(settings({ domainType: "kvm" })).toBeUndefined();
+    const data = settings({ domainType: "qemu" });
+    expect(Object.keys(data)).toEqual(["_global"]);
+    const global = JSON.parse(data._global);
+    expect(global).toMatchObject({ resourceAutoRefreshTimeInterval: 0, logsAutoRefreshTimeInterval: 0 });
+    // the key replaces every default, so every setting is there with upstream's value
+    expect(global).toEqual({ clusterName: "", itemsPerPage: 10, labelsLimit: 3, logsAutoRefreshTimeInterval: 0, resourceAutoRefreshTimeInterval: 0, disableAccessDeniedNotifications: false, defaultNamespace: "default", namespaceFallbackList: ["default"] });
+  });
+
   it("offers Headlamp with a read-only login account, and the images the enabled addons use are exactly those preflight checks", async () => {
     const { imagesInUse } = await import("../../components/config");
     const c = cfg({ headlamp: true });
