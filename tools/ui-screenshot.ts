@@ -1,11 +1,12 @@
 // Logs in to a web UI the way a person does — opens its page, types the token into its
 // token field, presses its sign-in button — waits until the logged-in page shows and its
-// requests are done (bounded), and saves a screenshot: what the lab's UI check keeps for a person to look at. Debian's chromium,
-// headless, driven by playwright-core; the token comes from UI_TOKEN (never argv).
+// requests are done (bounded: a page still loading then fails), and saves a screenshot: what
+// the lab's UI check keeps for a person to look at. Debian's chromium, headless, driven by
+// playwright-core; the token comes from UI_TOKEN (never argv).
 // Usage: UI_TOKEN=… tsx tools/ui-screenshot.ts URL OUT.png
 // Env: UI_EXPECT (text the logged-in page shows; default "Workloads", which the dashboard's
 // and Headlamp's navigation both have), CHROMIUM (default /usr/bin/chromium), UI_TIMEOUT_MS.
-import { chromium } from "playwright-core";
+import { Request, chromium } from "playwright-core";
 
 /** The token field of the dashboard (#token) and of Headlamp (a password field), in that order. */
 export const TOKEN_FIELD = 'input#token, input[name="token"], input[type="password"]';
@@ -18,11 +19,13 @@ export async function screenshotLoggedIn(o: { url: string; token: string; out: s
   try {
     const page = await browser.newPage({ ignoreHTTPSErrors: true, viewport: { width: 1440, height: 900 } });
     page.setDefaultTimeout(o.timeoutMs);
-    // the page's requests in flight, and when one last started or ended
+    // the page's requests in flight, and when one last started or ended (a watch never ends by
+    // design: it is not waited for)
     let inFlight = 0;
     let lastChange = Date.now();
-    page.on("request", () => void (inFlight++, (lastChange = Date.now())));
-    const ended = () => void ((inFlight = Math.max(0, inFlight - 1)), (lastChange = Date.now()));
+    const counted = (r: Request) => !/[?&]watch=(1|true)\b/.test(r.url());
+    page.on("request", (r) => void (counted(r) && (inFlight++, (lastChange = Date.now()))));
+    const ended = (r: Request) => void (counted(r) && ((inFlight = Math.max(0, inFlight - 1)), (lastChange = Date.now())));
     page.on("requestfinished", ended);
     page.on("requestfailed", ended);
     await page.goto(o.url, { waitUntil: "domcontentloaded" });
@@ -36,11 +39,18 @@ export async function screenshotLoggedIn(o: { url: string; token: string; out: s
       await page.screenshot({ path: o.out.replace(/\.png$/, "") + "-failed.png" });
       throw new Error(`after signing in, "${o.expect}" did not show within ${o.timeoutMs} ms (the page as it was: ${o.out.replace(/\.png$/, "")}-failed.png)`);
     }
-    // the page's lists load after its frame (on the TCG lab the dashboard's were still spinners):
-    // wait, bounded, until no request has been in flight for half a second (not the page's
-    // "networkidle" load state: reached once at its first load, it is never waited for again)
-    const deadline = Date.now() + Math.min(o.timeoutMs, 60_000);
+    // the page's lists load after its frame: wait, bounded, until no request has been in flight
+    // for half a second (not the page's "networkidle" load state: reached once at its first load,
+    // it is never waited for again). A page that keeps asking before its answers come never
+    // shows its lists (the dashboard on the TCG lab, refreshing every 5 s lists that took 40-80 s,
+    // stayed spinners): that is a failure, with the page as it was.
+    const deadline = Date.now() + o.timeoutMs;
     while (Date.now() < deadline && (inFlight > 0 || Date.now() - lastChange < 500)) await page.waitForTimeout(100);
+    if (inFlight > 0 || Date.now() - lastChange < 500) {
+      const still = o.out.replace(/\.png$/, "") + "-loading.png";
+      await page.screenshot({ path: still });
+      throw new Error(`after signing in, the page was still loading after ${o.timeoutMs} ms (${inFlight} requests in flight; the page as it was: ${still})`);
+    }
     await page.screenshot({ path: o.out });
     return await page.innerText("body");
   } finally {

@@ -25,12 +25,15 @@ declare -A NAMESPACE=([dashboard]=kubernetes-dashboard [headlamp]=headlamp)
 declare -A LIST_PATH=([dashboard]=api/v1/namespace [headlamp]=clusters/main/api/v1/namespaces)
 
 check_ui() {
-  local name=$1 url pf token code
+  local name=$1 url token code
   [[ -n ${NAMESPACE[$name]:-} ]] || { echo "ui-checks: no UI $name (dashboard, headlamp)" >&2; return 2; }
   access "$name" url >/dev/null || { echo "  FAILED: $name: the stack has no output $name (is the addon on?)" >&2; return 1; }
   wait_for 600 "$name: every pod Ready" k -n "${NAMESPACE[$name]}" wait --for=condition=Ready pod --all --timeout=60s
   url=$(access "$name" url); url=${url/localhost/127.0.0.1}
-  as_user "$(access "$name" portForward)" > "$dir/ui/$name-port-forward.log" 2>&1 &
+  # in a process group of its own, so that stopping it stops kubectl too (a plain background
+  # job is the subshell around the command: killing it left kubectl forwarding after the checks)
+  # shellcheck disable=SC2016 # expanded by the inner bash
+  setsid bash -c 'cd "$1" && PATH="$1/bin:$PATH" exec bash -c "$2"' _ "$dir" "$(access "$name" portForward)" > "$dir/ui/$name-port-forward.log" 2>&1 &
   pf=$!
   wait_for 60 "$name: served through kubectl port-forward at $url" curl -sk --max-time 5 -o /dev/null "$url"
   token=$(as_user "$(access "$name" token)")
@@ -49,9 +52,11 @@ check_ui() {
   fi
   (cd "$root" && UI_TOKEN=$token npx tsx tools/ui-screenshot.ts "$url" "$dir/ui/$name.png" >&2)
   ok "$name: logged in through its page with the token; screenshot $dir/ui/$name.png"
-  kill "$pf" 2>/dev/null || true
+  stop_port_forward
 }
 
+pf=''
+stop_port_forward() { [[ -z $pf ]] || kill -- "-$pf" 2>/dev/null || kill "$pf" 2>/dev/null || true; pf=''; }
 # a failed check ends the script: its port-forward must not outlive it
-trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
+trap stop_port_forward EXIT
 for ui in "$@"; do check_ui "$ui"; done

@@ -12,8 +12,10 @@ import { runWithStandIns, tmpdir } from "../tools";
 
 const TOKEN = "tok-3f9a1c";
 
-function uiChecks(uis: string[], broken = ""): { status: number | null; calls: string[]; stderr: string } {
+function uiChecks(uis: string[], broken = ""): { status: number | null; calls: string[]; stderr: string; forwards: number; forwarding: number[] } {
   const dir = tmpdir("ui-checks-");
+  // outside dir, which the run removes
+  const pidsDir = tmpdir("ui-checks-pf-");
   fs.mkdirSync(path.join(dir, "bin"));
   const outputs = { ...(broken === "no-output" ? {} : { dashboard: { ...dashboardAccess(), note: "…" } }), headlamp: { ...headlampAccess(), note: "…" } };
   fs.writeFileSync(path.join(dir, "outputs.json"), JSON.stringify(outputs));
@@ -25,7 +27,8 @@ while (($#)); do case $1 in --kubeconfig | --request-timeout) shift 2 ;; *) args
 echo "kubectl \${args[*]}" >> ${dir}/calls.log
 case "\${args[*]}" in
   *" wait --for=condition=Ready pod --all --timeout=60s") ;;
-  *" port-forward svc/"*) p=\${args[-1]}; touch ${dir}/port-forward-\${p%%:*} ;;
+  # forwards until stopped, as kubectl does (its pid kept, to see that it is stopped)
+  *" port-forward svc/"*) p=\${args[-1]}; touch ${dir}/port-forward-\${p%%:*}; echo $$ >> ${pidsDir}/port-forward.pids; exec /bin/sleep 300 ;;
   *" get secret "*"-token -o jsonpath={.data.token}") printf '%s' '${TOKEN}' | base64 ;;
   *) echo "unexpected kubectl: \${args[*]}" >&2; exit 1 ;;
 esac
@@ -54,7 +57,22 @@ esac
     E2E_DIR=${dir} bash ${ROOT}/.ci/lab/ui-checks.sh ${uis.join(" ")}
     ls ${dir}/ui >> ${dir}/calls.log
   `;
-  return runWithStandIns(script, dir);
+  const r = runWithStandIns(script, dir);
+  // the port-forwards still running once the checks are over
+  const file = path.join(pidsDir, "port-forward.pids");
+  const pids = fs.existsSync(file) ? fs.readFileSync(file, "utf8").trim().split("\n").map(Number) : [];
+  fs.rmSync(pidsDir, { recursive: true, force: true });
+  // running: a process that exists and is not a zombie (killed, its parent gone, not yet reaped)
+  const alive = (pid: number) => {
+    try {
+      return fs.readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /s, "")[0] !== "Z";
+    } catch {
+      return false;
+    }
+  };
+  const forwarding = pids.filter(alive);
+  for (const pid of forwarding) process.kill(pid, "SIGKILL");
+  return { ...r, forwards: pids.length, forwarding };
 }
 
 describe("the web UI checks of the lab run", () => {
@@ -78,6 +96,9 @@ describe("the web UI checks of the lab run", () => {
     expect(shots).toHaveLength(2);
     for (const s of shots) expect(s).toMatch(/\/ui\/(dashboard|headlamp)\.png \(token in env: yes\)$/);
     expect(r.calls).toEqual(expect.arrayContaining(["dashboard.png", "headlamp.png"]));
+    // each port-forward ran, and none is left forwarding after the checks
+    expect(r.forwards).toBe(2);
+    expect(r.forwarding).toEqual([]);
     // the token itself reaches no command line and no log
     expect([...r.calls, r.stderr].join("\n")).not.toContain(TOKEN);
   });
@@ -91,5 +112,7 @@ describe("the web UI checks of the lab run", () => {
     const r = uiChecks(["dashboard"], broken);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain(message);
+    // a failed check stops its port-forward too
+    expect(r.forwarding).toEqual([]);
   });
 });

@@ -17,16 +17,26 @@ const TOKEN = "eyJ-lab-token";
  * field, "Authenticate"), drawn by its script a second after the page loaded — as a UI's
  * front end does on a slow machine, so the page's first load is long over when the login happens.
  */
-function loginPage(kind: "dashboard" | "headlamp"): string {
+function loginPage(kind: "dashboard" | "headlamp", after = ""): string {
   const field = kind === "dashboard" ? '<input id="token" name="token">' : '<label>ID token <input type="password"></label>';
   const button = kind === "dashboard" ? "Sign in" : "Authenticate";
   const form = `<h1>Log in</h1>${field}<button type="button" onclick="
     var t = document.querySelector('input').value;
     document.body.innerHTML = t === '${TOKEN}' ? '<nav>Cluster Workloads Namespaces</nav><p id=list>loading</p>' : '<p>Unauthorized</p>';
     if (t === '${TOKEN}') fetch('/api/pods').then(function (r) { return r.text(); }).then(function (x) { document.getElementById('list').textContent = x; });
+    if (t === '${TOKEN}') { ${after} }
   ">${button}</button>`;
   return `<!doctype html><html><body><script>setTimeout(function () { document.body.innerHTML = ${JSON.stringify(form)}; }, 1000);</script></body></html>`;
 }
+
+/** What a page does besides loading its list once, by the query of its address. */
+const AFTER_LOGIN: Record<string, string> = {
+  // watches its list: a request that never ends
+  watch: "fetch('/api/pods?watch=1');",
+  // asks its list again every second and drops the answer still on its way (as the dashboard's
+  // auto refresh does): an answer that takes 1.5 s never arrives
+  refresh: "var a; setInterval(function () { if (a) a.abort(); a = new AbortController(); fetch('/api/pods', { signal: a.signal }).catch(function () {}); }, 1000);",
+};
 
 describe("the UI screenshot after a login through the page", () => {
   let server: http.Server;
@@ -37,13 +47,16 @@ describe("the UI screenshot after a login through the page", () => {
     server = http.createServer((req, res) => {
       // the logged-in page's list, as slow as the TCG lab's dashboard answers it
       if (req.url === "/api/pods") return void setTimeout(() => res.writeHead(200, { "content-type": "text/plain" }).end("3 pods running"), 1500);
+      // a watch: answers its headers, then stays open, as a UI's watch of a list does
+      if (req.url?.startsWith("/api/pods?watch=1")) return void res.writeHead(200, { "content-type": "application/json" }).write("");
       res.writeHead(200, { "content-type": "text/html" });
-      res.end(loginPage(req.url?.includes("headlamp") ? "headlamp" : "dashboard"));
+      res.end(loginPage(req.url?.includes("headlamp") ? "headlamp" : "dashboard", AFTER_LOGIN[req.url?.split("?")[1] ?? ""] ?? ""));
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
   afterAll(() => {
+    server?.closeAllConnections();
     server?.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
@@ -56,6 +69,19 @@ describe("the UI screenshot after a login through the page", () => {
     expect(png.length).toBeGreaterThan(2000);
     expect(shown).toContain("3 pods running");
     expect(shown).not.toContain("loading");
+  }, 60000);
+
+  it("does not wait for a watch, which never ends", async () => {
+    const shown = await screenshotLoggedIn({ url: `${base}/headlamp?watch`, token: TOKEN, out: path.join(dir, "watch.png"), expect: "Workloads", chromium: CHROMIUM, timeoutMs: 20000 });
+    expect(shown).toContain("3 pods running");
+    expect(fs.existsSync(path.join(dir, "watch.png"))).toBe(true);
+  }, 60000);
+
+  it("fails, keeping the page as it was, when the page keeps asking before its answers come (its lists never show)", async () => {
+    const out = path.join(dir, "refreshing.png");
+    await expect(screenshotLoggedIn({ url: `${base}/dashboard?refresh`, token: TOKEN, out, expect: "Workloads", chromium: CHROMIUM, timeoutMs: 6000 })).rejects.toThrow(/the page was still loading after 6000 ms \(\d+ requests in flight/);
+    expect(fs.existsSync(out)).toBe(false);
+    expect(fs.existsSync(path.join(dir, "refreshing-loading.png"))).toBe(true);
   }, 60000);
 
   it("fails, keeping the page as it was, when the token is refused", async () => {
