@@ -7,8 +7,8 @@
 # the run's network namespace. Default: the smoke set (conformance-smoke.txt, one test name
 # a line, each group with why it is there); --full: every [Conformance] test but [Serial]
 # and [Disruptive] ones in parallel. Skips: conformance-skips.txt (exact names, each with
-# its reason). Prints passed / failed / skipped and the time; keeps the JUnit file and the
-# log in <run>/conformance/.
+# its reason). Prints passed / failed / interrupted / not run of the chosen specs and the
+# time (tools/junit-summary.ts); keeps the JUnit file and the log in <run>/conformance/.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${K8S_LAB_CACHE:-$HOME/.cache/k8s-lab}
@@ -65,18 +65,5 @@ ip netns exec "$NS" "$kit/ginkgo" --procs="$procs" --timeout=24h --junit-report=
   > "$out/e2e.log" 2>&1
 rc=$?
 set -e
-node -e '
-  const xml = require("fs").readFileSync(process.argv[1], "utf8");
-  const cases = [...xml.matchAll(/<testcase name="([^"]*)"[^>]*time="([\d.]+)"[^>]*>([\s\S]*?)<\/testcase>|<testcase name="([^"]*)"[^>]*\/>/g)];
-  let passed = 0, failed = 0, skipped = 0;
-  const failures = [];
-  for (const m of cases) {
-    const body = m[3] || "";
-    if (/<skipped/.test(body)) skipped++;
-    else if (/<failure|<error/.test(body)) { failed++; failures.push(m[1]); }
-    else passed++;
-  }
-  for (const f of failures) console.error("  FAILED: " + f.replace(/&#34;/g, "\"").replace(/&amp;/g, "&"));
-  console.log(`conformance: ${passed} passed, ${failed} failed, ${skipped} skipped in ${process.argv[2]} s (JUnit: ${process.argv[1]})`);
-' "$out/junit.xml" "$((SECONDS - start))" || { tail -n 40 "$out/e2e.log" >&2; exit 1; }
+(cd "$here/../.." && npx tsx tools/junit-summary.ts "$out/junit.xml" "$out/e2e.log" "$((SECONDS - start))") || { tail -n 40 "$out/e2e.log" >&2; exit 1; }
 exit $rc
