@@ -91,7 +91,11 @@ containerd() {
 runc() {
   local v=$RUNC_VERSION
   [[ -s $out/runc.amd64 ]] && return 0
-  [[ -f /usr/include/seccomp.h ]] || { echo "release files: runc needs libseccomp-dev" >&2; return 1; }
+  # runc links libseccomp (cgo): Debian's headers, installed when missing (a fresh machine has none)
+  if [[ ! -f /usr/include/seccomp.h ]]; then
+    [[ $(id -u) -eq 0 ]] || { echo "release files: runc needs libseccomp-dev (apt-get install libseccomp-dev)" >&2; return 1; }
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libseccomp-dev >/dev/null
+  fi
   local w=$cache/build/runc-$v
   wrapper "$w" "github.com/opencontainers/runc@v$v"
   (cd "$w" && CGO_ENABLED=1 go build -trimpath -tags seccomp -ldflags "-s -w -X main.version=$v" -o "$out/runc.amd64.partial" github.com/opencontainers/runc)
