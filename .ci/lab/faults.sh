@@ -57,12 +57,15 @@ no_changes() {
 }
 # a ConfigMap written (create, or there already: a first create that timed out may have landed)
 configmap_written() { kubectl_ns create configmap "$1" --from-literal=at="$(date +%s)" >/dev/null 2>&1 || kubectl_ns get configmap "$1" >/dev/null; }
+# a Deployment has N ready replicas (asked through the lab's namespace, as every request to
+# the lab: outside it the node addresses are not the lab's)
+replicas_ready() { [[ $(k_api get deployment "$1" -o jsonpath='{.status.readyReplicas}') == "$2" ]]; }
 # a new Deployment of 3 replicas is scheduled and its pods run
 deployment_runs() {
   local name=$1 image t
   image=$(k_api get node k8s-1 -o jsonpath='{.status.images[*].names[*]}' | tr ' ' '\n' | grep -m1 '^localhost/k8s-lab/busybox:')
   k_api create deployment "$name" --image="$image" --replicas=3 -- sh -c 'sleep 3600' >/dev/null
-  t=$(until_ok 300 "a new Deployment ($name) has 3 pods running" bash -c "[[ \$('$run/bin/kubectl' --kubeconfig '$run/admin.conf' ${fault_server:+--server $fault_server} --request-timeout 20s get deployment $name -o jsonpath='{.status.readyReplicas}') == 3 ]]") || return 1
+  t=$(until_ok 300 "a new Deployment ($name) has 3 pods running" replicas_ready "$name" 3) || return 1
   k_api delete deployment "$name" --wait=false >/dev/null
   echo "$t"
 }

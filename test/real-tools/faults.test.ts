@@ -12,8 +12,10 @@ import { runWithStandIns, tmpdir } from "../tools";
 function faults(call: string, broken = ""): { status: number | null; calls: string[]; stderr: string } {
   const dir = tmpdir("faults-");
   fs.mkdirSync(path.join(dir, "bin"));
-  // the checks' own kubectl (deployment_runs asks it for the ready replicas)
-  fs.writeFileSync(path.join(dir, "bin", "kubectl"), `#!/bin/bash\necho "$*" >> ${dir}/calls-kubectl.log\n[[ '${broken}' == deployment ]] && { echo 2; exit 0; }\necho 3\n`, { mode: 0o755 });
+  // the lab's kubectl called as it is, outside the lab's namespace (ns): there the node
+  // addresses are not the lab's (the faults run of 2026-12-07 asked 192.168.253.139:6443 so
+  // for 300 s and something outside answered); it records the call, and every test checks none
+  fs.writeFileSync(path.join(dir, "bin", "kubectl"), `#!/bin/bash\necho "$*" >> ${dir}-outside-ns.log\nexit 1\n`, { mode: 0o755 });
   const script = `
     set -euo pipefail
     run=${dir}; STACK=e2e; NS=klab-test; CLUSTER=klab-e2e; here=${ROOT}/.ci/lab; BROKEN='${broken}'
@@ -51,6 +53,7 @@ function faults(call: string, broken = ""): { status: number | null; calls: stri
         "get --raw /readyz") [[ $BROKEN == admin ]] && return 1; echo ok ;;
         "get nodes --no-headers") for n in 1 2 3; do echo "k8s-$n $([[ $BROKEN == notready && $n == 2 ]] && echo NotReady || echo Ready) <none> 1m v1.36.0"; done ;;
         "get node k8s-1 -o jsonpath"*) echo "localhost/k8s-lab/busybox:1.37.0" ;;
+        "get deployment fault-"*" -o jsonpath={.status.readyReplicas}") [[ $BROKEN == deployment ]] && echo 2 || echo 3 ;;
         "create deployment"* | "delete deployment"* | "create configmap"* | "delete configmap"*) ;;
         *) echo "unexpected kubectl: $*" >&2; return 1 ;;
       esac
@@ -78,7 +81,12 @@ function faults(call: string, broken = ""): { status: number | null; calls: stri
     ${call}
     printf '%s\\n' "\${fault_times[@]}" >&2
   `;
-  return runWithStandIns(script, dir);
+  const r = runWithStandIns(script, dir);
+  const outside = `${dir}-outside-ns.log`; // beside the stand-ins' directory, which runWithStandIns removes
+  const asked = fs.existsSync(outside) ? fs.readFileSync(outside, "utf8") : "nothing asked outside the lab's namespace";
+  fs.rmSync(outside, { force: true });
+  expect(asked).toBe("nothing asked outside the lab's namespace");
+  return r;
 }
 
 describe("the faults of the lab run (stand-in lab)", () => {
