@@ -64,14 +64,22 @@ export class PlanBuilder {
     this.layers.push({ name, owner, rolling, steps: steps.map((s) => s.id) });
   }
 
-  /** A host step on `node` is undone with its disk (lab VMs); undefined for existing machines, which stay. */
-  diskOf(node: string): string | undefined {
-    return this.config.hypervisor.mode === "libvirt" && this.byNode.has(node) ? `volume-${node}` : undefined;
+  /**
+   * A host step on `node` is undone with its machine, the node's domain (lab VMs); undefined
+   * for existing machines, which stay. The domain, not the disk: when a machine is made again
+   * (rebuildNodes) the engine deletes the old steps first, in the delete-before-replace chain
+   * of whichever of the disk and the seed it reaches first, and skips a step's delete only if
+   * its `deletedWith` is already marked as deleted then — the domain (in both chains) always
+   * is, the disk not when the seed comes first: on the real lab of 2026-12-07 a rebuilt
+   * node's uncordon step then dialled the gone machine for 2 minutes and failed the up.
+   */
+  machineOf(node: string): string | undefined {
+    return this.config.hypervisor.mode === "libvirt" && this.byNode.has(node) ? `domain-${node}` : undefined;
   }
 
-  /** A host step of the plan: wiped data as configured, undone with its node's disk unless it is undone with the cluster; forgotten when its machine is lost. */
+  /** A host step of the plan: wiped data as configured, undone with its node's machine unless it is undone with the cluster; forgotten when its machine is lost. */
   private hostStep(id: string, layer: LayerName, owner: Owner, plan: HostStepPlan, extra: Partial<HostStep> = {}): HostStep {
-    const deletedWith = extra.deletedWithCluster ? undefined : this.diskOf(plan.node);
+    const deletedWith = extra.deletedWithCluster ? undefined : this.machineOf(plan.node);
     const lost = this.config.lostMachines.includes(plan.node);
     return this.add<HostStep>({ id, kind: "host", layer, owner, node: plan.node, plan, wipeData: this.config.wipeDataOnDestroy, ...(deletedWith ? { deletedWith } : {}), ...(lost ? { forgottenOnDelete: true } : {}), ...extra });
   }

@@ -270,8 +270,12 @@ describe("etcd members and control-plane nodes", () => {
     expect(replaced).not.toContain("etcd-membership-k8s-2");
     expect(second.rec.options.get("command:remote:Command::etcd-membership-k8s-2")?.ignoreChanges).toEqual(["triggers"]);
     expect(second.rec.options.get("command:remote:Command::node-k8s-2")?.ignoreChanges).toEqual(["triggers"]);
-    // the old machine's steps are not undone on it: its disk goes with them
-    expect(deletedWithOf(second.rec, "kubelet-k8s-2")).toBe("command:local:Command::volume-k8s-2");
+    // the old machine's steps are not undone on it: they go with its domain, which is in the
+    // engine's delete-before-replace chain of both the disk and the seed (the disk is the root
+    // of its own chain, not marked deleted when the seed's chain runs first: the lab run's
+    // uncordon step then dialled the gone machine)
+    expect(deletedWithOf(second.rec, "kubelet-k8s-2")).toBe("command:local:Command::domain-k8s-2");
+    expect(deletedWithOf(second.rec, "upgrade-uncordon-k8s-2")).toBe("command:local:Command::domain-k8s-2");
     const out = await resolvedOutputs(second.outputs!);
     const last = out.lastUp as LastUp;
     expect(last.machines).toEqual({ "k8s-2": 2 });

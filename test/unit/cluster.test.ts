@@ -346,7 +346,7 @@ describe("a destroy that does not undo what a deleted disk takes with it", () =>
     );
   const CA_KEY = "tls:index/privateKey:PrivateKey::cluster-ca";
 
-  it("lab VMs: every host step and what it is made of goes with its node's disk, the memberships and the Kubernetes objects with the cluster", async () => {
+  it("lab VMs: every host step and what it is made of goes with its node's machine (its domain), the memberships and the Kubernetes objects with the cluster", async () => {
     const { rec, error } = await runProgram(dev);
     expect(error).toBeUndefined();
     // a host step is one remote command (and its copies), under its layer
@@ -357,11 +357,11 @@ describe("a destroy that does not undo what a deleted disk takes with it", () =>
     expect(Object.keys(steps).length).toBeGreaterThan(30);
     for (const [name, w] of Object.entries(steps)) {
       const membership = /^(node|etcd-membership)-/.test(name);
-      const want = membership ? CA_KEY : `command:local:Command::volume-${ipToNode[hosts[name]]}`;
+      const want = membership ? CA_KEY : `command:local:Command::domain-${ipToNode[hosts[name]]}`;
       expect({ name, step: w }).toEqual({ name, step: want });
     }
     const copies = deletedWith(rec, "command:remote:CopyToRemote");
-    for (const [name, w] of Object.entries(copies)) expect({ name, w }).toEqual({ name, w: expect.stringMatching(/::volume-k8s-[123]$/) });
+    for (const [name, w] of Object.entries(copies)) expect({ name, w }).toEqual({ name, w: expect.stringMatching(/::domain-k8s-[123]$/) });
     const objects = rec.resources.filter((r) => r.type.startsWith("kubernetes:") && !r.type.startsWith("pulumi:"));
     expect(objects.length).toBeGreaterThan(20);
     for (const o of objects) expect({ o: o.name, w: deletedWith(rec, o.type)[o.name] }).toEqual({ o: o.name, w: CA_KEY });
