@@ -10,7 +10,7 @@
 #   E2E_KEEP_ON_FAILURE=1  on a failure leave everything running (daemons, namespace, VMs)
 #                   and print how to look and how to clean up
 #   E2E_DAY_TWO=1   instead of the kubeletMaxPods roll: add a worker (k8s-4), remove it, move
-#                   etcd (the default) → $E2E_ETCD_TO and Kubernetes 1.36.0 → $E2E_UPGRADE_TO (patch upgrades; the
+#                   etcd (the default) → $E2E_ETCD_TO and Kubernetes 1.36.0 → $E2E_UPGRADE_TO (patch or minor upgrades; the
 #                   second drains and uncordons node by node), each previewed, applied and checked
 #   E2E_DAY_TWO_PHASES  which of day two's phases run (default: "scale etcd kubernetes")
 #   E2E_CNI         the pod network: weave (default, the card's), flannel or bridge
@@ -620,7 +620,10 @@ if [[ -n ${E2E_DAY_TWO:-} && $day_two_phases == *" kubernetes "* ]]; then
   echo "$versions" >&2
   [[ $(grep -c "=v$UPGRADE_TO,$" <<< "$versions") -eq 3 ]] || { echo "not every node runs kubelet v$UPGRADE_TO, schedulable" >&2; exit 1; }
   for n in k8s-1 k8s-2 k8s-3; do
-    step_stderr "upgrade-drain-$n" | grep -q "v1.36.0 → v$UPGRADE_TO: cordon and drain" || { echo "$n was not drained before its kubelet moved" >&2; exit 1; }
+    # its first line names every move (the kubelet's, then the recorded releases'), then the drain
+    drain=$(step_stderr "upgrade-drain-$n")
+    grep -qE "^$n: kubelet v1\.36\.0 → v${UPGRADE_TO//./\\.}( .*)?: cordon and drain$" <<<"$drain" || { echo "$n was not drained before its kubelet moved" >&2; exit 1; }
+    grep -qxF "node/$n drained" <<<"$drain" || { echo "$n's drain did not finish" >&2; exit 1; }
     step_stderr "upgrade-uncordon-$n" | grep -q "on kubernetes=$UPGRADE_TO,.*, uncordoned" || { echo "$n was not uncordoned by the upgrade" >&2; exit 1; }
   done
   for ip in 192.168.253.140 192.168.253.139 192.168.253.141; do
