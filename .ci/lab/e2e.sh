@@ -55,6 +55,11 @@
 #                   run and be as they were before the first up (entries, files with digests,
 #                   units, packages, swap, mounts, cluster processes: compared on the machines;
 #                   modules, sysctls, links and packet filter after a reboot of each)
+#   E2E_APISERVER_ENDPOINT=1  the stack sets apiserverEndpoint api.$CLUSTER.lab, a name the lab
+#                   network's DNS answers with every control-plane node's address; the namespace's
+#                   resolver is that DNS (/etc/netns/$NS/resolv.conf), so Pulumi, kubectl and the
+#                   checks reach the apiservers through it (with E2E_FAULTS: the admin kubeconfig
+#                   must keep answering while the first node's apiserver is stopped)
 #   E2E_SKIP_KUBE_BENCH=1  no kube-bench phase (about 4 minutes a node on TCG guests)
 #   E2E_ETCD_TO     the etcd release day two moves to (default 3.6.15: newer than the default 3.6.14)
 #   E2E_UPGRADE_TO  the Kubernetes release day two moves to (default 1.36.1; its release files
@@ -168,6 +173,7 @@ cleanup() {
   sleep 1
   ip netns pids $NS 2>/dev/null | xargs -r kill -9
   ip netns del $NS 2>/dev/null
+  rm -rf "/etc/netns/$NS"
   [[ -n $kvm_mode ]] && chmod "$kvm_mode" /dev/kvm
   [[ -z ${E2E_KEEP:-} && -n ${pool:-} ]] && rm -rf "$pool"
   rm -f "$root/Pulumi.$STACK.yaml"
@@ -220,6 +226,7 @@ pool=/var/lib/libvirt/images/$CLUSTER
 # a run kept with E2E_KEEP(_ON_FAILURE) may have left its daemons and namespace
 for p in libvirtd virtlogd; do [[ -s $run/$p.pid ]] && kill "$(cat "$run/$p.pid")" 2>/dev/null || true; done
 if ip netns exec $NS true 2>/dev/null; then ip netns pids $NS | xargs -r kill -9; ip netns del $NS; fi
+rm -rf "/etc/netns/$NS"
 [[ -d $run/previous ]] && git -C "$root" worktree remove --force "$run/previous"
 rm -rf "$run" "$pool"; mkdir -p "$run/bin" "$run/artifacts"
 # the stack's artifactDir: this run's own copy (hard links), so day two can put another
@@ -242,6 +249,9 @@ printf 'listen_tls = 0\nlisten_tcp = 0\nauth_unix_rw = "none"\nauth_unix_ro = "n
 # another libvirtd (the libvirt test of npm test, a system one) would lose its socket to ours
 if virsh -q -c qemu:///system uri >/dev/null 2>&1; then echo "lab:e2e: a libvirtd already answers on qemu:///system; stop it first (this run starts its own)" >&2; exit 1; fi
 ip netns add $NS
+# apiserverEndpoint in the lab's domain: this machine asks the lab network's DNS (its gateway),
+# as a user's machine would with that name (ip netns exec puts this file over /etc/resolv.conf)
+if [[ -n ${E2E_APISERVER_ENDPOINT:-} ]]; then mkdir -p "/etc/netns/$NS" && echo "nameserver 192.168.253.1" > "/etc/netns/$NS/resolv.conf"; fi
 ip netns exec $NS ip link set lo up
 ip netns exec $NS virtlogd -d -f "$run/virtlogd.conf" -p "$run/virtlogd.pid"
 ip netns exec $NS libvirtd -d -f "$run/libvirtd.conf" -p "$run/libvirtd.pid"
@@ -374,6 +384,8 @@ node -e '
     ...(process.env.E2E_CNI === "flannel" ? { imageOverrides: [`flannel=ghcr.io/flannel-io/flannel:${process.env.FLANNEL_TAG}`] } : {}),
     // only when asked: a program from before the key (E2E_FROM_PREVIOUS) refuses keys it does not know
     ...(process.env.E2E_LOCAL_PROXY ? { localProxy: process.env.E2E_LOCAL_PROXY } : {}),
+    // admin access by a name the lab network answers with every control-plane node
+    ...(process.env.E2E_APISERVER_ENDPOINT ? { apiserverEndpoint: `api.${cluster}.lab` } : {}),
     // two hosts: k8s-3 on the second, reached over SSH; the program joins the node networks
     ...(process.env.E2E_HOSTS === "2" ? { hypervisors: [`name=hv1 uri=qemu:///system address=${process.env.HV1_ADDR}`, `name=hv2 uri=${process.env.HV2_URI} address=${process.env.HV2_ADDR}`] } : {}),
   };

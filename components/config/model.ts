@@ -173,3 +173,19 @@ export function runsKubelet(n: NodeSpec): boolean {
 export function kubeletNodes(c: Pick<ClusterConfig, "nodes">): NodeSpec[] {
   return c.nodes.filter(runsKubelet);
 }
+
+/** The lab network's DNS domain (lab VMs): every node answers as `<node>.<domain>` there. */
+export function labDnsDomain(c: Pick<ClusterConfig, "name">): string {
+  return `${c.name}.lab`;
+}
+
+/**
+ * apiserverEndpoint when the lab network's DNS answers it: a name in the lab's own domain
+ * (e.g. `api.k8s-lab.lab`) on lab VMs. libvirt's DNS then gives that name every control-plane
+ * node's address, and clients (Go's, as kubectl and the Pulumi provider) try each in turn:
+ * admin access that survives any one apiserver down, with no VIP or load balancer.
+ */
+export function labApiserverName(c: Pick<ClusterConfig, "name" | "network" | "hypervisor">): string | undefined {
+  const host = c.network.apiserverEndpoint?.host;
+  return c.hypervisor.mode === "libvirt" && host?.endsWith(`.${labDnsDomain(c)}`) ? host : undefined;
+}

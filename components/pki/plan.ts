@@ -3,7 +3,7 @@
 // talks to. Pure data; the ClusterPki component issues it, the render command prints it.
 // Depends on: config.
 import * as YAML from "yaml";
-import { ClusterConfig, NodeSpec, nodesWith } from "../config";
+import { ClusterConfig, NodeSpec, labDnsDomain, nodesWith } from "../config";
 
 /** `allowedUses` values exactly as the tls provider spells them. */
 export type AllowedUse = "cert_signing" | "crl_signing" | "key_encipherment" | "digital_signature" | "server_auth" | "client_auth";
@@ -114,7 +114,7 @@ export function adminEndpointNote(c: ClusterConfig): string {
   const first = c.adminNode;
   return c.network.apiserverEndpoint
     ? "apiserverEndpoint (config)"
-    : `the first control-plane node, ${first?.name}: a single point of failure for admin access and addons; set apiserverEndpoint to a VIP or DNS name in front of every control-plane node`;
+    : `the first control-plane node, ${first?.name}: a single point of failure for admin access and addons; set apiserverEndpoint to a VIP or DNS name in front of every control-plane node${c.hypervisor.mode === "libvirt" ? ` (on these lab VMs: api.${labDnsDomain(c)}, which the lab network's DNS answers with every control-plane node's address)` : ""}`;
 }
 
 export function planPki(c: ClusterConfig): PkiPlan {

@@ -4,7 +4,7 @@
 import { createHash } from "crypto";
 import { create } from "xmlbuilder2";
 import * as YAML from "yaml";
-import { ClusterConfig, HypervisorSpec, NodeSpec, TUNNEL_MTU, multiHost } from "../config";
+import { ClusterConfig, HypervisorSpec, NodeSpec, TUNNEL_MTU, labApiserverName, labDnsDomain, multiHost } from "../config";
 import { FSTAB_SWAP_OFF, KERNEL_MODULES, MASK_SWAP_UNITS, MODULES_FILE, PROXY_ENV_FILE, packagesFor, SYSCTLS, SYSCTL_FILE, proxyEnvironment } from "../node-prep/prep";
 
 export interface LibvirtNames {
@@ -26,7 +26,7 @@ export function libvirtNames(c: ClusterConfig): LibvirtNames {
     network: c.name,
     bridge: `br-${c.name}`.slice(0, 15),
     tunnel: `vx-${c.name}`.slice(0, 15),
-    dnsDomain: `${c.name}.lab`,
+    dnsDomain: labDnsDomain(c),
     pool: c.hypervisor.pool,
     baseVolume: `${c.name}-base.qcow2`,
     domain: (n) => `${c.name}-${n}`,
@@ -69,13 +69,21 @@ export function networkXml(c: ClusterConfig, host: HypervisorSpec = c.hypervisor
   });
 }
 
-/** A node's DHCP reservation (MAC → IP and name) and DNS entry, as `virsh net-update` takes them. */
-export function nodeAddressXml(c: ClusterConfig, node: NodeSpec): { dhcpHost: string; dnsHost: string } {
+/**
+ * A node's DHCP reservation (MAC → IP and name) and DNS entry, as `virsh net-update` takes
+ * them. A control-plane node's entry also carries apiserverEndpoint when that is a name in the
+ * lab's domain (labApiserverName): the name then resolves to every control-plane node.
+ * `dnsHostKey` names the entry by its address alone, for removing it: libvirt refuses to
+ * remove by an element whose name matches several entries (the shared apiserver name does).
+ */
+export function nodeAddressXml(c: ClusterConfig, node: NodeSpec): { dhcpHost: string; dnsHost: string; dnsHostKey: string } {
   const d = libvirtNames(c).dnsDomain;
+  const api = node.roles.has("control-plane") ? labApiserverName(c) : undefined;
   const one = (obj: object) => create(obj).end({ headless: true });
   return {
     dhcpHost: one({ host: { "@mac": node.mac, "@name": node.name, "@ip": node.ip } }),
-    dnsHost: one({ host: { "@ip": node.ip, hostname: [node.name, `${node.name}.${d}`] } }),
+    dnsHost: one({ host: { "@ip": node.ip, hostname: [node.name, `${node.name}.${d}`, ...(api ? [api] : [])] } }),
+    dnsHostKey: one({ host: { "@ip": node.ip } }),
   };
 }
 

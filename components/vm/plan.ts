@@ -77,14 +77,16 @@ export function planNetwork(c: ClusterConfig, host: HypervisorSpec = c.hyperviso
 /**
  * One node's entry in the lab network: its DHCP reservation and its DNS names, added to the
  * defined and the running network (`virsh net-update … --config`, and `--live` when it
- * runs); removed on delete. Re-running replaces the entry, so it is idempotent.
+ * runs); removed on delete, by its address alone (nodeAddressXml: a control-plane node's entry
+ * may share the apiserver name with the others'). Re-running replaces the entry, so it is
+ * idempotent.
  */
 export function planNodeAddress(c: ClusterConfig, node: NodeSpec): LibvirtObjectPlan {
   const n = libvirtNames(c);
-  const { dhcpHost, dnsHost } = nodeAddressXml(c, node);
+  const { dhcpHost, dnsHost, dnsHostKey } = nodeAddressXml(c, node);
   const net = shq(n.network);
   const flags = [`flags=(--config); if [[ $(virsh net-info ${net} | awk '/^Active:/ {print $2}') == yes ]]; then flags+=(--live); fi`];
-  const remove = [`virsh net-update ${net} delete ip-dhcp-host ${shq(dhcpHost)} "\${flags[@]}" >/dev/null 2>&1 || true`, `virsh net-update ${net} delete dns-host ${shq(dnsHost)} "\${flags[@]}" >/dev/null 2>&1 || true`];
+  const remove = [`virsh net-update ${net} delete ip-dhcp-host ${shq(dhcpHost)} "\${flags[@]}" >/dev/null 2>&1 || true`, `virsh net-update ${net} delete dns-host ${shq(dnsHostKey)} "\${flags[@]}" >/dev/null 2>&1 || true`];
   return {
     kind: "NetworkHost",
     name: node.name,

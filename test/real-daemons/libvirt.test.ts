@@ -77,7 +77,14 @@ const skip = process.env.K8SLAB_SKIP_LIBVIRT === "1";
     const { rec, error } = await runProgram({
       ...stackConfig("dev"),
       clusterName: "klabtest",
-      nodes: ["name=node-1 ip=10.254.77.10 roles=etcd,control-plane,worker vcpu=2 memoryMiB=2048 diskGiB=2"],
+      // node-1 is the one machine made; node-2 and node-3 get only their network entries
+      nodes: [
+        "name=node-1 ip=10.254.77.10 roles=etcd,control-plane,worker vcpu=2 memoryMiB=2048 diskGiB=2",
+        "name=node-2 ip=10.254.77.11 roles=control-plane,worker vcpu=2 memoryMiB=2048 diskGiB=2",
+        "name=node-3 ip=10.254.77.12 roles=worker vcpu=2 memoryMiB=2048 diskGiB=2",
+      ],
+      // a name in the lab's domain: the lab network answers it with every control-plane node
+      apiserverEndpoint: "api.klabtest.lab",
       nodeCidr: "10.254.77.0/24",
       domainType: "qemu",
       libvirtUri: URI,
@@ -87,7 +94,7 @@ const skip = process.env.K8SLAB_SKIP_LIBVIRT === "1";
     });
     expect(error).toBeUndefined();
     const cmd = (name: string): Recorded => rec.named(name, "command:local:Command");
-    const order = ["network-klabtest", "address-node-1", "pool-klabtest", "volume-base", "volume-node-1", "cloudinit-node-1", "domain-node-1"];
+    const order = ["network-klabtest", "address-node-1", "address-node-2", "address-node-3", "pool-klabtest", "volume-base", "volume-node-1", "cloudinit-node-1", "domain-node-1"];
 
     for (const name of order) {
       const r = cmd(name);
@@ -114,11 +121,23 @@ const skip = process.env.K8SLAB_SKIP_LIBVIRT === "1";
     expect(virsh("domstate klabtest-node-1").out.trim()).toBe("running");
     expect(virsh("dominfo klabtest-node-1").out).toMatch(/Autostart:\s+enable/);
 
-    // a node's entry goes with it, the network stays for the others
+    // the names as the nodes' resolver gets them, from the network's dnsmasq (busybox's nslookup)
+    const lookup = (name: string): string[] => {
+      const out = sh(`busybox nslookup ${name} 10.254.77.1`, { allowFail: true }).out;
+      return [...out.split(/^Name:/m).slice(1).join("").matchAll(/^Address:\s*(\S+)$/gm)].map((m) => m[1]).sort();
+    };
+    expect(lookup("api.klabtest.lab")).toEqual(["10.254.77.10", "10.254.77.11"]);
+    expect(lookup("node-3.klabtest.lab")).toEqual(["10.254.77.12"]);
+    expect(lookup("node-1.klabtest.lab")).toEqual(["10.254.77.10"]);
+
+    // a node's entry goes with it (the shared apiserver name too), the network stays for the others
     sh(cmd("address-node-1").inputs.delete, { env: cmd("address-node-1").inputs.environment });
     expect(virsh("net-dumpxml klabtest").out).not.toContain("52:54:00:fe:4d:0a");
     expect(virsh("net-dumpxml --inactive klabtest").out).not.toContain("52:54:00:fe:4d:0a");
+    expect(virsh("net-dumpxml klabtest").out).not.toContain("10.254.77.10'>");
     expect(virsh("net-info klabtest").out).toMatch(/Active:\s+yes/);
+    expect(lookup("api.klabtest.lab")).toEqual(["10.254.77.11"]);
+    expect(lookup("node-1.klabtest.lab")).toEqual([]);
 
     for (const name of [...order].reverse()) sh(cmd(name).inputs.delete, { env: cmd(name).inputs.environment });
     cleanup = [];

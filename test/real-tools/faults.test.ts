@@ -9,7 +9,7 @@ import * as path from "path";
 import { ROOT } from "../harness";
 import { runWithStandIns, tmpdir } from "../tools";
 
-function faults(call: string, broken = ""): { status: number | null; calls: string[]; stderr: string } {
+function faults(call: string, broken = "", env = ""): { status: number | null; calls: string[]; stderr: string } {
   const dir = tmpdir("faults-");
   fs.mkdirSync(path.join(dir, "bin"));
   // the lab's kubectl called as it is, outside the lab's namespace (ns): there the node
@@ -18,7 +18,7 @@ function faults(call: string, broken = ""): { status: number | null; calls: stri
   fs.writeFileSync(path.join(dir, "bin", "kubectl"), `#!/bin/bash\necho "$*" >> ${dir}-outside-ns.log\nexit 1\n`, { mode: 0o755 });
   const script = `
     set -euo pipefail
-    run=${dir}; STACK=e2e; NS=klab-test; CLUSTER=klab-e2e; here=${ROOT}/.ci/lab; BROKEN='${broken}'
+    run=${dir}; STACK=e2e; NS=klab-test; CLUSTER=klab-e2e; here=${ROOT}/.ci/lab; BROKEN='${broken}'; ${env}
     log() { printf '%s\\n' "$*" >> "$run/calls.log"; }
     sleep() { SECONDS=$((SECONDS + \${1%.*})); }
     phase() { log "phase $1"; }
@@ -43,12 +43,15 @@ function faults(call: string, broken = ""): { status: number | null; calls: stri
     kubectl_ns() {
       log "kubectl $*"
       # the admin kubeconfig's endpoint is the first node; --server picks another apiserver
+      # (with E2E_APISERVER_ENDPOINT a name of every control-plane node, which answers while any apiserver runs)
       local server=https://192.168.253.140:6443
+      [[ -n \${E2E_APISERVER_ENDPOINT:-} ]] && server=https://api.klab-e2e.lab:6443
       if [[ $1 == --server ]]; then server=$2; shift 2; fi
       case $* in
         "config view"*) echo "$server"; return 0 ;;
       esac
       if [[ $server == "https://$stopped:6443" && $BROKEN != first-answers ]]; then echo "connection refused" >&2; return 1; fi
+      if [[ $server == https://api.klab-e2e.lab:6443 && $BROKEN == name-is-first-only && $stopped == 192.168.253.140 ]]; then echo "connection refused" >&2; return 1; fi
       case $* in
         "get --raw /readyz") [[ $BROKEN == admin ]] && return 1; echo ok ;;
         "get nodes --no-headers") for n in 1 2 3; do echo "k8s-$n $([[ $BROKEN == notready && $n == 2 ]] && echo NotReady || echo Ready) <none> 1m v1.36.0"; done ;;
@@ -107,6 +110,23 @@ describe("the faults of the lab run (stand-in lab)", () => {
     expect(second.some((c) => c.startsWith("kubectl create deployment fault-k8s-2 "))).toBe(true);
     expect(r.calls.filter((c) => c.startsWith("ns pulumi preview --stack e2e --expect-no-changes"))).toHaveLength(3);
     expect(r.stderr.match(/measured: k8s-\d.s apiserver started again: ready/g)).toHaveLength(3);
+  });
+
+  it("with apiserverEndpoint a name of every control-plane node, the admin kubeconfig itself answers while the first node's apiserver is stopped", () => {
+    const r = faults("fault_apiserver_stopped", "", "E2E_APISERVER_ENDPOINT=1");
+    expect(r.stderr).not.toMatch(/FAILED|unexpected/);
+    expect(r.status).toBe(0);
+    const stops = r.calls.filter((c) => /systemctl (stop|start) kube-apiserver/.test(c));
+    expect(stops).toHaveLength(6);
+    const during = r.calls.slice(r.calls.indexOf(stops[0]), r.calls.indexOf(stops[1]));
+    expect(during).toEqual(expect.arrayContaining(["kubectl config view -o jsonpath={.clusters[0].cluster.server}", "kubectl get --raw /readyz", "kubectl get nodes --no-headers"]));
+    expect(during.some((c) => c.startsWith("kubectl create deployment fault-k8s-1 "))).toBe(true);
+    expect(r.calls.filter((c) => c.includes("--server"))).toEqual([]);
+    expect(r.stderr).toMatch(/ok: the admin credentials through the admin kubeconfig with k8s-1's apiserver stopped/);
+    // a name that leads only to the first node fails as the default endpoint would
+    const broken = faults("fault_apiserver_stopped", "name-is-first-only", "E2E_APISERVER_ENDPOINT=1");
+    expect(broken.status).not.toBe(0);
+    expect(broken.stderr).toMatch(/FAILED within 60 s: the admin credentials through the admin kubeconfig with k8s-1's apiserver stopped/);
   });
 
   it.each([

@@ -116,9 +116,26 @@ describe("validators", () => {
       expect(domainXml(c, n)).toContain(`<mac address="${n.mac}"/>`);
     }
     expect(net).toContain('<ip address="192.168.253.1" netmask="255.255.255.0">');
+    // removed by its address alone: the apiserver name below is in several entries, and libvirt refuses a removal that matches several
+    expect(planNodeAddress(c, c.nodes[0]).delete).toContain(`delete dns-host '<host ip="${c.nodes[0].ip}"/>'`);
+    expect(planNodeAddress(c, c.nodes[0]).create).toContain(`delete dns-host '<host ip="${c.nodes[0].ip}"/>'`);
     expect(domainXml(c, c.nodes[0])).toContain('<cpu mode="host-passthrough" check="none"/>');
     expect(domainXml(variants.qemuWithProxy, c.nodes[0])).not.toContain("<cpu");
     expect(domainXml(variants.qemuWithProxy, c.nodes[0])).toContain('<domain type="qemu">');
+  });
+
+  it("gives apiserverEndpoint in the lab's domain every control-plane node's address, and no worker's", () => {
+    const nodes = ["name=cp-1 ip=192.168.253.21 roles=etcd,control-plane", "name=cp-2 ip=192.168.253.22 roles=etcd,control-plane", "name=cp-3 ip=192.168.253.23 roles=etcd,control-plane", "name=w-1 ip=192.168.253.31 roles=worker"];
+    const named = (endpoint: string | undefined) => loadConfig({ ...dev, nodes, ...(endpoint ? { apiserverEndpoint: endpoint } : {}) }).config!;
+    const api = (cfg: ReturnType<typeof named>) => cfg.nodes.filter((n) => String(planNodeAddress(cfg, n).triggers.dnsHost).includes("<hostname>api.k8s-lab.lab</hostname>")).map((n) => n.name);
+    expect(api(named("api.k8s-lab.lab"))).toEqual(["cp-1", "cp-2", "cp-3"]);
+    expect(planNodeAddress(named("api.k8s-lab.lab"), named("api.k8s-lab.lab").nodes[1]).triggers.dnsHost).toBe('<host ip="192.168.253.22"><hostname>cp-2</hostname><hostname>cp-2.k8s-lab.lab</hostname><hostname>api.k8s-lab.lab</hostname></host>');
+    // a name elsewhere is the user's DNS's; none: no node's entry changes (a running lab's entries stay)
+    for (const other of ["api.example.org", "192.168.253.21", undefined]) {
+      const cfg = named(other);
+      expect(cfg.nodes.map((n) => planNodeAddress(cfg, n).triggers.dnsHost).join("")).not.toMatch(/<hostname>(api\.|192)/);
+    }
+    expect(planNodeAddress(named(undefined), named(undefined).nodes[0]).triggers).toEqual(planNodeAddress(named("api.example.org"), named("api.example.org").nodes[0]).triggers);
   });
 
   it.each(Object.entries(variants))("%s: user-data passes cloud-init schema", (_, c) => {

@@ -98,6 +98,12 @@ describe("preflight rules", () => {
     expect(errs("api.lab:70000")).toEqual(["apiserverEndpoint: port 70000 is out of range"]);
     const nodes = ["name=cp-1 ip=192.168.253.21 roles=etcd,control-plane", "name=w-1 ip=192.168.253.31 roles=worker"];
     expect(loadConfig({ ...dev, nodes, apiserverEndpoint: "192.168.253.31" }).errors.map((e) => e.message)).toContain("192.168.253.31 is node w-1, which runs no kube-apiserver");
+    // a name in the lab's domain is the lab network's to answer: the apiserver port, and not a node's own name
+    expect(errs("api.k8s-lab.lab")).toEqual([]);
+    expect(errs("api.k8s-lab.lab:7443")).toEqual(["apiserverEndpoint: api.k8s-lab.lab is answered by the lab network's DNS with the control-plane nodes' addresses, where kube-apiserver listens on apiserverPort 6443, not 7443"]);
+    expect(errs("k8s-2.k8s-lab.lab")).toEqual(["apiserverEndpoint: k8s-2.k8s-lab.lab is node k8s-2's own name in the lab's DNS"]);
+    // existing machines have no lab network: the name is the user's DNS's
+    expect(loadConfig({ ...dev, hostMode: "existing", baseImagePath: undefined, apiserverEndpoint: "api.k8s-lab.lab:7443" }).errors).toEqual([]);
   });
 
   it("the dev stack itself has no problem and no warning", () => {
