@@ -5,7 +5,10 @@
 // playwright-core; the token comes from UI_TOKEN (never argv).
 // Usage: UI_TOKEN=… tsx tools/ui-screenshot.ts URL OUT.png
 // Env: UI_EXPECT (text the logged-in page shows; default "Workloads", which the dashboard's
-// and Headlamp's navigation both have), CHROMIUM (default /usr/bin/chromium), UI_TIMEOUT_MS.
+// and Headlamp's navigation both have), UI_LIST_PATH and UI_LIST_EXPECT (then a list page, by
+// its address relative to URL, and text it must show: the screenshot is of that page, e.g.
+// kube-system's pods with CoreDNS's among them — the UI showing the cluster, not an empty
+// namespace), CHROMIUM (default /usr/bin/chromium), UI_TIMEOUT_MS.
 import { Request, chromium } from "playwright-core";
 
 /** The token field of the dashboard (#token) and of Headlamp (a password field), in that order. */
@@ -14,7 +17,7 @@ export const TOKEN_FIELD = 'input#token, input[name="token"], input[type="passwo
 export const SUBMIT = /^\s*(sign in|authenticate)\s*$/i;
 
 /** Logs in, saves the screenshot, and returns the page's visible text as it was then. */
-export async function screenshotLoggedIn(o: { url: string; token: string; out: string; expect: string; chromium: string; timeoutMs: number }): Promise<string> {
+export async function screenshotLoggedIn(o: { url: string; token: string; out: string; expect: string; list?: { path: string; expect: string }; chromium: string; timeoutMs: number }): Promise<string> {
   const browser = await chromium.launch({ executablePath: o.chromium, args: ["--no-sandbox"] });
   try {
     const page = await browser.newPage({ ignoreHTTPSErrors: true, viewport: { width: 1440, height: 900 } });
@@ -33,23 +36,35 @@ export async function screenshotLoggedIn(o: { url: string; token: string; out: s
     await field.waitFor({ state: "visible" });
     await field.fill(o.token);
     await page.getByRole("button", { name: SUBMIT }).first().click();
-    try {
-      await page.getByText(o.expect).first().waitFor({ state: "visible" });
-    } catch (e) {
-      await page.screenshot({ path: o.out.replace(/\.png$/, "") + "-failed.png" });
-      throw new Error(`after signing in, "${o.expect}" did not show within ${o.timeoutMs} ms (the page as it was: ${o.out.replace(/\.png$/, "")}-failed.png)`);
-    }
+    const shows = async (text: string, where: string) => {
+      try {
+        await page.getByText(text).first().waitFor({ state: "visible" });
+      } catch (e) {
+        await page.screenshot({ path: o.out.replace(/\.png$/, "") + "-failed.png" });
+        throw new Error(`${where}, "${text}" did not show within ${o.timeoutMs} ms (the page as it was: ${o.out.replace(/\.png$/, "")}-failed.png)`);
+      }
+    };
     // the page's lists load after its frame: wait, bounded, until no request has been in flight
     // for half a second (not the page's "networkidle" load state: reached once at its first load,
     // it is never waited for again). A page that keeps asking before its answers come never
     // shows its lists (the dashboard on the TCG lab, refreshing every 5 s lists that took 40-80 s,
     // stayed spinners): that is a failure, with the page as it was.
-    const deadline = Date.now() + o.timeoutMs;
-    while (Date.now() < deadline && (inFlight > 0 || Date.now() - lastChange < 500)) await page.waitForTimeout(100);
-    if (inFlight > 0 || Date.now() - lastChange < 500) {
-      const still = o.out.replace(/\.png$/, "") + "-loading.png";
-      await page.screenshot({ path: still });
-      throw new Error(`after signing in, the page was still loading after ${o.timeoutMs} ms (${inFlight} requests in flight; the page as it was: ${still})`);
+    const settled = async (where: string) => {
+      const deadline = Date.now() + o.timeoutMs;
+      while (Date.now() < deadline && (inFlight > 0 || Date.now() - lastChange < 500)) await page.waitForTimeout(100);
+      if (inFlight > 0 || Date.now() - lastChange < 500) {
+        const still = o.out.replace(/\.png$/, "") + "-loading.png";
+        await page.screenshot({ path: still });
+        throw new Error(`${where}, the page was still loading after ${o.timeoutMs} ms (${inFlight} requests in flight; the page as it was: ${still})`);
+      }
+    };
+    await shows(o.expect, "after signing in");
+    await settled("after signing in");
+    if (o.list) {
+      const where = `on ${o.list.path}`;
+      await page.goto(new URL(o.list.path, o.url).toString(), { waitUntil: "domcontentloaded" });
+      await shows(o.list.expect, where);
+      await settled(where);
     }
     await page.screenshot({ path: o.out });
     return await page.innerText("body");
@@ -61,8 +76,8 @@ export async function screenshotLoggedIn(o: { url: string; token: string; out: s
 if (require.main === module) {
   const [url, out] = process.argv.slice(2);
   const token = process.env.UI_TOKEN;
-  if (!url || !out || !token) {
-    console.error("usage: UI_TOKEN=… tsx tools/ui-screenshot.ts URL OUT.png");
+  if (!url || !out || !token || (process.env.UI_LIST_PATH && !process.env.UI_LIST_EXPECT)) {
+    console.error("usage: UI_TOKEN=… [UI_LIST_PATH=… UI_LIST_EXPECT=…] tsx tools/ui-screenshot.ts URL OUT.png");
     process.exit(2);
   }
   screenshotLoggedIn({
@@ -70,6 +85,7 @@ if (require.main === module) {
     token,
     out,
     expect: process.env.UI_EXPECT ?? "Workloads",
+    ...(process.env.UI_LIST_PATH ? { list: { path: process.env.UI_LIST_PATH, expect: process.env.UI_LIST_EXPECT ?? "" } } : {}),
     chromium: process.env.CHROMIUM ?? "/usr/bin/chromium",
     timeoutMs: Number(process.env.UI_TIMEOUT_MS ?? 180_000),
   }).catch((e) => {

@@ -23,6 +23,9 @@ as_user() { (cd "$dir" && PATH="$dir/bin:$PATH" bash -c "$1"); }
 # namespace, the backend's path that lists namespaces, for each UI
 declare -A NAMESPACE=([dashboard]=kubernetes-dashboard [headlamp]=headlamp)
 declare -A LIST_PATH=([dashboard]=api/v1/namespace [headlamp]=clusters/main/api/v1/namespaces)
+# the page of kube-system's pods in each UI (relative to its url): the screenshot shows it, with
+# CoreDNS's pods listed — the cluster as the UI shows it, not the empty default namespace
+declare -A PODS_PAGE=([dashboard]='#/pod?namespace=kube-system' [headlamp]='c/main/pods?namespace=kube-system')
 
 check_ui() {
   local name=$1 url token code
@@ -50,8 +53,8 @@ check_ui() {
   else
     echo "  FAILED: $name: a wrong token got $code from its backend (401 expected)" >&2; return 1
   fi
-  (cd "$root" && UI_TOKEN=$token npx tsx tools/ui-screenshot.ts "$url" "$dir/ui/$name.png" >&2)
-  ok "$name: logged in through its page with the token; screenshot $dir/ui/$name.png"
+  (cd "$root" && UI_TOKEN=$token UI_LIST_PATH=${PODS_PAGE[$name]} UI_LIST_EXPECT=coredns npx tsx tools/ui-screenshot.ts "$url" "$dir/ui/$name.png" >&2)
+  ok "$name: logged in through its page with the token, kube-system's pods listed there (CoreDNS's among them); screenshot $dir/ui/$name.png"
   stop_port_forward
 }
 

@@ -52,7 +52,7 @@ esac
       elif [[ $url == */api/v1/namespace ]]; then printf '{"listMeta":{"totalItems":0},"namespaces":[],"errors":[{"ErrStatus":{"status":"Failure","reason":"Unauthorized","code": 401}}]}' > "$out"; echo 200
       else echo 401; fi
     }
-    npx() { echo "npx $* (token in env: \${UI_TOKEN:+yes})" >> ${dir}/calls.log; [[ $BROKEN == screenshot ]] && return 1; : > "\${*: -1}"; }
+    npx() { echo "npx $* (token in env: \${UI_TOKEN:+yes}; list: \${UI_LIST_PATH:-none} \${UI_LIST_EXPECT:-none})" >> ${dir}/calls.log; [[ $BROKEN == screenshot ]] && return 1; : > "\${*: -1}"; }
     export -f sleep curl npx
     E2E_DIR=${dir} bash ${ROOT}/.ci/lab/ui-checks.sh ${uis.join(" ")}
     ls ${dir}/ui >> ${dir}/calls.log
@@ -94,7 +94,11 @@ describe("the web UI checks of the lab run", () => {
     expect(r.calls.filter((c) => c === "curl Authorization: Bearer not-a-token")).toHaveLength(2);
     const shots = r.calls.filter((c) => c.startsWith("npx tsx tools/ui-screenshot.ts"));
     expect(shots).toHaveLength(2);
-    for (const s of shots) expect(s).toMatch(/\/ui\/(dashboard|headlamp)\.png \(token in env: yes\)$/);
+    expect(shots.map((s) => s.replace(/^.*\(token/, "(token"))).toEqual([
+      "(token in env: yes; list: #/pod?namespace=kube-system coredns)",
+      "(token in env: yes; list: c/main/pods?namespace=kube-system coredns)",
+    ]);
+    for (const s of shots) expect(s).toMatch(/\/ui\/(dashboard|headlamp)\.png \(token in env: yes; /);
     expect(r.calls).toEqual(expect.arrayContaining(["dashboard.png", "headlamp.png"]));
     // each port-forward ran, and none is left forwarding after the checks
     expect(r.forwards).toBe(2);
