@@ -185,7 +185,7 @@ export function labDnsDomain(c: Pick<ClusterConfig, "name">): string {
  * node's address, and clients (Go's, as kubectl and the Pulumi provider) try each in turn:
  * admin access that survives any one apiserver down, with no VIP or load balancer.
  */
-export function labApiserverName(c: Pick<ClusterConfig, "name" | "network" | "hypervisor">): string | undefined {
+export function labApiserverName(c: Pick<DraftConfig, "name" | "network" | "hypervisor">): string | undefined {
   const host = c.network.apiserverEndpoint?.host;
   return c.hypervisor.mode === "libvirt" && host?.endsWith(`.${labDnsDomain(c)}`) ? host : undefined;
 }

@@ -3,7 +3,7 @@
 // Owns: the rules and their messages. Depends on: model, network, versions.
 import * as fs from "fs";
 import * as path from "path";
-import { ClusterConfig, DraftConfig, Problem, errorAt as err, labDnsDomain, nodesWith, warningAt as warn } from "./model";
+import { ClusterConfig, DraftConfig, Problem, errorAt as err, labApiserverName, labDnsDomain, nodesWith, warningAt as warn } from "./model";
 import { parseRaw } from "./raw";
 import { completeModel, deriveModel } from "./derive";
 import { settingsRules } from "./settings-rules";
@@ -179,8 +179,8 @@ function networkRules(c: DraftConfig): { problems: Problem[]; nodeCidr?: Cidr } 
       const domain = labDnsDomain(c);
       if (node && !node.roles.has("control-plane")) {
         out.push(err("apiserverEndpoint", `${ep.host} is node ${node.name}, which runs no kube-apiserver`, "point it at a control-plane node, or better a VIP or DNS name in front of all of them"));
-      } else if (c.hypervisor.mode === "libvirt" && ep.host.endsWith(`.${domain}`)) {
-        // the lab network's DNS answers this name with every control-plane node (labApiserverName)
+      } else if (labApiserverName(c)) {
+        // the lab network's DNS answers this name with every control-plane node
         const own = c.nodes.find((n) => ep.host === `${n.name}.${domain}`);
         if (own) out.push(err("apiserverEndpoint", `${ep.host} is node ${own.name}'s own name in the lab's DNS`, `use a name of its own in the lab's domain, e.g. 'api.${domain}', which the lab network answers with every control-plane node's address`));
         else if (ep.port !== c.network.apiserverPort) out.push(err("apiserverEndpoint", `${ep.host} is answered by the lab network's DNS with the control-plane nodes' addresses, where kube-apiserver listens on apiserverPort ${c.network.apiserverPort}, not ${ep.port}`, `write '${ep.host}' (or ':${c.network.apiserverPort}'), or a name outside ${domain} for a load balancer on port ${ep.port}`));
