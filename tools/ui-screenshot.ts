@@ -6,7 +6,8 @@
 // Usage: UI_TOKEN=… tsx tools/ui-screenshot.ts URL OUT.png
 // Env: UI_EXPECT (text the logged-in page shows; default "Workloads", which the dashboard's
 // and Headlamp's navigation both have), UI_LIST_PATH and UI_LIST_EXPECT (then a list page, by
-// its address relative to URL, and text it must show: the screenshot is of that page, e.g.
+// its address relative to URL, followed inside the UI, and text it must show: the screenshot
+// is of that page, e.g.
 // kube-system's pods with CoreDNS's among them — the UI showing the cluster, not an empty
 // namespace), CHROMIUM (default /usr/bin/chromium), UI_TIMEOUT_MS.
 import { Request, chromium } from "playwright-core";
@@ -15,6 +16,21 @@ import { Request, chromium } from "playwright-core";
 export const TOKEN_FIELD = 'input#token, input[name="token"], input[type="password"]';
 /** The button that submits it: the dashboard's "Sign in", Headlamp's "Authenticate". */
 export const SUBMIT = /^\s*(sign in|authenticate)\s*$/i;
+
+/**
+ * Goes to an address the way a single-page UI's own links do — a new hash (the dashboard's
+ * routes) or a history entry its router is told about (Headlamp's) — without loading the page
+ * again. Source text run in the page (no transpiler's helper can reach it there).
+ */
+const FOLLOW_IN_APP = `(to) => {
+  const next = new URL(to);
+  if (next.origin + next.pathname + next.search === location.origin + location.pathname + location.search) {
+    location.hash = next.hash;
+  } else {
+    history.pushState(null, "", next.href);
+    dispatchEvent(new PopStateEvent("popstate", { state: null }));
+  }
+}`;
 
 /** Logs in, saves the screenshot, and returns the page's visible text as it was then. */
 export async function screenshotLoggedIn(o: { url: string; token: string; out: string; expect: string; list?: { path: string; expect: string }; chromium: string; timeoutMs: number }): Promise<string> {
@@ -62,7 +78,10 @@ export async function screenshotLoggedIn(o: { url: string; token: string; out: s
     await settled("after signing in");
     if (o.list) {
       const where = `on ${o.list.path}`;
-      await page.goto(new URL(o.list.path, o.url).toString(), { waitUntil: "domcontentloaded" });
+      // followed inside the UI, as a click in its navigation does, not loaded anew: a new load
+      // makes the UI check its login again (Headlamp on the loaded TCG lab then showed its login
+      // page for minutes although its session cookie was set)
+      await page.evaluate(`(${FOLLOW_IN_APP})(${JSON.stringify(new URL(o.list.path, o.url).toString())})`);
       await shows(o.list.expect, where);
       await settled(where);
     }

@@ -16,29 +16,31 @@ const TOKEN = "eyJ-lab-token";
  * A login page as the dashboard has it (#token, "Sign in") or as Headlamp has it (a password
  * field, "Authenticate"), drawn by its script a second after the page loaded — as a UI's
  * front end does on a slow machine, so the page's first load is long over when the login happens.
+ * Signed in, it is a single-page UI: its list pages (`pods…`, by a history entry as Headlamp's
+ * routes, or `#/pods…` as the dashboard's) are drawn in the same page, asking their list (slowly;
+ * `empty` lists nothing). The login lives in the page: any new load of any address shows the
+ * login again — as Headlamp did on the loaded TCG lab.
  */
 function loginPage(kind: "dashboard" | "headlamp", after = ""): string {
   const field = kind === "dashboard" ? '<input id="token" name="token">' : '<label>ID token <input type="password"></label>';
   const button = kind === "dashboard" ? "Sign in" : "Authenticate";
-  const form = `<h1>Log in</h1>${field}<button type="button" onclick="
-    var t = document.querySelector('input').value;
-    document.body.innerHTML = t === '${TOKEN}' ? '<nav>Cluster Workloads Namespaces</nav><p id=list>loading</p>' : '<p>Unauthorized</p>';
-    if (t === '${TOKEN}') document.cookie = 'session=in';
-    if (t === '${TOKEN}') fetch('/api/pods').then(function (r) { return r.text(); }).then(function (x) { document.getElementById('list').textContent = x; });
-    if (t === '${TOKEN}') { ${after} }
-  ">${button}</button>`;
-  return `<!doctype html><html><body><script>setTimeout(function () { document.body.innerHTML = ${JSON.stringify(form)}; }, 1000);</script></body></html>`;
-}
-
-/**
- * A list page as a UI has one at its own address: signed in (the session cookie the login
- * set), it asks its list (slowly) and shows it; `empty` lists nothing.
- */
-function podsPage(empty: boolean): string {
-  const shown = empty ? "'no pods'" : "x";
-  return `<!doctype html><html><body><p id=list>loading</p><script>
-    if (!document.cookie.includes('session=in')) document.getElementById('list').textContent = 'Unauthorized';
-    else fetch('/api/kube-system-pods').then(function (r) { return r.text(); }).then(function (x) { document.getElementById('list').textContent = ${shown}; });
+  const form = `<h1>Log in</h1>${field}<button type="button" onclick="login()">${button}</button>`;
+  return `<!doctype html><html><body><script>
+    function login() {
+      if (document.querySelector('input').value !== '${TOKEN}') { document.body.innerHTML = '<p>Unauthorized</p>'; return; }
+      document.body.innerHTML = '<nav>Cluster Workloads Namespaces</nav><p id=list>loading</p>';
+      fetch('/api/pods').then(function (r) { return r.text(); }).then(function (x) { document.getElementById('list').textContent = x; });
+      addEventListener('popstate', route);
+      addEventListener('hashchange', route);
+      ${after}
+    }
+    function route() {
+      var at = location.pathname + location.search + location.hash;
+      if (at.indexOf('/pods') < 0) return; // pods… or #/pods…
+      document.body.innerHTML = '<p id=list>loading</p>';
+      fetch('/api/kube-system-pods').then(function (r) { return r.text(); }).then(function (x) { document.getElementById('list').textContent = /empty/.test(at) ? 'no pods' : x; });
+    }
+    setTimeout(function () { document.body.innerHTML = ${JSON.stringify(form)}; }, 1000);
   </script></body></html>`;
 }
 
@@ -61,7 +63,6 @@ describe("the UI screenshot after a login through the page", () => {
       // the logged-in page's list, as slow as the TCG lab's dashboard answers it
       if (req.url === "/api/pods") return void setTimeout(() => res.writeHead(200, { "content-type": "text/plain" }).end("3 pods running"), 1500);
       if (req.url === "/api/kube-system-pods") return void setTimeout(() => res.writeHead(200, { "content-type": "text/plain" }).end("coredns-7d8f 1/1 Running"), 1500);
-      if (req.url?.startsWith("/pods")) return void res.writeHead(200, { "content-type": "text/html" }).end(podsPage(req.url.includes("empty")));
       // a watch: answers its headers, then stays open, as a UI's watch of a list does
       if (req.url?.startsWith("/api/pods?watch=1")) return void res.writeHead(200, { "content-type": "application/json" }).write("");
       res.writeHead(200, { "content-type": "text/html" });
@@ -86,17 +87,20 @@ describe("the UI screenshot after a login through the page", () => {
     expect(shown).not.toContain("loading");
   }, 60000);
 
-  it("then opens the list page it is given, signed in, and keeps a PNG of that page once it shows the expected text", async () => {
-    const out = path.join(dir, "pods.png");
-    const shown = await screenshotLoggedIn({ url: `${base}/dashboard`, token: TOKEN, out, expect: "Workloads", list: { path: "pods?namespace=kube-system", expect: "coredns" }, chromium: CHROMIUM, timeoutMs: 30000 });
+  it.each([
+    ["dashboard", "#/pods?namespace=kube-system", "#/pods?empty"],
+    ["headlamp", "pods?namespace=kube-system", "pods?empty"],
+  ])("then follows the %s's link to the list page it is given, inside the page (a new load would ask for the login again), and keeps a PNG of that page once it shows the expected text", async (kind, list, empty) => {
+    const out = path.join(dir, `${kind}-pods.png`);
+    const shown = await screenshotLoggedIn({ url: `${base}/${kind}`, token: TOKEN, out, expect: "Workloads", list: { path: list, expect: "coredns" }, chromium: CHROMIUM, timeoutMs: 30000 });
     expect(fs.readFileSync(out).subarray(1, 4).toString()).toBe("PNG");
     expect(shown).toContain("coredns-7d8f 1/1 Running");
     expect(shown).not.toContain("Workloads"); // the list page, not the first one
     // a list page that never shows the text fails, keeping the page as it was
-    const empty = path.join(dir, "empty.png");
-    await expect(screenshotLoggedIn({ url: `${base}/dashboard`, token: TOKEN, out: empty, expect: "Workloads", list: { path: "pods?empty", expect: "coredns" }, chromium: CHROMIUM, timeoutMs: 5000 })).rejects.toThrow(/on pods\?empty, "coredns" did not show within 5000 ms/);
-    expect(fs.existsSync(path.join(dir, "empty-failed.png"))).toBe(true);
-    expect(fs.existsSync(empty)).toBe(false);
+    const none = path.join(dir, `${kind}-empty.png`);
+    await expect(screenshotLoggedIn({ url: `${base}/${kind}`, token: TOKEN, out: none, expect: "Workloads", list: { path: empty, expect: "coredns" }, chromium: CHROMIUM, timeoutMs: 5000 })).rejects.toThrow(`on ${empty}, "coredns" did not show within 5000 ms`);
+    expect(fs.existsSync(path.join(dir, `${kind}-empty-failed.png`))).toBe(true);
+    expect(fs.existsSync(none)).toBe(false);
   }, 60000);
 
   it("does not wait for a watch, which never ends", async () => {
