@@ -3,12 +3,14 @@
 # Debian's packages only, into $CACHE/conformance-<Kubernetes version>/:
 #   e2e.test   k8s.io/kubernetes/test/e2e at the lab's release, built with go test -c
 #   ginkgo     the ginkgo CLI at the version that release requires
-#   images/    the test images the smoke set runs, as docker-archive tarballs under their
-#              upstream names (test/utils/image/manifest.go of that release): agnhost (and a
-#              second build under the AgnhostPrev tag, with another digest), busybox, nginx
-#              (both tags), glibc-dns-testing. Debian userlands where upstream's start from
-#              Alpine (docs/offline-lab.md says how they differ); all but busybox are layers
-#              over one userland, which each node then keeps once.
+#   images/conformance-images.tar  the test images the smoke set runs, in one docker-archive
+#              under their upstream names (test/utils/image/manifest.go of that release):
+#              agnhost (and a second build under the AgnhostPrev tag, with another digest),
+#              busybox, nginx (both tags), glibc-dns-testing. Debian userlands where upstream's
+#              start from Alpine (docs/offline-lab.md says how they differ); all but busybox are
+#              layers over one userland, which the archive holds once (imagetool -merge) and
+#              each node then receives, hashes and keeps once. Each image's own archive stays
+#              in the build directory.
 # Each part is skipped when it exists. Needs root for mmdebstrap (the userlands).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -17,7 +19,10 @@ eval "$(cd "$here/../.." && npx tsx tools/default-versions.ts)"
 K8S_VERSION=${K8S_VERSION:-$DEFAULT_K8S_VERSION}
 out=$cache/conformance-$K8S_VERSION
 work=$cache/build/conformance-$K8S_VERSION
-mkdir -p "$out/images"
+each=$work/images
+mkdir -p "$out/images" "$each"
+# kits built before the merged archive kept each image's archive in images/: moved aside
+for f in "$out"/images/*.tar; do [[ -e $f && $f != */conformance-images.tar ]] && mv "$f" "$each/"; done
 export GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0
 # shellcheck source=k8s-module.sh
 . "$here/k8s-module.sh"
@@ -60,7 +65,7 @@ USERLAND=(-dir "$work/userland-tools" -dir "$work/layer-users")
 # agnhost: the e2e suite's many-purpose test server over that userland (bind's dig, curl,
 # netcat, iproute2, iperf, bash), its porter certificates, /uploads and CoreDNS as /coredns
 agnhost() {
-  local tag=$1 variant=$2 file=$out/images/agnhost-${1##*:}.tar
+  local tag=$1 variant=$2 file=$each/agnhost-${1##*:}.tar
   [[ -s $file ]] && return 0
   local layer=$work/layer-agnhost
   [[ -x $work/stage/agnhost ]] || (cd "$work" && go build -trimpath -ldflags "-s -w" -o "$work/stage/agnhost" k8s.io/kubernetes/test/images/agnhost)
@@ -82,7 +87,7 @@ agnhost() {
 
 # busybox: Debian's busybox-static, with the applets linked
 busybox() {
-  local tag=$1 file=$out/images/busybox-${1##*:}.tar
+  local tag=$1 file=$each/busybox-${1##*:}.tar
   [[ -s $file ]] && return 0
   local root=$work/busybox
   busybox_rootfs "$root"
@@ -92,7 +97,7 @@ busybox() {
 # nginx: Debian's nginx-light over the test userland, serving its default page on port 80 in
 # the foreground (its layer: what installing nginx-light adds)
 nginx_image() {
-  local tag=$1 file=$out/images/nginx-${1##*:}.tar
+  local tag=$1 file=$each/nginx-${1##*:}.tar
   [[ -s $file ]] && return 0
   tools_userland
   debian_rootfs "$work/userland-tools-nginx" "$TOOLS_PACKAGES,nginx-light"
@@ -102,7 +107,7 @@ nginx_image() {
 
 # glibc-dns-testing: the DNS tests' resolver client (glibc, dig): the test userland itself
 glibc_dns() {
-  local tag=$1 file=$out/images/glibc-dns-testing-${1##*:}.tar
+  local tag=$1 file=$each/glibc-dns-testing-${1##*:}.tar
   [[ -s $file ]] && return 0
   tools_userland
   "$tool" -tag "$tag" "${USERLAND[@]}" -cmd sh -out "$file"
@@ -121,5 +126,16 @@ timed "busybox" busybox "$busybox_ref"
 timed "nginx" nginx_image "$nginx_ref"
 timed "nginx (NginxNew)" nginx_image "$nginx_new_ref"
 timed "glibc-dns-testing" glibc_dns "$glibc_dns_ref"
-ls -la "$out" "$out/images" >&2
+merged=$out/images/conformance-images.tar
+parts=("$each/agnhost-${agnhost_ref##*:}.tar" "$each/agnhost-${agnhost_prev_ref##*:}.tar" "$each/busybox-${busybox_ref##*:}.tar"
+  "$each/nginx-${nginx_ref##*:}.tar" "$each/nginx-${nginx_new_ref##*:}.tar" "$each/glibc-dns-testing-${glibc_dns_ref##*:}.tar")
+stale=$([[ -s $merged ]] || echo missing)
+for p in "${parts[@]}"; do [[ $p -nt $merged ]] && stale=newer; done
+if [[ -n $stale ]]; then
+  merge_args=()
+  for p in "${parts[@]}"; do merge_args+=(-merge "$p"); done
+  timed "one archive of the six" "$tool" -out "$merged.partial" "${merge_args[@]}" >&2
+  mv "$merged.partial" "$merged"
+fi
+ls -la "$out" "$out/images" "$each" >&2
 echo "$out"

@@ -6,6 +6,12 @@
 //
 //	imagetool -tag registry.k8s.io/pause:3.10.2 -dir ROOTFS -entrypoint /pause -out pause.tar
 //	imagetool -tag ...agnhost:2.63.0 -dir USERLAND -dir AGNHOST -out agnhost.tar
+//
+// -merge writes the images of several such archives into one, each layer once (as `docker
+// save` of several images does): a node then receives, hashes and reads the layers those
+// images share once, not once per image.
+//
+//	imagetool -merge agnhost.tar -merge nginx.tar -out test-images.tar
 package main
 
 import (
@@ -118,8 +124,57 @@ func build(dirs []string) (v1.Image, error) {
 	return img, nil
 }
 
+// merge reads every image of each archive under each of its names; a name given twice to
+// different images is refused. (The order of the images in the archive written is the
+// library's, so it is not the same bytes on every build; the images in it are.)
+func merge(archives []string) (map[name.Reference]v1.Image, error) {
+	images := map[name.Reference]v1.Image{}
+	seen := map[string]v1.Hash{}
+	byDigest := map[v1.Hash]v1.Image{}
+	for _, file := range archives {
+		opener := func() (io.ReadCloser, error) { return os.Open(file) }
+		manifest, err := tarball.LoadManifest(opener)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", file, err)
+		}
+		if len(manifest) == 0 {
+			return nil, fmt.Errorf("%s: holds no image", file)
+		}
+		for _, desc := range manifest {
+			if len(desc.RepoTags) == 0 {
+				return nil, fmt.Errorf("%s: an image without a name (RepoTags is empty)", file)
+			}
+			for _, t := range desc.RepoTags {
+				tag, err := name.NewTag(t, name.StrictValidation)
+				if err != nil {
+					return nil, fmt.Errorf("%s: tag %q: %w", file, t, err)
+				}
+				img, err := tarball.Image(opener, &tag)
+				if err != nil {
+					return nil, fmt.Errorf("%s: %s: %w", file, t, err)
+				}
+				d, err := img.Digest()
+				if err != nil {
+					return nil, fmt.Errorf("%s: %s: %w", file, t, err)
+				}
+				if prev, ok := seen[tag.String()]; ok && prev != d {
+					return nil, fmt.Errorf("%s: %s is also in an earlier archive with another digest (%s, here %s)", file, t, prev, d)
+				}
+				seen[tag.String()] = d
+				// one value per image, so the writer files an image named twice once, under both names
+				if first, ok := byDigest[d]; ok {
+					img = first
+				}
+				byDigest[d] = img
+				images[tag] = img
+			}
+		}
+	}
+	return images, nil
+}
+
 func main() {
-	var entrypoint, cmd, env, dirs list
+	var entrypoint, cmd, env, dirs, merges list
 	tag := flag.String("tag", "", "image reference, e.g. registry.k8s.io/pause:3.10.2")
 	flag.Var(&dirs, "dir", "directory whose contents become a layer of the image's file system (repeat: bottom first)")
 	user := flag.String("user", "", "user the image runs as (empty: root)")
@@ -127,7 +182,29 @@ func main() {
 	flag.Var(&entrypoint, "entrypoint", "entrypoint word (repeat)")
 	flag.Var(&cmd, "cmd", "cmd word (repeat)")
 	flag.Var(&env, "env", "NAME=VALUE (repeat)")
+	flag.Var(&merges, "merge", "docker-archive whose images go into -out, each layer once (repeat; not with -tag or -dir)")
 	flag.Parse()
+	if len(merges) > 0 {
+		if *tag != "" || len(dirs) > 0 || *out == "" {
+			flag.Usage()
+			os.Exit(2)
+		}
+		images, err := merge(merges)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := tarball.MultiRefWriteToFile(*out, images); err != nil {
+			log.Fatal(err)
+		}
+		var lines []string
+		for ref, img := range images {
+			d, _ := img.Digest()
+			lines = append(lines, fmt.Sprintf("%s %s", ref, d))
+		}
+		sort.Strings(lines)
+		fmt.Println(strings.Join(lines, "\n"))
+		return
+	}
 	if *tag == "" || len(dirs) == 0 || *out == "" {
 		flag.Usage()
 		os.Exit(2)
