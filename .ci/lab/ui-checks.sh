@@ -59,7 +59,14 @@ check_ui() {
 }
 
 pf=''
-stop_port_forward() { [[ -z $pf ]] || kill -- "-$pf" 2>/dev/null || kill "$pf" 2>/dev/null || true; pf=''; }
+# stopped and gone before the script goes on or ends (kubectl takes a moment to close its
+# connections; a check that ends right after the kill found it still forwarding)
+stop_port_forward() {
+  [[ -n $pf ]] || return 0
+  kill -- "-$pf" 2>/dev/null || kill "$pf" 2>/dev/null || true
+  wait "$pf" 2>/dev/null || true
+  pf=''
+}
 # a failed check ends the script: its port-forward must not outlive it
 trap stop_port_forward EXIT
 for ui in "$@"; do check_ui "$ui"; done

@@ -27,8 +27,10 @@ while (($#)); do case $1 in --kubeconfig | --request-timeout) shift 2 ;; *) args
 echo "kubectl \${args[*]}" >> ${dir}/calls.log
 case "\${args[*]}" in
   *" wait --for=condition=Ready pod --all --timeout=60s") ;;
-  # forwards until stopped, as kubectl does (its pid kept, to see that it is stopped)
-  *" port-forward svc/"*) p=\${args[-1]}; touch ${dir}/port-forward-\${p%%:*}; echo $$ >> ${pidsDir}/port-forward.pids; exec /bin/sleep 300 ;;
+  # forwards until stopped, as kubectl does, and takes a moment to exit when told to (its pid
+  # kept, to see that it is stopped)
+  *" port-forward svc/"*) p=\${args[-1]}; touch ${dir}/port-forward-\${p%%:*}; echo $$ >> ${pidsDir}/port-forward.pids
+    trap '/bin/sleep 0.5; exit 0' TERM; /bin/sleep 300 & wait ;;
   *" get secret "*"-token -o jsonpath={.data.token}") printf '%s' '${TOKEN}' | base64 ;;
   *) echo "unexpected kubectl: \${args[*]}" >&2; exit 1 ;;
 esac
