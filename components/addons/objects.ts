@@ -50,16 +50,12 @@ export interface ObjectPrerequisite {
   reason: string;
 }
 
-const WORKLOADS = ["DaemonSet", "Deployment", "StatefulSet"];
-
 const sameObject = (a: K8sObject, kind: string, name: string, namespace?: string) => a.kind === kind && a.metadata.name === name && a.metadata.namespace === namespace;
 
 /**
  * The planned objects `o` needs to exist first. The API server rejects a namespaced object
  * whose Namespace does not exist yet; a service-account token Secret created before its
  * ServiceAccount is deleted by the token controller, and Pulumi would never recreate it.
- * A workload's own ConfigMap (same name, same namespace) comes first: started without it,
- * weave-net exits and CoreDNS waits for its volume.
  */
 export function prerequisitesOf(o: K8sObject, planned: readonly K8sObject[]): ObjectPrerequisite[] {
   const out: ObjectPrerequisite[] = [];
@@ -67,10 +63,6 @@ export function prerequisitesOf(o: K8sObject, planned: readonly K8sObject[]): Ob
   if (ns) {
     const namespace = planned.find((p) => sameObject(p, "Namespace", ns));
     if (namespace) out.push({ object: namespace, reason: `its namespace ${ns} must exist` });
-  }
-  if (WORKLOADS.includes(o.kind)) {
-    const own = planned.find((p) => sameObject(p, "ConfigMap", o.metadata.name, ns));
-    if (own) out.push({ object: own, reason: `a workload reads its own ConfigMap ${o.metadata.name} when it starts` });
   }
   const sa = (o.metadata.annotations as Record<string, string> | undefined)?.["kubernetes.io/service-account.name"];
   if (o.kind === "Secret" && o.type === "kubernetes.io/service-account-token" && sa) {

@@ -91,12 +91,6 @@ export function weaveNet(c: ClusterConfig): AddonGroup {
     name: "cni",
     objects: [
       obj("v1", "ServiceAccount", { metadata: meta }),
-      // weave's launch.sh asks for this ConfigMap's UID (the cluster's ID) before anything of
-      // weave creates it, so upstream's first start on a new cluster fails once ("Unable to
-      // fetch ConfigMap kube-system/weave-net to infer unique cluster ID", weaveworks/weave
-      // #3990) and the pod restarts. Planned empty, it exists before the DaemonSet
-      // (prerequisitesOf); weave keeps its peer list in its annotations.
-      obj("v1", "ConfigMap", { metadata: meta }),
       obj("rbac.authorization.k8s.io/v1", "ClusterRole", {
         metadata: { name: "weave-net", labels },
         rules: [

@@ -209,28 +209,11 @@ describe("addons under mocks", () => {
     expect(deps("deployment-kube-system-coredns")).toContain("daemonset-kube-system-weave-net");
     expect(deps("deployment-kubernetes-dashboard-kubernetes-dashboard")).toContain("daemonset-kube-system-weave-net");
     // every object waits for the gate, which waits for every node registered
-    expect(deps("daemonset-kube-system-weave-net").sort()).toEqual(["api-reachable", "configmap-kube-system-weave-net"]);
+    expect(deps("daemonset-kube-system-weave-net")).toEqual(["api-reachable"]);
     expect(deps("api-reachable")).toContain("nodes-registered");
     // the provider is configured only after the gate: configured earlier, it caches
     // "cluster unreachable" for the whole run (a real first up failed every addon so)
     expect(deps("k8s-lab-api")).toEqual(["api-reachable"]);
-  });
-
-  it("creates weave-net's and CoreDNS's own ConfigMaps before their workloads", () => {
-    // weave's launch.sh reads ConfigMap kube-system/weave-net (the cluster's ID) before any of
-    // weave creates it: without it planned first, every weave-net pod of a new lab exited once
-    // (the weave lab of 2026-12-07: "Unable to fetch ConfigMap kube-system/weave-net to infer
-    // unique cluster ID", one restart a node)
-    const plan = planOf(dev);
-    const planned = all(planAddons(cfg()));
-    const weaveCm = find(planned, "ConfigMap", "weave-net") as any;
-    expect(weaveCm.metadata.namespace).toBe("kube-system");
-    expect(weaveCm.data).toBeUndefined();
-    expect(waitsFor(plan, "daemonset-kube-system-weave-net")).toContain("configmap-kube-system-weave-net");
-    expect(waitsFor(plan, "deployment-kube-system-coredns")).toContain("configmap-kube-system-coredns");
-    // weave's Role lets it read and update exactly that ConfigMap
-    const role = find(planned, "Role", "weave-net") as any;
-    expect(role.rules).toContainEqual({ apiGroups: [""], resources: ["configmaps"], resourceNames: ["weave-net"], verbs: ["get", "update"] });
   });
 
   it("creates each token Secret after its ServiceAccount and each namespaced object after its Namespace", () => {
