@@ -66,7 +66,7 @@ USERLAND=(-dir "$work/userland-tools" -dir "$work/layer-users")
 # netcat, iproute2, iperf, bash), its porter certificates, /uploads and CoreDNS as /coredns
 agnhost() {
   local tag=$1 variant=$2 file=$each/agnhost-${1##*:}.tar
-  [[ -s $file ]] && return 0
+  parts+=("$file"); [[ -s $file ]] && return 0
   local layer=$work/layer-agnhost
   [[ -x $work/stage/agnhost ]] || (cd "$work" && go build -trimpath -ldflags "-s -w" -o "$work/stage/agnhost" k8s.io/kubernetes/test/images/agnhost)
   # CoreDNS: the lab's own build (build-images.sh)
@@ -88,7 +88,7 @@ agnhost() {
 # busybox: Debian's busybox-static, with the applets linked
 busybox() {
   local tag=$1 file=$each/busybox-${1##*:}.tar
-  [[ -s $file ]] && return 0
+  parts+=("$file"); [[ -s $file ]] && return 0
   local root=$work/busybox
   busybox_rootfs "$root"
   "$tool" -tag "$tag" -dir "$root" -cmd sh -out "$file"
@@ -98,7 +98,7 @@ busybox() {
 # the foreground (its layer: what installing nginx-light adds)
 nginx_image() {
   local tag=$1 file=$each/nginx-${1##*:}.tar
-  [[ -s $file ]] && return 0
+  parts+=("$file"); [[ -s $file ]] && return 0
   tools_userland
   debian_rootfs "$work/userland-tools-nginx" "$TOOLS_PACKAGES,nginx-light"
   [[ -d $work/layer-nginx ]] || { upper_dir "$work/userland-tools" "$work/userland-tools-nginx" "$work/layer-nginx.partial" && mv "$work/layer-nginx.partial" "$work/layer-nginx"; }
@@ -108,7 +108,7 @@ nginx_image() {
 # glibc-dns-testing: the DNS tests' resolver client (glibc, dig): the test userland itself
 glibc_dns() {
   local tag=$1 file=$each/glibc-dns-testing-${1##*:}.tar
-  [[ -s $file ]] && return 0
+  parts+=("$file"); [[ -s $file ]] && return 0
   tools_userland
   "$tool" -tag "$tag" "${USERLAND[@]}" -cmd sh -out "$file"
 }
@@ -120,6 +120,8 @@ busybox_ref=$(image BusyBox)
 nginx_ref=$(image Nginx)
 nginx_new_ref=$(image NginxNew)
 glibc_dns_ref=$(image GlibcDnsTesting)
+# each image's function adds its archive to parts: the merged archive holds exactly those
+parts=()
 timed "agnhost" agnhost "$agnhost_ref" current
 timed "agnhost (AgnhostPrev)" agnhost "$agnhost_prev_ref" previous
 timed "busybox" busybox "$busybox_ref"
@@ -127,14 +129,12 @@ timed "nginx" nginx_image "$nginx_ref"
 timed "nginx (NginxNew)" nginx_image "$nginx_new_ref"
 timed "glibc-dns-testing" glibc_dns "$glibc_dns_ref"
 merged=$out/images/conformance-images.tar
-parts=("$each/agnhost-${agnhost_ref##*:}.tar" "$each/agnhost-${agnhost_prev_ref##*:}.tar" "$each/busybox-${busybox_ref##*:}.tar"
-  "$each/nginx-${nginx_ref##*:}.tar" "$each/nginx-${nginx_new_ref##*:}.tar" "$each/glibc-dns-testing-${glibc_dns_ref##*:}.tar")
 stale=$([[ -s $merged ]] || echo missing)
 for p in "${parts[@]}"; do [[ $p -nt $merged ]] && stale=newer; done
 if [[ -n $stale ]]; then
   merge_args=()
   for p in "${parts[@]}"; do merge_args+=(-merge "$p"); done
-  timed "one archive of the six" "$tool" -out "$merged.partial" "${merge_args[@]}" >&2
+  timed "one archive of the ${#parts[@]}" "$tool" -out "$merged.partial" "${merge_args[@]}" >&2
   mv "$merged.partial" "$merged"
 fi
 ls -la "$out" "$out/images" "$each" >&2
