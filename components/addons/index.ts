@@ -28,6 +28,15 @@ const KINDS: Record<string, Ctor> = {
   "rbac.authorization.k8s.io/v1/RoleBinding": k8s.rbac.v1.RoleBinding,
 };
 
+/**
+ * The patch class for an object shared with the workload that writes it too: server-side
+ * apply creates it when absent and takes it over when present (a plain resource's create
+ * fails with AlreadyExists there); deleting the patch gives up its fields and leaves the object.
+ */
+const SHARED_KINDS: Record<string, Ctor> = {
+  "v1/ConfigMap": k8s.core.v1.ConfigMapPatch,
+};
+
 /** The admin endpoint answers from the machine running Pulumi; the provider waits for it. */
 export function apiReachableGate(name: string, script: string, triggers: string[], opts: pulumi.CustomResourceOptions): command.local.Command {
   return new command.local.Command(name, { interpreter: ["/bin/bash", "-c"], create: "bash -s", stdin: script, triggers, addPreviousOutputInEnv: false }, opts);
@@ -54,7 +63,6 @@ export function apiProvider(name: string, kubeconfig: pulumi.Input<string>, opts
   );
 }
 
-/** One planned object as its typed resource. */
 /**
  * How long the provider awaits an object (a Deployment's replicas ready, a Service's
  * endpoints). Its default, 10 minutes, is not enough on a lab of TCG guests: CoreDNS took
@@ -63,8 +71,9 @@ export function apiProvider(name: string, kubeconfig: pulumi.Input<string>, opts
  */
 export const AWAIT_TIMEOUTS: pulumi.CustomTimeouts = { create: "25m", update: "25m" };
 
-export function applyObject(name: string, o: K8sObject, provider: pulumi.ProviderResource, opts: pulumi.CustomResourceOptions): pulumi.CustomResource {
-  const ctor = KINDS[`${o.apiVersion}/${o.kind}`];
-  if (!ctor) throw new Error(`addons: no typed resource for ${o.apiVersion} ${o.kind}`);
+/** One planned object as its typed resource (its patch resource when shared with its workload). */
+export function applyObject(name: string, o: K8sObject, provider: pulumi.ProviderResource, opts: pulumi.CustomResourceOptions, sharedWithWorkload = false): pulumi.CustomResource {
+  const ctor = (sharedWithWorkload ? SHARED_KINDS : KINDS)[`${o.apiVersion}/${o.kind}`];
+  if (!ctor) throw new Error(`addons: no typed ${sharedWithWorkload ? "patch " : ""}resource for ${o.apiVersion} ${o.kind}`);
   return new ctor(name, o, { customTimeouts: AWAIT_TIMEOUTS, ...opts, provider });
 }

@@ -11,6 +11,12 @@ export interface AddonGroup {
   /** rbac, cni, coredns, dashboard. */
   name: string;
   objects: K8sObject[];
+  /**
+   * Those of `objects` the group's workload writes too (weave-net's peer list in its
+   * ConfigMap): made sure to exist with server-side apply, which creates one that is absent
+   * and takes over one that is there; dropped from the plan, it is left to the workload.
+   */
+  sharedWithWorkload?: K8sObject[];
 }
 
 export const obj = <T extends { metadata?: unknown }>(apiVersion: string, kind: string, body: T): K8sObject => ({ apiVersion, kind, ...body }) as unknown as K8sObject;
@@ -50,12 +56,16 @@ export interface ObjectPrerequisite {
   reason: string;
 }
 
+const WORKLOADS = ["DaemonSet", "Deployment", "StatefulSet"];
+
 const sameObject = (a: K8sObject, kind: string, name: string, namespace?: string) => a.kind === kind && a.metadata.name === name && a.metadata.namespace === namespace;
 
 /**
  * The planned objects `o` needs to exist first. The API server rejects a namespaced object
  * whose Namespace does not exist yet; a service-account token Secret created before its
  * ServiceAccount is deleted by the token controller, and Pulumi would never recreate it.
+ * A workload's own ConfigMap (same name, same namespace) comes first: started without it,
+ * weave-net exits and CoreDNS waits for its volume.
  */
 export function prerequisitesOf(o: K8sObject, planned: readonly K8sObject[]): ObjectPrerequisite[] {
   const out: ObjectPrerequisite[] = [];
@@ -63,6 +73,10 @@ export function prerequisitesOf(o: K8sObject, planned: readonly K8sObject[]): Ob
   if (ns) {
     const namespace = planned.find((p) => sameObject(p, "Namespace", ns));
     if (namespace) out.push({ object: namespace, reason: `its namespace ${ns} must exist` });
+  }
+  if (WORKLOADS.includes(o.kind)) {
+    const own = planned.find((p) => sameObject(p, "ConfigMap", o.metadata.name, ns));
+    if (own) out.push({ object: own, reason: `a workload reads its own ConfigMap ${o.metadata.name} when it starts` });
   }
   const sa = (o.metadata.annotations as Record<string, string> | undefined)?.["kubernetes.io/service-account.name"];
   if (o.kind === "Secret" && o.type === "kubernetes.io/service-account-token" && sa) {

@@ -87,10 +87,20 @@ export function weaveNet(c: ClusterConfig): AddonGroup {
       },
     },
   };
+  // weave's launch.sh asks for this ConfigMap's UID (the cluster's ID) before anything of
+  // weave creates it, so upstream's manifest makes every weave pod of a new cluster exit once
+  // ("Unable to fetch ConfigMap kube-system/weave-net to infer unique cluster ID",
+  // weaveworks/weave#3990). It exists before the DaemonSet (prerequisitesOf); weave keeps its
+  // peer list in its annotations, so it is shared with weave, not owned: applied server-side,
+  // it is taken over where weave made it (a lab of an earlier version) and left to weave when
+  // the plan drops it.
+  const clusterId = obj("v1", "ConfigMap", { metadata: meta });
   return {
     name: "cni",
+    sharedWithWorkload: [clusterId],
     objects: [
       obj("v1", "ServiceAccount", { metadata: meta }),
+      clusterId,
       obj("rbac.authorization.k8s.io/v1", "ClusterRole", {
         metadata: { name: "weave-net", labels },
         rules: [

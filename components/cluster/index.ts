@@ -101,7 +101,7 @@ export function shipCluster(plan: ClusterPlan, args: ShipClusterArgs = {}): Ship
         break;
       case "kubernetes-object":
         if (!provider) throw new Error(`cluster plan: ${step.id} before the Kubernetes provider`);
-        r = applyObject(step.id, step.object, provider, opts);
+        r = applyObject(step.id, step.object, provider, opts, step.sharedWithWorkload);
         break;
     }
     resources.set(step.id, r);

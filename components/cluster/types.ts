@@ -140,6 +140,8 @@ export interface ObjectStep extends StepBase {
   kind: "kubernetes-object";
   group: string;
   object: K8sObject;
+  /** Shared with the workload that writes it too: applied as a server-side patch (created or taken over, left when dropped). */
+  sharedWithWorkload?: boolean;
 }
 
 export type PlannedStep = LibvirtStep | ReadyStep | HostStep | LocalGateStep | ApiProviderStep | ObjectStep;

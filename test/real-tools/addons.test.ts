@@ -209,11 +209,34 @@ describe("addons under mocks", () => {
     expect(deps("deployment-kube-system-coredns")).toContain("daemonset-kube-system-weave-net");
     expect(deps("deployment-kubernetes-dashboard-kubernetes-dashboard")).toContain("daemonset-kube-system-weave-net");
     // every object waits for the gate, which waits for every node registered
-    expect(deps("daemonset-kube-system-weave-net")).toEqual(["api-reachable"]);
+    expect(deps("daemonset-kube-system-weave-net").sort()).toEqual(["api-reachable", "configmap-kube-system-weave-net"]);
     expect(deps("api-reachable")).toContain("nodes-registered");
     // the provider is configured only after the gate: configured earlier, it caches
     // "cluster unreachable" for the whole run (a real first up failed every addon so)
     expect(deps("k8s-lab-api")).toEqual(["api-reachable"]);
+  });
+
+  it("makes weave-net's own ConfigMap exist before its DaemonSet, shared with weave as a server-side patch", () => {
+    // weave's launch.sh reads ConfigMap kube-system/weave-net (its UID is the cluster's ID)
+    // before any of weave creates it: without it, every weave-net pod of a new lab exited once
+    // (the weave lab of 2026-12-07: "Unable to fetch ConfigMap kube-system/weave-net to infer
+    // unique cluster ID", weaveworks/weave#3990)
+    const plan = planOf(dev);
+    const planned = all(planAddons(cfg()));
+    const weaveCm = find(planned, "ConfigMap", "weave-net") as any;
+    expect(weaveCm.metadata.namespace).toBe("kube-system");
+    expect(weaveCm.data).toBeUndefined();
+    expect(waitsFor(plan, "daemonset-kube-system-weave-net")).toContain("configmap-kube-system-weave-net");
+    expect(waitsFor(plan, "deployment-kube-system-coredns")).toContain("configmap-kube-system-coredns");
+    // weave writes its peer list into it, and on a lab of an earlier version weave made it: a
+    // plain ConfigMap resource would fail there with AlreadyExists; the patch resource creates
+    // it when absent and takes it over when present. Only that object is a patch.
+    const patches = rec.resources.filter((r) => r.type.endsWith("Patch"));
+    expect(patches.map((r) => `${r.type}::${r.name}`)).toEqual(["kubernetes:core/v1:ConfigMapPatch::configmap-kube-system-weave-net"]);
+    expect(rec.resources.filter((r) => r.type === "kubernetes:core/v1:ConfigMap").length).toBeGreaterThanOrEqual(2);
+    // weave's Role lets it read and update exactly that ConfigMap
+    const role = find(planned, "Role", "weave-net") as any;
+    expect(role.rules).toContainEqual({ apiGroups: [""], resources: ["configmaps"], resourceNames: ["weave-net"], verbs: ["get", "update"] });
   });
 
   it("creates each token Secret after its ServiceAccount and each namespaced object after its Namespace", () => {

@@ -29,9 +29,11 @@ export function wireAddons(b: PlanBuilder, x: { registered: HostStep; kubeProxy:
   let cni: string[] = [];
   for (const g of groups) {
     const created: string[] = [];
+    const shared = new Set(g.sharedWithWorkload ?? []);
+    for (const o of shared) if (!g.objects.includes(o)) throw new Error(`addons: ${g.name} shares ${resourceName(o)} with its workload, but does not plan it`);
     for (const object of g.objects) {
       // lab VMs: a whole destroy deletes the machines, and the objects with them
-      const s = b.add<ObjectStep>({ id: resourceName(object), kind: "kubernetes-object", layer: "addons", owner: "addons", group: g.name, object, ...(labVms ? { deletedWithCluster: true } : {}), ...(unreachable ? { forgottenOnDelete: true } : {}) });
+      const s = b.add<ObjectStep>({ id: resourceName(object), kind: "kubernetes-object", layer: "addons", owner: "addons", group: g.name, object, ...(shared.has(object) ? { sharedWithWorkload: true } : {}), ...(labVms ? { deletedWithCluster: true } : {}), ...(unreachable ? { forgottenOnDelete: true } : {}) });
       objectSteps.push(s);
       b.edge(s.id, gate.id, "the Kubernetes API answers from this machine");
       b.each(s.id, cni, (y) => `the pod network first: pods stay Pending without it (${y})`);
