@@ -3,10 +3,11 @@
 # Debian's packages only, into $CACHE/conformance-<Kubernetes version>/:
 #   e2e.test   k8s.io/kubernetes/test/e2e at the lab's release, built with go test -c
 #   ginkgo     the ginkgo CLI at the version that release requires
-#   images/conformance-images.tar  the test images the smoke set runs, in one docker-archive
+#   images/conformance-images.tar  the test images the suite runs, in one docker-archive
 #              under their upstream names (test/utils/image/manifest.go of that release):
 #              agnhost (and a second build under the AgnhostPrev tag, with another digest),
-#              busybox, nginx (both tags), glibc-dns-testing. Debian userlands where upstream's
+#              busybox, nginx (both tags), glibc-dns-testing (the smoke set's), nautilus,
+#              sample-apiserver, etcd, nonewprivs (the full suite's besides). Debian userlands where upstream's
 #              start from Alpine (docs/offline-lab.md says how they differ); all but busybox are
 #              layers over one userland, which the archive holds once (imagetool -merge) and
 #              each node then receives, hashes and keeps once. Each image's own archive stays
@@ -36,10 +37,16 @@ mkdir -p "$work/stage"
 
 # the image names and tags the release's e2e framework asks for
 manifest=$kdir/test/utils/image/manifest.go
-tag_of() { sed -n "s/^\s*configs\[$1\] = Config{list\.[A-Za-z0-9]*, \"\([^\"]*\)\", \"\([^\"]*\)\"}.*/\1:\2/p" "$manifest"; }
-E2E_REGISTRY=registry.k8s.io/e2e-test-images
-# image NAME: the full reference of the test image NAME (its key in manifest.go)
-image() { local t; t=$(tag_of "$1"); [[ -n $t ]] || { echo "conformance kit: no image $1 in $manifest" >&2; exit 1; }; echo "$E2E_REGISTRY/$t"; }
+# image NAME: the full reference of the test image NAME (its key in manifest.go): the
+# registry its list names (initRegistry there), its name and tag
+image() {
+  local l r t
+  l=$(sed -n "s/^\s*configs\[$1\] = Config{list\.\([A-Za-z0-9]*\), \"\([^\"]*\)\", \"\([^\"]*\)\"}.*/\1 \2:\3/p" "$manifest")
+  [[ -n $l ]] || { echo "conformance kit: no image $1 in $manifest" >&2; exit 1; }
+  t=${l#* } r=$(sed -n "s/^\s*${l%% *}:\s*\"\([^\"]*\)\",.*/\1/p" "$manifest")
+  [[ -n $r ]] || { echo "conformance kit: no registry ${l%% *} in $manifest" >&2; exit 1; }
+  echo "$r/$t"
+}
 
 [[ -x $out/e2e.test ]] || timed e2e.test bash -c "cd '$work' && go test -c -trimpath -ldflags '$K8S_LDFLAGS' -o '$out/e2e.test' k8s.io/kubernetes/test/e2e"
 ginkgo_version=$(cd "$work" && go list -m -f '{{.Version}}' github.com/onsi/ginkgo/v2)
@@ -64,25 +71,85 @@ USERLAND=(-dir "$work/userland-tools" -dir "$work/layer-users")
 
 # agnhost: the e2e suite's many-purpose test server over that userland (bind's dig, curl,
 # netcat, iproute2, iperf, bash), its porter certificates, /uploads and CoreDNS as /coredns
-agnhost() {
-  local tag=$1 variant=$2 file=$each/agnhost-${1##*:}.tar
-  parts+=("$file"); [[ -s $file ]] && return 0
-  local layer=$work/layer-agnhost
-  [[ -x $work/stage/agnhost ]] || (cd "$work" && go build -trimpath -ldflags "-s -w" -o "$work/stage/agnhost" k8s.io/kubernetes/test/images/agnhost)
-  # CoreDNS: the lab's own build (build-images.sh)
-  local coredns=$cache/build/images/coredns/coredns
-  [[ -x $coredns ]] || "$here/build-images.sh" >/dev/null
-  tools_userland
-  rm -rf "$layer" && mkdir -p "$layer/uploads"
-  install -m 0755 "$work/stage/agnhost" "$layer/agnhost"
-  ln -s agnhost "$layer/agnhost-2"
-  install -m 0755 "$coredns" "$layer/coredns"
-  cp "$kdir/test/images/agnhost/porter/localhost.crt" "$kdir/test/images/agnhost/porter/localhost.key" "$layer/"
+agnhost_layers() {
+  local variant=$1 layer=$work/layer-agnhost
+  if [[ ! -x $layer/agnhost ]]; then
+    [[ -x $work/stage/agnhost ]] || (cd "$work" && go build -trimpath -ldflags "-s -w" -o "$work/stage/agnhost" k8s.io/kubernetes/test/images/agnhost)
+    # CoreDNS: the lab's own build (build-images.sh)
+    local coredns=$cache/build/images/coredns/coredns
+    [[ -x $coredns ]] || "$here/build-images.sh" >/dev/null
+    rm -rf "$layer.partial" && mkdir -p "$layer.partial/uploads"
+    install -m 0755 "$work/stage/agnhost" "$layer.partial/agnhost"
+    ln -s agnhost "$layer.partial/agnhost-2"
+    install -m 0755 "$coredns" "$layer.partial/coredns"
+    cp "$kdir/test/images/agnhost/porter/localhost.crt" "$kdir/test/images/agnhost/porter/localhost.key" "$layer.partial/"
+    mv "$layer.partial" "$layer"
+  fi
   # the second build differs in one small top layer, so its digest does too (the e2e
   # suite tells them apart) while both share every other layer
   rm -rf "$work/layer-$variant" && mkdir -p "$work/layer-$variant"
   echo "$variant" > "$work/layer-$variant/.k8s-lab-build"
-  "$tool" -tag "$tag" "${USERLAND[@]}" -dir "$layer" -dir "$work/layer-$variant" -entrypoint /agnhost -cmd pause -out "$file"
+  tools_userland
+}
+agnhost() {
+  local tag=$1 variant=$2 file=$each/agnhost-${1##*:}.tar
+  parts+=("$file"); [[ -s $file ]] && return 0
+  agnhost_layers "$variant"
+  "$tool" -tag "$tag" "${USERLAND[@]}" -dir "$work/layer-agnhost" -dir "$work/layer-$variant" -entrypoint /agnhost -cmd pause -out "$file"
+}
+
+# nautilus: kubectl's Update Demo page, as upstream's: agnhost's test-webserver serving /
+# with the release's nautilus.jpg and data.json (a layer over the agnhost image)
+nautilus() {
+  local tag=$1 file=$each/nautilus-${1##*:}.tar
+  parts+=("$file"); [[ -s $file ]] && return 0
+  agnhost_layers current
+  rm -rf "$work/layer-nautilus" && mkdir -p "$work/layer-nautilus"
+  cp "$kdir/test/images/nautilus/html/nautilus.jpg" "$kdir/test/images/nautilus/html/data.json" "$work/layer-nautilus/"
+  "$tool" -tag "$tag" "${USERLAND[@]}" -dir "$work/layer-agnhost" -dir "$work/layer-current" -dir "$work/layer-nautilus" -entrypoint /agnhost -cmd test-webserver -out "$file"
+}
+
+# a static Go program at PATH in an image over the test userland (user and /tmp as upstream's)
+program_image() {
+  local tag=$1 file=$2 bin=$3 at=$4; shift 4
+  local layer
+  layer=$work/layer-$(basename "$file" .tar)
+  tools_userland
+  rm -rf "$layer" && mkdir -p "$layer/$(dirname "$at")"
+  install -m "${MODE:-0755}" "$bin" "$layer/$at"
+  "$tool" -tag "$tag" "${USERLAND[@]}" -dir "$layer" "$@" -out "$file"
+}
+
+# sample-apiserver: the Aggregator test's extension apiserver, k8s.io/sample-apiserver at the
+# version the release's e2e module uses (its clients are generated from it; upstream's image
+# under this tag is an older build of the same program)
+sample_apiserver() {
+  local tag=$1 file=$each/sample-apiserver-${1##*:}.tar
+  parts+=("$file"); [[ -s $file ]] && return 0
+  [[ -x $work/stage/sample-apiserver ]] || (cd "$work" && go build -trimpath -ldflags "-s -w" -o "$work/stage/sample-apiserver" k8s.io/sample-apiserver)
+  program_image "$tag" "$file" "$work/stage/sample-apiserver" /sample-apiserver -entrypoint /sample-apiserver
+}
+
+# etcd: the sample-apiserver's storage in the Aggregator test (/usr/local/bin/etcd): the
+# lab's own etcd release file (build-release-files.sh) under the tag the test asks for
+etcd_image() {
+  local tag=$1 file=$each/etcd-${1##*:}.tar
+  parts+=("$file"); [[ -s $file ]] && return 0
+  local tarball
+  tarball=$(find "$cache/artifacts" -maxdepth 1 -name 'etcd-v*-linux-amd64.tar.gz' | head -n 1)
+  [[ -n $tarball ]] || { echo "conformance kit: no etcd release file in $cache/artifacts (npm run lab:build)" >&2; exit 1; }
+  rm -rf "$work/etcd-release" && mkdir -p "$work/etcd-release"
+  tar -xzf "$tarball" -C "$work/etcd-release"
+  program_image "$tag" "$file" "$(find "$work/etcd-release" -type f -name etcd | head -n 1)" /usr/local/bin/etcd
+}
+
+# nonewprivs: the release's nnp (prints its effective uid), setuid root as upstream's, so
+# allowPrivilegeEscalation decides whether it runs as root
+nonewprivs() {
+  local tag=$1 file=$each/nonewprivs-${1##*:}.tar
+  parts+=("$file"); [[ -s $file ]] && return 0
+  [[ -x $work/stage/nnp ]] || (cd "$work" && go build -trimpath -ldflags "-s -w" -o "$work/stage/nnp" k8s.io/kubernetes/test/images/nonewprivs)
+  MODE=4755 program_image "$tag" "$file" "$work/stage/nnp" /usr/local/bin/nnp -cmd nnp
 }
 
 # busybox: Debian's busybox-static, with the applets linked
@@ -120,6 +187,10 @@ busybox_ref=$(image BusyBox)
 nginx_ref=$(image Nginx)
 nginx_new_ref=$(image NginxNew)
 glibc_dns_ref=$(image GlibcDnsTesting)
+nautilus_ref=$(image Nautilus)
+sample_apiserver_ref=$(image APIServer)
+etcd_ref=$(image Etcd)
+nonewprivs_ref=$(image Nonewprivs)
 # each image's function adds its archive to parts: the merged archive holds exactly those
 parts=()
 timed "agnhost" agnhost "$agnhost_ref" current
@@ -128,6 +199,11 @@ timed "busybox" busybox "$busybox_ref"
 timed "nginx" nginx_image "$nginx_ref"
 timed "nginx (NginxNew)" nginx_image "$nginx_new_ref"
 timed "glibc-dns-testing" glibc_dns "$glibc_dns_ref"
+# the full suite's besides (every [Conformance] test but [Serial]/[Disruptive] ones)
+timed "nautilus" nautilus "$nautilus_ref"
+timed "sample-apiserver" sample_apiserver "$sample_apiserver_ref"
+timed "etcd" etcd_image "$etcd_ref"
+timed "nonewprivs" nonewprivs "$nonewprivs_ref"
 merged=$out/images/conformance-images.tar
 stale=$([[ -s $merged ]] || echo missing)
 for p in "${parts[@]}"; do [[ $p -nt $merged ]] && stale=newer; done

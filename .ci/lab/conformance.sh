@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# npm run lab:conformance [-- --full | --focus REGEX] [--skip REGEX] [--procs N]
+# npm run lab:conformance [-- --full | --focus REGEX] [--skip REGEX] [--procs N] [--timeout DURATION]
 # Kubernetes' own conformance suite against the lab that lab:e2e keeps running (E2E_KEEP=1,
 # or the E2E_CONFORMANCE=1 phase of lab:e2e): e2e.test and ginkgo from the conformance kit
 # (build-conformance.sh), the admin kubeconfig of the run, only the images imported on every
@@ -7,7 +7,8 @@
 # the run's network namespace. Default: the smoke set (conformance-smoke.txt, one test name
 # a line, each group with why it is there); --full: every [Conformance] test but [Serial]
 # and [Disruptive] ones in parallel. Skips: conformance-skips.txt (exact names, each with
-# its reason). Prints passed / failed / interrupted / not run of the chosen specs and the
+# its reason). --timeout (ginkgo's, e.g. 2h; default 24h): the suite stops there, the test
+# then running is reported interrupted and the rest not run. Prints passed / failed / interrupted / not run of the chosen specs and the
 # time (tools/junit-summary.ts); keeps the JUnit file and the log in <run>/conformance/.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -18,14 +19,15 @@ eval "$(cd "$here/../.." && npx tsx tools/default-versions.ts)"
 kit=$cache/conformance-${K8S_VERSION:-$DEFAULT_K8S_VERSION}
 # one test at a time by default: on the TCG lab two in parallel starved the apiservers (a
 # Deployment test's list of ReplicaSets timed out after 60 s); on KVM hosts, --procs 4 or more
-mode=smoke focus='' skip='' procs=1
+mode=smoke focus='' skip='' procs=1 timeout=24h
 while (($#)); do
   case $1 in
     --full) mode=full ;;
     --focus) focus=$2; shift ;;
     --skip) skip=$2; shift ;;
     --procs) procs=$2; shift ;;
-    *) echo "usage: conformance.sh [--full | --focus REGEX] [--skip REGEX] [--procs N]" >&2; exit 2 ;;
+    --timeout) timeout=$2; shift ;;
+    *) echo "usage: conformance.sh [--full | --focus REGEX] [--skip REGEX] [--procs N] [--timeout DURATION]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -59,7 +61,7 @@ out=$run/conformance
 rm -rf "$out" && mkdir -p "$out"
 start=$SECONDS
 set +e
-ip netns exec "$NS" "$kit/ginkgo" --procs="$procs" --timeout=24h --junit-report=junit.xml --output-dir="$out" "$kit/e2e.test" -- \
+ip netns exec "$NS" "$kit/ginkgo" --procs="$procs" --timeout="$timeout" --junit-report=junit.xml --output-dir="$out" "$kit/e2e.test" -- \
   --kubeconfig="$run/admin.conf" --provider=skeleton --report-dir="$out" \
   --ginkgo.focus="$focus" ${skips[@]:+--ginkgo.skip="$(join "${skips[@]}")"} \
   > "$out/e2e.log" 2>&1

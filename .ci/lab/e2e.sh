@@ -25,7 +25,9 @@
 #   E2E_CONFORMANCE=1|full  after the checks, Kubernetes' conformance suite: the smoke set
 #                   (1) or every [Conformance] test but [Serial]/[Disruptive] ones (full), with
 #                   the kit of build-conformance.sh, its images imported on every node;
-#                   E2E_CONFORMANCE_PROCS tests at once (default 1: emulated guests)
+#                   E2E_CONFORMANCE_PROCS tests at once (default 1: emulated guests);
+#                   E2E_CONFORMANCE_TIMEOUT (e.g. 2h) stops the suite there (what fits a run);
+#                   E2E_CONFORMANCE_FOCUS a ginkgo regular expression: only those tests
 #   E2E_FROM_PREVIOUS=COMMIT  the first up runs the program at COMMIT (a git worktree, e.g.
 #                   8d954ab: Kubernetes 1.36.0, etcd 3.6.5, containerd 2.2.0, runc 1.3.3, CNI
 #                   plugins 1.8.0), as a user's lab made by it; then, with a 2-replica
@@ -480,7 +482,8 @@ if [[ -z ${E2E_SKIP_CHECKS:-}${E2E_SKIP_KUBE_BENCH:-} && -z ${E2E_FROM_PREVIOUS:
 # ---- 5a. Kubernetes' conformance suite (E2E_CONFORMANCE) --------------------------------------
 if [[ -n ${E2E_CONFORMANCE:-} ]]; then
   phase "conformance ($([[ $E2E_CONFORMANCE == full ]] && echo "every [Conformance] test but [Serial], [Disruptive]" || echo "the smoke set"))"
-  conformance_args=(--procs "${E2E_CONFORMANCE_PROCS:-1}"); [[ $E2E_CONFORMANCE == full ]] && conformance_args+=(--full)
+  conformance_args=(--procs "${E2E_CONFORMANCE_PROCS:-1}" --timeout "${E2E_CONFORMANCE_TIMEOUT:-24h}"); [[ $E2E_CONFORMANCE == full ]] && conformance_args+=(--full)
+  [[ -n ${E2E_CONFORMANCE_FOCUS:-} ]] && conformance_args+=(--focus "$E2E_CONFORMANCE_FOCUS")
   # the guests' load while the suite runs, once a minute (what the emulated CPUs can take)
   ( while sleep 60; do for ip in 192.168.253.140 192.168.253.139 192.168.253.141; do
       echo "$(date +%T) $ip $(on_node $ip cat /proc/loadavg 2>/dev/null)"; done; done ) > "$run/conformance-load.log" 2>&1 &
