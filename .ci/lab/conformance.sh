@@ -8,8 +8,9 @@
 # a line, each group with why it is there); --full: every [Conformance] test but [Serial]
 # and [Disruptive] ones in parallel. Skips: conformance-skips.txt (exact names, each with
 # its reason). --timeout (ginkgo's, e.g. 2h; default 24h): the suite stops there, the test
-# then running is reported interrupted and the rest not run. Prints passed / failed / interrupted / not run of the chosen specs and the
-# time (tools/junit-summary.ts); keeps the JUnit file and the log in <run>/conformance/.
+# then running is reported interrupted and the rest not run. Prints passed / failed /
+# interrupted / not run of the chosen specs and the time (tools/junit-summary.ts); keeps the
+# JUnit file and the log in <run>/conformance/.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${K8S_LAB_CACHE:-$HOME/.cache/k8s-lab}
