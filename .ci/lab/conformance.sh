@@ -52,7 +52,7 @@ case $mode in
     fi
     ;;
   full)
-    focus=${focus:-\[Conformance\]}
+    [[ -n $focus ]] || focus='\[Conformance\]' # quoted: unquoted, ${focus:-\[…\]} drops the backslashes and the regex becomes a character class matching nearly every test
     skips+=('\[Serial\]' '\[Disruptive\]')
     ;;
 esac
