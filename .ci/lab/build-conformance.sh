@@ -7,8 +7,8 @@
 #              under their upstream names (test/utils/image/manifest.go of that release):
 #              agnhost (and a second build under the AgnhostPrev tag, with another digest),
 #              busybox, nginx (both tags), glibc-dns-testing (the smoke set's), nautilus,
-#              sample-apiserver, etcd, nonewprivs (the full suite's besides). Debian userlands where upstream's
-#              start from Alpine (docs/offline-lab.md says how they differ); all but busybox are
+#              sample-apiserver, etcd, nonewprivs (the full suite's besides). Debian
+#              userlands where upstream's start from Alpine (docs/offline-lab.md says how they differ); all but busybox are
 #              layers over one userland, which the archive holds once (imagetool -merge) and
 #              each node then receives, hashes and keeps once. Each image's own archive stays
 #              in the build directory.
@@ -69,17 +69,24 @@ tools_userland() {
 }
 USERLAND=(-dir "$work/userland-tools" -dir "$work/layer-users")
 
+# stage_bin NAME PACKAGE: the Go program PACKAGE of the release's module, built once into stage/
+stage_bin() {
+  [[ -x $work/stage/$1 ]] || (cd "$work" && go build -trimpath -ldflags "-s -w" -o "$work/stage/$1" "$2")
+  echo "$work/stage/$1"
+}
+
 # agnhost: the e2e suite's many-purpose test server over that userland (bind's dig, curl,
 # netcat, iproute2, iperf, bash), its porter certificates, /uploads and CoreDNS as /coredns
 agnhost_layers() {
   local variant=$1 layer=$work/layer-agnhost
   if [[ ! -x $layer/agnhost ]]; then
-    [[ -x $work/stage/agnhost ]] || (cd "$work" && go build -trimpath -ldflags "-s -w" -o "$work/stage/agnhost" k8s.io/kubernetes/test/images/agnhost)
+    local bin
+    bin=$(stage_bin agnhost k8s.io/kubernetes/test/images/agnhost)
     # CoreDNS: the lab's own build (build-images.sh)
     local coredns=$cache/build/images/coredns/coredns
     [[ -x $coredns ]] || "$here/build-images.sh" >/dev/null
     rm -rf "$layer.partial" && mkdir -p "$layer.partial/uploads"
-    install -m 0755 "$work/stage/agnhost" "$layer.partial/agnhost"
+    install -m 0755 "$bin" "$layer.partial/agnhost"
     ln -s agnhost "$layer.partial/agnhost-2"
     install -m 0755 "$coredns" "$layer.partial/coredns"
     cp "$kdir/test/images/agnhost/porter/localhost.crt" "$kdir/test/images/agnhost/porter/localhost.key" "$layer.partial/"
@@ -126,8 +133,9 @@ program_image() {
 sample_apiserver() {
   local tag=$1 file=$each/sample-apiserver-${1##*:}.tar
   parts+=("$file"); [[ -s $file ]] && return 0
-  [[ -x $work/stage/sample-apiserver ]] || (cd "$work" && go build -trimpath -ldflags "-s -w" -o "$work/stage/sample-apiserver" k8s.io/sample-apiserver)
-  program_image "$tag" "$file" "$work/stage/sample-apiserver" /sample-apiserver -entrypoint /sample-apiserver
+  local bin
+  bin=$(stage_bin sample-apiserver k8s.io/sample-apiserver)
+  program_image "$tag" "$file" "$bin" /sample-apiserver -entrypoint /sample-apiserver
 }
 
 # etcd: the sample-apiserver's storage in the Aggregator test (/usr/local/bin/etcd): the
@@ -148,8 +156,9 @@ etcd_image() {
 nonewprivs() {
   local tag=$1 file=$each/nonewprivs-${1##*:}.tar
   parts+=("$file"); [[ -s $file ]] && return 0
-  [[ -x $work/stage/nnp ]] || (cd "$work" && go build -trimpath -ldflags "-s -w" -o "$work/stage/nnp" k8s.io/kubernetes/test/images/nonewprivs)
-  MODE=4755 program_image "$tag" "$file" "$work/stage/nnp" /usr/local/bin/nnp -cmd nnp
+  local bin
+  bin=$(stage_bin nnp k8s.io/kubernetes/test/images/nonewprivs)
+  MODE=4755 program_image "$tag" "$file" "$bin" /usr/local/bin/nnp -cmd nnp
 }
 
 # busybox: Debian's busybox-static, with the applets linked
